@@ -1,0 +1,217 @@
+/**
+ * Event-time alignment of one cell's channels.
+ *
+ * Readings are buffered in event-time order and released once the cell's watermark passes them.
+ * watermark = min over the cell's live channels of (latest timestamp seen on the channel) − lateness.
+ * A channel whose latest timestamp trails the cell's newest by more than the idle timeout is idle and
+ * does not hold the watermark back (so a silent stream cannot stall the cell); when nothing at all has
+ * arrived for the idle timeout (processing time, from an injected clock), `tick` releases everything.
+ *
+ * Readings at or behind the watermark are late: they are reported (kept aside by the caller), never
+ * folded in and never silently dropped. Exact duplicates (QoS 1 redelivery: same channel, timestamp,
+ * value) are recognised while the original is buffered or among the last `dedupDepth` released
+ * readings of its channel. Equal timestamps with different values (a cycler's step change) are kept,
+ * in arrival order. Memory is bounded by `maxBuffered`.
+ */
+import type { Channel, Reading } from './types.js';
+
+export interface AlignerSettings {
+  /** How far behind a channel's newest reading another reading may still arrive and be placed in order, ms. */
+  readonly lateness_ms: number;
+  /** A channel trailing the cell's newest timestamp by more than this no longer holds the watermark, ms. */
+  readonly idleTimeout_ms: number;
+  /** Released readings remembered per channel to recognise late duplicates. */
+  readonly dedupDepth: number;
+  /** Hard cap on buffered readings per cell; beyond it the oldest are released early (counted). */
+  readonly maxBuffered: number;
+}
+
+export const DEFAULT_LATENESS_MS = 2_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_DEDUP_DEPTH = 1_024;
+export const DEFAULT_MAX_BUFFERED = 200_000;
+
+export type AlignOutcome = 'accepted' | 'duplicate' | 'late';
+
+const CHANNEL_INDEX: Record<Channel, number> = { pressure: 0, current: 1, voltage: 2, step: 3 };
+const N_CHANNELS = 4;
+
+export interface AlignerSnapshot {
+  readonly buffered: Reading[];
+  readonly watermark: number | null;
+  readonly maxTs: (number | null)[];
+  readonly lastArrival: number | null;
+  readonly recent: { ts: number[]; value: number[] }[];
+  readonly forcedReleases: number;
+}
+
+/** Ring of the last N released (ts, value) pairs of one channel, oldest overwritten first. */
+class RecentRing {
+  readonly ts: Float64Array;
+  readonly value: Float64Array;
+  private next = 0;
+  private size = 0;
+  constructor(readonly depth: number) {
+    this.ts = new Float64Array(depth);
+    this.value = new Float64Array(depth);
+  }
+  push(ts: number, value: number): void {
+    this.ts[this.next] = ts;
+    this.value[this.next] = value;
+    this.next = (this.next + 1) % this.depth;
+    if (this.size < this.depth) this.size++;
+  }
+  /** Newest first, stops once timestamps drop below ts (released readings are in ts order). */
+  has(ts: number, value: number): boolean {
+    for (let k = 1; k <= this.size; k++) {
+      const i = (this.next - k + this.depth) % this.depth;
+      const t = this.ts[i]!;
+      if (t < ts) return false;
+      if (t === ts && this.value[i] === value) return true;
+    }
+    return false;
+  }
+  toJSON(): { ts: number[]; value: number[] } {
+    const ts: number[] = [];
+    const value: number[] = [];
+    for (let k = this.size; k >= 1; k--) {
+      const i = (this.next - k + this.depth) % this.depth;
+      ts.push(this.ts[i]!);
+      value.push(this.value[i]!);
+    }
+    return { ts, value };
+  }
+}
+
+export class EventTimeAligner {
+  private buf: Reading[] = [];
+  private head = 0;
+  private wm = -Infinity;
+  private readonly maxTs = new Float64Array(N_CHANNELS).fill(-Infinity);
+  private lastArrival = -Infinity;
+  private readonly recent: RecentRing[];
+  /** Readings released early because the buffer hit `maxBuffered`. */
+  forcedReleases = 0;
+
+  constructor(private readonly settings: AlignerSettings) {
+    this.recent = Array.from({ length: N_CHANNELS }, () => new RecentRing(settings.dedupDepth));
+  }
+
+  get watermark(): number {
+    return this.wm;
+  }
+
+  /** Readings waiting for the watermark. */
+  get buffered(): number {
+    return this.buf.length - this.head;
+  }
+
+  /** Newest event time seen on any channel (−Infinity before the first reading). */
+  get newestTs(): number {
+    let m = -Infinity;
+    for (let c = 0; c < N_CHANNELS; c++) if (this.maxTs[c]! > m) m = this.maxTs[c]!;
+    return m;
+  }
+
+  /**
+   * Offers one reading. Released readings (event-time order) are appended to `out`.
+   * @param now processing time (ms) of the arrival, from the caller's clock.
+   */
+  push(r: Reading, now: number, out: Reading[]): AlignOutcome {
+    this.lastArrival = now;
+    const c = CHANNEL_INDEX[r.channel];
+    if (r.ts <= this.wm) {
+      return this.recent[c]!.has(r.ts, r.value) ? 'duplicate' : 'late';
+    }
+    if (!this.insert(r)) return 'duplicate';
+    if (r.ts > this.maxTs[c]!) this.maxTs[c] = r.ts;
+    this.advance(this.computeWatermark(), out);
+    if (this.buffered > this.settings.maxBuffered) this.forceRelease(out);
+    return 'accepted';
+  }
+
+  /** Releases everything when no reading has arrived for the idle timeout (processing time). */
+  tick(now: number, out: Reading[]): void {
+    if (this.buffered > 0 && now - this.lastArrival >= this.settings.idleTimeout_ms) this.flush(out);
+  }
+
+  /** Releases everything buffered (end of a file, or an idle cell). */
+  flush(out: Reading[]): void {
+    if (this.buffered === 0) return;
+    this.advance(this.buf[this.buf.length - 1]!.ts, out);
+  }
+
+  private computeWatermark(): number {
+    const newest = this.newestTs;
+    let w = Infinity;
+    for (let c = 0; c < N_CHANNELS; c++) {
+      const m = this.maxTs[c]!;
+      if (m === -Infinity || newest - m > this.settings.idleTimeout_ms) continue;
+      if (m < w) w = m;
+    }
+    return w - this.settings.lateness_ms;
+  }
+
+  /** Stable insert in ts order; false if an exact duplicate is already buffered. */
+  private insert(r: Reading): boolean {
+    const buf = this.buf;
+    let i = buf.length;
+    // Fast path: in-order arrival appends. Otherwise walk back (disorder is bounded by the lateness).
+    while (i > this.head && buf[i - 1]!.ts > r.ts) i--;
+    for (let j = i - 1; j >= this.head && buf[j]!.ts === r.ts; j--) {
+      const o = buf[j]!;
+      if (o.channel === r.channel && o.value === r.value && o.cycleIndex === r.cycleIndex) return false;
+    }
+    if (i === buf.length) buf.push(r);
+    else buf.splice(i, 0, r);
+    return true;
+  }
+
+  private advance(w: number, out: Reading[]): void {
+    if (w <= this.wm) return;
+    this.wm = w;
+    const buf = this.buf;
+    let h = this.head;
+    while (h < buf.length && buf[h]!.ts <= w) {
+      const r = buf[h]!;
+      this.recent[CHANNEL_INDEX[r.channel]]!.push(r.ts, r.value);
+      out.push(r);
+      h++;
+    }
+    this.head = h;
+    if (h > 4096 && h * 2 > buf.length) {
+      this.buf = buf.slice(h);
+      this.head = 0;
+    }
+  }
+
+  private forceRelease(out: Reading[]): void {
+    const excess = this.buffered - this.settings.maxBuffered;
+    const target = this.buf[this.head + excess - 1]!.ts;
+    const before = out.length;
+    this.advance(target, out);
+    this.forcedReleases += out.length - before;
+  }
+
+  snapshot(): AlignerSnapshot {
+    return {
+      buffered: this.buf.slice(this.head),
+      watermark: Number.isFinite(this.wm) ? this.wm : null,
+      maxTs: Array.from(this.maxTs, (m) => (Number.isFinite(m) ? m : null)),
+      lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
+      recent: this.recent.map((r) => r.toJSON()),
+      forcedReleases: this.forcedReleases,
+    };
+  }
+
+  static restore(settings: AlignerSettings, s: AlignerSnapshot): EventTimeAligner {
+    const a = new EventTimeAligner(settings);
+    a.buf = [...s.buffered];
+    a.wm = s.watermark ?? -Infinity;
+    s.maxTs.forEach((m, i) => (a.maxTs[i] = m ?? -Infinity));
+    a.lastArrival = s.lastArrival ?? -Infinity;
+    s.recent.forEach((r, c) => r.ts.forEach((t, k) => a.recent[c]!.push(t, r.value[k]!)));
+    a.forcedReleases = s.forcedReleases;
+    return a;
+  }
+}

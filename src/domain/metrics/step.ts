@@ -1,0 +1,68 @@
+/**
+ * Per-step pressiometry: ΔP of the step and its mean differential pressiometry dP/dQ.
+ */
+
+/** dp = P(end) − P(start), MPa; undefined when either end has no pressure. */
+export function stepDp_MPa(pStart_MPa: number | undefined, pEnd_MPa: number | undefined): number | undefined {
+  return pStart_MPa === undefined || pEnd_MPa === undefined ? undefined : pEnd_MPa - pStart_MPa;
+}
+
+/** Mean dP/dQ over a step, kPa/mAh: ΔP / Q. Undefined for a step that passed no charge. */
+export function meanDpdq_kPa_per_mAh(dp_MPa: number | undefined, q_mAh: number): number | undefined {
+  if (dp_MPa === undefined || !(q_mAh > 0)) return undefined;
+  return (dp_MPa * 1000) / q_mAh;
+}
+
+/**
+ * Resamples a step's pressure-versus-capacity path on a fixed capacity grid (k·grid, k = 0, 1, …),
+ * interpolating linearly between consecutive (q, P) points. Incremental: feed points in increasing q.
+ */
+export class CapacityGridResampler {
+  private lastQ = NaN;
+  private lastP = NaN;
+  private nextK = 0;
+  readonly points: [number, number][] = [];
+
+  constructor(
+    private readonly grid_mAh: number,
+    private readonly maxPoints: number,
+  ) {}
+
+  add(q_mAh: number, p_MPa: number): void {
+    if (!(this.grid_mAh > 0)) return;
+    if (Number.isNaN(this.lastQ)) {
+      this.lastQ = q_mAh;
+      this.lastP = p_MPa;
+      this.nextK = Math.ceil(q_mAh / this.grid_mAh - 1e-9);
+      if (Math.abs(this.nextK * this.grid_mAh - q_mAh) < 1e-12) {
+        this.push(this.nextK * this.grid_mAh, p_MPa);
+        this.nextK++;
+      }
+      return;
+    }
+    if (q_mAh < this.lastQ) return;
+    while (this.nextK * this.grid_mAh <= q_mAh && this.points.length < this.maxPoints) {
+      const qk = this.nextK * this.grid_mAh;
+      const f = q_mAh === this.lastQ ? 1 : (qk - this.lastQ) / (q_mAh - this.lastQ);
+      this.push(qk, this.lastP + f * (p_MPa - this.lastP));
+      this.nextK++;
+    }
+    this.lastQ = q_mAh;
+    this.lastP = p_MPa;
+  }
+
+  private push(q: number, p: number): void {
+    if (this.points.length < this.maxPoints) this.points.push([q, p]);
+  }
+}
+
+/** dP/dQ on the grid from resampled points, kPa/mAh: [q_mid_mAh, dpdq] pairs. */
+export function gridDerivative_kPa_per_mAh(points: ReadonlyArray<readonly [number, number]>): [number, number][] {
+  const out: [number, number][] = [];
+  for (let k = 1; k < points.length; k++) {
+    const [q0, p0] = points[k - 1]!;
+    const [q1, p1] = points[k]!;
+    if (q1 > q0) out.push([(q0 + q1) / 2, ((p1 - p0) * 1000) / (q1 - q0)]);
+  }
+  return out;
+}

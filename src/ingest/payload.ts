@@ -1,0 +1,205 @@
+/**
+ * Parse at the edge: MQTT topic + payload bytes → typed readings in canonical units, or counted rejections.
+ *
+ * Wire contract (see README): topic `<prefix>/<cell>/<channel>`, payload JSON
+ * `{"ts": <epoch ms | ISO-8601>, "value": <number>, "unit"?: <string>}`, a JSON array of such objects,
+ * or a bare number (stamped with the arrival time and counted as such). A `step` reading may also carry
+ * `"cycle": <int>`, the cycler's own cycle index.
+ */
+import { z } from 'zod';
+import type { Channel, Reading } from '../domain/types.js';
+import {
+  currentToMilliamp,
+  normalizeUnit,
+  pressureToMPa,
+  voltageToVolt,
+  type CurrentUnit,
+  type PressureUnit,
+  type VoltageUnit,
+} from '../domain/units.js';
+
+/** Why a message or one element of a batch was rejected. Counted per cell and reason. */
+export type RejectReason =
+  | 'bad_topic'
+  | 'unknown_channel'
+  | 'invalid_json'
+  | 'schema'
+  | 'bad_timestamp'
+  | 'unknown_unit'
+  | 'unit_not_for_channel'
+  | 'batch_too_large';
+
+export interface Rejection {
+  readonly cell: string;
+  readonly channel?: string;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
+/** What the edge needs to know about a cell to turn its payloads into canonical readings. */
+export interface CellIngestSettings {
+  /** Pressing area for force → pressure, mm². */
+  readonly areaMm2: number;
+  /** +1 if the device publishes positive = charge, −1 if positive = discharge. */
+  readonly currentSign: 1 | -1;
+  /** Unit assumed when a payload carries none. */
+  readonly defaultPressureUnit: PressureUnit;
+  readonly defaultCurrentUnit: CurrentUnit;
+  readonly defaultVoltageUnit: VoltageUnit;
+}
+
+/** Largest batch accepted in one message; larger ones are rejected whole (a guard against runaway publishers). */
+export const MAX_BATCH_READINGS = 100_000;
+
+/** Epoch-ms timestamps must fall in [2000-01-01, 2100-01-01): catches seconds-instead-of-ms and garbage. */
+export const MIN_EPOCH_MS = 946_684_800_000;
+export const MAX_EPOCH_MS = 4_102_444_800_000;
+
+const readingSchema = z.object({
+  ts: z.union([z.number(), z.string().min(1)]),
+  value: z.number(),
+  unit: z.string().optional(),
+  cycle: z.number().int().optional(),
+});
+
+type ReadingPayload = z.infer<typeof readingSchema>;
+
+const payloadSchema = z.union([z.number(), readingSchema, z.array(z.unknown())]);
+
+export interface ParsedMessage {
+  readonly readings: Reading[];
+  readonly rejections: Rejection[];
+  /** How many readings came as bare numbers (stamped with arrival time). */
+  readonly bare: number;
+}
+
+export interface TopicParts {
+  readonly cell: string;
+  readonly channel: string;
+}
+
+/** Splits `<prefix>/<cell>/<channel>`; the prefix may itself contain slashes. */
+export function parseTopic(topic: string, prefix: string): TopicParts | undefined {
+  if (!topic.startsWith(prefix + '/')) return undefined;
+  const rest = topic.slice(prefix.length + 1);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) !== -1) return undefined;
+  return { cell: rest.slice(0, slash), channel: rest.slice(slash + 1) };
+}
+
+const INPUT_CHANNELS = new Set<string>(['pressure', 'current', 'voltage', 'step']);
+
+function toEpochMs(ts: number | string): number | undefined {
+  const ms = typeof ts === 'number' ? ts : Date.parse(ts);
+  if (!Number.isFinite(ms) || ms < MIN_EPOCH_MS || ms >= MAX_EPOCH_MS) return undefined;
+  return ms;
+}
+
+/** Converts one value to the channel's canonical unit; returns a rejection reason on a bad unit. */
+function toCanonical(
+  channel: Channel,
+  value: number,
+  rawUnit: string | undefined,
+  cell: CellIngestSettings,
+): number | RejectReason {
+  if (channel === 'step') return rawUnit === undefined ? value : 'unit_not_for_channel';
+  const unit = rawUnit === undefined ? undefined : normalizeUnit(rawUnit);
+  if (rawUnit !== undefined && unit === undefined) return 'unknown_unit';
+  switch (channel) {
+    case 'pressure': {
+      const u = unit ?? cell.defaultPressureUnit;
+      if (u !== 'MPa' && u !== 'kPa' && u !== 'N' && u !== 'kgf') return 'unit_not_for_channel';
+      return pressureToMPa(value, u, cell.areaMm2);
+    }
+    case 'current': {
+      const u = unit ?? cell.defaultCurrentUnit;
+      if (u !== 'A' && u !== 'mA' && u !== 'uA') return 'unit_not_for_channel';
+      return cell.currentSign * currentToMilliamp(value, u);
+    }
+    case 'voltage': {
+      const u = unit ?? cell.defaultVoltageUnit;
+      if (u !== 'V' && u !== 'mV') return 'unit_not_for_channel';
+      return voltageToVolt(value, u);
+    }
+  }
+}
+
+function convertOne(
+  cellId: string,
+  channel: Channel,
+  p: ReadingPayload,
+  cell: CellIngestSettings,
+  out: Reading[],
+  rejections: Rejection[],
+): void {
+  const ts = toEpochMs(p.ts);
+  if (ts === undefined) {
+    rejections.push({ cell: cellId, channel, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(p.ts)} is not epoch ms or ISO-8601 in 2000..2100` });
+    return;
+  }
+  if (!Number.isFinite(p.value)) {
+    rejections.push({ cell: cellId, channel, reason: 'schema', detail: 'value is not a finite number' });
+    return;
+  }
+  const v = toCanonical(channel, p.value, p.unit, cell);
+  if (typeof v === 'string') {
+    rejections.push({ cell: cellId, channel, reason: v, detail: `unit ${JSON.stringify(p.unit)} is not valid for ${channel}` });
+    return;
+  }
+  if (channel === 'step' && p.cycle !== undefined) out.push({ cell: cellId, channel, ts, value: v, cycleIndex: p.cycle });
+  else out.push({ cell: cellId, channel, ts, value: v });
+}
+
+/**
+ * Parses one MQTT message. Never throws: every problem becomes a counted rejection with a reason.
+ * A batch with some bad elements keeps its good ones.
+ */
+export function parseMessage(
+  topic: string,
+  payload: Uint8Array | string,
+  arrivalTs: number,
+  prefix: string,
+  settingsFor: (cell: string) => CellIngestSettings,
+): ParsedMessage {
+  const readings: Reading[] = [];
+  const rejections: Rejection[] = [];
+  const parts = parseTopic(topic, prefix);
+  if (parts === undefined) {
+    return { readings, rejections: [{ cell: '?', reason: 'bad_topic', detail: `topic ${topic} is not ${prefix}/<cell>/<channel>` }], bare: 0 };
+  }
+  const { cell: cellId, channel } = parts;
+  if (!INPUT_CHANNELS.has(channel)) {
+    return { readings, rejections: [{ cell: cellId, channel, reason: 'unknown_channel', detail: `channel ${channel} is not pressure|current|voltage|step` }], bare: 0 };
+  }
+  const ch = channel as Channel;
+  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { readings, rejections: [{ cell: cellId, channel, reason: 'invalid_json', detail: `payload is not JSON: ${text.slice(0, 60)}` }], bare: 0 };
+  }
+  const top = payloadSchema.safeParse(json);
+  if (!top.success) {
+    return { readings, rejections: [{ cell: cellId, channel, reason: 'schema', detail: z.prettifyError(top.error).slice(0, 200) }], bare: 0 };
+  }
+  const settings = settingsFor(cellId);
+  const data = top.data;
+  if (typeof data === 'number') {
+    convertOne(cellId, ch, { ts: arrivalTs, value: data }, settings, readings, rejections);
+    return { readings, rejections, bare: readings.length };
+  }
+  if (!Array.isArray(data)) {
+    convertOne(cellId, ch, data, settings, readings, rejections);
+    return { readings, rejections, bare: 0 };
+  }
+  if (data.length > MAX_BATCH_READINGS) {
+    return { readings, rejections: [{ cell: cellId, channel, reason: 'batch_too_large', detail: `batch of ${data.length} > ${MAX_BATCH_READINGS}` }], bare: 0 };
+  }
+  for (let i = 0; i < data.length; i++) {
+    const el = readingSchema.safeParse(data[i]);
+    if (el.success) convertOne(cellId, ch, el.data, settings, readings, rejections);
+    else rejections.push({ cell: cellId, channel, reason: 'schema', detail: `batch[${i}]: ${z.prettifyError(el.error).slice(0, 160)}` });
+  }
+  return { readings, rejections, bare: 0 };
+}
