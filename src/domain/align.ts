@@ -204,6 +204,17 @@ export class EventTimeAligner {
     };
   }
 
+  /**
+   * Gives a structured-clone copy of an aligner (e.g. from v8.deserialize) its class back, with the
+   * current settings (a restart may come with a changed config).
+   */
+  static revive(o: object, settings: AlignerSettings): EventTimeAligner {
+    const a = Object.setPrototypeOf(o, EventTimeAligner.prototype) as EventTimeAligner;
+    for (const r of a.recent) Object.setPrototypeOf(r, RecentRing.prototype);
+    (a as unknown as { settings: AlignerSettings }).settings = settings;
+    return a;
+  }
+
   static restore(settings: AlignerSettings, s: AlignerSnapshot): EventTimeAligner {
     const a = new EventTimeAligner(settings);
     a.buf = [...s.buffered];

@@ -132,6 +132,20 @@ export class CellProcessor {
     this.track = new PressureTrack(settings.pressureMaxGap_ms, DEFAULT_PRESSURE_RING);
   }
 
+  /**
+   * Gives a structured-clone copy of a processor (e.g. from v8.deserialize) its classes back, with the
+   * current settings. Shared references (a boundary is one step's end and the next one's start) survive
+   * a structured clone, which is why the daemon snapshots with v8.serialize rather than JSON.
+   */
+  static revive(o: object, settings: CellProcessorSettings): CellProcessor {
+    const p = Object.setPrototypeOf(o, CellProcessor.prototype) as CellProcessor;
+    Object.setPrototypeOf(p.track, PressureTrack.prototype);
+    const runs = [p.step, p.cand, ...p.closed.map((c) => c.run)];
+    for (const r of runs) if (r?.curve) Object.setPrototypeOf(r.curve, CapacityGridResampler.prototype);
+    (p as unknown as { settings: CellProcessorSettings }).settings = settings;
+    return p;
+  }
+
   /** Current cycle number (0 before cycling starts). */
   get currentCycle(): number {
     return this.cycle;
@@ -210,7 +224,7 @@ export class CellProcessor {
         if (!(v <= run.pMax)) run.pMax = v;
         if (run.curve !== null) {
           const dq = t1 > ta && t <= t1 ? absChargeLinear_mAh(ta, lerp(this.prevT, this.prevI, t1, i1, ta), t, lerp(this.prevT, this.prevI, t1, i1, t)) : heldI * (t - ta) / 3_600_000;
-          run.curve.add(run.q + Math.max(0, dq), v);
+          run.curve.add(run.q + Math.max(0, dq), v, t);
         }
       } else {
         if (!(v >= run.vMin)) run.vMin = v;

@@ -55,8 +55,10 @@ export interface StepRecord {
   /** Minimum/maximum voltage inside the step, V, when voltage is published. */
   readonly vMin_V?: number;
   readonly vMax_V?: number;
-  /** Pressure on a fixed capacity grid: [q_mAh, p_MPa] pairs (dP/dQ curve source). */
-  readonly curve?: ReadonlyArray<readonly [number, number]>;
+  /** Pressure on a fixed capacity grid: [q_mAh, p_MPa, t_ms] (the dP/dQ curve; t = when the step reached q). */
+  readonly curve?: ReadonlyArray<readonly [number, number, number]>;
+  /** Cycler's cycle index, when the cycler published one. */
+  readonly cyclerCycle?: number;
 }
 
 /** Per-cycle metrics (measurement `oep_cycle`); point time = tEnd. */

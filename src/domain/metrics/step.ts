@@ -20,22 +20,25 @@ export function meanDpdq_kPa_per_mAh(dp_MPa: number | undefined, q_mAh: number):
 export class CapacityGridResampler {
   private lastQ = NaN;
   private lastP = NaN;
+  private lastT = NaN;
   private nextK = 0;
-  readonly points: [number, number][] = [];
+  /** [q_mAh, p_MPa, t_ms] on the grid; t is the instant the step's capacity reached q. */
+  readonly points: [number, number, number][] = [];
 
   constructor(
     private readonly grid_mAh: number,
     private readonly maxPoints: number,
   ) {}
 
-  add(q_mAh: number, p_MPa: number): void {
+  add(q_mAh: number, p_MPa: number, t_ms: number): void {
     if (!(this.grid_mAh > 0)) return;
     if (Number.isNaN(this.lastQ)) {
       this.lastQ = q_mAh;
       this.lastP = p_MPa;
+      this.lastT = t_ms;
       this.nextK = Math.ceil(q_mAh / this.grid_mAh - 1e-9);
       if (Math.abs(this.nextK * this.grid_mAh - q_mAh) < 1e-12) {
-        this.push(this.nextK * this.grid_mAh, p_MPa);
+        this.push(this.nextK * this.grid_mAh, p_MPa, t_ms);
         this.nextK++;
       }
       return;
@@ -44,20 +47,21 @@ export class CapacityGridResampler {
     while (this.nextK * this.grid_mAh <= q_mAh && this.points.length < this.maxPoints) {
       const qk = this.nextK * this.grid_mAh;
       const f = q_mAh === this.lastQ ? 1 : (qk - this.lastQ) / (q_mAh - this.lastQ);
-      this.push(qk, this.lastP + f * (p_MPa - this.lastP));
+      this.push(qk, this.lastP + f * (p_MPa - this.lastP), this.lastT + f * (t_ms - this.lastT));
       this.nextK++;
     }
     this.lastQ = q_mAh;
     this.lastP = p_MPa;
+    this.lastT = t_ms;
   }
 
-  private push(q: number, p: number): void {
-    if (this.points.length < this.maxPoints) this.points.push([q, p]);
+  private push(q: number, p: number, t: number): void {
+    if (this.points.length < this.maxPoints) this.points.push([q, p, Math.round(t)]);
   }
 }
 
 /** dP/dQ on the grid from resampled points, kPa/mAh: [q_mid_mAh, dpdq] pairs. */
-export function gridDerivative_kPa_per_mAh(points: ReadonlyArray<readonly [number, number]>): [number, number][] {
+export function gridDerivative_kPa_per_mAh(points: ReadonlyArray<readonly [number, number, number?]>): [number, number][] {
   const out: [number, number][] = [];
   for (let k = 1; k < points.length; k++) {
     const [q0, p0] = points[k - 1]!;

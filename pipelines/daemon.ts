@@ -1,0 +1,158 @@
+/**
+ * The daemon: wires the MQTT adapter, the OEP pipeline and the sinks (InfluxDB, local files, a live
+ * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
+ */
+import type { Subscription } from 'rxjs';
+import { FileSink } from '../src/adapters/file-sink.js';
+import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
+import { eventLines, ingestLine } from '../src/adapters/line-protocol.js';
+import { RateLimitedLog, type Logger } from '../src/adapters/log.js';
+import { MqttAdapter } from '../src/adapters/mqtt.js';
+import { StateStore } from '../src/adapters/state-store.js';
+import { resolveCell, type OepConfig } from '../src/config/schema.js';
+import { Lab, type CellSetup, type LabEvent } from '../src/domain/lab.js';
+import { oepPipeline } from './operators.js';
+
+export interface DaemonOptions {
+  readonly config: OepConfig;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Called with every batch of events (the demo's live table, tests). */
+  readonly onEvents?: (events: readonly LabEvent[]) => void;
+  /** How often idle cells are checked, ms. */
+  readonly tick_ms?: number;
+}
+
+export interface StopReport {
+  readonly influx?: SinkReport;
+  readonly fileLines?: number;
+  readonly stateSaved: boolean;
+  readonly errors: string[];
+}
+
+export class Daemon {
+  readonly lab: Lab;
+  readonly mqtt: MqttAdapter;
+  private influx: InfluxSink | undefined;
+  private files: FileSink | undefined;
+  private readonly state: StateStore | undefined;
+  private sub: Subscription | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<StopReport> | undefined;
+  private readonly now: () => number;
+  private readonly setupFor: (cell: string) => CellSetup;
+  readonly rejectLog: RateLimitedLog;
+
+  constructor(private readonly opts: DaemonOptions) {
+    const cfg = opts.config;
+    this.now = opts.now ?? Date.now;
+    const cache = new Map<string, ReturnType<typeof resolveCell>>();
+    const resolved = (id: string): ReturnType<typeof resolveCell> => {
+      let r = cache.get(id);
+      if (r === undefined) cache.set(id, (r = resolveCell(cfg, id)));
+      return r;
+    };
+    this.setupFor = resolved;
+    this.lab = new Lab(resolved);
+    this.mqtt = new MqttAdapter({ ...cfg.mqtt, now: this.now, log: (m) => opts.log.info(m) });
+    this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
+    this.rejectLog = new RateLimitedLog((m) => opts.log.warn(m), 10_000, this.now);
+    this.ingestSettings = (id: string) => resolved(id).ingest;
+  }
+
+  private readonly ingestSettings: (id: string) => ReturnType<typeof resolveCell>['ingest'];
+
+  async start(): Promise<void> {
+    const { config: cfg, log } = this.opts;
+    if (this.state !== undefined) {
+      const r = this.state.restore(this.lab, this.setupFor);
+      if (r.cells > 0) log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt!).toISOString()})`);
+    }
+    if (cfg.influx !== undefined) {
+      const i = cfg.influx;
+      this.influx = new InfluxSink({ ...i, onError: (m) => this.rejectLog.report('influx', m) });
+      log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
+    }
+    if (cfg.output !== undefined) {
+      this.files = new FileSink(cfg.output.dir);
+      log.info(`output: writing CSV and line protocol under ${cfg.output.dir}`);
+    }
+    const events$ = oepPipeline(this.mqtt.messages$, {
+      topicPrefix: cfg.mqtt.topicPrefix,
+      settingsFor: this.ingestSettings,
+      maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
+      lab: this.lab,
+      tick_ms: Math.min(1_000, cfg.alignment.idleTimeout_ms),
+      now: this.now,
+      onReject: (cell, reason, detail) => this.rejectLog.report(`${cell}/${reason}`, `rejected (${cell}, ${reason}): ${detail}`),
+    });
+    this.sub = events$.subscribe({
+      next: (events) => this.write(events),
+      error: (e: unknown) => log.error(`pipeline failed: ${String(e)}`),
+    });
+    if (this.state !== undefined && cfg.state !== undefined) {
+      this.stateTimer = setInterval(() => this.checkpoint(), cfg.state.interval_s * 1000);
+      this.stateTimer.unref();
+    }
+    await this.mqtt.start();
+    log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
+  }
+
+  private write(events: readonly LabEvent[]): void {
+    this.files?.write(events);
+    this.influx?.write(eventLines(events, this.opts.config.influx?.writeCurves ?? true));
+    this.opts.onEvents?.(events);
+  }
+
+  /** Saves the lab state and writes the per-cell counters; errors are logged, never thrown. */
+  checkpoint(): void {
+    try {
+      const t = this.now();
+      const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
+      this.influx?.write(lines);
+      this.files?.writeLines(lines);
+      this.state?.save(this.lab, t);
+    } catch (e) {
+      this.opts.log.error(`checkpoint failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Idempotent: a second call returns the first call's promise. */
+  stop(): Promise<StopReport> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<StopReport> {
+    const errors: string[] = [];
+    const step = async (name: string, f: () => Promise<void> | void): Promise<void> => {
+      try {
+        await f();
+      } catch (e) {
+        errors.push(`${name}: ${(e as Error).message}`);
+      }
+    };
+    let influx: SinkReport | undefined;
+    let stateSaved = false;
+    await step('mqtt', () => this.mqtt.stop());
+    await step('pipeline', () => this.sub?.unsubscribe());
+    clearInterval(this.stateTimer);
+    await step('state', () => {
+      if (this.state !== undefined) {
+        this.checkpoint();
+        stateSaved = true;
+      }
+    });
+    await step('influx', async () => {
+      if (this.influx !== undefined) influx = await this.influx.close();
+    });
+    const fileLines = this.files?.linesWritten;
+    await step('files', () => this.files?.close());
+    const report: StopReport = { stateSaved, errors, ...(influx ? { influx } : {}), ...(fileLines !== undefined ? { fileLines } : {}) };
+    return report;
+  }
+
+  get influxStats(): InfluxSink['stats'] | undefined {
+    return this.influx?.stats;
+  }
+}

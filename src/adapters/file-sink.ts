@@ -1,0 +1,90 @@
+/**
+ * The local sink: per-step and per-cycle CSV files (columns = the `oep_step` / `oep_cycle` field names),
+ * a line-protocol file with every point (importable with `influx write`), and late readings kept aside.
+ * Appends, so a restarted daemon continues the same files. Used by the embedded default and `oep process`.
+ */
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { LabEvent } from '../domain/lab.js';
+import type { CycleRecord, StepRecord } from '../domain/types.js';
+import { cycleFields, eventLines, stepFields } from './line-protocol.js';
+
+const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...Object.keys(stepFields({} as StepRecord))];
+const CYCLE_COLUMNS = ['time_ms', 'cell', ...Object.keys(cycleFields({} as CycleRecord))];
+
+function csvValue(v: unknown): string {
+  if (v === undefined) return '';
+  if (typeof v === 'object' && v !== null && 'int' in v) return String((v as { int: number }).int);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+export function stepCsvRow(s: StepRecord): string {
+  return [s.tEnd, s.cell, s.kind, ...Object.values(stepFields(s))].map(csvValue).join(',');
+}
+
+export function cycleCsvRow(c: CycleRecord): string {
+  return [c.tEnd, c.cell, ...Object.values(cycleFields(c))].map(csvValue).join(',');
+}
+
+export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
+export const CYCLE_CSV_HEADER = CYCLE_COLUMNS.join(',');
+
+export class FileSink {
+  private readonly steps: WriteStream;
+  private readonly cycles: WriteStream;
+  private readonly lp: WriteStream;
+  private readonly late: WriteStream;
+  private lines = 0;
+
+  constructor(
+    readonly dir: string,
+    private readonly withCurves = true,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.steps = this.open('steps.csv', STEP_CSV_HEADER);
+    this.cycles = this.open('cycles.csv', CYCLE_CSV_HEADER);
+    this.lp = this.open('points.lp');
+    this.late = this.open('late.csv', 'ts_ms,cell,channel,value,behind_watermark_ms');
+  }
+
+  private open(name: string, header?: string): WriteStream {
+    const path = join(this.dir, name);
+    const fresh = !existsSync(path);
+    const s = createWriteStream(path, { flags: 'a' });
+    if (fresh && header !== undefined) s.write(header + '\n');
+    return s;
+  }
+
+  write(events: readonly LabEvent[]): void {
+    if (events.length === 0) return;
+    let st = '';
+    let cy = '';
+    let la = '';
+    for (const e of events) {
+      if (e.type === 'step') st += stepCsvRow(e.record) + '\n';
+      else if (e.type === 'cycle') cy += cycleCsvRow(e.record) + '\n';
+      else la += `${e.reading.ts},${e.reading.cell},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
+    }
+    if (st !== '') this.steps.write(st);
+    if (cy !== '') this.cycles.write(cy);
+    if (la !== '') this.late.write(la);
+    const lines = eventLines(events, this.withCurves);
+    this.lines += lines.length;
+    if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
+  }
+
+  /** Extra lines (e.g. `oep_ingest` counters) for the line-protocol file. */
+  writeLines(lines: readonly string[]): void {
+    if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
+  }
+
+  get linesWritten(): number {
+    return this.lines;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.steps, this.cycles, this.lp, this.late].map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
+  }
+}

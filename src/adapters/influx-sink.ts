@@ -1,0 +1,100 @@
+/**
+ * Writes line protocol to InfluxDB (2.x/3.x `/api/v2/write`, or any server speaking it) through
+ * `@influxdata/influxdb-client`, with batching, retries with backoff across outages, and an honest
+ * account at the end: how many lines were written and how many could not be.
+ */
+import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+
+export interface InfluxSinkOptions {
+  readonly url: string;
+  readonly org: string;
+  readonly bucket: string;
+  readonly token?: string | undefined;
+  /** Lines per write request. */
+  readonly batchSize: number;
+  /** Longest a line waits before it is sent, ms. */
+  readonly flushInterval_ms: number;
+  /** Lines kept for retry while the server is down; beyond it the oldest are dropped (and counted). */
+  readonly maxBufferLines: number;
+  readonly maxRetries: number;
+  /** Longest a line is retried, ms (default: 30 days: a database outage over a weekend must not lose data). */
+  readonly maxRetryTime_ms?: number;
+  /** Called with a short message on each failed write attempt (rate-limit it at the caller). */
+  readonly onError?: (message: string) => void;
+}
+
+export const DEFAULT_MAX_RETRY_TIME_MS = 30 * 24 * 3_600_000;
+export const DEFAULT_MAX_RETRY_DELAY_MS = 30_000;
+
+export interface SinkReport {
+  readonly written: number;
+  readonly lost: number;
+}
+
+export class InfluxSink {
+  private readonly api: WriteApi;
+  private enqueued = 0;
+  private succeeded = 0;
+  private dropped = 0;
+  private closed = false;
+  /** True after a failed write until the next success: the database is unreachable. */
+  failing = false;
+
+  constructor(private readonly opts: InfluxSinkOptions) {
+    const client = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000 });
+    this.api = client.getWriteApi(opts.org, opts.bucket, 'ms', {
+      batchSize: opts.batchSize,
+      flushInterval: opts.flushInterval_ms,
+      maxBufferLines: opts.maxBufferLines,
+      maxRetries: opts.maxRetries,
+      maxRetryTime: opts.maxRetryTime_ms ?? DEFAULT_MAX_RETRY_TIME_MS,
+      maxRetryDelay: DEFAULT_MAX_RETRY_DELAY_MS,
+      minRetryDelay: 500,
+      writeSuccess: (lines) => {
+        this.succeeded += lines.length;
+        this.failing = false;
+      },
+      writeFailed: (error, lines, attempt) => {
+        this.failing = true;
+        opts.onError?.(`InfluxDB write of ${lines.length} lines failed (attempt ${attempt}): ${error.message}`);
+        return undefined;
+      },
+      writeRetrySkipped: (entry) => {
+        this.dropped += entry.lines.length;
+      },
+    });
+  }
+
+  /** Queues lines; never blocks and never throws into the pipeline. */
+  write(lines: readonly string[]): void {
+    if (this.closed || lines.length === 0) return;
+    this.enqueued += lines.length;
+    this.api.writeRecords(lines as string[]);
+  }
+
+  /** Lines accepted so far, written, and waiting (batched or in retry). */
+  get stats(): { enqueued: number; written: number; pending: number; dropped: number } {
+    return { enqueued: this.enqueued, written: this.succeeded, pending: this.enqueued - this.succeeded - this.dropped, dropped: this.dropped };
+  }
+
+  async flush(): Promise<void> {
+    await this.api.flush(true);
+  }
+
+  /**
+   * Flushes what it can within `timeout_ms`, then gives up on the rest and says how much was lost.
+   */
+  async close(timeout_ms = 10_000): Promise<SinkReport> {
+    if (this.closed) return { written: this.succeeded, lost: this.enqueued - this.succeeded };
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout_ms)));
+    try {
+      await Promise.race([this.api.flush(true).catch(() => undefined), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.api.dispose();
+    return { written: this.succeeded, lost: this.enqueued - this.succeeded };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The schema of oep's output: records → InfluxDB line protocol (precision ms). The one place where
+ * measurement, tag and field names are spelled; the README documents each of them.
+ *
+ *   oep_step   tags cell, kind        time = step end
+ *   oep_cycle  tags cell              time = cycle end
+ *   oep_dpdq   tags cell, kind        time = instant the step's capacity reached the grid point
+ *   oep_late   tags cell, channel     time = the reading's own timestamp
+ *   oep_ingest tags cell              time = when the counters were read (processing time)
+ */
+import type { CellCounters, LabEvent } from '../domain/lab.js';
+import { gridDerivative_kPa_per_mAh } from '../domain/metrics/step.js';
+import type { CycleRecord, Reading, StepRecord } from '../domain/types.js';
+
+function escapeTag(v: string): string {
+  return v.replace(/[,= \\]/g, (c) => '\\' + c);
+}
+function escapeMeasurement(v: string): string {
+  return v.replace(/[, \\]/g, (c) => '\\' + c);
+}
+
+type FieldValue = number | { readonly int: number } | string | undefined;
+
+function line(measurement: string, tags: Record<string, string>, fields: Record<string, FieldValue>, ts_ms: number): string | undefined {
+  let f = '';
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    let s: string;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) continue;
+      s = String(v);
+    } else if (typeof v === 'string') s = '"' + v.replace(/["\\]/g, (c) => '\\' + c) + '"';
+    else s = `${Math.trunc(v.int)}i`;
+    f += (f === '' ? '' : ',') + k + '=' + s;
+  }
+  if (f === '') return undefined;
+  let t = escapeMeasurement(measurement);
+  for (const [k, v] of Object.entries(tags)) t += ',' + k + '=' + escapeTag(v);
+  return `${t} ${f} ${Math.round(ts_ms)}`;
+}
+
+const int = (n: number | undefined): { int: number } | undefined => (n === undefined ? undefined : { int: n });
+
+/** oep_step fields, in the order the README lists them. */
+export function stepFields(s: StepRecord): Record<string, FieldValue> {
+  return {
+    cycle: int(s.cycle),
+    step: int(s.step),
+    start_time_ms: s.tStart,
+    duration_s: s.duration_s,
+    q_mAh: s.q_mAh,
+    q_charge_mAh: s.qCharge_mAh,
+    q_discharge_mAh: s.qDischarge_mAh,
+    i_mean_mA: s.iMean_mA,
+    p_start_MPa: s.pStart_MPa,
+    p_end_MPa: s.pEnd_MPa,
+    p_min_MPa: s.pMin_MPa,
+    p_max_MPa: s.pMax_MPa,
+    dp_MPa: s.dp_MPa,
+    dpdq_kPa_per_mAh: s.dpdq_kPa_per_mAh,
+    v_min_V: s.vMin_V,
+    v_max_V: s.vMax_V,
+    cycler_step: int(s.cyclerStep),
+    cycler_cycle: int(s.cyclerCycle),
+  };
+}
+
+/** oep_cycle fields, in the order the README lists them. */
+export function cycleFields(c: CycleRecord): Record<string, FieldValue> {
+  return {
+    cycle: int(c.cycle),
+    start_time_ms: c.tStart,
+    duration_s: c.duration_s,
+    steps: int(c.steps),
+    complete: int(c.complete ? 1 : 0),
+    q_charge_mAh: c.qCharge_mAh,
+    q_discharge_mAh: c.qDischarge_mAh,
+    q_discharge_mAh_g: c.qDischarge_mAh_g,
+    q_discharge_mAh_cm2: c.qDischarge_mAh_cm2,
+    ce: c.ce,
+    p_start_MPa: c.pStart_MPa,
+    p_end_MPa: c.pEnd_MPa,
+    dp_cum_MPa: c.dpCum_MPa,
+    dp_charge_MPa: c.dpCharge_MPa,
+    dp_discharge_MPa: c.dpDischarge_MPa,
+    ddp_MPa: c.ddp_MPa,
+    swing_MPa: c.swing_MPa,
+    ddp_q_MPa_g_per_Ah: c.ddpQ_MPa_g_per_Ah,
+    drift_MPa_g_per_Ah: c.drift_MPa_g_per_Ah,
+    ddp_q_MPa_cm2_per_mAh: c.ddpQ_MPa_cm2_per_mAh,
+    drift_MPa_cm2_per_mAh: c.drift_MPa_cm2_per_mAh,
+    p_irrev_MPa: c.pIrrev_MPa,
+  };
+}
+
+export function stepLine(s: StepRecord): string | undefined {
+  return line('oep_step', { cell: s.cell, kind: s.kind }, stepFields(s), s.tEnd);
+}
+
+export function cycleLine(c: CycleRecord): string | undefined {
+  return line('oep_cycle', { cell: c.cell }, cycleFields(c), c.tEnd);
+}
+
+/** The step's dP/dQ curve, one point per grid point after the first. */
+export function curveLines(s: StepRecord): string[] {
+  const pts = s.curve;
+  if (pts === undefined || pts.length < 2) return [];
+  const d = gridDerivative_kPa_per_mAh(pts);
+  const out: string[] = [];
+  for (let k = 1; k < pts.length; k++) {
+    const [q, p, t] = pts[k]!;
+    const l = line('oep_dpdq', { cell: s.cell, kind: s.kind }, { cycle: int(s.cycle), step: int(s.step), q_mAh: q, p_MPa: p, dpdq_kPa_per_mAh: d[k - 1]?.[1] }, t);
+    if (l !== undefined) out.push(l);
+  }
+  return out;
+}
+
+export function lateLine(r: Reading, watermark: number): string | undefined {
+  return line('oep_late', { cell: r.cell, channel: r.channel }, { value: r.value, behind_watermark_ms: watermark - r.ts }, r.ts);
+}
+
+export function ingestLine(cell: string, c: CellCounters, now: number): string | undefined {
+  let rejected = 0;
+  for (const v of Object.values(c.rejected)) rejected += v;
+  return line(
+    'oep_ingest',
+    { cell },
+    { accepted: int(c.accepted), rejected: int(rejected), late: int(c.late), duplicate: int(c.duplicate), bare: int(c.bare), steps: int(c.steps), cycles: int(c.cycles) },
+    now,
+  );
+}
+
+/** All lines for a batch of lab events. */
+export function eventLines(events: readonly LabEvent[], withCurves: boolean): string[] {
+  const out: string[] = [];
+  for (const e of events) {
+    let l: string | undefined;
+    if (e.type === 'step') {
+      l = stepLine(e.record);
+      if (withCurves) out.push(...curveLines(e.record));
+    } else if (e.type === 'cycle') l = cycleLine(e.record);
+    else l = lateLine(e.reading, e.watermark);
+    if (l !== undefined) out.push(l);
+  }
+  return out;
+}

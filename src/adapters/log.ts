@@ -1,0 +1,41 @@
+/** A small leveled logger to stderr, and a rate limiter so a flood of bad payloads cannot flood the log. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
+  const at = (l: LogLevel) => (msg: string) => {
+    if (ORDER[l] >= ORDER[level]) write(`${new Date().toISOString()} ${l.toUpperCase().padEnd(5)} ${msg}`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/**
+ * Lets one message per key through every `window_ms`, and says how many were held back in between.
+ */
+export class RateLimitedLog {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  constructor(
+    private readonly log: (msg: string) => void,
+    private readonly window_ms: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  report(key: string, msg: string): void {
+    const t = this.now();
+    const e = this.last.get(key);
+    if (e !== undefined && t - e.at < this.window_ms) {
+      e.suppressed++;
+      return;
+    }
+    const extra = e !== undefined && e.suppressed > 0 ? ` (+${e.suppressed} more since last report)` : '';
+    this.last.set(key, { at: t, suppressed: 0 });
+    this.log(msg + extra);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The one MQTT adapter: connects with a fixed client id and a persistent session (QoS 1, clean: false),
+ * so readings published while the daemon restarts are delivered when it is back; subscribes to the
+ * contract's input topics for every cell; exposes the messages as an Observable; publishes retained
+ * daemon status with a Last Will, so dashboards see `offline` when the daemon dies.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { Observable, Subject } from 'rxjs';
+
+export interface RawMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  /** Processing time of arrival, ms. */
+  readonly arrival: number;
+}
+
+export interface MqttAdapterOptions {
+  readonly url: string;
+  readonly topicPrefix: string;
+  readonly clientId: string;
+  readonly cleanSession: boolean;
+  readonly qos: 0 | 1 | 2;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** Clock for arrival stamps (injectable for tests). */
+  readonly now?: () => number;
+  readonly log?: (message: string) => void;
+}
+
+export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
+
+export function daemonStatusTopic(prefix: string): string {
+  return `${prefix}/_daemon/status`;
+}
+
+export class MqttAdapter {
+  private client: MqttClient | undefined;
+  private readonly subject = new Subject<RawMessage>();
+  /** Messages as they arrive (hot). */
+  readonly messages$: Observable<RawMessage> = this.subject.asObservable();
+  connected = false;
+  received = 0;
+
+  constructor(private readonly opts: MqttAdapterOptions) {}
+
+  /** Connects and subscribes; resolves once subscribed. Reconnects by itself after that. */
+  async start(): Promise<void> {
+    const o = this.opts;
+    const now = o.now ?? Date.now;
+    const statusTopic = daemonStatusTopic(o.topicPrefix);
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      clean: o.cleanSession,
+      reconnectPeriod: 1_000,
+      connectTimeout: 10_000,
+      username: o.username,
+      password: o.password,
+      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+    };
+    const client = mqtt.connect(o.url, options);
+    this.client = client;
+    client.on('message', (topic, payload) => {
+      this.received++;
+      this.subject.next({ topic, payload, arrival: now() });
+    });
+    client.on('connect', (ack) => {
+      this.connected = true;
+      o.log?.(`mqtt: connected to ${o.url}${ack.sessionPresent ? ' (session resumed)' : ''}`);
+      client.publish(statusTopic, JSON.stringify({ state: 'online', since: new Date(now()).toISOString() }), { qos: 1, retain: true });
+    });
+    client.on('close', () => {
+      if (this.connected) o.log?.('mqtt: connection lost, reconnecting');
+      this.connected = false;
+    });
+    client.on('error', (e) => o.log?.(`mqtt: ${e.message}`));
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = (): void => {
+        client.off('error', onError);
+        resolve();
+      };
+      const onError = (e: Error): void => {
+        client.off('connect', onConnect);
+        reject(e);
+      };
+      client.once('connect', onConnect);
+      client.once('error', onError);
+    });
+    const topics = Object.fromEntries(INPUT_CHANNELS.map((c) => [`${o.topicPrefix}/+/${c}`, { qos: o.qos }]));
+    await client.subscribeAsync(topics);
+  }
+
+  publish(topic: string, payload: string, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}): void {
+    this.client?.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
+  }
+
+  /** Publishes the retained offline status, then disconnects cleanly (the session stays on the broker). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (client === undefined) return;
+    this.client = undefined;
+    if (client.connected) {
+      await client
+        .publishAsync(daemonStatusTopic(this.opts.topicPrefix), JSON.stringify({ state: 'offline' }), { qos: 1, retain: true })
+        .catch(() => undefined);
+    }
+    await client.endAsync();
+    this.subject.complete();
+  }
+}

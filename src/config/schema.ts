@@ -1,0 +1,198 @@
+/**
+ * The configuration file (YAML or JSON), validated once by zod, frozen and passed down explicitly.
+ * Every default is a named constant with its unit. See README "Configuration" for each key.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_DEDUP_DEPTH,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_LATENESS_MS,
+  DEFAULT_MAX_BUFFERED,
+  type AlignerSettings,
+} from '../domain/align.js';
+import {
+  DEFAULT_CURRENT_MAX_GAP_MS,
+  DEFAULT_DPDQ_GRID_MAH,
+  DEFAULT_MAX_CURVE_POINTS,
+  DEFAULT_MIN_STEP_DURATION_MS,
+  DEFAULT_PRESSURE_MAX_GAP_MS,
+  type CellProcessorSettings,
+} from '../domain/cell-processor.js';
+import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
+import type { CellIngestSettings } from '../ingest/payload.js';
+
+export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
+export const DEFAULT_TOPIC_PREFIX = 'oep';
+export const DEFAULT_CLIENT_ID = 'oep-daemon';
+/** Deadband when neither restCurrent_mA nor nominalCurrent_mA is set, mA. */
+export const DEFAULT_REST_CURRENT_MA = 0.005;
+/** Deadband as a fraction of the nominal current, when nominalCurrent_mA is set. */
+export const DEFAULT_REST_FRACTION_OF_NOMINAL = 0.02;
+export const DEFAULT_FORMATION_CYCLES = 3;
+export const DEFAULT_INFLUX_BATCH_SIZE = 5_000;
+export const DEFAULT_INFLUX_FLUSH_INTERVAL_MS = 1_000;
+export const DEFAULT_INFLUX_MAX_BUFFER_LINES = 1_000_000;
+export const DEFAULT_INFLUX_MAX_RETRIES = 1_000_000;
+export const DEFAULT_STATE_INTERVAL_S = 30;
+/** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
+export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;
+
+const positive = z.number().positive();
+
+const cellFields = {
+  areaMm2: positive.optional().describe('Pressing area for force → pressure, mm² (default: 13 mm mold, 132.73)'),
+  activeMassG: positive.optional().describe('Cathode active mass, g: enables Δ(ΔP_Q) in MPa·g/(A·h)'),
+  electrodeAreaMm2: positive.optional().describe('Electrode area for areal capacity, mm² (default: areaMm2)'),
+  normalization: z.enum(['mass', 'areal']).optional(),
+  currentSign: z.enum(['charge-positive', 'discharge-positive']).optional(),
+  nominalCurrent_mA: positive.optional(),
+  restCurrent_mA: z.number().nonnegative().optional(),
+  minStepDuration_s: z.number().nonnegative().optional(),
+  currentMaxGap_s: positive.optional(),
+  pressureMaxGap_s: positive.optional(),
+  firstHalf: z.enum(['charge', 'discharge']).optional(),
+  cycleSource: z.enum(['derived', 'cycler']).optional(),
+  formationCycles: z.number().int().nonnegative().optional(),
+  refCycle: z.number().int().positive().optional(),
+  dpdqGrid_mAh: z.number().nonnegative().optional(),
+  pressureUnit: z.enum(['MPa', 'kPa', 'N', 'kgf']).optional(),
+  currentUnit: z.enum(['A', 'mA', 'uA']).optional(),
+  voltageUnit: z.enum(['V', 'mV']).optional(),
+};
+
+const cellDefaultsSchema = z.strictObject(cellFields);
+const cellSchema = z.strictObject({ id: z.string().min(1).regex(/^[^/+#]+$/, 'a cell id cannot contain / + #'), ...cellFields });
+
+export const configSchema = z.strictObject({
+  mqtt: z
+    .strictObject({
+      url: z.string().default(DEFAULT_MQTT_URL),
+      topicPrefix: z.string().min(1).default(DEFAULT_TOPIC_PREFIX),
+      clientId: z.string().min(1).default(DEFAULT_CLIENT_ID),
+      cleanSession: z.boolean().default(false),
+      qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .prefault({}),
+  influx: z
+    .strictObject({
+      url: z.string().url(),
+      org: z.string().default(''),
+      bucket: z.string().min(1),
+      token: z.string().optional(),
+      batchSize: z.number().int().positive().default(DEFAULT_INFLUX_BATCH_SIZE),
+      flushInterval_ms: z.number().int().positive().default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
+      maxBufferLines: z.number().int().positive().default(DEFAULT_INFLUX_MAX_BUFFER_LINES),
+      maxRetries: z.number().int().nonnegative().default(DEFAULT_INFLUX_MAX_RETRIES),
+      writeCurves: z.boolean().default(true),
+    })
+    .optional(),
+  output: z
+    .strictObject({
+      dir: z.string().min(1),
+      table: z.boolean().default(false),
+    })
+    .optional(),
+  state: z
+    .strictObject({
+      dir: z.string().min(1),
+      interval_s: positive.default(DEFAULT_STATE_INTERVAL_S),
+    })
+    .optional(),
+  alignment: z
+    .strictObject({
+      lateness_ms: z.number().nonnegative().default(DEFAULT_LATENESS_MS),
+      idleTimeout_ms: positive.default(DEFAULT_IDLE_TIMEOUT_MS),
+      dedupDepth: z.number().int().positive().default(DEFAULT_DEDUP_DEPTH),
+      maxBuffered: z.number().int().positive().default(DEFAULT_MAX_BUFFERED),
+      maxFutureSkew_ms: z.number().nonnegative().default(DEFAULT_MAX_FUTURE_SKEW_MS),
+    })
+    .prefault({}),
+  defaults: cellDefaultsSchema.prefault({}),
+  cells: z.array(cellSchema).default([]),
+});
+
+export type OepConfig = z.infer<typeof configSchema>;
+export type CellConfig = z.infer<typeof cellDefaultsSchema>;
+
+/** Everything the pipeline needs to know about one cell, resolved from its entry over the defaults. */
+export interface ResolvedCell {
+  readonly id: string;
+  readonly ingest: CellIngestSettings;
+  readonly aligner: AlignerSettings;
+  readonly processor: CellProcessorSettings;
+}
+
+export function resolveCell(config: OepConfig, id: string): ResolvedCell {
+  const entry = config.cells.find((c) => c.id === id);
+  const c: CellConfig = { ...config.defaults, ...(entry ?? {}) };
+  const areaMm2 = c.areaMm2 ?? MOLD_13MM_AREA_MM2;
+  const electrodeArea_cm2 = (c.electrodeAreaMm2 ?? areaMm2) / 100;
+  const normalization =
+    (c.normalization ?? (c.activeMassG !== undefined ? 'mass' : 'areal')) === 'mass' && c.activeMassG !== undefined
+      ? ({ kind: 'mass', activeMass_g: c.activeMassG } as const)
+      : ({ kind: 'areal', electrodeArea_cm2 } as const);
+  const restCurrent_mA =
+    c.restCurrent_mA ?? (c.nominalCurrent_mA !== undefined ? c.nominalCurrent_mA * DEFAULT_REST_FRACTION_OF_NOMINAL : DEFAULT_REST_CURRENT_MA);
+  const formation = c.formationCycles ?? DEFAULT_FORMATION_CYCLES;
+  const a = config.alignment;
+  return Object.freeze({
+    id,
+    ingest: Object.freeze({
+      areaMm2,
+      currentSign: c.currentSign === 'discharge-positive' ? -1 : 1,
+      defaultPressureUnit: c.pressureUnit ?? 'MPa',
+      defaultCurrentUnit: c.currentUnit ?? 'mA',
+      defaultVoltageUnit: c.voltageUnit ?? 'V',
+    }),
+    aligner: Object.freeze({
+      lateness_ms: a.lateness_ms,
+      idleTimeout_ms: a.idleTimeout_ms,
+      dedupDepth: a.dedupDepth,
+      maxBuffered: a.maxBuffered,
+    }),
+    processor: Object.freeze({
+      cell: id,
+      restCurrent_mA,
+      minStepDuration_ms: (c.minStepDuration_s ?? DEFAULT_MIN_STEP_DURATION_MS / 1000) * 1000,
+      currentMaxGap_ms: (c.currentMaxGap_s ?? DEFAULT_CURRENT_MAX_GAP_MS / 1000) * 1000,
+      pressureMaxGap_ms: (c.pressureMaxGap_s ?? DEFAULT_PRESSURE_MAX_GAP_MS / 1000) * 1000,
+      firstHalf: c.firstHalf ?? 'charge',
+      cycleSource: c.cycleSource ?? 'derived',
+      normalization,
+      refCycle: c.refCycle ?? formation + 1,
+      dpdqGrid_mAh: c.dpdqGrid_mAh ?? DEFAULT_DPDQ_GRID_MAH,
+      maxCurvePoints: DEFAULT_MAX_CURVE_POINTS,
+    }),
+  });
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates a parsed config object; secrets may come from OEP_INFLUX_TOKEN / OEP_MQTT_PASSWORD / OEP_MQTT_USERNAME. */
+export function parseConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = {}, source = 'config'): OepConfig {
+  const r = configSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(`${source} is not a valid oep configuration:\n${z.prettifyError(r.error)}`);
+  const cfg = r.data;
+  if (cfg.influx !== undefined) cfg.influx.token ??= env.OEP_INFLUX_TOKEN;
+  cfg.mqtt.password ??= env.OEP_MQTT_PASSWORD;
+  cfg.mqtt.username ??= env.OEP_MQTT_USERNAME;
+  const ids = new Set<string>();
+  for (const c of cfg.cells) {
+    if (ids.has(c.id)) throw new ConfigError(`${source}: cell ${c.id} is listed twice`);
+    ids.add(c.id);
+  }
+  return deepFreeze(cfg);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
