@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventTimeAligner, type AlignerSettings } from '../../src/domain/align.js';
+import type { Channel, Reading } from '../../src/domain/types.js';
+
+const S: AlignerSettings = { lateness_ms: 2_000, idleTimeout_ms: 30_000, dedupDepth: 1_024, maxBuffered: 100_000 };
+const T0 = Date.UTC(2026, 5, 1);
+const r = (channel: Channel, ts: number, value: number): Reading => ({ cell: 'c', channel, ts: T0 + ts, value });
+
+function run(a: EventTimeAligner, readings: Reading[]): { out: Reading[]; outcomes: string[] } {
+  const out: Reading[] = [];
+  const outcomes = readings.map((x) => a.push(x, 0, out));
+  return { out, outcomes };
+}
+
+describe('EventTimeAligner', () => {
+  it('releases in event-time order once both channels have passed the lateness bound', () => {
+    const a = new EventTimeAligner(S);
+    const { out } = run(a, [r('pressure', 0, 1), r('current', 500, 2), r('pressure', 100, 3), r('pressure', 3000, 4), r('current', 3000, 5)]);
+    expect(out.map((x) => x.value)).toEqual([1, 3, 2]);
+    a.flush(out);
+    expect(out.map((x) => x.ts - T0)).toEqual([0, 100, 500, 3000, 3000]);
+  });
+
+  it('drops exact duplicates (buffered or already released) and counts late readings', () => {
+    const a = new EventTimeAligner(S);
+    const { outcomes } = run(a, [
+      r('pressure', 0, 1),
+      r('current', 0, 1),
+      r('pressure', 0, 1), // duplicate while buffered
+      r('pressure', 10_000, 2),
+      r('current', 10_000, 2),
+      r('pressure', 0, 1), // duplicate of a released reading
+      r('pressure', 1_000, 9), // behind the watermark: late
+    ]);
+    expect(outcomes).toEqual(['accepted', 'accepted', 'duplicate', 'accepted', 'accepted', 'duplicate', 'late']);
+  });
+
+  it('keeps equal timestamps with different values, in arrival order (a cycler step change)', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    a.push(r('current', 1000, -0.25), 0, out);
+    a.push(r('current', 1000, 0), 0, out);
+    a.flush(out);
+    expect(out.map((x) => x.value)).toEqual([-0.25, 0]);
+  });
+
+  it('does not let a silent channel stall the cell (event-time idle timeout)', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    a.push(r('current', 0, 1), 0, out);
+    for (let t = 0; t <= 60_000; t += 1000) a.push(r('pressure', t, t), 0, out);
+    // current went silent at 0; after 30 s of pressure it no longer holds the watermark
+    expect(out.length).toBeGreaterThan(20);
+    expect(a.watermark).toBe(T0 + 58_000);
+  });
+
+  it('releases everything when nothing arrives for the idle timeout (processing time)', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    a.push(r('pressure', 0, 1), 1_000, out);
+    a.push(r('current', 0, 1), 1_000, out);
+    a.tick(20_000, out);
+    expect(out).toHaveLength(0);
+    a.tick(31_000, out);
+    expect(out).toHaveLength(2);
+  });
+
+  it('stays bounded: beyond maxBuffered the oldest readings are released early and counted', () => {
+    const a = new EventTimeAligner({ ...S, maxBuffered: 100, lateness_ms: 1e12 });
+    const out: Reading[] = [];
+    for (let t = 0; t < 1000; t++) a.push(r('pressure', t, t), 0, out);
+    expect(a.buffered).toBeLessThanOrEqual(100);
+    expect(a.forcedReleases).toBe(900);
+    expect(out.map((x) => x.value)).toEqual([...Array(900).keys()]);
+  });
+
+  it('property: any arrival order within the lateness bound gives the same output as in-order arrival', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom<Channel>('pressure', 'current'), fc.integer({ min: 0, max: 1_000 })), { minLength: 1, maxLength: 200 }),
+        fc.array(fc.integer({ min: 0, max: 1_500 }), { minLength: 200, maxLength: 200 }),
+        (steps, delays) => {
+          // Event times increase by the drawn step per channel; arrival time = event time + delay ≤ 1.5 s < lateness.
+          const clock: Record<string, number> = { pressure: 0, current: 0 };
+          const readings = steps.map(([ch, dt], k) => {
+            clock[ch]! += dt + 1;
+            return r(ch, clock[ch]!, k);
+          });
+          const inOrder = [...readings].sort((x, y) => x.ts - y.ts || x.value - y.value);
+          const arrival = readings.map((x, k) => ({ x, at: x.ts + delays[k]! })).sort((p, q) => p.at - q.at || p.x.value - q.x.value);
+          const a1 = new EventTimeAligner(S);
+          const o1: Reading[] = [];
+          for (const x of inOrder) a1.push(x, 0, o1);
+          a1.flush(o1);
+          const a2 = new EventTimeAligner(S);
+          const o2: Reading[] = [];
+          const outcomes = arrival.map(({ x }) => a2.push(x, 0, o2));
+          a2.flush(o2);
+          expect(outcomes.every((o) => o === 'accepted')).toBe(true);
+          const key = (x: Reading): string => `${x.ts}/${x.channel}/${x.value}`;
+          // Same multiset in the same event-time order (ties between channels at equal ts may swap).
+          expect(o2.map((x) => x.ts)).toEqual(o1.map((x) => x.ts));
+          expect(o2.map(key).sort()).toEqual(o1.map(key).sort());
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
