@@ -3,9 +3,10 @@
  *
  * Readings are buffered in event-time order and released once the cell's watermark passes them.
  * watermark = min over the cell's live channels of (latest timestamp seen on the channel) − lateness.
- * A channel whose latest timestamp trails the cell's newest by more than the idle timeout is idle and
- * does not hold the watermark back (so a silent stream cannot stall the cell); when nothing at all has
- * arrived for the idle timeout (processing time, from an injected clock), `tick` releases everything.
+ * A channel from which nothing has arrived for the idle timeout (processing time, from the caller's
+ * clock) is idle and does not hold the watermark back, so one silent stream cannot stall the cell;
+ * when every channel is idle, everything buffered is released. Processing time, not event time,
+ * decides idleness: a device that publishes in batches is late in event time but not silent.
  *
  * Readings at or behind the watermark are late: they are reported (kept aside by the caller), never
  * folded in and never silently dropped. Exact duplicates (QoS 1 redelivery: same channel, timestamp,
@@ -18,7 +19,7 @@ import type { Channel, Reading } from './types.js';
 export interface AlignerSettings {
   /** How far behind a channel's newest reading another reading may still arrive and be placed in order, ms. */
   readonly lateness_ms: number;
-  /** A channel trailing the cell's newest timestamp by more than this no longer holds the watermark, ms. */
+  /** A channel silent for this long (processing time) no longer holds the watermark, ms. */
   readonly idleTimeout_ms: number;
   /** Released readings remembered per channel to recognise late duplicates. */
   readonly dedupDepth: number;
@@ -40,6 +41,7 @@ export interface AlignerSnapshot {
   readonly buffered: Reading[];
   readonly watermark: number | null;
   readonly maxTs: (number | null)[];
+  readonly arrivedAt: (number | null)[];
   readonly lastArrival: number | null;
   readonly recent: { ts: number[]; value: number[] }[];
   readonly forcedReleases: number;
@@ -89,6 +91,7 @@ export class EventTimeAligner {
   private wm = -Infinity;
   private readonly maxTs = new Float64Array(N_CHANNELS).fill(-Infinity);
   private lastArrival = -Infinity;
+  private readonly arrivedAt = new Float64Array(N_CHANNELS).fill(-Infinity);
   private readonly recent: RecentRing[];
   /** Readings released early because the buffer hit `maxBuffered`. */
   forcedReleases = 0;
@@ -120,19 +123,20 @@ export class EventTimeAligner {
   push(r: Reading, now: number, out: Reading[]): AlignOutcome {
     this.lastArrival = now;
     const c = CHANNEL_INDEX[r.channel];
+    this.arrivedAt[c] = now;
     if (r.ts <= this.wm) {
       return this.recent[c]!.has(r.ts, r.value) ? 'duplicate' : 'late';
     }
     if (!this.insert(r)) return 'duplicate';
     if (r.ts > this.maxTs[c]!) this.maxTs[c] = r.ts;
-    this.advance(this.computeWatermark(), out);
+    this.advance(this.computeWatermark(now), out);
     if (this.buffered > this.settings.maxBuffered) this.forceRelease(out);
     return 'accepted';
   }
 
-  /** Releases everything when no reading has arrived for the idle timeout (processing time). */
+  /** Re-evaluates idleness at processing time `now`: silent channels stop holding the watermark. */
   tick(now: number, out: Reading[]): void {
-    if (this.buffered > 0 && now - this.lastArrival >= this.settings.idleTimeout_ms) this.flush(out);
+    if (this.buffered > 0) this.advance(this.computeWatermark(now), out);
   }
 
   /** Releases everything buffered (end of a file, or an idle cell). */
@@ -141,15 +145,15 @@ export class EventTimeAligner {
     this.advance(this.buf[this.buf.length - 1]!.ts, out);
   }
 
-  private computeWatermark(): number {
-    const newest = this.newestTs;
+  private computeWatermark(now: number): number {
     let w = Infinity;
     for (let c = 0; c < N_CHANNELS; c++) {
       const m = this.maxTs[c]!;
-      if (m === -Infinity || newest - m > this.settings.idleTimeout_ms) continue;
+      if (m === -Infinity || now - this.arrivedAt[c]! >= this.settings.idleTimeout_ms) continue;
       if (m < w) w = m;
     }
-    return w - this.settings.lateness_ms;
+    // Every channel idle: release everything there is.
+    return w === Infinity ? this.newestTs : w - this.settings.lateness_ms;
   }
 
   /** Stable insert in ts order; false if an exact duplicate is already buffered. */
@@ -198,6 +202,7 @@ export class EventTimeAligner {
       buffered: this.buf.slice(this.head),
       watermark: Number.isFinite(this.wm) ? this.wm : null,
       maxTs: Array.from(this.maxTs, (m) => (Number.isFinite(m) ? m : null)),
+      arrivedAt: Array.from(this.arrivedAt, (m) => (Number.isFinite(m) ? m : null)),
       lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
       recent: this.recent.map((r) => r.toJSON()),
       forcedReleases: this.forcedReleases,
@@ -220,6 +225,7 @@ export class EventTimeAligner {
     a.buf = [...s.buffered];
     a.wm = s.watermark ?? -Infinity;
     s.maxTs.forEach((m, i) => (a.maxTs[i] = m ?? -Infinity));
+    s.arrivedAt.forEach((m, i) => (a.arrivedAt[i] = m ?? -Infinity));
     a.lastArrival = s.lastArrival ?? -Infinity;
     s.recent.forEach((r, c) => r.ts.forEach((t, k) => a.recent[c]!.push(t, r.value[k]!)));
     a.forcedReleases = s.forcedReleases;

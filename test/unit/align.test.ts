@@ -45,17 +45,28 @@ describe('EventTimeAligner', () => {
     expect(out.map((x) => x.value)).toEqual([-0.25, 0]);
   });
 
-  it('does not let a silent channel stall the cell (event-time idle timeout)', () => {
+  it('does not let a silent channel stall the cell (processing-time idle timeout)', () => {
     const a = new EventTimeAligner(S);
     const out: Reading[] = [];
     a.push(r('current', 0, 1), 0, out);
-    for (let t = 0; t <= 60_000; t += 1000) a.push(r('pressure', t, t), 0, out);
-    // current went silent at 0; after 30 s of pressure it no longer holds the watermark
-    expect(out.length).toBeGreaterThan(20);
+    // pressure keeps arriving, one reading per wall second; current went silent at wall time 0
+    for (let t = 0; t <= 60_000; t += 1000) a.push(r('pressure', t, t), t, out);
     expect(a.watermark).toBe(T0 + 58_000);
+    expect(out.length).toBe(60);
   });
 
-  it('releases everything when nothing arrives for the idle timeout (processing time)', () => {
+  it('is not fooled by a batch publisher: a channel behind in event time but arriving is not idle', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    // current arrives in 60 s batches, pressure one by one; both arrive every wall second
+    for (let t = 0; t < 600_000; t += 1000) {
+      if (t % 60_000 === 0) for (let k = 0; k < 60; k++) a.push(r('current', t + k * 1000, k), t, out);
+      a.push(r('pressure', t, t), t, out);
+    }
+    expect(a.push(r('pressure', 598_000, 1), 600_000, out)).toBe('accepted');
+  });
+
+  it('releases everything when every channel has been silent for the idle timeout', () => {
     const a = new EventTimeAligner(S);
     const out: Reading[] = [];
     a.push(r('pressure', 0, 1), 1_000, out);
