@@ -30,7 +30,7 @@ export interface AlignerSettings {
 export const DEFAULT_LATENESS_MS = 2_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 export const DEFAULT_DEDUP_DEPTH = 1_024;
-export const DEFAULT_MAX_BUFFERED = 200_000;
+export const DEFAULT_MAX_BUFFERED = 50_000;
 
 export type AlignOutcome = 'accepted' | 'duplicate' | 'late';
 
@@ -121,6 +121,14 @@ export class EventTimeAligner {
    * @param now processing time (ms) of the arrival, from the caller's clock.
    */
   push(r: Reading, now: number, out: Reading[]): AlignOutcome {
+    if (this.lastArrival === -Infinity) {
+      // A cell's first reading (or the first after a restart): pressure and current (the two the method
+      // needs) hold the watermark until they have shown up or stayed silent for the idle timeout, so
+      // that whichever device happens to publish first does not make the other's first readings late.
+      // Voltage and step are optional and do not hold a cell that never publishes them.
+      this.arrivedAt[CHANNEL_INDEX.pressure] = now;
+      this.arrivedAt[CHANNEL_INDEX.current] = now;
+    }
     this.lastArrival = now;
     const c = CHANNEL_INDEX[r.channel];
     this.arrivedAt[c] = now;
@@ -148,11 +156,12 @@ export class EventTimeAligner {
   private computeWatermark(now: number): number {
     let w = Infinity;
     for (let c = 0; c < N_CHANNELS; c++) {
+      const a = this.arrivedAt[c]!;
+      if (a === -Infinity || now - a >= this.settings.idleTimeout_ms) continue;
       const m = this.maxTs[c]!;
-      if (m === -Infinity || now - this.arrivedAt[c]! >= this.settings.idleTimeout_ms) continue;
       if (m < w) w = m;
     }
-    // Every channel idle: release everything there is.
+    // Every channel idle: release everything there is. (w = −Infinity: a channel not seen yet holds.)
     return w === Infinity ? this.newestTs : w - this.settings.lateness_ms;
   }
 
@@ -217,6 +226,9 @@ export class EventTimeAligner {
     const a = Object.setPrototypeOf(o, EventTimeAligner.prototype) as EventTimeAligner;
     for (const r of a.recent) Object.setPrototypeOf(r, RecentRing.prototype);
     (a as unknown as { settings: AlignerSettings }).settings = settings;
+    // Arrival times are processing time of the previous run: start the startup hold afresh.
+    a.lastArrival = -Infinity;
+    a.arrivedAt.fill(-Infinity);
     return a;
   }
 

@@ -119,3 +119,26 @@ describe('EventTimeAligner', () => {
     );
   });
 });
+
+describe('EventTimeAligner at a cell start', () => {
+  it('waits for both pressure and current before the watermark moves, so the slower device is not late', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    for (let t = 0; t < 60_000; t += 100) a.push(r('pressure', t, t), 0, out);
+    expect(out).toHaveLength(0);
+    expect(a.push(r('current', 0, 1), 500, out)).toBe('accepted');
+    expect(a.push(r('current', 10_000, 1), 500, out)).toBe('accepted');
+    expect(out.map((x) => x.ts - T0)[0]).toBe(0);
+    expect(out[out.length - 1]!.ts - T0).toBe(8_000);
+  });
+
+  it('stops waiting for a channel that never shows up after the idle timeout', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    a.push(r('pressure', 0, 1), 0, out);
+    a.push(r('pressure', 10_000, 2), 10_000, out);
+    expect(out).toHaveLength(0);
+    a.push(r('pressure', 30_000, 3), 30_000, out);
+    expect(out.map((x) => x.value)).toEqual([1, 2]);
+  });
+});
