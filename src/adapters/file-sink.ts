@@ -12,11 +12,11 @@ import { cycleFields, eventLines, stepFields } from './line-protocol.js';
 const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...Object.keys(stepFields({} as StepRecord))];
 const CYCLE_COLUMNS = ['time_ms', 'cell', ...Object.keys(cycleFields({} as CycleRecord))];
 
-function csvValue(v: unknown): string {
+function csvValue(v: number | string | { readonly int: number } | undefined): string {
   if (v === undefined) return '';
-  if (typeof v === 'object' && v !== null && 'int' in v) return String((v as { int: number }).int);
+  if (typeof v === 'object') return String(v.int);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  const s = String(v);
+  const s = v;
   return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 

@@ -71,14 +71,16 @@ describe('Prng', () => {
     const p = new Prng(123);
     let sum = 0;
     let sq = 0;
+    let outside = 0;
     const n = 200_000;
     for (let i = 0; i < n; i++) {
       const u = p.uniform();
-      expect(u >= 0 && u < 1).toBe(true);
+      if (!(u >= 0 && u < 1)) outside++;
       const g = p.gaussian();
       sum += g;
       sq += g * g;
     }
+    expect(outside).toBe(0);
     expect(Math.abs(sum / n)).toBeLessThan(0.01);
     expect(Math.abs(Math.sqrt(sq / n - (sum / n) ** 2) - 1)).toBeLessThan(0.01);
   });
@@ -148,7 +150,7 @@ describe('simulateCell', () => {
     let prev = -Infinity;
     const counts = { pressure: 0, current: 0, voltage: 0 };
     for (const r of simulateCell(spec, { startTs: START, seed: 3, cycles: 1 })) {
-      expect(Number.isInteger(r.ts)).toBe(true);
+      if (!Number.isInteger(r.ts)) throw new Error(`non-integer ts ${String(r.ts)}`);
       if (r.ts < prev) throw new Error(`merged order broken at ${String(r.ts)} < ${String(prev)}`);
       prev = r.ts;
       const lc = last.get(r.channel) ?? -Infinity;
@@ -187,24 +189,34 @@ describe('simulateCell', () => {
     for (const unit of ['kgf', 'MPa'] as const) {
       const spec = defaultSimCellSpec(`q-${unit}`, { pressureUnit: unit });
       const values = new Set<number>();
+      const units = new Set<string>();
       let n = 0;
+      let offGrid = 0;
+      let min = Infinity;
+      let max = -Infinity;
       for (const r of take(simulateCell(spec, { startTs: START, seed: 2, cycles: 1 }), 50_000)) {
         if (r.channel !== 'pressure') continue;
-        expect(r.unit).toBe(unit);
+        units.add(r.unit);
         const counts = unit === 'kgf' ? r.value * 10 : (r.value * spec.area_mm2) / STANDARD_GRAVITY_M_S2 / 0.1;
-        expect(Math.abs(counts - Math.round(counts))).toBeLessThan(1e-6);
+        if (Math.abs(counts - Math.round(counts)) > 1e-6) offGrid++;
+        // kgf values are the exact decimals (203.1, not 203.10000000000002).
+        if (unit === 'kgf' && r.value !== Math.round(r.value * 10) / 10) offGrid++;
         values.add(r.value);
+        min = Math.min(min, r.value);
+        max = Math.max(max, r.value);
         n++;
-        if (unit === 'kgf') {
-          expect(r.value).toBeCloseTo(Math.round(r.value * 10) / 10, 12);
-          expect(r.value).toBeGreaterThan(190); // 15 MPa × 132.73 mm² / 9.80665 ≈ 203 kgf
-          expect(r.value).toBeLessThan(260);
-        } else {
-          expect(r.value).toBeGreaterThan(14.5);
-          expect(r.value).toBeLessThan(19);
-        }
       }
+      expect([...units]).toEqual([unit]);
+      expect(offGrid).toBe(0);
       expect(n).toBeGreaterThan(40_000);
+      // 15 MPa × 132.73 mm² / 9.80665 ≈ 203 kgf.
+      if (unit === 'kgf') {
+        expect(min).toBeGreaterThan(195);
+        expect(max).toBeLessThan(260);
+      } else {
+        expect(min).toBeGreaterThan(14.5);
+        expect(max).toBeLessThan(19);
+      }
       // Noise of ~1 count dithers the reading over a few counts.
       expect(values.size).toBeGreaterThan(3);
     }
@@ -219,13 +231,20 @@ describe('simulateCell', () => {
     expect(last.unit).toBe('mA');
     expect(last.value).toBeCloseTo(0.3 * oneC_mA(plus), 2); // charging at 0.3C
     expect(b.map((r) => -r.value)).toEqual(a.map((r) => r.value));
-    for (const r of take(simulateCell(plus, { startTs: START, seed: 4, cycles: 1 }), 400_000)) {
-      if (r.channel === 'voltage') {
-        expect(r.unit).toBe('V');
-        expect(r.value).toBeGreaterThan(2.9);
-        expect(r.value).toBeLessThan(4.32);
-      }
+    let vMin = Infinity;
+    let vMax = -Infinity;
+    const vUnits = new Set<string>();
+    for (const r of simulateCell(plus, { startTs: START, seed: 4, cycles: 1 })) {
+      if (r.channel !== 'voltage') continue;
+      vUnits.add(r.unit);
+      vMin = Math.min(vMin, r.value);
+      vMax = Math.max(vMax, r.value);
     }
+    expect([...vUnits]).toEqual(['V']);
+    expect(vMin).toBeGreaterThan(2.9);
+    expect(vMin).toBeLessThan(3.2); // the pristine cathode rests near 3.16 V and discharge ends at 3.0 V
+    expect(vMax).toBeGreaterThan(4.29);
+    expect(vMax).toBeLessThan(4.31); // CV at 4.3 V
   });
 
   it('reports per-cycle truth consistent with the readings: trapezoid charge within 0.5 %, healthy Δ(ΔP_Q) in 15-24', () => {
@@ -239,9 +258,19 @@ describe('simulateCell', () => {
         else pressure.push([r.ts, toMPa(r, spec.area_mm2)]);
       }
       expect(truths.map((t) => t.cycle)).toEqual([1, 2, 3, 4, 5, 6]);
-      const meanP = (from: number, to: number): number => {
-        const win = pressure.filter(([t]) => t >= from && t <= to).map(([, p]) => p);
-        return win.reduce((s, p) => s + p, 0) / win.length;
+      /** Least-squares line through the pressure readings of the 120 s before `at`, evaluated at `at`. */
+      const fitAt = (at: number): number => {
+        const win = pressure.filter(([t]) => t >= at - 120_000 && t <= at);
+        const n = win.length;
+        const mt = win.reduce((s, [t]) => s + (t - at), 0) / n;
+        const mp = win.reduce((s, [, p]) => s + p, 0) / n;
+        let sxy = 0;
+        let sxx = 0;
+        for (const [t, p] of win) {
+          sxy += (t - at - mt) * (p - mp);
+          sxx += (t - at - mt) ** 2;
+        }
+        return mp - (sxy / sxx) * mt;
       };
       for (const t of truths) {
         const inCycle = current.filter(([ts]) => ts >= t.tStart && ts <= t.tEnd);
@@ -249,9 +278,9 @@ describe('simulateCell', () => {
         expect(Math.abs(qch / t.qCharge_mAh - 1)).toBeLessThan(0.005);
         expect(Math.abs(qdis / t.qDischarge_mAh - 1)).toBeLessThan(0.005);
         expect(t.ddpQ_MPa_g_per_Ah).toBeCloseTo(t.ddp_MPa / (t.qDischarge_mAh / 1000 / spec.activeMass_g), 9);
-        // The published pressure agrees with the true pressure at the step ends (60 s means, within 1.5 counts).
-        expect(Math.abs(meanP(t.tChargeEnd - 60_000, t.tChargeEnd) - t.pEndCharge_MPa)).toBeLessThan(1.5 * COUNT_MPA);
-        expect(Math.abs(meanP(t.tDischargeEnd - 60_000, t.tDischargeEnd) - t.pEndDischarge_MPa)).toBeLessThan(1.5 * COUNT_MPA);
+        // The published pressure agrees with the true pressure at the step ends (within 1 count).
+        expect(Math.abs(fitAt(t.tChargeEnd) - t.pEndCharge_MPa)).toBeLessThan(COUNT_MPA);
+        expect(Math.abs(fitAt(t.tDischargeEnd) - t.pEndDischarge_MPa)).toBeLessThan(COUNT_MPA);
         if (t.cycle > spec.formationCycles) {
           expect(t.ddpQ_MPa_g_per_Ah).toBeGreaterThan(15);
           expect(t.ddpQ_MPa_g_per_Ah).toBeLessThan(24);
@@ -300,8 +329,12 @@ describe('simulateCell', () => {
     const dropsInCharge = (id: string): Set<number> => {
       const found = new Set<number>();
       const series = pressure.get(id) ?? [];
+      let from = 0;
       for (const t of truths.get(id) ?? []) {
-        const win = series.filter(([ts]) => ts >= t.tStart && ts <= t.tChargeEnd);
+        while (from < series.length && (series[from] as [number, number])[0] < t.tStart) from++;
+        let to = from;
+        while (to < series.length && (series[to] as [number, number])[0] <= t.tChargeEnd) to++;
+        const win = series.slice(from, to);
         const avg: [number, number][] = [];
         for (let k = 15; k < win.length - 15; k++) {
           let s = 0;
@@ -313,9 +346,15 @@ describe('simulateCell', () => {
           const [ts, p] = avg[k] as [number, number];
           if (p > max) max = p;
           if (max - p < 4 * COUNT_MPA) continue;
-          const runningMax = max;
-          const later = avg.filter(([u]) => u > ts && u <= ts + 60_000);
-          if (later.length > 30 && later.every(([, q]) => runningMax - q >= 3 * COUNT_MPA)) {
+          let persists = true;
+          let j = k + 1;
+          for (; j < avg.length && (avg[j] as [number, number])[0] <= ts + 60_000; j++) {
+            if (max - (avg[j] as [number, number])[1] < 3 * COUNT_MPA) {
+              persists = false;
+              break;
+            }
+          }
+          if (persists && j - k > 30) {
             found.add(t.cycle);
             break;
           }
@@ -347,8 +386,8 @@ describe('simulateCell', () => {
     for (const r of simulateCell(soft, { startTs: START, seed: 1, cycles: 8, onCycle: (t) => st.push(t) })) void r;
     const ce = st.map((t) => t.ce);
     const qch = st.map((t) => t.qCharge_mAh);
-    expect(ce[1]).toBeGreaterThan(0.99);
-    for (let k = 3; k < 8; k++) {
+    expect(ce[1]).toBeGreaterThan(0.98);
+    for (let k = 2; k < 8; k++) {
       expect(ce[k]).toBeLessThan(ce[k - 1] as number);
       expect(qch[k]).toBeGreaterThan(qch[k - 1] as number);
     }

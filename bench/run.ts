@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: prints the figures the targets are checked against.
+ *   1. in-process pipeline throughput, 100 cells (raw MQTT payloads → parse → align → segment → metrics)
+ *   2. end to end through a real Mosquitto into the file sink, next to a bare MQTT.js subscriber's rate
+ *   3. peak RSS while ≥ 10 million readings stream through 100 cells
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { Daemon } from '../pipelines/daemon.js';
+import { parseMessages, processInLab } from '../pipelines/operators.js';
+import { Subject } from 'rxjs';
+import type { RawMessage } from '../src/adapters/mqtt.js';
+import { createLogger } from '../src/adapters/log.js';
+import { parseConfig, resolveCell } from '../src/config/schema.js';
+import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { defaultSimCellSpec } from '../src/sim/cell-model.js';
+import { simulateCells } from '../src/sim/simulator.js';
+import { startMosquitto } from '../test/support/services.js';
+
+const CELLS = 100;
+const BATCH = 10;
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Simulated lab as wire messages: per cell and channel, batches of BATCH readings, in time order. */
+function* simulatedMessages(cells: number, seed: number): Generator<RawMessage> {
+  const specs = Array.from({ length: cells }, (_, i) => defaultSimCellSpec(`sim${i}`, { pressureUnit: i % 2 === 0 ? 'kgf' : 'MPa' }));
+  const pending = new Map<string, { ts: number; value: number; unit: string }[]>();
+  for (const r of simulateCells(specs, { startTs: Date.UTC(2026, 0, 1), seed, cycles: 1_000 })) {
+    const topic = `oep/${r.cell}/${r.channel}`;
+    let b = pending.get(topic);
+    if (b === undefined) pending.set(topic, (b = []));
+    b.push({ ts: r.ts, value: r.value, unit: r.unit });
+    if (b.length === BATCH) {
+      pending.set(topic, []);
+      yield { topic, payload: Buffer.from(JSON.stringify(b)), arrival: r.ts };
+    }
+  }
+}
+
+function newLab(): { lab: Lab; cfg: ReturnType<typeof parseConfig> } {
+  const cfg = parseConfig({ alignment: { maxFutureSkew_ms: 0 }, defaults: { activeMassG: 0.0179, pressureUnit: 'MPa' } });
+  return { lab: new Lab((id) => resolveCell(cfg, id)), cfg };
+}
+
+function inProcess(readings: number): void {
+  const msgs: RawMessage[] = [];
+  let n = 0;
+  for (const m of simulatedMessages(CELLS, 1)) {
+    msgs.push(m);
+    n += BATCH;
+    if (n >= readings) break;
+  }
+  for (const round of [0, 1]) {
+    const { lab, cfg } = newLab();
+    const subject = new Subject<RawMessage>();
+    let events = 0;
+    subject
+      .pipe(parseMessages({ topicPrefix: 'oep', settingsFor: (id) => resolveCell(cfg, id).ingest, maxFutureSkew_ms: 0 }), processInLab(lab))
+      .subscribe((e: LabEvent[]) => (events += e.length));
+    const t0 = process.hrtime.bigint();
+    for (const m of msgs) subject.next(m);
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (round === 1) console.log(`in-process pipeline, ${CELLS} cells, ${BATCH}-reading payloads: ${fmt(n / s)} readings/s (${fmt(n)} readings in ${s.toFixed(2)} s, ${events} step/cycle events)`);
+  }
+  // Typed readings only (no JSON): the cost of alignment, segmentation and metrics.
+  const { lab } = newLab();
+  const typed = msgs.map((m) => {
+    const [, cell, channel] = m.topic.split('/');
+    const arr = JSON.parse(m.payload.toString()) as { ts: number; value: number }[];
+    return { cell: cell!, readings: arr.map((x) => ({ cell: cell!, channel: channel as 'pressure', ts: x.ts, value: x.value })), arrival: m.arrival };
+  });
+  const t0 = process.hrtime.bigint();
+  const ev: LabEvent[] = [];
+  for (const b of typed) lab.ingest(b.cell, b.readings, b.arrival, ev);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`in-process, typed readings (align + segment + metrics only): ${fmt(n / s)} readings/s`);
+}
+
+function memory(readings: number): void {
+  const { lab, cfg } = newLab();
+  const subject = new Subject<RawMessage>();
+  subject.pipe(parseMessages({ topicPrefix: 'oep', settingsFor: (id) => resolveCell(cfg, id).ingest, maxFutureSkew_ms: 0 }), processInLab(lab)).subscribe();
+  let n = 0;
+  let peak = 0;
+  const samples: string[] = [];
+  const t0 = Date.now();
+  for (const m of simulatedMessages(CELLS, 2)) {
+    subject.next(m);
+    n += BATCH;
+    if (n % 1_000_000 === 0) {
+      const rss = process.memoryUsage().rss;
+      peak = Math.max(peak, rss);
+      samples.push(`${n / 1e6}M:${Math.round(rss / 2 ** 20)}`);
+    }
+    if (n >= readings) break;
+  }
+  console.log(`memory: ${fmt(n)} readings through ${CELLS} cells in ${((Date.now() - t0) / 1000).toFixed(0)} s (simulator included); peak RSS ${Math.round(peak / 2 ** 20)} MB; RSS MB by readings ${samples.join(' ')}`);
+}
+
+async function endToEnd(messages: number): Promise<void> {
+  const broker = await startMosquitto();
+  const publisher = fileURLToPath(new URL('./publisher.js', import.meta.url));
+  const publish = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const child = fork(publisher, [broker.url, String(messages), String(BATCH), String(CELLS)], { stdio: 'inherit' });
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))));
+    });
+  try {
+    // Bare MQTT.js subscriber: receives each message and parses its JSON to count the readings.
+    const bare = await mqtt.connectAsync(broker.url, { clientId: 'bench-bare', clean: true });
+    await bare.subscribeAsync('oep/+/+', { qos: 1 });
+    let got = 0;
+    let first = 0;
+    let last = 0;
+    bare.on('message', (_t, p) => {
+      if (got === 0) first = performance.now();
+      got += (JSON.parse(p.toString()) as unknown[]).length;
+      last = performance.now();
+    });
+    await publish();
+    while (got < messages * BATCH) await new Promise((r) => setTimeout(r, 50));
+    const bareRate = got / ((last - first) / 1000);
+    await bare.endAsync();
+
+    const out = mkdtempSync(join(tmpdir(), 'oep-bench-'));
+    const config = parseConfig({
+      mqtt: { url: broker.url, clientId: 'bench-oep', cleanSession: true },
+      output: { dir: out },
+      alignment: { maxFutureSkew_ms: 0 },
+      defaults: { activeMassG: 0.0179 },
+    });
+    const daemon = new Daemon({ config, log: createLogger('error') });
+    await daemon.start();
+    let oFirst = 0;
+    let oLast = 0;
+    daemon.mqtt.messages$.subscribe(() => {
+      const t = performance.now();
+      if (oFirst === 0) oFirst = t;
+      oLast = t;
+    });
+    await publish();
+    const accepted = (): number => [...daemon.lab.cells.values()].reduce((s, c) => s + c.counters.accepted + c.counters.duplicate + c.counters.late, 0);
+    while (accepted() < messages * BATCH) await new Promise((r) => setTimeout(r, 50));
+    const oepRate = accepted() / ((oLast - oFirst) / 1000);
+    await daemon.stop();
+    rmSync(out, { recursive: true, force: true });
+    console.log(
+      `end to end through Mosquitto (${fmt(messages)} messages × ${BATCH} readings, ${CELLS} cells): oep ${fmt(oepRate)} readings/s, ` +
+        `bare MQTT.js subscriber ${fmt(bareRate)} readings/s, ratio ${(oepRate / bareRate).toFixed(2)}`,
+    );
+  } finally {
+    await broker.stop();
+  }
+}
+
+const which = process.argv[2] ?? 'all';
+if (which === 'all' || which === 'inprocess') inProcess(2_000_000);
+if (which === 'all' || which === 'e2e') await endToEnd(200_000);
+if (which === 'all' || which === 'memory') memory(10_000_000);

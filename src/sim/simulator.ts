@@ -1,0 +1,317 @@
+/**
+ * Streams simulated OEP readings (pressure from a load cell, current and voltage from a cycler) for
+ * one cell or a lab of cells, lazily and deterministically.
+ *
+ * Each device has its own sampling rate, phase, timestamp jitter and clock offset:
+ * a reading sampled at true time t carries `ts = round(t + clockOffset)` (epoch ms), and its value is
+ * the model's state at t plus sensor noise. Per channel, true sample times and timestamps never go
+ * backwards. Readings of a cell are merged in timestamp order (ties: pressure, current, voltage), and
+ * {@link simulateCells} merges cells in timestamp order (ties: the order of the specs).
+ *
+ * Pure code: no I/O, no clock, no `Math.random()`. Memory is constant in the length of the run.
+ */
+
+import {
+  CellPhysics,
+  STANDARD_GRAVITY_M_S2,
+  validateSimCellSpec,
+  type SimCellSpec,
+  type SimCycleTruth,
+} from './cell-model.js';
+import { Prng, deriveSeed } from './prng.js';
+
+export type { SimCycleTruth } from './cell-model.js';
+
+/** The channels the simulator publishes (`oep/<cell>/<channel>`). */
+export type SimChannel = 'pressure' | 'current' | 'voltage';
+
+/** Units of simulated readings: pressure in `MPa` or `kgf` (per cell), current in `mA`, voltage in `V`. */
+export type SimUnit = 'MPa' | 'kgf' | 'mA' | 'V';
+
+/** One simulated reading, as a device would publish it. */
+export interface SimReading {
+  /** Cell id. */
+  readonly cell: string;
+  readonly channel: SimChannel;
+  /** Device timestamp, integer epoch ms (true sample time + the device's clock offset). */
+  readonly ts: number;
+  /** Measured value in `unit`; current is signed per the cell's `currentSign` (default: charge positive). */
+  readonly value: number;
+  readonly unit: SimUnit;
+}
+
+/** Options of a simulation run. */
+export interface SimulateOptions {
+  /** True start of the run (start of the initial rest), epoch ms. */
+  readonly startTs: number;
+  /** Seed: the same spec, seed and start give the same readings. Cells derive their own streams from it and their id. */
+  readonly seed: number;
+  /** Number of full cycles to simulate (integer ≥ 0); the run ends after the last cycle's final rest. */
+  readonly cycles: number;
+  /**
+   * Called once per completed cycle with its noise-free ground truth, as soon as the model has computed
+   * that cycle (a little before the readings past its end are yielded). Not called for a cycle that the
+   * consumer never pulls readings up to.
+   */
+  readonly onCycle?: (truth: SimCycleTruth) => void;
+}
+
+// Independent random streams per cell.
+const STREAM_MODEL = 0;
+const STREAM_PRESSURE = 1;
+const STREAM_CURRENT = 2;
+const STREAM_VOLTAGE = 3;
+const STREAM_PHASE = 4;
+
+const KIND_PRESSURE = 0;
+const KIND_CURRENT = 1;
+const KIND_VOLTAGE = 2;
+type Kind = 0 | 1 | 2;
+
+/** One device channel: samples its own copy of the (deterministic) model at its own instants. */
+class ChannelSampler {
+  /** Timestamp and value of the pending reading (valid while `done` is false). */
+  ts = 0;
+  value = 0;
+  done = false;
+
+  private j = 0;
+  private lastTrue = -Infinity;
+  private lastTs = -Infinity;
+
+  constructor(
+    readonly channel: SimChannel,
+    readonly unit: SimUnit,
+    private readonly kind: Kind,
+    private readonly model: CellPhysics,
+    private readonly rng: Prng,
+    private readonly t0: number,
+    private readonly periodMs: number,
+    private readonly jitterMs: number,
+    private readonly offsetMs: number,
+    private readonly noise: number,
+    /** Pressure: load-cell counts per MPa. Current: published sign. */
+    private readonly scale: number,
+    /** Pressure: published value per count (MPa or kgf). */
+    private readonly perCount: number,
+    /** Pressure in kgf with a resolution of 1/n kgf: divide counts by n (exact decimals). 0 otherwise. */
+    private readonly countsDivisor: number,
+  ) {
+    this.advance();
+  }
+
+  /** Computes the next reading of this channel, or sets `done` when the run is over. */
+  advance(): void {
+    let t = this.t0 + this.j * this.periodMs;
+    this.j++;
+    if (this.jitterMs > 0) t += (2 * this.rng.uniform() - 1) * this.jitterMs;
+    if (t < this.lastTrue) t = this.lastTrue;
+    this.lastTrue = t;
+    const m = this.model;
+    while (t >= m.tB) {
+      if (m.isLast) {
+        this.done = true;
+        return;
+      }
+      m.step();
+    }
+    if (t < m.tA) t = m.tA;
+    let ts = Math.round(t + this.offsetMs);
+    if (ts < this.lastTs) ts = this.lastTs;
+    this.lastTs = ts;
+    this.ts = ts;
+    switch (this.kind) {
+      case KIND_PRESSURE: {
+        let counts = m.pressureWithin(t) * this.scale;
+        if (this.noise > 0) counts += this.noise * this.rng.gaussian();
+        const q = Math.round(counts);
+        this.value = this.countsDivisor > 0 ? q / this.countsDivisor : q * this.perCount;
+        break;
+      }
+      case KIND_CURRENT: {
+        let i = m.current_mA;
+        if (this.noise > 0) i += this.noise * this.rng.gaussian();
+        this.value = this.scale * i;
+        break;
+      }
+      case KIND_VOLTAGE: {
+        let v = m.voltageWithin(t);
+        const sigma = this.noise + m.vNoiseExtra_V;
+        if (sigma > 0) v += sigma * this.rng.gaussian();
+        this.value = v;
+        break;
+      }
+    }
+  }
+}
+
+function validateOptions(opts: SimulateOptions): void {
+  if (!Number.isFinite(opts.startTs)) throw new RangeError(`simulate: startTs must be a finite epoch ms (got ${String(opts.startTs)})`);
+  if (!Number.isFinite(opts.seed)) throw new RangeError(`simulate: seed must be finite (got ${String(opts.seed)})`);
+  if (!(Number.isInteger(opts.cycles) && opts.cycles >= 0)) throw new RangeError(`simulate: cycles must be an integer ≥ 0 (got ${String(opts.cycles)})`);
+}
+
+function buildSamplers(spec: SimCellSpec, opts: SimulateOptions): ChannelSampler[] {
+  const id = spec.id;
+  const modelSeed = deriveSeed(opts.seed, id, STREAM_MODEL);
+  const phaseRng = new Prng(deriveSeed(opts.seed, id, STREAM_PHASE));
+  const newModel = (onCycle?: (truth: SimCycleTruth) => void): CellPhysics =>
+    new CellPhysics(spec, modelSeed, opts.startTs, opts.cycles, onCycle);
+
+  const area = spec.area_mm2;
+  const res = spec.loadCellResolution_kgf;
+  const countsPerMPa = area / (STANDARD_GRAVITY_M_S2 * res);
+  const inv = 1 / res;
+  const exactDivisor = Math.abs(inv - Math.round(inv)) < 1e-9 ? Math.round(inv) : 0;
+  const pPeriod = 1000 / spec.pressureRate_Hz;
+  const iPeriod = 1000 / spec.currentRate_Hz;
+  const pressure = new ChannelSampler(
+    'pressure',
+    spec.pressureUnit,
+    KIND_PRESSURE,
+    newModel(),
+    new Prng(deriveSeed(opts.seed, id, STREAM_PRESSURE)),
+    opts.startTs + phaseRng.uniform() * pPeriod,
+    pPeriod,
+    spec.pressureJitter_ms,
+    spec.pressureClockOffset_ms,
+    spec.pressureNoise_counts,
+    countsPerMPa,
+    spec.pressureUnit === 'kgf' ? res : 1 / countsPerMPa,
+    spec.pressureUnit === 'kgf' ? exactDivisor : 0,
+  );
+  // The cycler samples current and voltage with one phase; its model copy reports the ground truth.
+  const cyclerPhase = phaseRng.uniform();
+  const current = new ChannelSampler(
+    'current',
+    'mA',
+    KIND_CURRENT,
+    newModel(opts.onCycle),
+    new Prng(deriveSeed(opts.seed, id, STREAM_CURRENT)),
+    opts.startTs + cyclerPhase * iPeriod,
+    iPeriod,
+    spec.cyclerJitter_ms,
+    spec.cyclerClockOffset_ms,
+    spec.currentNoise_mA,
+    spec.currentSign,
+    1,
+    0,
+  );
+  const samplers = [pressure, current];
+  if (spec.voltageRate_Hz > 0) {
+    const vPeriod = 1000 / spec.voltageRate_Hz;
+    samplers.push(
+      new ChannelSampler(
+        'voltage',
+        'V',
+        KIND_VOLTAGE,
+        newModel(),
+        new Prng(deriveSeed(opts.seed, id, STREAM_VOLTAGE)),
+        opts.startTs + cyclerPhase * vPeriod,
+        vPeriod,
+        spec.cyclerJitter_ms,
+        spec.cyclerClockOffset_ms,
+        spec.voltageNoise_V,
+        1,
+        1,
+        0,
+      ),
+    );
+  }
+  return samplers;
+}
+
+/**
+ * Lazily simulates one cell: its pressure, current and (if `voltageRate_Hz > 0`) voltage readings,
+ * merged in nondecreasing `ts` order. Constant memory: readings are computed as they are pulled.
+ * The run covers the initial rest and `opts.cycles` full cycles.
+ * @throws RangeError on an invalid spec or options (when the generator is first pulled).
+ */
+export function* simulateCell(spec: SimCellSpec, opts: SimulateOptions): Generator<SimReading, void, undefined> {
+  validateSimCellSpec(spec);
+  validateOptions(opts);
+  const cell = spec.id;
+  const samplers = buildSamplers(spec, opts);
+  const n = samplers.length;
+  for (;;) {
+    let best: ChannelSampler | undefined;
+    let bestTs = Infinity;
+    for (let i = 0; i < n; i++) {
+      const s = samplers[i] as ChannelSampler;
+      if (!s.done && s.ts < bestTs) {
+        best = s;
+        bestTs = s.ts;
+      }
+    }
+    if (best === undefined) return;
+    yield { cell, channel: best.channel, ts: bestTs, value: best.value, unit: best.unit };
+    best.advance();
+  }
+}
+
+/**
+ * Lazily simulates several cells and merges their readings in nondecreasing `ts` order
+ * (a k-way merge over a binary heap; ties go to the earlier spec). Every cell uses `opts`
+ * (its random streams are derived from the seed and its id); `onCycle` receives every cell's truth.
+ * @throws RangeError on duplicate cell ids or an invalid spec/options (when first pulled).
+ */
+export function* simulateCells(specs: readonly SimCellSpec[], opts: SimulateOptions): Generator<SimReading, void, undefined> {
+  const ids = new Set<string>();
+  for (const s of specs) {
+    if (ids.has(s.id)) throw new RangeError(`simulateCells: duplicate cell id ${JSON.stringify(s.id)}`);
+    ids.add(s.id);
+  }
+  const gens: Generator<SimReading, void, undefined>[] = [];
+  // Heap of cell indices ordered by (head ts, index); heads[i] is cell i's next reading.
+  const heads: (SimReading | undefined)[] = [];
+  const heap: number[] = [];
+  const less = (a: number, b: number): boolean => {
+    const ta = (heads[a] as SimReading).ts;
+    const tb = (heads[b] as SimReading).ts;
+    return ta < tb || (ta === tb && a < b);
+  };
+  const siftDown = (pos: number): void => {
+    const len = heap.length;
+    const item = heap[pos] as number;
+    for (;;) {
+      const l = 2 * pos + 1;
+      if (l >= len) break;
+      const r = l + 1;
+      let c = l;
+      if (r < len && less(heap[r] as number, heap[l] as number)) c = r;
+      const child = heap[c] as number;
+      if (!less(child, item)) break;
+      heap[pos] = child;
+      pos = c;
+    }
+    heap[pos] = item;
+  };
+  try {
+    for (let i = 0; i < specs.length; i++) {
+      const g = simulateCell(specs[i] as SimCellSpec, opts);
+      gens.push(g);
+      const r = g.next();
+      heads.push(r.done ? undefined : r.value);
+      if (!r.done) heap.push(i);
+    }
+    for (let p = (heap.length >> 1) - 1; p >= 0; p--) siftDown(p);
+    while (heap.length > 0) {
+      const i = heap[0] as number;
+      yield heads[i] as SimReading;
+      const r = (gens[i] as Generator<SimReading, void, undefined>).next();
+      if (r.done) {
+        heads[i] = undefined;
+        const last = heap.pop() as number;
+        if (heap.length > 0) {
+          heap[0] = last;
+          siftDown(0);
+        }
+      } else {
+        heads[i] = r.value;
+        siftDown(0);
+      }
+    }
+  } finally {
+    for (const g of gens) g.return(undefined);
+  }
+}
