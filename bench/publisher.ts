@@ -18,9 +18,16 @@ for (let m = 0; m < messages; m++) {
   const cell = m % cells;
   const k = Math.floor(m / cells);
   const channel = k % 2 === 0 ? 'pressure' : 'current';
-  const base = T0 + Math.floor(k / 2) * batch * 100;
+  // 1 s between readings; current is a 1 h / 1 h square wave so that steps and cycles are cut.
+  const base = T0 + Math.floor(k / 2) * batch * 1000;
   const arr: { ts: number; value: number }[] = [];
-  for (let j = 0; j < batch; j++) arr.push({ ts: base + j * 100, value: channel === 'pressure' ? 15 + ((k + j) % 50) * 0.0074 : 0.65 });
+  for (let j = 0; j < batch; j++) {
+    const ts = base + j * 1000;
+    const charging = Math.floor((ts - T0) / 3_600_000) % 2 === 0;
+    const phase = ((ts - T0) % 3_600_000) / 3_600_000;
+    const value = channel === 'pressure' ? 15 + (charging ? phase : 1 - phase) * 2 : charging ? 0.65 : -0.65;
+    arr.push({ ts, value });
+  }
   inflight.push(client.publishAsync(`oep/b${cell}/${channel}`, JSON.stringify(arr), { qos: 1 }));
   if (inflight.length >= WINDOW) {
     await Promise.all(inflight);

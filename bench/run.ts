@@ -80,6 +80,7 @@ function inProcess(readings: number): void {
   console.log(`in-process, typed readings (align + segment + metrics only): ${fmt(n / s)} readings/s`);
 }
 
+/** In-process, with the simulator in the same process (its garbage counts too). */
 function memory(readings: number): void {
   const { lab, cfg } = newLab();
   const subject = new Subject<RawMessage>();
@@ -91,17 +92,19 @@ function memory(readings: number): void {
   for (const m of simulatedMessages(CELLS, 2)) {
     subject.next(m);
     n += BATCH;
+    if (n % 100_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
     if (n % 1_000_000 === 0) {
       const rss = process.memoryUsage().rss;
       peak = Math.max(peak, rss);
-      samples.push(`${n / 1e6}M:${Math.round(rss / 2 ** 20)}`);
+      (globalThis as { gc?: () => void }).gc?.();
+      samples.push(`${n / 1e6}M:${Math.round(rss / 2 ** 20)}/${Math.round(process.memoryUsage().heapUsed / 2 ** 20)}`);
     }
     if (n >= readings) break;
   }
-  console.log(`memory: ${fmt(n)} readings through ${CELLS} cells in ${((Date.now() - t0) / 1000).toFixed(0)} s (simulator included); peak RSS ${Math.round(peak / 2 ** 20)} MB; RSS MB by readings ${samples.join(' ')}`);
+  console.log(`memory: ${fmt(n)} readings through ${CELLS} cells in ${((Date.now() - t0) / 1000).toFixed(0)} s (simulator included); peak RSS ${Math.round(peak / 2 ** 20)} MB; by readings, RSS MB / live heap MB after GC: ${samples.join(' ')}`);
 }
 
-async function endToEnd(messages: number): Promise<void> {
+async function endToEnd(messages: number, label = 'end to end'): Promise<void> {
   const broker = await startMosquitto();
   const publisher = fileURLToPath(new URL('./publisher.js', import.meta.url));
   const publish = (): Promise<void> =>
@@ -135,6 +138,20 @@ async function endToEnd(messages: number): Promise<void> {
     });
     const daemon = new Daemon({ config, log: createLogger('error') });
     await daemon.start();
+    let peak = 0;
+    const rssSamples: number[] = [];
+    let atPeak = '';
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      if (m.rss > peak) atPeak = `heap ${Math.round(m.heapUsed / 2 ** 20)}/${Math.round(m.heapTotal / 2 ** 20)} MB, external ${Math.round(m.external / 2 ** 20)} MB, buffers ${Math.round(m.arrayBuffers / 2 ** 20)} MB`;
+      peak = Math.max(peak, m.rss);
+      rssSamples.push(m.rss);
+      if (rssSamples.length % 20 === 0 && process.env.OEP_BENCH_GC === '1') {
+        (globalThis as { gc?: () => void }).gc?.();
+        liveHeap.push(Math.round(process.memoryUsage().heapUsed / 2 ** 20));
+      }
+    }, 250);
+    const liveHeap: number[] = [];
     let oFirst = 0;
     let oLast = 0;
     daemon.mqtt.messages$.subscribe(() => {
@@ -146,11 +163,17 @@ async function endToEnd(messages: number): Promise<void> {
     const accepted = (): number => [...daemon.lab.cells.values()].reduce((s, c) => s + c.counters.accepted + c.counters.duplicate + c.counters.late, 0);
     while (accepted() < messages * BATCH) await new Promise((r) => setTimeout(r, 50));
     const oepRate = accepted() / ((oLast - oFirst) / 1000);
+    clearInterval(sampler);
+    const cycles = [...daemon.lab.cells.values()].reduce((s, c) => s + c.counters.cycles, 0);
     await daemon.stop();
+    const q = (f: number): number => Math.round([...rssSamples].sort((a, b) => a - b)[Math.floor(f * (rssSamples.length - 1))]! / 2 ** 20);
+    const tenth = Math.max(1, Math.floor(rssSamples.length / 10));
+    const mb = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length / 2 ** 20);
     rmSync(out, { recursive: true, force: true });
     console.log(
-      `end to end through Mosquitto (${fmt(messages)} messages × ${BATCH} readings, ${CELLS} cells): oep ${fmt(oepRate)} readings/s, ` +
-        `bare MQTT.js subscriber ${fmt(bareRate)} readings/s, ratio ${(oepRate / bareRate).toFixed(2)}`,
+      `${label} through Mosquitto (${fmt(messages)} messages × ${BATCH} readings, ${CELLS} cells, ${cycles} cycles cut): oep ${fmt(oepRate)} readings/s, ` +
+        `bare MQTT.js subscriber ${fmt(bareRate)} readings/s, ratio ${(oepRate / bareRate).toFixed(2)}; ` +
+        `daemon process RSS peak ${Math.round(peak / 2 ** 20)} MB, median ${q(0.5)} MB, mean of first/last tenth ${mb(rssSamples.slice(0, tenth))}/${mb(rssSamples.slice(-tenth))} MB (at peak: ${atPeak})${liveHeap.length > 0 ? `; live heap after GC every 5 s: ${liveHeap.join(' ')} MB` : ''}`,
     );
   } finally {
     await broker.stop();
@@ -160,4 +183,5 @@ async function endToEnd(messages: number): Promise<void> {
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'inprocess') inProcess(2_000_000);
 if (which === 'all' || which === 'e2e') await endToEnd(200_000);
+if (which === 'all' || which === 'soak') await endToEnd(1_000_000, 'soak: 10 million readings');
 if (which === 'all' || which === 'memory') memory(10_000_000);

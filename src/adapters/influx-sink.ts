@@ -3,7 +3,7 @@
  * `@influxdata/influxdb-client`, with batching, retries with backoff across outages, and an honest
  * account at the end: how many lines were written and how many could not be.
  */
-import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 
 export interface InfluxSinkOptions {
   readonly url: string;
@@ -41,6 +41,11 @@ export class InfluxSink {
   failing = false;
 
   constructor(private readonly opts: InfluxSinkOptions) {
+    // The client logs every retry to the console; route it through our rate-limited reporting instead.
+    setLogger({
+      error: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
+      warn: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
+    });
     const client = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000 });
     this.api = client.getWriteApi(opts.org, opts.bucket, 'ms', {
       batchSize: opts.batchSize,

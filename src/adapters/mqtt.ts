@@ -69,7 +69,7 @@ export class MqttAdapter {
       client.publish(statusTopic, JSON.stringify({ state: 'online', since: new Date(now()).toISOString() }), { qos: 1, retain: true });
     });
     client.on('close', () => {
-      if (this.connected) o.log?.('mqtt: connection lost, reconnecting');
+      if (this.connected && this.client !== undefined) o.log?.('mqtt: connection lost, reconnecting');
       this.connected = false;
     });
     client.on('error', (e) => o.log?.(`mqtt: ${e.message}`));

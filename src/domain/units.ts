@@ -57,21 +57,23 @@ export function voltageToVolt(value: number, unit: VoltageUnit): number {
   return unit === 'V' ? value : value / 1000;
 }
 
+const UNIT_SPELLINGS: Readonly<Record<string, PressureUnit | CurrentUnit | VoltageUnit>> = {
+  mpa: 'MPa',
+  kpa: 'kPa',
+  n: 'N',
+  kgf: 'kgf',
+  a: 'A',
+  ma: 'mA',
+  ua: 'uA',
+  'µa': 'uA',
+  'μa': 'uA',
+  v: 'V',
+  mv: 'mV',
+};
+const CANONICAL = new Set<string>(['MPa', 'kPa', 'N', 'kgf', 'A', 'mA', 'uA', 'V', 'mV']);
+
 /** Accepts the spellings devices actually send (µA, μA, ua, mpa) and returns the canonical unit or undefined. */
 export function normalizeUnit(raw: string): PressureUnit | CurrentUnit | VoltageUnit | undefined {
-  const u = raw.trim();
-  const table: Record<string, PressureUnit | CurrentUnit | VoltageUnit> = {
-    mpa: 'MPa',
-    kpa: 'kPa',
-    n: 'N',
-    kgf: 'kgf',
-    a: 'A',
-    ma: 'mA',
-    ua: 'uA',
-    'µa': 'uA',
-    'μa': 'uA',
-    v: 'V',
-    mv: 'mV',
-  };
-  return table[u.toLowerCase()];
+  if (CANONICAL.has(raw)) return raw as PressureUnit | CurrentUnit | VoltageUnit;
+  return UNIT_SPELLINGS[raw.trim().toLowerCase()];
 }

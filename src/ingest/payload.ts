@@ -64,6 +64,24 @@ const readingSchema = z.object({
 
 type ReadingPayload = z.infer<typeof readingSchema>;
 
+/**
+ * The common case checked without zod's machinery: accepts exactly what `readingSchema` accepts
+ * (zod still produces the message for anything this turns away).
+ */
+function isReadingPayload(o: unknown): o is ReadingPayload {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  const r = o as Record<string, unknown>;
+  const ts = r.ts;
+  const unit = r.unit;
+  const cycle = r.cycle;
+  return (
+    (typeof ts === 'number' || (typeof ts === 'string' && ts.length > 0)) &&
+    typeof r.value === 'number' &&
+    (unit === undefined || typeof unit === 'string') &&
+    (cycle === undefined || Number.isInteger(cycle))
+  );
+}
+
 const payloadSchema = z.union([z.number(), readingSchema, z.array(z.unknown())]);
 
 export interface ParsedMessage {
@@ -179,6 +197,11 @@ export function parseMessage(
   } catch {
     return { readings, rejections: [{ cell: cellId, channel, reason: 'invalid_json', detail: `payload is not JSON: ${text.slice(0, 60)}` }], bare: 0 };
   }
+  if (Array.isArray(json)) return parseBatch(cellId, ch, json, settingsFor(cellId), readings, rejections);
+  if (isReadingPayload(json)) {
+    convertOne(cellId, ch, json, settingsFor(cellId), readings, rejections);
+    return { readings, rejections, bare: 0 };
+  }
   const top = payloadSchema.safeParse(json);
   if (!top.success) {
     return { readings, rejections: [{ cell: cellId, channel, reason: 'schema', detail: z.prettifyError(top.error).slice(0, 200) }], bare: 0 };
@@ -193,11 +216,21 @@ export function parseMessage(
     convertOne(cellId, ch, data, settings, readings, rejections);
     return { readings, rejections, bare: 0 };
   }
+  return parseBatch(cellId, ch, data, settings, readings, rejections);
+}
+
+function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: CellIngestSettings, readings: Reading[], rejections: Rejection[]): ParsedMessage {
+  const channel = ch;
   if (data.length > MAX_BATCH_READINGS) {
     return { readings, rejections: [{ cell: cellId, channel, reason: 'batch_too_large', detail: `batch of ${data.length} > ${MAX_BATCH_READINGS}` }], bare: 0 };
   }
   for (let i = 0; i < data.length; i++) {
-    const el = readingSchema.safeParse(data[i]);
+    const item = data[i];
+    if (isReadingPayload(item)) {
+      convertOne(cellId, ch, item, settings, readings, rejections);
+      continue;
+    }
+    const el = readingSchema.safeParse(item);
     if (el.success) convertOne(cellId, ch, el.data, settings, readings, rejections);
     else rejections.push({ cell: cellId, channel, reason: 'schema', detail: `batch[${i}]: ${z.prettifyError(el.error).slice(0, 160)}` });
   }
