@@ -1,0 +1,52 @@
+/** Helpers the commands share: signal handling and option parsing. */
+import { ConfigError } from '../config/schema.js';
+import type { LogLevel } from '../adapters/log.js';
+
+/**
+ * The first SIGINT/SIGTERM starts one orderly shutdown; a second one while it runs does not start
+ * another. The process exits with `process.exitCode` once `stop` resolves.
+ */
+export function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (sig: string): void => {
+    if (stopping) {
+      process.stderr.write(`oep: ${sig} again; shutdown already in progress\n`);
+      return;
+    }
+    stopping = true;
+    stop().then(
+      () => process.exit(process.exitCode ?? 0),
+      (e: unknown) => {
+        process.stderr.write(`oep: shutdown failed: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+/** An abort signal tripped by the first SIGINT/SIGTERM (for commands that finish by themselves). */
+export function abortOnSignals(): AbortSignal {
+  const ac = new AbortController();
+  let seen = false;
+  const handler = (): void => {
+    if (seen) process.stderr.write('oep: already stopping\n');
+    seen = true;
+    ac.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return ac.signal;
+}
+
+/** A non-negative number option; `max` means Infinity. */
+export function numberOption(v: string | undefined, def: number, name: string): number {
+  if (v === undefined) return def;
+  if (v === 'max') return Infinity;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${name} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+export const logLevel = (): LogLevel => (process.env.OEP_LOG_LEVEL as LogLevel | undefined) ?? 'info';
