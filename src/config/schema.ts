@@ -37,6 +37,9 @@ export const DEFAULT_STATE_INTERVAL_S = 30;
 /** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
 export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;
+/** The health/metrics HTTP server listens on localhost only, unless configured otherwise. */
+export const DEFAULT_HEALTH_HOST = '127.0.0.1';
+export const DEFAULT_HEALTH_PORT = 9464;
 
 const positive = z.number().positive();
 
@@ -99,6 +102,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       dir: z.string().min(1),
       interval_s: positive.default(DEFAULT_STATE_INTERVAL_S),
+    })
+    .optional(),
+  health: z
+    .strictObject({
+      host: z.string().default(DEFAULT_HEALTH_HOST),
+      port: z.number().int().min(0).max(65535).default(DEFAULT_HEALTH_PORT),
     })
     .optional(),
   alignment: z
