@@ -9,6 +9,8 @@ import { eventLines, ingestLine } from '../src/adapters/line-protocol.js';
 import { RateLimitedLog, type Logger } from '../src/adapters/log.js';
 import { MqttAdapter } from '../src/adapters/mqtt.js';
 import { StateStore } from '../src/adapters/state-store.js';
+import { Webhook } from '../src/adapters/webhook.js';
+import { levels, worst, type AlertEvent } from '../src/domain/alerts/lifecycle.js';
 import { resolveCell, type OepConfig } from '../src/config/schema.js';
 import { Lab, type CellSetup, type LabEvent } from '../src/domain/lab.js';
 import { oepPipeline } from './operators.js';
@@ -39,6 +41,7 @@ export class Daemon {
   private sub: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
+  private webhook: Webhook | undefined;
   private readonly now: () => number;
   private readonly setupFor: (cell: string) => CellSetup;
   readonly rejectLog: RateLimitedLog;
@@ -73,6 +76,9 @@ export class Daemon {
       this.influx = new InfluxSink({ ...i, onError: (m) => this.rejectLog.report('influx', m) });
       log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
     }
+    if (cfg.alerts.webhook !== undefined) {
+      this.webhook = new Webhook({ ...cfg.alerts.webhook, onError: (m) => this.rejectLog.report('webhook', m) });
+    }
     if (cfg.output !== undefined) {
       this.files = new FileSink(cfg.output.dir);
       log.info(`output: writing CSV and line protocol under ${cfg.output.dir}`);
@@ -101,7 +107,23 @@ export class Daemon {
   private write(events: readonly LabEvent[]): void {
     this.files?.write(events);
     this.influx?.write(eventLines(events, this.opts.config.influx?.writeCurves ?? true));
+    for (const e of events) if (e.type === 'alert') this.publishAlert(e.alert);
     this.opts.onEvents?.(events);
+  }
+
+  /** An alert state change: event on <prefix>/<cell>/alerts (QoS 1), state retained on <prefix>/<cell>/status. */
+  private publishAlert(a: AlertEvent): void {
+    const prefix = this.opts.config.mqtt.topicPrefix;
+    const time = new Date(a.t).toISOString();
+    this.mqtt.publish(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }), { qos: 1 });
+    const book = this.lab.cell(a.cell).alerts;
+    this.mqtt.publish(
+      `${prefix}/${a.cell}/status`,
+      JSON.stringify({ cell: a.cell, level: worst(book), kinds: levels(book), updated: time, lastMessage: a.message }),
+      { qos: 1, retain: true },
+    );
+    (a.level === 'ok' ? this.opts.log.info : this.opts.log.warn)(`alert ${a.cell}: ${a.message}`);
+    this.webhook?.send(a);
   }
 
   /** Saves the lab state and writes the per-cell counters; errors are logged, never thrown. */
@@ -142,6 +164,10 @@ export class Daemon {
         this.checkpoint();
         stateSaved = true;
       }
+    });
+    await step('webhook', async () => {
+      const undelivered = await this.webhook?.stop();
+      if (undelivered) errors.push(`webhook: ${undelivered} alerts not delivered`);
     });
     await step('influx', async () => {
       if (this.influx !== undefined) influx = await this.influx.close();

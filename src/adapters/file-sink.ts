@@ -36,6 +36,7 @@ export class FileSink {
   private readonly cycles: WriteStream;
   private readonly lp: WriteStream;
   private readonly late: WriteStream;
+  private readonly alerts: WriteStream;
   private lines = 0;
 
   constructor(
@@ -47,6 +48,7 @@ export class FileSink {
     this.cycles = this.open('cycles.csv', CYCLE_CSV_HEADER);
     this.lp = this.open('points.lp');
     this.late = this.open('late.csv', 'ts_ms,cell,channel,value,behind_watermark_ms');
+    this.alerts = this.open('alerts.csv', 'time_ms,cell,kind,level,previous,value,threshold,unit,message');
   }
 
   private open(name: string, header?: string): WriteStream {
@@ -62,14 +64,19 @@ export class FileSink {
     let st = '';
     let cy = '';
     let la = '';
+    let al = '';
     for (const e of events) {
       if (e.type === 'step') st += stepCsvRow(e.record) + '\n';
       else if (e.type === 'cycle') cy += cycleCsvRow(e.record) + '\n';
-      else la += `${e.reading.ts},${e.reading.cell},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
+      else if (e.type === 'alert') {
+        const a = e.alert;
+        al += [a.t, a.cell, a.kind, a.level, a.previous, a.value, a.threshold, a.unit, a.message].map(csvValue).join(',') + '\n';
+      } else la += `${e.reading.ts},${e.reading.cell},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
     }
     if (st !== '') this.steps.write(st);
     if (cy !== '') this.cycles.write(cy);
     if (la !== '') this.late.write(la);
+    if (al !== '') this.alerts.write(al);
     const lines = eventLines(events, this.withCurves);
     this.lines += lines.length;
     if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
@@ -85,6 +92,6 @@ export class FileSink {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.steps, this.cycles, this.lp, this.late].map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
+    await Promise.all([this.steps, this.cycles, this.lp, this.late, this.alerts].map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
   }
 }

@@ -7,7 +7,9 @@
  *   oep_dpdq   tags cell, kind        time = instant the step's capacity reached the grid point
  *   oep_late   tags cell, channel     time = the reading's own timestamp
  *   oep_ingest tags cell              time = when the counters were read (processing time)
+ *   oep_alert  tags cell, kind, level time = the measurement that changed the alert state
  */
+import type { AlertEvent, AlertLevel } from '../domain/alerts/lifecycle.js';
 import type { CellCounters, LabEvent } from '../domain/lab.js';
 import { gridDerivative_kPa_per_mAh } from '../domain/metrics/step.js';
 import type { CycleRecord, Reading, StepRecord } from '../domain/types.js';
@@ -130,6 +132,27 @@ export function ingestLine(cell: string, c: CellCounters, now: number): string |
   );
 }
 
+/** ok = 0, warning = 1, critical = 2: numeric, for state timelines and thresholds in Grafana. */
+export const LEVEL_CODE: Record<AlertLevel, number> = { ok: 0, warning: 1, critical: 2 };
+
+export function alertLine(a: AlertEvent): string | undefined {
+  const extra: Record<string, FieldValue> = {};
+  for (const [k, v] of Object.entries(a.extra ?? {})) extra[k] = v;
+  return line(
+    'oep_alert',
+    { cell: a.cell, kind: a.kind, level: a.level },
+    {
+      level_code: int(LEVEL_CODE[a.level]),
+      previous_level_code: int(LEVEL_CODE[a.previous]),
+      value: a.value,
+      threshold: a.threshold,
+      message: a.message,
+      ...extra,
+    },
+    a.t,
+  );
+}
+
 /** All lines for a batch of lab events. */
 export function eventLines(events: readonly LabEvent[], withCurves: boolean): string[] {
   const out: string[] = [];
@@ -139,6 +162,7 @@ export function eventLines(events: readonly LabEvent[], withCurves: boolean): st
       l = stepLine(e.record);
       if (withCurves) out.push(...curveLines(e.record));
     } else if (e.type === 'cycle') l = cycleLine(e.record);
+    else if (e.type === 'alert') l = alertLine(e.alert);
     else l = lateLine(e.reading, e.watermark);
     if (l !== undefined) out.push(l);
   }

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { EventTimeAligner } from '../domain/align.js';
 import { CellProcessor } from '../domain/cell-processor.js';
+import type { CycleDetectorState } from '../domain/alerts/detectors.js';
+import type { AlertBook } from '../domain/alerts/lifecycle.js';
 import type { CellCounters, CellSetup, Lab } from '../domain/lab.js';
 
 export const STATE_FORMAT_VERSION = 1;
@@ -16,7 +18,7 @@ const FILE = 'lab-state.v8';
 interface Saved {
   readonly version: number;
   readonly savedAt: number;
-  readonly cells: [string, { aligner: object; processor: object; counters: CellCounters }][];
+  readonly cells: [string, { aligner: object; processor: object; counters: CellCounters; alerts: AlertBook; cycleDetector: CycleDetectorState }][];
 }
 
 export class StateStore {
@@ -31,7 +33,7 @@ export class StateStore {
     const saved: Saved = {
       version: STATE_FORMAT_VERSION,
       savedAt: now,
-      cells: [...lab.cells].map(([id, c]) => [id, { aligner: c.aligner, processor: c.processor, counters: c.counters }]),
+      cells: [...lab.cells].map(([id, c]) => [id, { aligner: c.aligner, processor: c.processor, counters: c.counters, alerts: c.alerts, cycleDetector: c.cycleDetector }]),
     };
     const buf = serialize(saved);
     const tmp = this.path + '.tmp';
@@ -51,7 +53,9 @@ export class StateStore {
         id,
         aligner: EventTimeAligner.revive(c.aligner, s.aligner),
         processor: CellProcessor.revive(c.processor, s.processor),
-        counters: c.counters,
+        counters: { ...c.counters, alerts: c.counters.alerts ?? 0 },
+        alerts: c.alerts,
+        cycleDetector: c.cycleDetector,
       });
     }
     return { cells: saved.cells.length, savedAt: saved.savedAt };

@@ -18,7 +18,10 @@ import {
   DEFAULT_PRESSURE_MAX_GAP_MS,
   type CellProcessorSettings,
 } from '../domain/cell-processor.js';
-import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
+import { countPressure_MPa, MOLD_13MM_AREA_MM2 } from '../domain/units.js';
+import * as D from '../domain/alerts/detectors.js';
+import { DEFAULT_CLEAR_DWELL_MS, DEFAULT_RESET_FRACTION } from '../domain/alerts/lifecycle.js';
+import type { CellAlertSetup } from '../domain/lab.js';
 import type { CellIngestSettings } from '../ingest/payload.js';
 
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
@@ -43,6 +46,43 @@ export const DEFAULT_HEALTH_PORT = 9464;
 
 const positive = z.number().positive();
 
+/** Per-detector thresholds; every key optional, so a cell can override one number. */
+const detectorFields = {
+  enabled: z.boolean().optional(),
+  clearDwell_s: z.number().nonnegative().optional(),
+  resetFraction: z.number().min(0).max(1).optional(),
+  pressureDrop: z
+    .strictObject({
+      window_s: positive.optional(),
+      settle_s: z.number().nonnegative().optional(),
+      minCounts: z.number().nonnegative().optional(),
+      noiseSigmas: z.number().nonnegative().optional(),
+      critFactor: z.number().min(1).optional(),
+    })
+    .optional(),
+  hardShort: z.strictObject({ warn_mV: positive.optional(), crit_mV: positive.optional() }).optional(),
+  ddpq: z
+    .strictObject({
+      warnMin_pct: positive.optional(),
+      warnSigmas: z.number().nonnegative().optional(),
+      critFactor: z.number().min(1).optional(),
+      trendCycles: z.number().int().min(3).optional(),
+    })
+    .optional(),
+  softShort: z
+    .strictObject({
+      warnMin_pts: positive.optional(),
+      critMin_pts: positive.optional(),
+      warnSigmas: z.number().nonnegative().optional(),
+      critSigmas: z.number().nonnegative().optional(),
+      baselineCycles: z.number().int().positive().optional(),
+    })
+    .optional(),
+  silence: z.strictObject({ warn_s: positive.optional(), crit_s: positive.optional() }).optional(),
+};
+const cellAlertsSchema = z.strictObject(detectorFields);
+export type CellAlertsConfig = z.infer<typeof cellAlertsSchema>;
+
 const cellFields = {
   areaMm2: positive.optional().describe('Pressing area for force → pressure, mm² (default: 13 mm mold, 132.73)'),
   activeMassG: positive.optional().describe('Cathode active mass, g: enables Δ(ΔP_Q) in MPa·g/(A·h)'),
@@ -62,6 +102,7 @@ const cellFields = {
   pressureUnit: z.enum(['MPa', 'kPa', 'N', 'kgf']).optional(),
   currentUnit: z.enum(['A', 'mA', 'uA']).optional(),
   voltageUnit: z.enum(['V', 'mV']).optional(),
+  alerts: cellAlertsSchema.optional(),
 };
 
 const cellDefaultsSchema = z.strictObject(cellFields);
@@ -104,6 +145,21 @@ export const configSchema = z.strictObject({
       interval_s: positive.default(DEFAULT_STATE_INTERVAL_S),
     })
     .optional(),
+  alerts: z
+    .strictObject({
+      ...detectorFields,
+      webhook: z
+        .strictObject({
+          url: z.string().url(),
+          format: z.enum(['json', 'slack']).default('json'),
+          timeout_ms: positive.default(5_000),
+          retries: z.number().int().nonnegative().default(5),
+          /** Only these levels are sent (a state change to them). */
+          levels: z.array(z.enum(['ok', 'warning', 'critical'])).default(['warning', 'critical', 'ok']),
+        })
+        .optional(),
+    })
+    .prefault({}),
   health: z
     .strictObject({
       host: z.string().default(DEFAULT_HEALTH_HOST),
@@ -132,6 +188,55 @@ export interface ResolvedCell {
   readonly ingest: CellIngestSettings;
   readonly aligner: AlignerSettings;
   readonly processor: CellProcessorSettings;
+  readonly alerts: CellAlertSetup | undefined;
+}
+
+/** The cell's alert settings: its own `alerts` over `defaults.alerts` over the top-level `alerts`. */
+function resolveAlerts(config: OepConfig, c: CellConfig, areaMm2: number): { processor: CellProcessorSettings['detectors']; cell: CellAlertSetup | undefined } {
+  const g = config.alerts;
+  const l = c.alerts ?? {};
+  const pick = <K extends keyof CellAlertsConfig>(k: K): NonNullable<CellAlertsConfig[K]> => ({ ...(g[k] as object), ...(l[k] as object) }) as NonNullable<CellAlertsConfig[K]>;
+  if ((l.enabled ?? g.enabled) === false) return { processor: undefined, cell: undefined };
+  const pd = pick('pressureDrop');
+  const hs = pick('hardShort');
+  const dq = pick('ddpq');
+  const ss = pick('softShort');
+  const si = pick('silence');
+  return {
+    processor: {
+      pressureDrop: {
+        window_ms: (pd.window_s ?? D.DEFAULT_DROP_WINDOW_MS / 1000) * 1000,
+        settle_ms: (pd.settle_s ?? D.DEFAULT_DROP_SETTLE_MS / 1000) * 1000,
+        minCounts: pd.minCounts ?? D.DEFAULT_DROP_MIN_COUNTS,
+        noiseSigmas: pd.noiseSigmas ?? D.DEFAULT_DROP_NOISE_SIGMAS,
+        critFactor: pd.critFactor ?? D.DEFAULT_DROP_CRIT_FACTOR,
+        count_MPa: countPressure_MPa(areaMm2),
+      },
+      hardShort: {
+        warn_mV: hs.warn_mV ?? D.DEFAULT_HARD_SHORT_WARN_MV,
+        crit_mV: hs.crit_mV ?? D.DEFAULT_HARD_SHORT_CRIT_MV,
+        maxGap_ms: D.DEFAULT_HARD_SHORT_MAX_GAP_MS,
+      },
+    },
+    cell: {
+      lifecycle: {
+        resetFraction: l.resetFraction ?? g.resetFraction ?? DEFAULT_RESET_FRACTION,
+        clearDwell_ms: (l.clearDwell_s ?? g.clearDwell_s ?? DEFAULT_CLEAR_DWELL_MS / 1000) * 1000,
+      },
+      cycle: {
+        ddpqWarnMin_pct: dq.warnMin_pct ?? D.DEFAULT_DDPQ_WARN_MIN_PCT,
+        ddpqWarnSigmas: dq.warnSigmas ?? D.DEFAULT_DDPQ_WARN_SIGMAS,
+        ddpqCritFactor: dq.critFactor ?? D.DEFAULT_DDPQ_CRIT_FACTOR,
+        ddpqTrendCycles: dq.trendCycles ?? D.DEFAULT_DDPQ_TREND_CYCLES,
+        ceWarnMin_pts: ss.warnMin_pts ?? D.DEFAULT_CE_WARN_MIN_PTS,
+        ceCritMin_pts: ss.critMin_pts ?? D.DEFAULT_CE_CRIT_MIN_PTS,
+        ceWarnSigmas: ss.warnSigmas ?? D.DEFAULT_CE_WARN_SIGMAS,
+        ceCritSigmas: ss.critSigmas ?? D.DEFAULT_CE_CRIT_SIGMAS,
+        ceBaselineCycles: ss.baselineCycles ?? D.DEFAULT_CE_BASELINE_CYCLES,
+      },
+      silence: { warn_s: si.warn_s ?? D.DEFAULT_SILENCE_WARN_S, crit_s: si.crit_s ?? D.DEFAULT_SILENCE_CRIT_S },
+    },
+  };
 }
 
 export function resolveCell(config: OepConfig, id: string): ResolvedCell {
@@ -147,6 +252,7 @@ export function resolveCell(config: OepConfig, id: string): ResolvedCell {
     c.restCurrent_mA ?? (c.nominalCurrent_mA !== undefined ? c.nominalCurrent_mA * DEFAULT_REST_FRACTION_OF_NOMINAL : DEFAULT_REST_CURRENT_MA);
   const formation = c.formationCycles ?? DEFAULT_FORMATION_CYCLES;
   const a = config.alignment;
+  const alerts = resolveAlerts(config, { ...c, alerts: { ...(config.defaults.alerts ?? {}), ...(entry?.alerts ?? {}) } }, areaMm2);
   return Object.freeze({
     id,
     ingest: Object.freeze({
@@ -174,7 +280,9 @@ export function resolveCell(config: OepConfig, id: string): ResolvedCell {
       refCycle: c.refCycle ?? formation + 1,
       dpdqGrid_mAh: c.dpdqGrid_mAh ?? DEFAULT_DPDQ_GRID_MAH,
       maxCurvePoints: DEFAULT_MAX_CURVE_POINTS,
+      detectors: alerts.processor,
     }),
+    alerts: alerts.cell,
   });
 }
 

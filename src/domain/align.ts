@@ -109,6 +109,16 @@ export class EventTimeAligner {
     return this.buf.length - this.head;
   }
 
+  /** Processing time of the latest arrival on a channel (−Infinity if none since start or restart). */
+  arrivalOf(channel: Channel): number {
+    return this.arrivedAt[CHANNEL_INDEX[channel]]!;
+  }
+
+  /** Processing time of the latest arrival on any channel. */
+  get lastArrivalAt(): number {
+    return this.lastArrival;
+  }
+
   /** Newest event time seen on any channel (−Infinity before the first reading). */
   get newestTs(): number {
     let m = -Infinity;

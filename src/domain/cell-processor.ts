@@ -21,6 +21,15 @@ import { computeCycle, ddpQOf, type Normalization } from './metrics/cycle.js';
 import { CapacityGridResampler, meanDpdq_kPa_per_mAh, stepDp_MPa } from './metrics/step.js';
 import { DEFAULT_PRESSURE_RING, PressureTrack } from './pressure-track.js';
 import type { CycleRecord, Reading, StepKind, StepRecord } from './types.js';
+import {
+  feedHardShort,
+  feedPressureDrop,
+  newHardShortState,
+  newPressureDropState,
+  type HardShortSettings,
+  type PressureDropSettings,
+} from './alerts/detectors.js';
+import type { Signal } from './alerts/lifecycle.js';
 
 export interface CellProcessorSettings {
   readonly cell: string;
@@ -43,6 +52,8 @@ export interface CellProcessorSettings {
   readonly dpdqGrid_mAh: number;
   /** Most grid points kept per step. */
   readonly maxCurvePoints: number;
+  /** In-step detectors (pressure drop during plating, voltage drop during charge); absent = off. */
+  readonly detectors?: { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings } | undefined;
 }
 
 export const DEFAULT_MIN_STEP_DURATION_MS = 10_000;
@@ -89,10 +100,12 @@ interface Closed {
 export interface CellOutput {
   readonly steps: StepRecord[];
   readonly cycles: CycleRecord[];
+  /** Detector measurements, for the alert lifecycle. */
+  readonly signals: Signal[];
 }
 
 export function newOutput(): CellOutput {
-  return { steps: [], cycles: [] };
+  return { steps: [], cycles: [], signals: [] };
 }
 
 function kindOf(i: number, rest: number): StepKind {
@@ -127,6 +140,9 @@ export class CellProcessor {
   private lastCyclerCycle: number | undefined;
   /** Counters for the daemon's health. */
   readonly stats = { gaps: 0, glitches: 0, pressureMissing: 0 };
+  private readonly pd = newPressureDropState();
+  private readonly hs = newHardShortState();
+  private signals: Signal[] = [];
 
   constructor(readonly settings: CellProcessorSettings) {
     this.track = new PressureTrack(settings.pressureMaxGap_ms, DEFAULT_PRESSURE_RING);
@@ -149,6 +165,11 @@ export class CellProcessor {
   /** Current cycle number (0 before cycling starts). */
   get currentCycle(): number {
     return this.cycle;
+  }
+
+  /** The latest current sample, mA (NaN before the first). */
+  get lastCurrent_mA(): number {
+    return this.prevI;
   }
 
   /** Kind of the step in progress, if any. */
@@ -177,6 +198,10 @@ export class CellProcessor {
     }
     this.expireBoundaries();
     this.emitReady(out);
+    if (this.signals.length > 0) {
+      for (const x of this.signals) out.signals.push(x);
+      this.signals = [];
+    }
   }
 
   /**
@@ -196,6 +221,8 @@ export class CellProcessor {
     this.resolveBoundaries(true);
     this.emitReady(out);
     if (this.cycle >= 1 && this.cycleSteps.length > 0) this.closeCycle(out, false);
+    for (const x of this.signals) out.signals.push(x);
+    this.signals = [];
   }
 
   // --- samples between current readings -------------------------------------------------------
@@ -215,10 +242,17 @@ export class CellProcessor {
     let k = 0;
     const n = this.pendT.length;
     const heldI = Math.abs(i0);
+    const det = this.settings.detectors;
     for (; k < n; k++) {
       const t = this.pendT[k]!;
       if (t > tb) break;
       const v = this.pendV[k]!;
+      if (det !== undefined) {
+        const iAt = t1 > ta && t <= t1 ? lerp(this.prevT, this.prevI, t1, i1, t) : i0;
+        const charging = iAt > this.settings.restCurrent_mA;
+        const sig = this.pendC[k] === 0 ? feedPressureDrop(this.pd, t, v, charging, det.pressureDrop) : feedHardShort(this.hs, t, v, charging, det.hardShort);
+        if (sig !== undefined) this.signals.push(sig);
+      }
       if (this.pendC[k] === 0) {
         if (!(v >= run.pMin)) run.pMin = v;
         if (!(v <= run.pMax)) run.pMax = v;

@@ -1,10 +1,19 @@
 /**
- * All cells of a lab: for each cell its aligner, its processor and its counters. Pure and synchronous:
- * readings in, records and side outputs (late, duplicate) out. The RxJS pipelines drive it; the
- * daemon snapshots it so a restart resumes each cell where it stopped.
+ * All cells of a lab: for each cell its aligner, its processor, its detectors, its alert book and its
+ * counters. Pure and synchronous: readings in, records, alerts and side outputs (late readings) out.
+ * The RxJS pipelines drive it; the daemon snapshots it so a restart resumes each cell where it stopped.
  */
-import { EventTimeAligner, type AlignerSettings, type AlignerSnapshot } from './align.js';
-import { CellProcessor, newOutput, type CellProcessorSettings } from './cell-processor.js';
+import { EventTimeAligner, type AlignerSettings } from './align.js';
+import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from './cell-processor.js';
+import {
+  feedCycle,
+  newCycleDetectorState,
+  silenceSignal,
+  type CycleDetectorSettings,
+  type CycleDetectorState,
+  type SilenceSettings,
+} from './alerts/detectors.js';
+import { applySignal, newAlertBook, type AlertBook, type AlertEvent, type LifecycleSettings, type Signal } from './alerts/lifecycle.js';
 import type { CycleRecord, Reading, StepRecord } from './types.js';
 
 /** Per-cell counters (the daemon's health, and the `oep_ingest` measurement). */
@@ -16,16 +25,27 @@ export interface CellCounters {
   rejected: Record<string, number>;
   steps: number;
   cycles: number;
+  alerts: number;
 }
 
 export type LabEvent =
   | { readonly type: 'step'; readonly record: StepRecord }
   | { readonly type: 'cycle'; readonly record: CycleRecord }
-  | { readonly type: 'late'; readonly reading: Reading; readonly watermark: number };
+  | { readonly type: 'late'; readonly reading: Reading; readonly watermark: number }
+  | { readonly type: 'alert'; readonly alert: AlertEvent };
+
+/** The cell-level alerting that is not inside the processor (cycle detectors, silence, lifecycle). */
+export interface CellAlertSetup {
+  readonly lifecycle: LifecycleSettings;
+  readonly cycle: CycleDetectorSettings;
+  readonly silence: SilenceSettings;
+}
 
 export interface CellSetup {
   readonly aligner: AlignerSettings;
   readonly processor: CellProcessorSettings;
+  /** Absent: no alerts for this cell. */
+  readonly alerts?: CellAlertSetup | undefined;
 }
 
 export interface CellState {
@@ -33,11 +53,12 @@ export interface CellState {
   readonly aligner: EventTimeAligner;
   processor: CellProcessor;
   readonly counters: CellCounters;
-  /** Aligned readings of the cell, for snapshots: replayed into a fresh processor on restore. */
+  readonly alerts: AlertBook;
+  readonly cycleDetector: CycleDetectorState;
 }
 
 export function newCounters(): CellCounters {
-  return { accepted: 0, duplicate: 0, late: 0, bare: 0, rejected: {}, steps: 0, cycles: 0 };
+  return { accepted: 0, duplicate: 0, late: 0, bare: 0, rejected: {}, steps: 0, cycles: 0, alerts: 0 };
 }
 
 export class Lab {
@@ -50,7 +71,14 @@ export class Lab {
     let c = this.cells.get(id);
     if (c === undefined) {
       const s = this.setupFor(id);
-      c = { id, aligner: new EventTimeAligner(s.aligner), processor: new CellProcessor(s.processor), counters: newCounters() };
+      c = {
+        id,
+        aligner: new EventTimeAligner(s.aligner),
+        processor: new CellProcessor(s.processor),
+        counters: newCounters(),
+        alerts: newAlertBook(id),
+        cycleDetector: newCycleDetectorState(),
+      };
       this.cells.set(id, c);
     }
     return c;
@@ -80,14 +108,40 @@ export class Lab {
     this.run(c, released, events);
   }
 
-  /** Processing-time tick: releases the buffers of cells that have been silent for their idle timeout. */
+  /**
+   * Processing-time tick: releases the buffers of channels that have gone silent, and checks that
+   * active cells are still publishing (the deadman).
+   */
   tick(now: number, events: LabEvent[]): void {
     for (const c of this.cells.values()) {
       const released = this.released;
       released.length = 0;
       c.aligner.tick(now, released);
       if (released.length > 0) this.run(c, released, events);
+      this.checkSilence(c, now, events);
     }
+  }
+
+  private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
+    const setup = this.setupFor(c.id).alerts;
+    if (setup === undefined) return;
+    const i = c.processor.lastCurrent_mA;
+    const active = Math.abs(i) > c.processor.settings.restCurrent_mA;
+    const tracked = c.alerts.kinds.silence !== undefined;
+    if (!active && !tracked) return;
+    let silent = 0;
+    let channel = 'pressure';
+    for (const ch of ['pressure', 'current'] as const) {
+      const a = c.aligner.arrivalOf(ch);
+      if (a === -Infinity) continue; // after a restart: no arrival yet this run
+      const s = (now - a) / 1000;
+      if (s > silent) {
+        silent = s;
+        channel = ch;
+      }
+    }
+    if (!active) silent = 0;
+    this.apply(c, silenceSignal(now, silent, channel, setup.silence), events);
   }
 
   /** End of input (offline processing): releases every buffer and closes every open step and cycle. */
@@ -110,11 +164,41 @@ export class Lab {
     this.emit(c, out, events);
   }
 
-  private emit(c: CellState, out: ReturnType<typeof newOutput>, events: LabEvent[]): void {
+  private emit(c: CellState, out: CellOutput, events: LabEvent[]): void {
     for (const s of out.steps) events.push({ type: 'step', record: s });
     for (const y of out.cycles) events.push({ type: 'cycle', record: y });
     c.counters.steps += out.steps.length;
     c.counters.cycles += out.cycles.length;
+    const setup = this.setupFor(c.id).alerts;
+    if (setup === undefined) return;
+    for (const s of out.signals) this.apply(c, s, events);
+    for (const y of out.cycles) {
+      const signals = feedCycle(
+        c.cycleDetector,
+        {
+          cycle: y.cycle,
+          t: y.tEnd,
+          complete: y.complete,
+          refCycle: c.processor.settings.refCycle,
+          ce: y.ce,
+          qCharge_mAh: y.qCharge_mAh,
+          ddpQ: y.ddpQ_MPa_g_per_Ah ?? y.ddpQ_MPa_cm2_per_mAh,
+          drift: y.drift_MPa_g_per_Ah ?? y.drift_MPa_cm2_per_mAh,
+        },
+        setup.cycle,
+      );
+      for (const s of signals) this.apply(c, s, events);
+    }
+  }
+
+  private apply(c: CellState, s: Signal, events: LabEvent[]): void {
+    const setup = this.setupFor(c.id).alerts;
+    if (setup === undefined) return;
+    const e = applySignal(c.alerts, s, setup.lifecycle);
+    if (e !== undefined) {
+      c.counters.alerts++;
+      events.push({ type: 'alert', alert: e });
+    }
   }
 
   /** Sum of buffered readings over all cells (bounded by each aligner's maxBuffered). */
@@ -124,5 +208,3 @@ export class Lab {
     return n;
   }
 }
-
-export type { AlignerSnapshot };
