@@ -122,7 +122,8 @@ export class Daemon {
       JSON.stringify({ cell: a.cell, level: worst(book), kinds: levels(book), updated: time, lastMessage: a.message }),
       { qos: 1, retain: true },
     );
-    (a.level === 'ok' ? this.opts.log.info : this.opts.log.warn)(`alert ${a.cell}: ${a.message}`);
+    if (a.level === 'ok') this.opts.log.info(`alert ${a.cell}: ${a.message}`);
+    else this.opts.log.warn(`alert ${a.cell}: ${a.message}`);
     this.webhook?.send(a);
   }
 

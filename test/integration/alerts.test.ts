@@ -1,0 +1,147 @@
+/**
+ * Alert scenarios with the simulator through a real Mosquitto, a test client subscribed to the alert
+ * and status topics, and the oep_alert points read back from a real /api/v2/write server.
+ */
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Daemon } from '../../pipelines/daemon.js';
+import { runSimulator } from '../../pipelines/simulate.js';
+import { createLogger } from '../../src/adapters/log.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { defaultSimCellSpec, type SimCellOverrides, type SimCellSpec } from '../../src/sim/cell-model.js';
+import { readInfluxFields, startMosquitto, startVictoriaMetrics, type MosquittoHandle, type VmHandle } from '../support/services.js';
+import { until } from '../support/square-cells.js';
+
+interface AlertMsg {
+  cell: string;
+  kind: string;
+  level: string;
+  previous: string;
+  message: string;
+  t: number;
+}
+
+const SLOW: SimCellOverrides = { formationCycles: 1, pressureRate_Hz: 0.5, currentRate_Hz: 0.2, voltageRate_Hz: 0.2 };
+const SPECS: SimCellSpec[] = [
+  // sudden pressure drops during plating from cycle 2
+  defaultSimCellSpec('drop', { ...SLOW, penetration: { onsetCycle: 2, ddpQDecline_MPa_g_per_Ah_per_cycle: 0 } }),
+  // gradual swing decline (no drops) once the detector knows the cell's own trend
+  defaultSimCellSpec('fade', {
+    ...SLOW,
+    pressureRate_Hz: 0.2,
+    currentRate_Hz: 0.1,
+    voltageRate_Hz: 0.1,
+    penetration: { onsetCycle: 19, ddpQDecline_MPa_g_per_Ah_per_cycle: -0.8, dropProbability: 0 },
+  }),
+  defaultSimCellSpec('soft', { ...SLOW, softShort: { onsetCycle: 9 } }),
+  defaultSimCellSpec('hard', { ...SLOW, hardShort: { cycle: 3 } }),
+  defaultSimCellSpec('calm', { ...SLOW }),
+];
+const CYCLES = { drop: 4, fade: 28, soft: 11, hard: 4, calm: 11 };
+
+describe('alerts through Mosquitto', () => {
+  let broker: MosquittoHandle;
+  let vm: VmHandle;
+  let daemon: Daemon;
+  const alerts: AlertMsg[] = [];
+  const status = new Map<string, { level: string; kinds: Record<string, string> }>();
+  let watcher: mqtt.MqttClient;
+
+  beforeAll(async () => {
+    [broker, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const config = parseConfig({
+      mqtt: { url: broker.url, clientId: 'oep-it-alerts' },
+      influx: { url: vm.url, org: 'lab', bucket: 'oep', token: 't', flushInterval_ms: 200 },
+      alignment: { maxFutureSkew_ms: 0 },
+      alerts: { clearDwell_s: 60 },
+      cells: [...SPECS.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1, formationCycles: 1 })), { id: 'quiet', alerts: { clearDwell_s: 1, silence: { warn_s: 1.5, crit_s: 3 } } }],
+    });
+    watcher = mqtt.connect(broker.url, { clientId: 'alert-watcher', clean: true });
+    watcher.on('message', (topic, payload) => {
+      const j = JSON.parse(payload.toString()) as AlertMsg & { level: string; kinds: Record<string, string> };
+      if (topic.endsWith('/alerts')) alerts.push(j);
+      else status.set(topic.split('/')[1]!, j);
+    });
+    await new Promise<void>((r) => watcher.once('connect', () => r()));
+    await watcher.subscribeAsync(['oep/+/alerts', 'oep/+/status'], { qos: 1 });
+    daemon = new Daemon({ config, log: createLogger('error') });
+    await daemon.start();
+    const start = Date.now() - 60 * 86_400_000;
+    await Promise.all(
+      SPECS.map((s) => runSimulator({ url: broker.url, topicPrefix: 'oep', cells: [s], speed: Infinity, seed: 3, startTs: start, cycles: CYCLES[s.id as keyof typeof CYCLES] })),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await watcher?.endAsync();
+    await daemon?.stop();
+    await Promise.all([broker?.stop(), vm?.stop()]);
+  });
+
+  const got = (cell: string, kind: string, level: string): boolean => alerts.some((a) => a.cell === cell && a.kind === kind && a.level === level);
+
+  it('raises each penetration and short signature with the right kind and level', async () => {
+    const expected = [
+      ['fade', 'ddpq_decline', 'warning'],
+      // 60-66 kPa drops (8-9 load-cell counts): above the warning level (4 counts), below critical (12)
+      ['drop', 'pressure_drop', 'warning'],
+      ['soft', 'soft_short', 'warning'],
+      ['hard', 'hard_short', 'critical'],
+    ] as const;
+    const all = (): boolean => expected.every(([c, k, l]) => got(c, k, l));
+    await until(() => Promise.resolve(all() ? true : undefined), 60_000, `alerts ${JSON.stringify(expected)}`).catch((e: Error) => {
+      throw new Error(`${e.message}; got ${JSON.stringify(alerts.map((a) => `${a.cell}/${a.kind}/${a.level}`))}`);
+    });
+    // let the simulated runs finish before looking for what must not be there
+    await until(() => Promise.resolve(daemon.lab.cell('calm').counters.cycles >= CYCLES.calm - 1 ? true : undefined), 60_000, 'calm cell done');
+    // the pressure drop clears when plating resumes without a drop (the next charge step)
+    expect(alerts.some((a) => a.cell === 'drop' && a.kind === 'pressure_drop' && a.level === 'ok' && a.previous !== 'ok')).toBe(true);
+    // nothing on the healthy cell, and no wrong kind on the others
+    expect(alerts.filter((a) => a.cell === 'calm')).toEqual([]);
+    expect(alerts.filter((a) => a.cell === 'soft' && a.kind !== 'soft_short')).toEqual([]);
+    expect(alerts.filter((a) => a.cell === 'fade' && a.kind !== 'ddpq_decline')).toEqual([]);
+    // the retained status carries the worst current level per cell
+    expect(status.get('hard')?.level).toBe('critical');
+    expect(['warning', 'critical']).toContain(status.get('hard')?.kinds.hard_short);
+  });
+
+  it('writes oep_alert points with their level codes to the database', async () => {
+    const rows = await until(
+      async () => {
+        const r = await readInfluxFields(vm, 'oep_alert', ['level_code', 'value', 'threshold'], { cell: 'hard' });
+        return r.length > 0 ? r : undefined;
+      },
+      20_000,
+      'oep_alert points',
+    );
+    const crit = rows.find((r) => r.tags.kind === 'hard_short' && r.tags.level === 'critical');
+    expect(crit?.fields.level_code).toBe(2);
+    expect(crit!.fields.value!).toBeGreaterThanOrEqual(crit!.fields.threshold!);
+  });
+
+  it('raises silence when an active cell stops publishing, and clears it when data returns', async () => {
+    const pub = await mqtt.connectAsync(broker.url, { clientId: 'quiet-pub', clean: true });
+    const t0 = Date.now() - 3_600_000;
+    let k = 0;
+    const send = async (channels: ('pressure' | 'current')[]): Promise<void> => {
+      for (const ch of channels) await pub.publishAsync(`oep/quiet/${ch}`, JSON.stringify({ ts: t0 + k * 1000, value: ch === 'pressure' ? 15 + k * 1e-4 : 1.0 }), { qos: 1 });
+      k++;
+    };
+    for (let j = 0; j < 20; j++) await send(['pressure', 'current']);
+    // the load cell goes silent while the cycler keeps charging
+    const silentUntil = Date.now() + 4_000;
+    while (Date.now() < silentUntil) {
+      await send(['current']);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await until(() => Promise.resolve(got('quiet', 'silence', 'critical') ? true : undefined), 10_000, 'silence critical');
+    expect(got('quiet', 'silence', 'warning')).toBe(true);
+    const back = Date.now() + 3_000;
+    while (Date.now() < back) {
+      await send(['pressure', 'current']);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await until(() => Promise.resolve(alerts.some((a) => a.cell === 'quiet' && a.kind === 'silence' && a.level === 'ok') ? true : undefined), 10_000, 'silence cleared');
+    await pub.endAsync();
+  });
+});
