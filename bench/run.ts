@@ -20,6 +20,7 @@ import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { defaultSimCellSpec } from '../src/sim/cell-model.js';
 import { simulateCells } from '../src/sim/simulator.js';
 import { startMosquitto } from '../test/support/services.js';
+import { alertLatency } from './latency.js';
 
 const CELLS = 100;
 const BATCH = 10;
@@ -184,4 +185,5 @@ const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'inprocess') inProcess(2_000_000);
 if (which === 'all' || which === 'e2e') await endToEnd(200_000);
 if (which === 'all' || which === 'soak') await endToEnd(1_000_000, 'soak: 10 million readings');
+if (which === 'all' || which === 'latency') console.log(await alertLatency());
 if (which === 'all' || which === 'memory') memory(10_000_000);

@@ -35,6 +35,12 @@ export const DEFAULT_MAX_BUFFERED = 50_000;
 export type AlignOutcome = 'accepted' | 'duplicate' | 'late';
 
 const CHANNEL_INDEX: Record<Channel, number> = { pressure: 0, current: 1, voltage: 2, step: 3 };
+/**
+ * Order of readings of different channels stamped at the same instant: a cycler's step change first,
+ * then the current (it decides what the instant is), then voltage and pressure. Readings of one channel
+ * with equal timestamps keep their arrival order (a cycler logs two rows at a step change).
+ */
+const TIE_RANK: Record<Channel, number> = { step: 0, current: 1, voltage: 2, pressure: 3 };
 const N_CHANNELS = 4;
 
 export interface AlignerSnapshot {
@@ -180,8 +186,10 @@ export class EventTimeAligner {
     const buf = this.buf;
     let i = buf.length;
     // Fast path: in-order arrival appends. Otherwise walk back (disorder is bounded by the lateness).
-    while (i > this.head && buf[i - 1]!.ts > r.ts) i--;
-    for (let j = i - 1; j >= this.head && buf[j]!.ts === r.ts; j--) {
+    const rank = TIE_RANK[r.channel];
+    while (i > this.head && (buf[i - 1]!.ts > r.ts || (buf[i - 1]!.ts === r.ts && TIE_RANK[buf[i - 1]!.channel] > rank))) i--;
+    for (let j = buf.length - 1; j >= this.head && buf[j]!.ts >= r.ts; j--) {
+      if (buf[j]!.ts !== r.ts) continue;
       const o = buf[j]!;
       if (o.channel === r.channel && o.value === r.value && o.cycleIndex === r.cycleIndex) return false;
     }

@@ -229,8 +229,24 @@ export class CellProcessor {
 
   private pend(t: number, c: number, v: number): void {
     if (this.step === null) return; // before the first current sample: no step to belong to
+    const det = this.settings.detectors;
+    let code = c;
+    if (det !== undefined) {
+      // Detectors see a sample as soon as it is released (the latency of an alert is the aligner's
+      // lateness, not the current's sampling period): charging = the latest current. A voltage sample
+      // between two current samples waits for the next one, so the relaxation right after a charge
+      // ends is never mistaken for a voltage drop under charge.
+      const charging = this.prevI > this.settings.restCurrent_mA;
+      let sig: Signal | undefined;
+      if (c === 0) sig = feedPressureDrop(this.pd, t, v, charging, det.pressureDrop);
+      else if (t === this.prevT) {
+        sig = feedHardShort(this.hs, t, v, charging, det.hardShort);
+        code = 2; // voltage already seen by the detector
+      }
+      if (sig !== undefined) this.signals.push(sig);
+    }
     this.pendT.push(t);
-    this.pendC.push(c);
+    this.pendC.push(code);
     this.pendV.push(v);
     // Past the interpolation gap the current is held: everything pending belongs to the active run.
     if (t - this.prevT > this.settings.currentMaxGap_ms && this.cyclerCut === null) this.attributePending(Infinity);
@@ -247,10 +263,10 @@ export class CellProcessor {
       const t = this.pendT[k]!;
       if (t > tb) break;
       const v = this.pendV[k]!;
-      if (det !== undefined) {
+      if (det !== undefined && this.pendC[k] === 1) {
         const iAt = t1 > ta && t <= t1 ? lerp(this.prevT, this.prevI, t1, i1, t) : i0;
-        const charging = iAt > this.settings.restCurrent_mA;
-        const sig = this.pendC[k] === 0 ? feedPressureDrop(this.pd, t, v, charging, det.pressureDrop) : feedHardShort(this.hs, t, v, charging, det.hardShort);
+        const charging = iAt > this.settings.restCurrent_mA && i1 > this.settings.restCurrent_mA;
+        const sig = feedHardShort(this.hs, t, v, charging, det.hardShort);
         if (sig !== undefined) this.signals.push(sig);
       }
       if (this.pendC[k] === 0) {
