@@ -13,6 +13,8 @@ import { Webhook } from '../src/adapters/webhook.js';
 import { levels, worst, type AlertEvent } from '../src/domain/alerts/lifecycle.js';
 import { resolveCell, type OepConfig } from '../src/config/schema.js';
 import { Lab, type CellSetup, type LabEvent } from '../src/domain/lab.js';
+import { HealthServer } from '../src/adapters/health-server.js';
+import { AlertTally, healthSourceFor } from './health.js';
 import { oepPipeline } from './operators.js';
 
 export interface DaemonOptions {
@@ -42,6 +44,9 @@ export class Daemon {
   private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
   private webhook: Webhook | undefined;
+  private health: HealthServer | undefined;
+  /** Alerts raised by cell, kind and level (for /metrics). */
+  readonly alertTally = new AlertTally();
   private readonly now: () => number;
   private readonly setupFor: (cell: string) => CellSetup;
   readonly rejectLog: RateLimitedLog;
@@ -100,6 +105,11 @@ export class Daemon {
       this.stateTimer = setInterval(() => this.checkpoint(), cfg.state.interval_s * 1000);
       this.stateTimer.unref();
     }
+    if (cfg.health !== undefined) {
+      this.health = new HealthServer(healthSourceFor(this), cfg.health);
+      const { url } = await this.health.start();
+      log.info(`health: ${url}/healthz, /readyz, /metrics`);
+    }
     await this.mqtt.start();
     log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
@@ -108,6 +118,7 @@ export class Daemon {
     this.files?.write(events);
     this.influx?.write(eventLines(events, this.opts.config.influx?.writeCurves ?? true));
     for (const e of events) if (e.type === 'alert') this.publishAlert(e.alert);
+    this.alertTally.count(events);
     this.opts.onEvents?.(events);
   }
 
@@ -157,6 +168,7 @@ export class Daemon {
     };
     let influx: SinkReport | undefined;
     let stateSaved = false;
+    await step('health', () => this.health?.stop());
     await step('mqtt', () => this.mqtt.stop());
     await step('pipeline', () => this.sub?.unsubscribe());
     clearInterval(this.stateTimer);
@@ -181,5 +193,15 @@ export class Daemon {
 
   get influxStats(): InfluxSink['stats'] | undefined {
     return this.influx?.stats;
+  }
+
+  /** True while InfluxDB writes are failing (undefined without InfluxDB). */
+  get influxFailing(): boolean | undefined {
+    return this.influx?.failing;
+  }
+
+  /** Where the health server listens, once started. */
+  get healthUrl(): string | undefined {
+    return this.health?.url;
   }
 }

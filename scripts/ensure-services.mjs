@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Makes sure the service binaries the integration tests start for themselves are installed:
-// mosquitto (MQTT broker), victoria-metrics (InfluxDB line-protocol sink that can be read back) and
-// influxd (InfluxDB 1.x, for InfluxQL). As root, installs the missing Debian packages with apt-get.
+// Makes sure the binaries the integration tests start for themselves are installed:
+// mosquitto (MQTT broker), victoria-metrics (InfluxDB line-protocol sink that can be read back),
+// influxd (InfluxDB 1.x, for InfluxQL) and chromium (headless browser that opens the `oep report` HTML,
+// driven by playwright-core with executablePath: playwright's own browser download is never used).
+// As root, installs the missing Debian packages with apt-get.
 //
 // Installing the Debian packages may start system services on their default ports (1883, 8428, 8086/8088).
 // That is harmless: test/support/services.ts starts private instances on free 127.0.0.1 ports with their own
@@ -13,6 +15,7 @@ const SERVICES = [
   { name: 'mosquitto', path: process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto', pkg: 'mosquitto' },
   { name: 'victoria-metrics', path: process.env.VICTORIA_METRICS_BIN ?? '/usr/bin/victoria-metrics', pkg: 'victoria-metrics' },
   { name: 'influxd', path: process.env.INFLUXD_BIN ?? '/usr/bin/influxd', pkg: 'influxdb' },
+  { name: 'chromium', path: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium', pkg: 'chromium' },
 ];
 
 function isExecutable(path) {
@@ -51,7 +54,7 @@ if (absent.length > 0) {
   if (typeof process.getuid === 'function' && process.getuid() === 0) {
     console.error(`ensure-services: missing ${list}; installing the Debian packages`);
     if (run('apt-get', ['update'])) {
-      // Install all three together, as the tests expect; already-installed ones are left alone.
+      // Install them all together, as the tests expect; already-installed ones are left alone.
       run('apt-get', ['install', '-y', ...SERVICES.map((s) => s.pkg)]);
     }
     absent = missing();
