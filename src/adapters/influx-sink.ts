@@ -94,8 +94,15 @@ export class InfluxSink {
     this.closed = true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout_ms)));
+    // flush() sends what is buffered and what waits for a retry, but does not wait for requests the
+    // client already started by itself (batch full, flush interval): wait for the count to settle.
+    const settled = (async (): Promise<void> => {
+      await this.api.flush(true).catch(() => undefined);
+      while (this.stats.pending > 0 && !this.failing) await new Promise((r) => setTimeout(r, 50));
+      if (this.stats.pending > 0) await this.api.flush(true).catch(() => undefined);
+    })();
     try {
-      await Promise.race([this.api.flush(true).catch(() => undefined), timeout]);
+      await Promise.race([settled, timeout]);
     } finally {
       clearTimeout(timer);
     }
