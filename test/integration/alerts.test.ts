@@ -109,7 +109,8 @@ describe('alerts through Mosquitto', () => {
     const rows = await until(
       async () => {
         const r = await readInfluxFields(vm, 'oep_alert', ['level_code', 'value', 'threshold'], { cell: 'hard' });
-        return r.length > 0 ? r : undefined;
+        const c = r.find((x) => x.tags.kind === 'hard_short' && x.tags.level === 'critical');
+        return c !== undefined && Object.keys(c.fields).length === 3 ? r : undefined;
       },
       20_000,
       'oep_alert points',

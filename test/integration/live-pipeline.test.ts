@@ -56,7 +56,8 @@ describe('live pipeline: Mosquitto → oep → InfluxDB line protocol (VictoriaM
     const rows = await until(
       async () => {
         const r = await readInfluxFields(vm, 'oep_cycle', fields);
-        return r.length >= CELLS.length * CYCLES ? r : undefined;
+        // each field is its own series in the database: wait until every point has all of them
+        return r.length >= CELLS.length * CYCLES && r.every((x) => fields.every((f) => f === 'drift_MPa_g_per_Ah' || f in x.fields)) ? r : undefined;
       },
       60_000,
       'oep_cycle points',

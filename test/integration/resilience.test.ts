@@ -29,7 +29,8 @@ async function expectAllCycles(vm: VmHandle): Promise<void> {
   const rows = await until(
     async () => {
       const r = await readInfluxFields(vm, 'oep_cycle', ['cycle', 'q_charge_mAh', 'q_discharge_mAh', 'ddp_MPa', 'ddp_q_MPa_g_per_Ah'], { cell: PLAN.id });
-      return r.length >= CYCLES ? r : undefined;
+      // each field is its own series in the database: wait until every point has all of them
+      return r.length >= CYCLES && r.every((x) => Object.keys(x.fields).length === 5) ? r : undefined;
     },
     60_000,
     'all cycles in the database',
