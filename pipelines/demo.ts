@@ -60,6 +60,7 @@ const fmt = (v: number | undefined, digits: number): string => (v === undefined 
 export class LiveTable {
   private readonly latest = new Map<string, CycleRecord>();
   private readonly stepsSeen = new Map<string, number>();
+  private readonly alertLevel = new Map<string, Map<string, string>>();
   cycles = 0;
   steps = 0;
 
@@ -68,6 +69,11 @@ export class LiveTable {
       if (e.type === 'cycle') {
         this.cycles++;
         if (e.record.complete) this.latest.set(e.record.cell, e.record);
+      } else if (e.type === 'alert') {
+        const m = this.alertLevel.get(e.alert.cell) ?? new Map<string, string>();
+        this.alertLevel.set(e.alert.cell, m);
+        if (e.alert.level === 'ok') m.delete(e.alert.kind);
+        else m.set(e.alert.kind, e.alert.level);
       } else if (e.type === 'step') {
         this.steps++;
         this.stepsSeen.set(e.record.cell, (this.stepsSeen.get(e.record.cell) ?? 0) + 1);
@@ -76,7 +82,7 @@ export class LiveTable {
   }
 
   render(): string {
-    const head = 'cell      cycle  Q_dis mAh/g   CE      ΔP MPa  Δ(ΔP)  Δ(ΔP_Q) MPa·g/Ah  drift   steps';
+    const head = 'cell      cycle  Q_dis mAh/g   CE      ΔP MPa  Δ(ΔP)  Δ(ΔP_Q) MPa·g/Ah  drift   steps  alerts';
     const rows = [...this.stepsSeen.keys()].sort().map((cell) => {
       const c = this.latest.get(cell);
       return [
@@ -89,6 +95,7 @@ export class LiveTable {
         fmt(c?.ddpQ_MPa_g_per_Ah, 2).padStart(18),
         fmt(c?.drift_MPa_g_per_Ah, 2).padStart(7),
         String(this.stepsSeen.get(cell) ?? 0).padStart(7),
+        ' ' + ([...(this.alertLevel.get(cell) ?? new Map<string, string>())].map(([k, l]) => `${k}:${l}`).join(' ') || 'ok'),
       ].join(' ');
     });
     return [head, ...rows].join('\n');
