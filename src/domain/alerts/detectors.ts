@@ -189,7 +189,19 @@ export interface CycleDetectorState {
 }
 
 export function newCycleDetectorState(): CycleDetectorState {
-  return { ceBaseline: [], qChargeBaseline: [], fit: { n: 0, sx: 0, sy: 0, sxx: 0, sxy: 0, syy: 0 }, recent: [], ref: NaN };
+  return { ceBaseline: [], qChargeBaseline: [], fit: emptySums(), recent: [], ref: NaN };
+}
+
+type Sums = CycleDetectorState['fit'];
+const emptySums = (): Sums => ({ n: 0, sx: 0, sy: 0, sxx: 0, sxy: 0, syy: 0 });
+
+function addPoint(f: Sums, x: number, y: number): void {
+  f.n++;
+  f.sx += x;
+  f.sy += y;
+  f.sxx += x * x;
+  f.sxy += x * y;
+  f.syy += y * y;
 }
 
 /** Least-squares line y = a + b·x from running sums, and the residual σ (n − 2 degrees of freedom). */
@@ -231,24 +243,12 @@ export function feedCycle(s: CycleDetectorState, c: CycleFacts, cfg: CycleDetect
     s.recent.push([c.cycle, c.ddpQ]);
     if (s.recent.length > cfg.ddpqTrendCycles) {
       const [x, y] = s.recent.shift()!;
-      f.n++;
-      f.sx += x;
-      f.sy += y;
-      f.sxx += x * x;
-      f.sxy += x * y;
-      f.syy += y * y;
+      addPoint(f, x, y);
     }
     if (f.n >= cfg.ddpqTrendCycles && s.recent.length === cfg.ddpqTrendCycles && s.ref > 0) {
       const history = lineFromSums(f);
-      const r = { n: 0, sx: 0, sy: 0, sxx: 0, sxy: 0, syy: 0 };
-      for (const [x, y] of s.recent) {
-        r.n++;
-        r.sx += x;
-        r.sy += y;
-        r.sxx += x * x;
-        r.sxy += x * y;
-        r.syy += y * y;
-      }
+      const r = emptySums();
+      for (const [x, y] of s.recent) addPoint(r, x, y);
       const recent = lineFromSums(r);
       const vxx = r.sxx - (r.sx * r.sx) / r.n;
       const se = vxx > 0 ? history.sigma / Math.sqrt(vxx) : Infinity;
