@@ -61,6 +61,15 @@ const detectorFields = {
     })
     .optional(),
   hardShort: z.strictObject({ warn_mV: positive.optional(), crit_mV: positive.optional() }).optional(),
+  voltageNoise: z
+    .strictObject({
+      settle_s: z.number().nonnegative().optional(),
+      warnRatio: z.number().min(1).optional(),
+      critRatio: z.number().min(1).optional(),
+      baselineEpisodes: z.number().int().positive().optional(),
+      everySamples: z.number().int().min(10).optional(),
+    })
+    .optional(),
   ddpq: z
     .strictObject({
       warnMin_pct: positive.optional(),
@@ -199,6 +208,7 @@ function resolveAlerts(config: OepConfig, c: CellConfig, areaMm2: number): { pro
   if ((l.enabled ?? g.enabled) === false) return { processor: undefined, cell: undefined };
   const pd = pick('pressureDrop');
   const hs = pick('hardShort');
+  const vn = pick('voltageNoise');
   const dq = pick('ddpq');
   const ss = pick('softShort');
   const si = pick('silence');
@@ -216,6 +226,13 @@ function resolveAlerts(config: OepConfig, c: CellConfig, areaMm2: number): { pro
         warn_mV: hs.warn_mV ?? D.DEFAULT_HARD_SHORT_WARN_MV,
         crit_mV: hs.crit_mV ?? D.DEFAULT_HARD_SHORT_CRIT_MV,
         maxGap_ms: D.DEFAULT_HARD_SHORT_MAX_GAP_MS,
+      },
+      voltageNoise: {
+        settle_ms: (vn.settle_s ?? D.DEFAULT_VNOISE_SETTLE_MS / 1000) * 1000,
+        warnRatio: vn.warnRatio ?? D.DEFAULT_VNOISE_WARN_RATIO,
+        critRatio: vn.critRatio ?? D.DEFAULT_VNOISE_CRIT_RATIO,
+        baselineEpisodes: vn.baselineEpisodes ?? D.DEFAULT_VNOISE_BASELINE_EPISODES,
+        everySamples: vn.everySamples ?? D.DEFAULT_VNOISE_EVERY_SAMPLES,
       },
     },
     cell: {

@@ -24,10 +24,13 @@ import type { CycleRecord, Reading, StepKind, StepRecord } from './types.js';
 import {
   feedHardShort,
   feedPressureDrop,
+  feedVoltageNoise,
   newHardShortState,
   newPressureDropState,
+  newVoltageNoiseState,
   type HardShortSettings,
   type PressureDropSettings,
+  type VoltageNoiseSettings,
 } from './alerts/detectors.js';
 import type { Signal } from './alerts/lifecycle.js';
 
@@ -53,7 +56,9 @@ export interface CellProcessorSettings {
   /** Most grid points kept per step. */
   readonly maxCurvePoints: number;
   /** In-step detectors (pressure drop during plating, voltage drop during charge); absent = off. */
-  readonly detectors?: { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings } | undefined;
+  readonly detectors?:
+    | { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings; readonly voltageNoise: VoltageNoiseSettings }
+    | undefined;
 }
 
 export const DEFAULT_MIN_STEP_DURATION_MS = 10_000;
@@ -142,6 +147,7 @@ export class CellProcessor {
   readonly stats = { gaps: 0, glitches: 0, pressureMissing: 0 };
   private readonly pd = newPressureDropState();
   private readonly hs = newHardShortState();
+  private readonly vn = newVoltageNoiseState();
   private signals: Signal[] = [];
 
   constructor(readonly settings: CellProcessorSettings) {
@@ -241,7 +247,8 @@ export class CellProcessor {
       if (c === 0) sig = feedPressureDrop(this.pd, t, v, charging, det.pressureDrop);
       else if (t === this.prevT) {
         sig = feedHardShort(this.hs, t, v, charging, det.hardShort);
-        code = 2; // voltage already seen by the detector
+        this.feedVoltageNoise(t, v, charging);
+        code = 2; // voltage already seen by the detectors
       }
       if (sig !== undefined) this.signals.push(sig);
     }
@@ -268,6 +275,7 @@ export class CellProcessor {
         const charging = iAt > this.settings.restCurrent_mA && i1 > this.settings.restCurrent_mA;
         const sig = feedHardShort(this.hs, t, v, charging, det.hardShort);
         if (sig !== undefined) this.signals.push(sig);
+        this.feedVoltageNoise(t, v, charging);
       }
       if (this.pendC[k] === 0) {
         if (!(v >= run.pMin)) run.pMin = v;
@@ -290,6 +298,13 @@ export class CellProcessor {
       this.pendC.splice(0, k);
       this.pendV.splice(0, k);
     }
+  }
+
+  private feedVoltageNoise(t: number, v: number, charging: boolean): void {
+    const det = this.settings.detectors;
+    if (det === undefined) return;
+    const sig = feedVoltageNoise(this.vn, t, v, charging, this.cycle > this.settings.refCycle, det.voltageNoise);
+    if (sig !== undefined) this.signals.push(sig);
   }
 
   // --- current ---------------------------------------------------------------------------------

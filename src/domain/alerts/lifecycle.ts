@@ -5,9 +5,9 @@
  * Only state changes are emitted. The state is plain data, so it is snapshotted with the cell.
  */
 
-export type AlertKind = 'pressure_drop' | 'ddpq_decline' | 'soft_short' | 'hard_short' | 'silence';
+export type AlertKind = 'pressure_drop' | 'ddpq_decline' | 'soft_short' | 'voltage_noise' | 'hard_short' | 'silence';
 export type AlertLevel = 'ok' | 'warning' | 'critical';
-export const ALERT_KINDS: readonly AlertKind[] = ['pressure_drop', 'ddpq_decline', 'soft_short', 'hard_short', 'silence'];
+export const ALERT_KINDS: readonly AlertKind[] = ['pressure_drop', 'ddpq_decline', 'soft_short', 'voltage_noise', 'hard_short', 'silence'];
 
 /** What a detector measured: `value` grows with severity; thresholds in the same unit. */
 export interface Signal {
