@@ -3,6 +3,7 @@
  *   1. in-process pipeline throughput, 100 cells (raw MQTT payloads → parse → align → segment → metrics)
  *   2. end to end through a real Mosquitto into the file sink, next to a bare MQTT.js subscriber's rate
  *   3. peak RSS while ≥ 10 million readings stream through 100 cells
+ *   4. `oep process` rows/s on a generated 1-million-row EC-Lab export vs a plain line-by-line read (bench/process-bench.ts)
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { defaultSimCellSpec } from '../src/sim/cell-model.js';
 import { simulateCells } from '../src/sim/simulator.js';
 import { startMosquitto } from '../test/support/services.js';
+import { processBench } from './process-bench.js';
 import { alertLatency } from './latency.js';
 
 const CELLS = 100;
@@ -187,3 +189,4 @@ if (which === 'all' || which === 'e2e') await endToEnd(200_000);
 if (which === 'all' || which === 'soak') await endToEnd(1_000_000, 'soak: 10 million readings');
 if (which === 'all' || which === 'latency') console.log(await alertLatency());
 if (which === 'all' || which === 'memory') memory(10_000_000);
+if (which === 'all' || which === 'process') await processBench(1_000_000);

@@ -29,8 +29,8 @@ import {
   secondsToMs,
   shortRowError,
   startTsFromWallClock,
-  splitLines,
 } from './common.js';
+import { cleanLine, parseAll, type CyclerRowParser } from './stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from './types.js';
 
 /**
@@ -65,121 +65,149 @@ export function maccorStateKind(state: string): CyclerStepOracle['kind'] {
  * no `Step (Sec)` column), `tEnd` = last row's `ts`.
  */
 export function parseMaccorText(text: string, opts: MaccorTextOptions): CyclerParseResult {
-  const { fileName } = opts;
-  const lines = splitLines(text);
-
-  let h = -1;
-  let header: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (!l.includes('Rec#')) continue;
-    const cells = l.split('\t').map((c) => c.trim());
-    if (cells.includes('Rec#')) {
-      h = i;
-      header = cells;
-      break;
-    }
-  }
-  if (h < 0) {
-    throw new ReaderError({
-      fileName,
-      line: Math.max(1, lines.length),
-      expected: "a tab-separated header row with a 'Rec#' column (none found before the end of the file)",
-    });
-  }
-  const headerLine = h + 1;
-  const col = (...names: string[]): { index: number; name: string } => requireColumn(header, fileName, headerLine, ...names);
-  const cCyc = col('Cyc#');
-  const cStep = col('Step');
-  const cTest = col('Test (Sec)');
-  const cAmps = col('Amps');
-  const cState = col('State');
-  const cAh = col('Amp-hr');
-  const cStepSec = findColumn(header, 'Step (Sec)');
-  const cVolt = findColumn(header, 'Volts');
-  const cDate = findColumn(header, 'DPt Time');
-  const need = Math.max(cCyc.index, cStep.index, cTest.index, cAmps.index, cState.index, cAh.index, cStepSec.index, cVolt.index, cDate.index) + 1;
-
-  // Pass 1: parse every row; the sign rule needs the whole file.
-  const rows: CyclerRow[] = [];
-  const states: string[] = [];
-  const ampHr: number[] = [];
-  const stepSecs: number[] = []; // NaN unless the row starts a step
-  let startTs = opts.startTs;
-  let anyNegative = false;
-  let anyDischargeState = false;
-  let prevCyc = NaN;
-  let prevStep = NaN;
-
-  for (let i = h + 1; i < lines.length; i++) {
-    const text = lines[i]!;
-    if (isBlankLine(text, '\t')) continue;
-    const line = i + 1;
-    const f = text.split('\t');
-    if (f.length < need) throw shortRowError(fileName, line, need, f.length, text);
-
-    const sec = durationCell(f[cTest.index], { fileName, line, column: cTest.name });
-    if (startTs === undefined) startTs = startTsFromWallClock(f, cDate, sec, fileName, line, 'MM/DD/YYYY HH:MM:SS');
-    const amps = numberCell(f[cAmps.index], { fileName, line, column: cAmps.name });
-    const cycleIndex = integerCell(f[cCyc.index], { fileName, line, column: cCyc.name });
-    const stepIndex = integerCell(f[cStep.index], { fileName, line, column: cStep.name });
-    const state = f[cState.index]!.trim().toUpperCase();
-    if (state === '') throw new ReaderError({ fileName, line, column: cState.name, expected: 'a state letter (C, D, R, O or S)', value: '' });
-    const ah = numberCell(f[cAh.index], { fileName, line, column: cAh.name });
-
-    const row: CyclerRow = { ts: startTs + secondsToMs(sec), current_mA: amps * 1000, stepIndex, cycleIndex, line };
-    if (cVolt.index >= 0) {
-      const v = optionalNumberCell(f[cVolt.index], { fileName, line, column: cVolt.name });
-      if (v !== undefined) row.voltage_V = v;
-    }
-    rows.push(row);
-    states.push(state);
-    ampHr.push(ah);
-
-    // Step (Sec) is only needed on the row that starts a step (same grouping as the oracle below).
-    let stepSec = NaN;
-    if (state !== 'S') {
-      if ((cycleIndex !== prevCyc || stepIndex !== prevStep) && cStepSec.index >= 0) {
-        stepSec = durationCell(f[cStepSec.index], { fileName, line, column: cStepSec.name });
-      }
-      prevCyc = cycleIndex;
-      prevStep = stepIndex;
-    }
-    stepSecs.push(stepSec);
-
-    if (amps < 0) anyNegative = true;
-    if (state === 'D') anyDischargeState = true;
-  }
-
-  const mode = opts.currentSign ?? 'auto';
-  if (mode === 'state' || (mode === 'auto' && anyDischargeState && !anyNegative)) {
-    for (let k = 0; k < rows.length; k++) {
-      const r = rows[k]!;
-      const s = states[k]!;
-      if (s === 'C') r.current_mA = Math.abs(r.current_mA);
-      else if (s === 'D') r.current_mA = -Math.abs(r.current_mA);
-    }
-  }
-
-  // Pass 2: the oracle, from non-S rows.
-  const oracle: CyclerStepOracle[] = [];
-  let open: CyclerStepOracle | undefined;
-  for (let k = 0; k < rows.length; k++) {
-    const s = states[k]!;
-    if (s === 'S') continue;
-    const r = rows[k]!;
-    const cyc = r.cycleIndex!;
-    const step = r.stepIndex!;
-    if (open === undefined || open.cycleIndex !== cyc || open.stepIndex !== step) {
-      const ss = stepSecs[k]!;
-      const tStart = Number.isNaN(ss) ? r.ts : r.ts - secondsToMs(ss);
-      open = { cycleIndex: cyc, stepIndex: step, kind: 'rest', capacity_mAh: 0, tStart, tEnd: r.ts };
-      oracle.push(open);
-    }
-    open.kind = maccorStateKind(s);
-    open.capacity_mAh = Math.abs(ampHr[k]!) * 1000;
-    open.tEnd = r.ts;
-  }
-  return { rows, oracle };
+  const parser = createMaccorParser(opts);
+  const rows = parseAll(parser, text);
+  return { rows, oracle: parser.oracle };
 }
 
+type Column = { index: number; name: string };
+
+interface MaccorColumns {
+  readonly cCyc: Column;
+  readonly cStep: Column;
+  readonly cTest: Column;
+  readonly cAmps: Column;
+  readonly cState: Column;
+  readonly cAh: Column;
+  readonly cStepSec: Column;
+  readonly cVolt: Column;
+  readonly cDate: Column;
+  readonly need: number;
+}
+
+/**
+ * The incremental form of `parseMaccorText`. With `currentSign: 'auto'` the sign convention is settled by
+ * the first row that can tell: a negative `Amps` (signed export) or a `D` row with a positive `Amps`
+ * (unsigned export, sign from `State`). Rows before that are held back (normally the first charge step;
+ * a file without any discharge is held to its end). This equals the whole-file rule ("`state` when the
+ * file has `D` rows but no negative current") except for a file whose first discharge row is positive
+ * and which has negative current later: such a file is read as unsigned here (pass `currentSign`).
+ */
+export function createMaccorParser(opts: MaccorTextOptions): CyclerRowParser {
+  const { fileName } = opts;
+  let cols: MaccorColumns | undefined;
+  let lastLine = 0;
+  let startTs = opts.startTs;
+  const oracle: CyclerStepOracle[] = [];
+  let open: CyclerStepOracle | undefined;
+  const setting = opts.currentSign ?? 'auto';
+  let mode: 'signed' | 'state' | undefined = setting === 'auto' ? undefined : setting;
+  const held: { row: CyclerRow; state: string }[] = [];
+
+  const applySign = (r: CyclerRow, state: string): void => {
+    if (mode !== 'state') return;
+    if (state === 'C') r.current_mA = Math.abs(r.current_mA);
+    else if (state === 'D') r.current_mA = -Math.abs(r.current_mA);
+  };
+
+  const readHeader = (cells: string[], headerLine: number): MaccorColumns => {
+    const col = (...names: string[]): Column => requireColumn(cells, fileName, headerLine, ...names);
+    const cCyc = col('Cyc#');
+    const cStep = col('Step');
+    const cTest = col('Test (Sec)');
+    const cAmps = col('Amps');
+    const cState = col('State');
+    const cAh = col('Amp-hr');
+    const cStepSec = findColumn(cells, 'Step (Sec)');
+    const cVolt = findColumn(cells, 'Volts');
+    const cDate = findColumn(cells, 'DPt Time');
+    const need = Math.max(cCyc.index, cStep.index, cTest.index, cAmps.index, cState.index, cAh.index, cStepSec.index, cVolt.index, cDate.index) + 1;
+    return { cCyc, cStep, cTest, cAmps, cState, cAh, cStepSec, cVolt, cDate, need };
+  };
+
+  return {
+    oracle,
+    get startTs() {
+      return startTs;
+    },
+    get ready() {
+      return cols !== undefined;
+    },
+    get held() {
+      return held.length;
+    },
+    line(raw, line, out) {
+      lastLine = line;
+      const text = cleanLine(raw, line);
+      if (cols === undefined) {
+        // Metadata lines come first; the header is the first line with a `Rec#` cell.
+        if (!text.includes('Rec#')) return;
+        const cells = text.split('\t').map((c) => c.trim());
+        if (cells.includes('Rec#')) cols = readHeader(cells, line);
+        return;
+      }
+      if (isBlankLine(text, '\t')) return;
+      const c = cols;
+      const f = text.split('\t');
+      if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
+
+      const sec = durationCell(f[c.cTest.index], { fileName, line, column: c.cTest.name });
+      startTs ??= startTsFromWallClock(f, c.cDate, sec, fileName, line, 'MM/DD/YYYY HH:MM:SS');
+      const amps = numberCell(f[c.cAmps.index], { fileName, line, column: c.cAmps.name });
+      const cycleIndex = integerCell(f[c.cCyc.index], { fileName, line, column: c.cCyc.name });
+      const stepIndex = integerCell(f[c.cStep.index], { fileName, line, column: c.cStep.name });
+      const state = f[c.cState.index]!.trim().toUpperCase();
+      if (state === '') throw new ReaderError({ fileName, line, column: c.cState.name, expected: 'a state letter (C, D, R, O or S)', value: '' });
+      const ah = numberCell(f[c.cAh.index], { fileName, line, column: c.cAh.name });
+
+      const row: CyclerRow = { ts: startTs + secondsToMs(sec), current_mA: amps * 1000, stepIndex, cycleIndex, line };
+      if (c.cVolt.index >= 0) {
+        const v = optionalNumberCell(f[c.cVolt.index], { fileName, line, column: c.cVolt.name });
+        if (v !== undefined) row.voltage_V = v;
+      }
+
+      // The oracle, from non-S rows (independent of the sign convention).
+      if (state !== 'S') {
+        if (open === undefined || open.cycleIndex !== cycleIndex || open.stepIndex !== stepIndex) {
+          // Step (Sec) is only needed on the row that starts a step.
+          const ss = c.cStepSec.index >= 0 ? durationCell(f[c.cStepSec.index], { fileName, line, column: c.cStepSec.name }) : NaN;
+          const tStart = Number.isNaN(ss) ? row.ts : row.ts - secondsToMs(ss);
+          open = { cycleIndex, stepIndex, kind: 'rest', capacity_mAh: 0, tStart, tEnd: row.ts };
+          oracle.push(open);
+        }
+        open.kind = maccorStateKind(state);
+        open.capacity_mAh = Math.abs(ah) * 1000;
+        open.tEnd = row.ts;
+      }
+
+      if (mode === undefined) {
+        if (amps < 0) mode = 'signed';
+        else if (state === 'D' && amps > 0) mode = 'state';
+        if (mode === undefined) {
+          held.push({ row, state });
+          return;
+        }
+        for (const h of held) {
+          applySign(h.row, h.state);
+          out.push(h.row);
+        }
+        held.length = 0;
+      }
+      applySign(row, state);
+      out.push(row);
+    },
+    end(out) {
+      if (cols === undefined) {
+        throw new ReaderError({
+          fileName,
+          line: Math.max(1, lastLine),
+          expected: "a tab-separated header row with a 'Rec#' column (none found before the end of the file)",
+        });
+      }
+      // Undecided to the end: no negative current and no discharge row with current: nothing to flip.
+      mode ??= 'signed';
+      for (const h of held) out.push(h.row);
+      held.length = 0;
+    },
+  };
+}

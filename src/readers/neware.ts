@@ -28,8 +28,8 @@ import {
   shortRowError,
   startTsFromWallClock,
   splitCsvLine,
-  splitLines,
 } from './common.js';
+import { cleanLine, parseAll, type CyclerRowParser } from './stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from './types.js';
 
 export interface NewareCsvOptions {
@@ -58,31 +58,34 @@ export function newareStepKind(stepType: string): CyclerStepOracle['kind'] | und
  * normally 0). `tStart` / `tEnd` are the `ts` of the step's first / last row.
  */
 export function parseNewareCsv(text: string, opts: NewareCsvOptions): CyclerParseResult {
+  const parser = createNewareParser(opts);
+  const rows = parseAll(parser, text);
+  return { rows, oracle: parser.oracle };
+}
+
+interface NewareColumns {
+  readonly cCycle: Column;
+  readonly cStep: Column;
+  readonly cType: Column;
+  readonly cTime: Column;
+  readonly cCur: Column;
+  readonly cChg: Column;
+  readonly cDchg: Column;
+  readonly cVolt: Column;
+  readonly cDate: Column;
+  readonly curToMa: number;
+  readonly chgToMah: number;
+  readonly dchgToMah: number;
+  readonly need: number;
+}
+
+type Column = { index: number; name: string };
+
+/** The incremental form of `parseNewareCsv`: one line at a time (see `RowParser`). */
+export function createNewareParser(opts: NewareCsvOptions): CyclerRowParser {
   const { fileName } = opts;
-  const lines = splitLines(text);
-  let h = 0;
-  while (h < lines.length && isBlankLine(lines[h]!, ',')) h++;
-  if (h >= lines.length) throw new ReaderError({ fileName, line: 1, expected: 'a header row (the file is empty)' });
-  const headerLine = h + 1;
-  const header = splitCsvLine(lines[h]!, ',').map((c) => c.trim());
-
-  const col = (...names: string[]): { index: number; name: string } => requireColumn(header, fileName, headerLine, ...names);
-  const cCycle = col('Cycle Index');
-  const cStep = col('Step Index');
-  const cType = col('Step Type');
-  const cTime = col('Cumulative Time');
-  const cCur = col('Current(A)', 'Current(mA)');
-  const cChg = col('Chg. Cap.(Ah)', 'Chg. Cap.(mAh)');
-  const cDchg = col('DChg. Cap.(Ah)', 'DChg. Cap.(mAh)');
-  const cVolt = findColumn(header, 'Voltage(V)');
-  const cDate = findColumn(header, 'Date');
-  const curToMa = cCur.name.endsWith('(A)') ? 1000 : 1;
-  const chgToMah = cChg.name.endsWith('(Ah)') ? 1000 : 1;
-  const dchgToMah = cDchg.name.endsWith('(Ah)') ? 1000 : 1;
-  const need =
-    Math.max(cCycle.index, cStep.index, cType.index, cTime.index, cCur.index, cChg.index, cDchg.index, cVolt.index, cDate.index) + 1;
-
-  const rows: CyclerRow[] = [];
+  let cols: NewareColumns | undefined;
+  let lastLine = 0;
   const oracle: CyclerStepOracle[] = [];
   let startTs = opts.startTs;
 
@@ -101,41 +104,88 @@ export function parseNewareCsv(text: string, opts: NewareCsvOptions): CyclerPars
     oracle.push({ cycleIndex: runCycle, stepIndex: runStep, kind, capacity_mAh, tStart: runStart, tEnd: runEnd });
   };
 
-  for (let i = h + 1; i < lines.length; i++) {
-    const text = lines[i]!;
-    if (isBlankLine(text, ',')) continue;
-    const line = i + 1;
-    const f = splitCsvLine(text, ',');
-    if (f.length < need) throw shortRowError(fileName, line, need, f.length, text);
+  const readHeader = (text: string, headerLine: number): NewareColumns => {
+    const header = splitCsvLine(text, ',').map((c) => c.trim());
+    const col = (...names: string[]): Column => requireColumn(header, fileName, headerLine, ...names);
+    const cCycle = col('Cycle Index');
+    const cStep = col('Step Index');
+    const cType = col('Step Type');
+    const cTime = col('Cumulative Time');
+    const cCur = col('Current(A)', 'Current(mA)');
+    const cChg = col('Chg. Cap.(Ah)', 'Chg. Cap.(mAh)');
+    const cDchg = col('DChg. Cap.(Ah)', 'DChg. Cap.(mAh)');
+    const cVolt = findColumn(header, 'Voltage(V)');
+    const cDate = findColumn(header, 'Date');
+    return {
+      cCycle,
+      cStep,
+      cType,
+      cTime,
+      cCur,
+      cChg,
+      cDchg,
+      cVolt,
+      cDate,
+      curToMa: cCur.name.endsWith('(A)') ? 1000 : 1,
+      chgToMah: cChg.name.endsWith('(Ah)') ? 1000 : 1,
+      dchgToMah: cDchg.name.endsWith('(Ah)') ? 1000 : 1,
+      need: Math.max(cCycle.index, cStep.index, cType.index, cTime.index, cCur.index, cChg.index, cDchg.index, cVolt.index, cDate.index) + 1,
+    };
+  };
 
-    const sec = durationCell(f[cTime.index], { fileName, line, column: cTime.name });
-    if (startTs === undefined) startTs = startTsFromWallClock(f, cDate, sec, fileName, line, 'YYYY-MM-DD HH:MM:SS');
-    const ts = startTs + secondsToMs(sec);
-    const current_mA = numberCell(f[cCur.index], { fileName, line, column: cCur.name }) * curToMa;
-    const cycleIndex = integerCell(f[cCycle.index], { fileName, line, column: cCycle.name });
-    const stepIndex = integerCell(f[cStep.index], { fileName, line, column: cStep.name });
-    const chg = numberCell(f[cChg.index], { fileName, line, column: cChg.name }) * chgToMah;
-    const dchg = numberCell(f[cDchg.index], { fileName, line, column: cDchg.name }) * dchgToMah;
+  return {
+    oracle,
+    get startTs() {
+      return startTs;
+    },
+    get ready() {
+      return cols !== undefined;
+    },
+    held: 0,
+    line(raw, line, out) {
+      lastLine = line;
+      const text = cleanLine(raw, line);
+      if (isBlankLine(text, ',')) return;
+      if (cols === undefined) {
+        cols = readHeader(text, line);
+        return;
+      }
+      const c = cols;
+      const f = splitCsvLine(text, ',');
+      if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
 
-    const row: CyclerRow = { ts, current_mA, stepIndex, cycleIndex, line };
-    if (cVolt.index >= 0) {
-      const v = optionalNumberCell(f[cVolt.index], { fileName, line, column: cVolt.name });
-      if (v !== undefined) row.voltage_V = v;
-    }
-    rows.push(row);
+      const sec = durationCell(f[c.cTime.index], { fileName, line, column: c.cTime.name });
+      startTs ??= startTsFromWallClock(f, c.cDate, sec, fileName, line, 'YYYY-MM-DD HH:MM:SS');
+      const ts = startTs + secondsToMs(sec);
+      const current_mA = numberCell(f[c.cCur.index], { fileName, line, column: c.cCur.name }) * c.curToMa;
+      const cycleIndex = integerCell(f[c.cCycle.index], { fileName, line, column: c.cCycle.name });
+      const stepIndex = integerCell(f[c.cStep.index], { fileName, line, column: c.cStep.name });
+      const chg = numberCell(f[c.cChg.index], { fileName, line, column: c.cChg.name }) * c.chgToMah;
+      const dchg = numberCell(f[c.cDchg.index], { fileName, line, column: c.cDchg.name }) * c.dchgToMah;
 
-    if (cycleIndex !== runCycle || stepIndex !== runStep) {
+      const row: CyclerRow = { ts, current_mA, stepIndex, cycleIndex, line };
+      if (c.cVolt.index >= 0) {
+        const v = optionalNumberCell(f[c.cVolt.index], { fileName, line, column: c.cVolt.name });
+        if (v !== undefined) row.voltage_V = v;
+      }
+      out.push(row);
+
+      if (cycleIndex !== runCycle || stepIndex !== runStep) {
+        closeRun();
+        runCycle = cycleIndex;
+        runStep = stepIndex;
+        runStart = ts;
+      }
+      runEnd = ts;
+      runType = f[c.cType.index]!.trim();
+      runChg = Math.abs(chg);
+      runDchg = Math.abs(dchg);
+    },
+    end() {
+      if (cols === undefined) throw new ReaderError({ fileName, line: Math.max(1, lastLine), expected: 'a header row (the file is empty)' });
       closeRun();
-      runCycle = cycleIndex;
-      runStep = stepIndex;
-      runStart = ts;
-    }
-    runEnd = ts;
-    runType = f[cType.index]!.trim();
-    runChg = Math.abs(chg);
-    runDchg = Math.abs(dchg);
-  }
-  closeRun();
-  return { rows, oracle };
+      // Closed once: a second end() must not add the last step again.
+      runCycle = NaN;
+    },
+  };
 }
-

@@ -5,7 +5,7 @@
  * except after a SIGKILL in the middle of a round, where at most that round goes out again.
  */
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -70,6 +70,7 @@ describe('oep follow (a bridge process) with a real Mosquitto', () => {
     child?.kill('SIGKILL');
     await sub?.endAsync();
     await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('appends, a partial last line, SIGKILL and restart, SIGTERM: every row exactly once', async () => {

@@ -6,7 +6,7 @@
  * what `lab.finish()` emits at the end of a file (the last step, the incomplete cycle), which a live
  * daemon is still waiting to close.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +14,14 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Daemon } from '../../pipelines/daemon.js';
 import { processFiles, type ProcessReport } from '../../pipelines/process.js';
+import { command as processCommand } from '../../src/commands/process.js';
 import { runReplay, type ReplayReport } from '../../pipelines/replay.js';
 import { createLogger } from '../../src/adapters/log.js';
 import { parseConfig, resolveCell, type OepConfig } from '../../src/config/schema.js';
-import { readCsv } from '../support/csv.js';
+import { num, readCsv } from '../support/csv.js';
 import { FORMAT_TRUTH as T } from '../support/format-truth.js';
 import { until } from '../support/square-cells.js';
-import { startMosquitto, type MosquittoHandle } from '../support/services.js';
+import { readInfluxFields, startMosquitto, startVictoriaMetrics, vmClose, type MosquittoHandle } from '../support/services.js';
 
 const FORMATS = fileURLToPath(new URL('../fixtures/formats/', import.meta.url));
 const CYCLERS = fileURLToPath(new URL('../fixtures/cyclers/', import.meta.url));
@@ -32,7 +33,7 @@ describe('live (replay → Mosquitto → daemon) equals offline (oep process) on
   let broker: MosquittoHandle;
   let config: OepConfig;
   let replay: ReplayReport;
-  const live = mkdtempSync(join(tmpdir(), 'oep-live-'));
+  const live = mkdtempSync(join(tmpdir(), 'oep-replay-live-'));
   const offline: Record<string, { dir: string; report: ProcessReport }> = {};
 
   beforeAll(async () => {
@@ -90,6 +91,7 @@ describe('live (replay → Mosquitto → daemon) equals offline (oep process) on
 
   afterAll(async () => {
     await broker?.stop();
+    rmSync(live, { recursive: true, force: true });
   });
 
   it.each(['ncm', 'nw'])('cell %s: the same step records, field for field', (cell) => {
@@ -158,5 +160,31 @@ describe('oep replay pacing', () => {
     // A file without a clock and no --start cannot go on the wire (1970 is outside its time range).
     await expect(runReplay({ url: broker.url, topicPrefix: 'oep', files: [{ path: file }], speed: Infinity })).rejects.toThrow(/no clock of its own; give its time zero with --start/);
     expect(readFileSync(file, 'latin1')).toContain('EC-Lab');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('oep process --config with an influx section also writes to InfluxDB (VictoriaMetrics /api/v2/write)', () => {
+  it('the oep_cycle points equal cycles.csv', async () => {
+    const vm = await startVictoriaMetrics();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'oep-process-influx-'));
+      const cfg = join(dir, 'oep.yaml');
+      writeFileSync(cfg, [`influx: { url: "${vm.url}", org: lab, bucket: oep, token: t, flushInterval_ms: 200 }`, 'cells:', '  - { id: nw, firstHalf: discharge, cycleSource: cycler, activeMassG: 0.02 }', ''].join('\n'));
+      const out = join(dir, 'out');
+      expect(await processCommand.main([NEWARE, '--config', cfg, '--cell', 'nw', '--out', out])).toBe(0);
+      const csv = readCsv(join(out, 'cycles.csv')).rows;
+      const points = await readInfluxFields(vm, 'oep_cycle', ['cycle', 'q_charge_mAh', 'q_discharge_mAh', 'complete'], { cell: 'nw' });
+      expect(points.map((p) => p.fields.cycle)).toEqual([1, 2, 3, 4]);
+      points.forEach((p, i) => {
+        expect(p.ts).toBe(num(csv[i]!, 'time_ms'));
+        expect(vmClose(p.fields.q_charge_mAh!, num(csv[i]!, 'q_charge_mAh'))).toBe(true);
+        expect(vmClose(p.fields.q_discharge_mAh!, num(csv[i]!, 'q_discharge_mAh'))).toBe(true);
+        expect(p.fields.complete).toBe(num(csv[i]!, 'complete'));
+      });
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      await vm.stop();
+    }
   });
 });

@@ -1,0 +1,155 @@
+/**
+ * Command-line options that say how to read recorded files, shared by `oep process`, `oep replay` and
+ * `oep follow`: the format, the time zero, the Maccor sign rule, a generic CSV's column mapping (options
+ * or a YAML/JSON mapping file), and a pressure log's unit, clock offset and columns.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../src/config/schema.js';
+import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../src/readers/formats.js';
+import { parseGenericMapping, type GenericCsvMapping } from '../src/readers/generic-csv.js';
+import { ReaderError } from '../src/readers/types.js';
+import { TimeRangeError } from './publish.js';
+
+/** `parseArgs` option definitions. */
+export const READER_OPTIONS = {
+  format: { type: 'string' },
+  start: { type: 'string' },
+  'maccor-sign': { type: 'string' },
+  mapping: { type: 'string' },
+  'time-col': { type: 'string' },
+  'time-format': { type: 'string' },
+  'current-col': { type: 'string' },
+  'current-unit': { type: 'string' },
+  'current-sign-in-file': { type: 'string' },
+  'voltage-col': { type: 'string' },
+  'voltage-unit': { type: 'string' },
+  'step-col': { type: 'string' },
+  'cycle-col': { type: 'string' },
+  sep: { type: 'string' },
+  'header-line': { type: 'string' },
+  'pressure-unit': { type: 'string' },
+  'pressure-offset': { type: 'string' },
+  'pressure-start': { type: 'string' },
+  'pressure-time-col': { type: 'string' },
+  'pressure-col': { type: 'string' },
+} as const;
+
+export const READER_USAGE = `  reading the files (the format is detected from the content):
+      --format <name>            ${FORMATS.join('|')} (also mpt, csv)
+      --start <ISO-8601>         time zero of a file without a clock (plain EC-Lab export, generic CSV), or to override it
+      --maccor-sign auto|signed|state   Maccor Amps: signed, or a magnitude signed by State (default auto)
+  generic CSV (--format generic; or a YAML/JSON file with the same keys: --mapping <file>):
+      --time-col <name> --time-format seconds|minutes|hours|ms|duration|datetime|epoch-s|epoch-ms
+      --current-col <name> --current-unit A|mA|uA --current-sign-in-file charge-positive|discharge-positive
+      --voltage-col <name> --voltage-unit V|mV --step-col <name> --cycle-col <name>
+      --sep ','|';'|tab --header-line <n>
+  pressure log (load-cell software):
+      --pressure-unit <u>        MPa, kPa, N, kN, kgf, kg, lbf, bar, psi (default: from the column name)
+      --pressure-offset <s>      seconds added to the log's clock to line it up with the cycler's
+      --pressure-start <ISO>     time zero of a log with elapsed times and no 'Start:' line
+      --pressure-time-col <name> --pressure-col <name>   when the header names are not recognised`;
+
+export type ReaderArgs = { readonly [K in keyof typeof READER_OPTIONS]?: string | undefined };
+
+/** An ISO-8601 date-time option → epoch ms. */
+export function isoOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new ConfigError(`--${name} must be an ISO-8601 date-time (e.g. 2024-03-14T09:40:00Z), got ${v}`);
+  return t;
+}
+
+function finite(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`--${name} must be a number, got ${v}`);
+  return n;
+}
+
+/** The generic mapping from `--mapping` (file) under the `--…-col` options; undefined when neither is given. */
+export function mappingFrom(a: ReaderArgs): GenericCsvMapping | undefined {
+  let fromFile: Record<string, unknown> = {};
+  if (a.mapping !== undefined) {
+    let raw: unknown;
+    try {
+      raw = parseYaml(readFileSync(a.mapping, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`cannot read the mapping file ${a.mapping}: ${(e as Error).message}`);
+    }
+    if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${a.mapping}: expected a mapping of keys (time, current, …)`);
+    fromFile = raw as Record<string, unknown>;
+  }
+  const cli: Record<string, unknown> = {
+    time: a['time-col'],
+    timeFormat: a['time-format'],
+    current: a['current-col'],
+    currentUnit: a['current-unit'],
+    currentSign: a['current-sign-in-file'],
+    voltage: a['voltage-col'],
+    voltageUnit: a['voltage-unit'],
+    step: a['step-col'],
+    cycle: a['cycle-col'],
+    separator: a.sep === 'tab' ? '\t' : a.sep,
+    headerLine: finite(a['header-line'], 'header-line'),
+  };
+  for (const k of Object.keys(cli)) if (cli[k] === undefined) delete cli[k];
+  if (a.mapping === undefined && Object.keys(cli).length === 0) return undefined;
+  try {
+    return parseGenericMapping({ ...fromFile, ...cli }, a.mapping ?? 'the column options');
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+export interface ParsedReaderArgs {
+  /** Explicit format (or `generic` when only a mapping was given); undefined = detect. */
+  readonly format: FormatName | undefined;
+  readonly reader: Omit<ReaderOptions, 'fileName' | 'pressure'>;
+  readonly pressure: NonNullable<ReaderOptions['pressure']>;
+}
+
+export function readerArgs(a: ReaderArgs): ParsedReaderArgs {
+  let format: FormatName | undefined;
+  if (a.format !== undefined) {
+    format = formatByName(a.format);
+    if (format === undefined) throw new ConfigError(`--format must be one of ${FORMATS.join(', ')}, got ${a.format}`);
+  }
+  const mapping = mappingFrom(a);
+  if (format === undefined && mapping !== undefined) format = 'generic';
+  const sign = a['maccor-sign'];
+  if (sign !== undefined && sign !== 'auto' && sign !== 'signed' && sign !== 'state') throw new ConfigError(`--maccor-sign must be auto, signed or state, got ${sign}`);
+  const offset_s = finite(a['pressure-offset'], 'pressure-offset');
+  const startTs = isoOption(a.start, 'start');
+  const pStart = isoOption(a['pressure-start'], 'pressure-start');
+  return {
+    format,
+    reader: {
+      ...(startTs !== undefined ? { startTs } : {}),
+      ...(sign !== undefined ? { maccorCurrentSign: sign } : {}),
+      ...(mapping !== undefined ? { mapping } : {}),
+    },
+    pressure: {
+      ...(a['pressure-unit'] !== undefined ? { unit: a['pressure-unit'] } : {}),
+      ...(offset_s !== undefined ? { offset_ms: offset_s * 1000 } : {}),
+      ...(pStart !== undefined ? { startTs: pStart } : {}),
+      ...(a['pressure-time-col'] !== undefined ? { timeColumn: a['pressure-time-col'] } : {}),
+      ...(a['pressure-col'] !== undefined ? { valueColumn: a['pressure-col'] } : {}),
+    },
+  };
+}
+
+/**
+ * Runs a command's work with problems of its input files (unknown layout, malformed row, missing or
+ * unreadable file, no clock) turned into `ConfigError`, which the CLI prints as one line (exit code 2)
+ * instead of a stack trace.
+ */
+export async function withInputErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof ReaderError || e instanceof TimeRangeError || code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new ConfigError((e as Error).message);
+    throw e;
+  }
+}

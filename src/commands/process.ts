@@ -1,0 +1,128 @@
+import { parseArgs } from 'node:util';
+import { processFiles } from '../../pipelines/process.js';
+import { progressBar } from '../../pipelines/progress.js';
+import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from '../../pipelines/reader-options.js';
+import { loadConfig } from '../config/load.js';
+import { ConfigError, parseConfig, resolveCell, type OepConfig } from '../config/schema.js';
+import { abortOnSignals } from './shared.js';
+import type { Command } from './types.js';
+
+/** Per-cell settings from the command line, checked by the config schema (so the messages are the same). */
+const CELL_OPTIONS = {
+  'area-mm2': ['areaMm2', 'number'],
+  'active-mass-g': ['activeMassG', 'number'],
+  'electrode-area-mm2': ['electrodeAreaMm2', 'number'],
+  normalization: ['normalization', 'string'],
+  'current-sign': ['currentSign', 'string'],
+  'nominal-current-ma': ['nominalCurrent_mA', 'number'],
+  'rest-current-ma': ['restCurrent_mA', 'number'],
+  'min-step-s': ['minStepDuration_s', 'number'],
+  'current-max-gap-s': ['currentMaxGap_s', 'number'],
+  'pressure-max-gap-s': ['pressureMaxGap_s', 'number'],
+  'first-half': ['firstHalf', 'string'],
+  'cycle-source': ['cycleSource', 'string'],
+  'formation-cycles': ['formationCycles', 'number'],
+  'ref-cycle': ['refCycle', 'number'],
+  'dpdq-grid-mah': ['dpdqGrid_mAh', 'number'],
+} as const;
+
+type CellOption = keyof typeof CELL_OPTIONS;
+
+/** The config (file or defaults) with the command line's settings for `cell` over its entry. */
+export function cellConfig(base: OepConfig, cell: string, values: Partial<Record<CellOption, string | undefined>>): OepConfig {
+  const over: Record<string, unknown> = {};
+  for (const [opt, [key, type]] of Object.entries(CELL_OPTIONS)) {
+    const v = values[opt as CellOption];
+    if (v === undefined) continue;
+    over[key] = type === 'number' ? Number(v) : v;
+  }
+  // Validated by the schema on its own, so a bad value names the option's config key.
+  let checked: OepConfig['cells'][number];
+  try {
+    checked = parseConfig({ cells: [{ id: cell, ...over }] }, {}, 'the command line').cells[0]!;
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const entry = base.cells.find((c) => c.id === cell);
+  return { ...base, cells: [...base.cells.filter((c) => c.id !== cell), { ...(entry ?? {}), ...checked }] };
+}
+
+export const command: Command = {
+  summary: 'process a recorded cycler export (and load-cell log) offline into steps.csv / cycles.csv',
+  usage: `oep process <cycler file> --cell <id> --out <dir> [options]
+      --pressure <file>          load-cell log to align with the cycler file
+      --config <file>            cell settings (defaults, cells[]); with an influx section, also write to InfluxDB
+      --force                    replace the outputs of an earlier run in --out
+      --steps cycler|derived     step boundaries from the cycler's step index (default when the file has one)
+                                 or from the current alone (deadband, minimum duration)
+      --no-progress              no progress bar (it is only drawn on a terminal anyway)
+  cell settings (override the config; see README, Configuration):
+      --area-mm2 <n> --active-mass-g <n> --electrode-area-mm2 <n> --normalization mass|areal
+      --current-sign charge-positive|discharge-positive --nominal-current-ma <n> --rest-current-ma <n>
+      --min-step-s <n> --current-max-gap-s <n> --pressure-max-gap-s <n> --first-half charge|discharge
+      --cycle-source derived|cycler --formation-cycles <n> --ref-cycle <n> --dpdq-grid-mah <n>
+${READER_USAGE}`,
+  async main(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ...READER_OPTIONS,
+        cell: { type: 'string' },
+        out: { type: 'string' },
+        pressure: { type: 'string' },
+        config: { type: 'string' },
+        force: { type: 'boolean' },
+        steps: { type: 'string' },
+        'no-progress': { type: 'boolean' },
+        ...(Object.fromEntries(Object.keys(CELL_OPTIONS).map((k) => [k, { type: 'string' }])) as Record<CellOption, { type: 'string' }>),
+      },
+    });
+    const file = positionals[0];
+    if (file === undefined || positionals.length > 1) throw new ConfigError('oep process takes one cycler file (the pressure log goes with --pressure)');
+    if (values.cell === undefined) throw new ConfigError('oep process needs --cell <id>');
+    if (values.out === undefined) throw new ConfigError('oep process needs --out <dir>');
+    if (values.steps !== undefined && values.steps !== 'cycler' && values.steps !== 'derived') throw new ConfigError(`--steps must be cycler or derived, got ${values.steps}`);
+    const base = values.config !== undefined ? await loadConfig(values.config) : parseConfig({});
+    const config = cellConfig(base, values.cell, values);
+    const r = readerArgs(values);
+    const bar = values['no-progress'] === true ? undefined : progressBar('oep process');
+    const cell = values.cell;
+    const outDir = values.out;
+    const report = await withInputErrors(() =>
+      processFiles({
+        cyclerFile: file,
+        format: r.format,
+        reader: r.reader,
+        pressureFile: values.pressure,
+        pressureReader: r.pressure,
+        cell,
+        setup: resolveCell(config, cell),
+        cyclerSteps: values.steps !== 'derived',
+        outDir,
+        force: values.force === true,
+        influx: config.influx,
+        signal: abortOnSignals(),
+        ...(bar !== undefined ? { onProgress: (p) => bar.update(p.bytes, p.totalBytes, p.rows) } : {}),
+      }),
+    );
+    bar?.done();
+    const rate = Math.round((report.rows + report.pressureRows) / (report.elapsed_ms / 1000));
+    process.stderr.write(
+      `oep process: ${report.format}${report.pressureFormat !== undefined ? ' + pressure log' : ''}: ${report.rows} rows` +
+        `${report.pressureRows > 0 ? ` + ${report.pressureRows} pressure rows` : ''} → ${report.steps} steps, ${report.cycles} cycles` +
+        `${report.alerts > 0 ? `, ${report.alerts} alert events` : ''} in ${(report.elapsed_ms / 1000).toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s); ` +
+        `files in ${values.out}` +
+        `${report.influx !== undefined ? `; InfluxDB: ${report.influx.written} lines written, ${report.influx.lost} not written` : ''}\n`,
+    );
+    if (report.aborted) {
+      process.stderr.write('oep process: interrupted; the outputs hold what was processed so far\n');
+      return 130;
+    }
+    if (report.late > 0) {
+      process.stderr.write(`oep process: ${report.late} readings went back in time by more than the lateness bound and were kept aside in late.csv (is a file out of order?)\n`);
+      return 1;
+    }
+    return (report.influx?.lost ?? 0) > 0 ? 1 : 0;
+  },
+};

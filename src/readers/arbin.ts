@@ -1,0 +1,183 @@
+/**
+ * Arbin CSV export (MITS Pro "Channel" sheet saved as CSV, or MITS 8 / DataWatcher CSV export).
+ *
+ * Columns are found by name, spelled either way (`Test_Time(s)` or `Test Time (s)`; matching ignores case,
+ * spaces and underscores):
+ * - `Test_Time(s)` (required): elapsed test time, seconds (often with 15 decimals), or `H:MM:SS`.
+ * - `Current(A)` or `Current(mA)` (required): signed, + = charge.
+ * - `Voltage(V)` → voltage; `Step_Index`, `Cycle_Index` → the cycler's indices.
+ * - `Charge_Capacity(Ah)` / `Discharge_Capacity(Ah)` (or `(mAh)`): counters that accumulate over a cycle
+ *   and restart at 0 when `Cycle_Index` changes → the oracle (a step's capacity = the counter's rise over
+ *   the step).
+ * - `Date_Time` (optional): wall clock (`MM/DD/YYYY HH:MM:SS[.sss]`, `YYYY-MM-DD HH:MM:SS`, or the
+ *   spreadsheet day number Excel leaves behind) → default `startTs` = first row's wall clock − its test time.
+ * A byte-order mark, quoted cells and metadata lines before the header are tolerated: the header is the
+ * first line with a test-time and a current column.
+ */
+import { integerCell, secondsToMs, shortRowError, splitCsvLine } from './common.js';
+import { dateTimeCell, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from './fields.js';
+import { cleanLine, parseAll, type CyclerRowParser } from './stream.js';
+import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from './types.js';
+
+export interface ArbinCsvOptions {
+  fileName: string;
+  /** Epoch ms of test time 0. Default: from the first row's `Date_Time`; 0 without that column. */
+  startTs?: number;
+}
+
+/** Metadata lines tolerated before the header. */
+const MAX_HEADER_LINE = 50;
+const TIME_KEYS = ['testtime(s)', 'testtime', 'testtime(sec)'];
+const CURRENT_KEYS: Record<string, number> = { 'current(a)': 1000, 'current(ma)': 1 };
+const CAP_KEYS: Record<string, number> = { '(ah)': 1000, '(mah)': 1 };
+
+/** Header line → column positions, or undefined when the line is not an Arbin header. */
+export function arbinColumns(cells: readonly string[]): ArbinColumns | undefined {
+  const keys = cells.map(headerKey);
+  const at = (...names: string[]): number => {
+    for (const n of names) {
+      const i = keys.indexOf(n);
+      if (i >= 0) return i;
+    }
+    return -1;
+  };
+  const time = at(...TIME_KEYS);
+  let cur = -1;
+  let curToMa = 1;
+  for (const [k, f] of Object.entries(CURRENT_KEYS)) {
+    if (cur < 0 && keys.includes(k)) {
+      cur = keys.indexOf(k);
+      curToMa = f;
+    }
+  }
+  if (time < 0 || cur < 0) return undefined;
+  const cap = (what: 'charge' | 'discharge'): { index: number; toMah: number } => {
+    for (const [suffix, f] of Object.entries(CAP_KEYS)) {
+      const i = keys.indexOf(`${what}capacity${suffix}`);
+      if (i >= 0) return { index: i, toMah: f };
+    }
+    return { index: -1, toMah: 1 };
+  };
+  const c = {
+    names: cells.map((s) => s.trim()),
+    time,
+    cur,
+    curToMa,
+    volt: at('voltage(v)'),
+    step: at('stepindex'),
+    cycle: at('cycleindex'),
+    date: at('datetime'),
+    chg: cap('charge'),
+    dchg: cap('discharge'),
+  };
+  return { ...c, need: Math.max(c.time, c.cur, c.volt, c.step, c.cycle, c.date, c.chg.index, c.dchg.index) + 1 };
+}
+
+export interface ArbinColumns {
+  readonly names: string[];
+  readonly time: number;
+  readonly cur: number;
+  readonly curToMa: number;
+  readonly volt: number;
+  readonly step: number;
+  readonly cycle: number;
+  readonly date: number;
+  readonly chg: { index: number; toMah: number };
+  readonly dchg: { index: number; toMah: number };
+  readonly need: number;
+}
+
+export function parseArbinCsv(text: string, opts: ArbinCsvOptions): CyclerParseResult {
+  const parser = createArbinParser(opts);
+  const rows = parseAll(parser, text);
+  return { rows, oracle: parser.oracle };
+}
+
+export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
+  const { fileName } = opts;
+  let cols: ArbinColumns | undefined;
+  let lastLine = 0;
+  let startTs = opts.startTs;
+  const oracle: CyclerStepOracle[] = [];
+  let open: CyclerStepOracle | undefined;
+  // Counters at the start of the open step, and their latest values.
+  let chgBase = 0;
+  let dchgBase = 0;
+  let chgLast = 0;
+  let dchgLast = 0;
+  let lastCycle = NaN;
+
+  const closeRun = (): void => {
+    if (open === undefined) return;
+    const dc = chgLast - chgBase;
+    const dd = dchgLast - dchgBase;
+    open.kind = dc > dd && dc > 0 ? 'charge' : dd > 0 ? 'discharge' : 'rest';
+    open.capacity_mAh = open.kind === 'charge' ? dc : open.kind === 'discharge' ? dd : Math.max(0, dc, dd);
+  };
+
+  return {
+    oracle,
+    get startTs() {
+      return startTs;
+    },
+    get ready() {
+      return cols !== undefined;
+    },
+    held: 0,
+    line(raw, line, out) {
+      lastLine = line;
+      const text = cleanLine(raw, line);
+      if (text.trim() === '' || /^,*$/.test(text)) return;
+      const f = splitCsvLine(text, ',');
+      if (cols === undefined) {
+        cols = arbinColumns(f);
+        if (cols === undefined && line >= MAX_HEADER_LINE) {
+          throw new ReaderError({ fileName, line, expected: `an Arbin header with 'Test_Time(s)' and 'Current(A)' columns within the first ${MAX_HEADER_LINE} lines`, value: text });
+        }
+        return;
+      }
+      const c = cols;
+      if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
+      const timeCell = f[c.time]!;
+      const sec = localeDuration(timeCell);
+      if (!Number.isFinite(sec)) throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'an elapsed time in seconds', value: timeCell });
+      if (startTs === undefined) {
+        startTs = c.date >= 0 ? dateTimeCell(f[c.date], { fileName, line, column: c.names[c.date]! }) - secondsToMs(sec) : 0;
+      }
+      const ts = startTs + secondsToMs(sec);
+      const row: CyclerRow = { ts, current_mA: localeNumberCell(f[c.cur], { fileName, line, column: c.names[c.cur]! }) * c.curToMa, line };
+      if (c.volt >= 0) {
+        const v = optionalLocaleNumberCell(f[c.volt], { fileName, line, column: c.names[c.volt]! });
+        if (v !== undefined) row.voltage_V = v;
+      }
+      if (c.step >= 0) row.stepIndex = integerCell(f[c.step], { fileName, line, column: c.names[c.step]! });
+      if (c.cycle >= 0) row.cycleIndex = integerCell(f[c.cycle], { fileName, line, column: c.names[c.cycle]! });
+      out.push(row);
+
+      if (c.chg.index < 0 || c.dchg.index < 0 || row.stepIndex === undefined) return;
+      const chg = localeNumberCell(f[c.chg.index], { fileName, line, column: c.names[c.chg.index]! }) * c.chg.toMah;
+      const dchg = localeNumberCell(f[c.dchg.index], { fileName, line, column: c.names[c.dchg.index]! }) * c.dchg.toMah;
+      const cycle = row.cycleIndex ?? 0;
+      if (open === undefined || open.cycleIndex !== cycle || open.stepIndex !== row.stepIndex) {
+        closeRun();
+        // The counters restart with each cycle; within a cycle a step starts where the previous one ended.
+        const sameCycle = cycle === lastCycle;
+        chgBase = sameCycle ? chgLast : 0;
+        dchgBase = sameCycle ? dchgLast : 0;
+        open = { cycleIndex: cycle, stepIndex: row.stepIndex, kind: 'rest', capacity_mAh: 0, tStart: ts, tEnd: ts };
+        oracle.push(open);
+      }
+      lastCycle = cycle;
+      chgLast = chg;
+      dchgLast = dchg;
+      open.tEnd = ts;
+    },
+    end() {
+      if (cols === undefined) {
+        throw new ReaderError({ fileName, line: Math.max(1, lastLine), expected: "an Arbin header with 'Test_Time(s)' and 'Current(A)' columns" });
+      }
+      closeRun();
+      open = undefined;
+    },
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * `oep process`: recorded files through the same lab as the daemon, into steps.csv / cycles.csv.
+ * - The two real exports (test/fixtures/cyclers): every step and every cycle agrees with the cycler's own
+ *   capacities within 0.5 %, and the cycle count matches.
+ * - The synthetic exports (test/fixtures/formats): the pressure metrics agree with the closed-form truth
+ *   of the cell they were written from, the load-cell clock offset lines the two files up.
+ * - The command line: outputs, refusal to mix runs, files that go back in time.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { processFiles, type ProcessOptions, type ProcessReport } from '../../pipelines/process.js';
+import { progressBar } from '../../pipelines/progress.js';
+import { command as processCommand, cellConfig } from '../../src/commands/process.js';
+import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseMaccorText } from '../../src/readers/maccor.js';
+import { parseNewareCsv } from '../../src/readers/neware.js';
+import type { CyclerStepOracle } from '../../src/readers/types.js';
+import { num, readCsv, type CsvRecord } from '../support/csv.js';
+import { cycleTruth, FORMAT_TRUTH as T } from '../support/format-truth.js';
+
+const CYCLERS = fileURLToPath(new URL('../fixtures/cyclers/', import.meta.url));
+const FORMATS = fileURLToPath(new URL('../fixtures/formats/', import.meta.url));
+const NEWARE = join(CYCLERS, 'cellpy__neware_uio.csv');
+const MACCOR = join(CYCLERS, 'beep__xTESLADIAG_000038.078');
+const made: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'oep-process-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+async function run(cell: string, cellCfg: object, o: Omit<ProcessOptions, 'cell' | 'setup' | 'outDir' | 'cyclerSteps'> & { cyclerSteps?: boolean }): Promise<{ report: ProcessReport; steps: CsvRecord[]; cycles: CsvRecord[]; out: string }> {
+  const out = tmp();
+  const cfg = parseConfig({ cells: [{ id: cell, ...cellCfg }] });
+  const report = await processFiles({ cyclerSteps: true, ...o, cell, setup: resolveCell(cfg, cell), outDir: out });
+  expect(report.late).toBe(0);
+  return { report, steps: readCsv(join(out, 'steps.csv')).rows, cycles: readCsv(join(out, 'cycles.csv')).rows, out };
+}
+
+function oracleCycles(oracle: readonly CyclerStepOracle[]): Map<number, { c: number; d: number }> {
+  const m = new Map<number, { c: number; d: number }>();
+  for (const s of oracle) {
+    const e = m.get(s.cycleIndex) ?? { c: 0, d: 0 };
+    if (s.kind === 'charge') e.c += s.capacity_mAh;
+    if (s.kind === 'discharge') e.d += s.capacity_mAh;
+    m.set(s.cycleIndex, e);
+  }
+  return m;
+}
+
+const rel = (a: number, b: number): number => Math.abs(a - b) / b;
+
+/** Every active oracle step has its own steps.csv row (same cycler step and cycle index) within 0.5 %. */
+function expectStepsAgree(steps: CsvRecord[], oracle: readonly CyclerStepOracle[]): number {
+  expect(steps).toHaveLength(oracle.length);
+  let worst = 0;
+  oracle.forEach((o, k) => {
+    const s = steps[k]!;
+    expect([s.cycler_cycle, s.cycler_step, s.kind], `step ${k}`).toEqual([o.cycleIndex, o.stepIndex, o.kind]);
+    if (o.kind === 'rest') return;
+    const q = o.kind === 'charge' ? num(s, 'q_charge_mAh') : num(s, 'q_discharge_mAh');
+    worst = Math.max(worst, rel(q, o.capacity_mAh));
+  });
+  expect(worst).toBeLessThan(0.005);
+  return worst;
+}
+
+describe('oep process on the real Neware export', () => {
+  const data = parseNewareCsv(readFileSync(NEWARE, 'latin1'), { fileName: 'neware' });
+
+  it("with the cycler's step and cycle index (cycleSource cycler): every step and the 4 cycles agree within 0.5 %", async () => {
+    // The cycler's cycle 3 holds two discharge/charge pairs: only its own index gives its 4 cycles.
+    const { steps, cycles, report } = await run('nw', { firstHalf: 'discharge', cycleSource: 'cycler', activeMassG: 0.02 }, { cyclerFile: NEWARE });
+    expect(report.format).toBe('neware');
+    expect(report.rows).toBe(9065);
+    expectStepsAgree(steps, data.oracle);
+    const oracle = oracleCycles(data.oracle);
+    expect(cycles.map((c) => c.cycle)).toEqual([1, 2, 3, 4]);
+    expect(cycles.map((c) => c.complete)).toEqual([1, 1, 1, 0]);
+    // SOURCES.md: per-cycle (charge, discharge) Ah.
+    const sources: [number, number][] = [
+      [0.00424934, 0.00508628],
+      [0.00424668, 0.00436841],
+      [0.00783477, 0.00797423],
+      [0.00143796, 0.00331516],
+    ];
+    cycles.forEach((c, i) => {
+      const o = oracle.get(num(c, 'cycle'))!;
+      expect(rel(num(c, 'q_charge_mAh'), o.c)).toBeLessThan(0.005);
+      expect(rel(num(c, 'q_discharge_mAh'), o.d)).toBeLessThan(0.005);
+      expect(rel(num(c, 'q_charge_mAh'), sources[i]![0] * 1000)).toBeLessThan(0.005);
+      expect(rel(num(c, 'q_discharge_mAh'), sources[i]![1] * 1000)).toBeLessThan(0.005);
+      expect(num(c, 'ce')).toBeCloseTo(num(c, 'q_discharge_mAh') / num(c, 'q_charge_mAh'), 12);
+    });
+    // No pressure file: the pressure fields are empty, never zero.
+    for (const r of [...steps, ...cycles]) for (const k of ['p_start_MPa', 'p_end_MPa', 'dp_MPa', 'ddp_MPa', 'ddp_q_MPa_g_per_Ah']) expect(r[k]).toBeUndefined();
+  });
+});
+
+describe('oep process on the real Maccor export', () => {
+  const data = parseMaccorText(readFileSync(MACCOR, 'latin1'), { fileName: 'maccor' });
+
+  it('every cycler step and all 24 cycles agree with the cycler within 0.5 % (cycles derived: charge first)', async () => {
+    const { steps, cycles } = await run('mc', { nominalCurrent_mA: 4700, activeMassG: 20 }, { cyclerFile: MACCOR });
+    expectStepsAgree(steps, data.oracle);
+    const oracle = oracleCycles(data.oracle);
+    expect(cycles).toHaveLength(oracle.size);
+    for (const c of cycles) {
+      // Ours count from 1, the cycler's Cyc# from 0.
+      const o = oracle.get(num(c, 'cycle') - 1)!;
+      expect(rel(num(c, 'q_charge_mAh'), o.c)).toBeLessThan(0.005);
+      if (o.d > 0) expect(rel(num(c, 'q_discharge_mAh'), o.d)).toBeLessThan(0.005);
+    }
+    expect(num(cycles[1]!, 'q_charge_mAh')).toBeCloseTo(3985.14, -1);
+    expect(cycles[cycles.length - 1]!.complete).toBe(0);
+  });
+
+  it('segmented from the current alone (--steps derived) the cycles still agree within 0.5 %', async () => {
+    const { cycles, steps } = await run('mc', { nominalCurrent_mA: 4700, activeMassG: 20 }, { cyclerFile: MACCOR, cyclerSteps: false });
+    expect(steps.every((s) => s.cycler_step === undefined)).toBe(true);
+    const oracle = oracleCycles(data.oracle);
+    expect(cycles).toHaveLength(24);
+    for (const c of cycles) expect(rel(num(c, 'q_charge_mAh'), oracle.get(num(c, 'cycle') - 1)!.c)).toBeLessThan(0.005);
+  });
+});
+
+describe('oep process on the synthetic exports, against the cell they were written from', () => {
+  const truth = cycleTruth(T.current_mA);
+  const count_MPa = (0.1 * 9.80665) / T.areaMm2; // one load-cell count
+
+  it('EC-Lab + load-cell log (kgf, logger clock 300 s behind): Δ(ΔP), swing, ratchet and Δ(ΔP_Q) from the truth', async () => {
+    const { cycles, steps, report } = await run(
+      'ncm',
+      { activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA },
+      { cyclerFile: join(FORMATS, 'eclab_gcpl_ncm.mpt'), pressureFile: join(FORMATS, 'loadcell_kgf.csv'), pressureReader: { offset_ms: 300_000 } },
+    );
+    expect(report).toMatchObject({ format: 'biologic', pressureFormat: 'pressure', cycles: 4 });
+    expect(cycles.map((c) => c.complete)).toEqual([1, 1, 1, 0]);
+    for (const c of cycles.slice(0, 3)) {
+      expect(rel(num(c, 'q_charge_mAh'), truth.qCharge_mAh)).toBeLessThan(1e-4);
+      expect(rel(num(c, 'q_discharge_mAh'), truth.qDischarge_mAh)).toBeLessThan(1e-4);
+      // Pressure = 15 MPa + 1.0 MPa/mAh × stored, read in 0.1 kgf counts: within 2 counts.
+      expect(Math.abs(num(c, 'ddp_MPa') - T.k_MPa_per_mAh * truth.qDischarge_mAh)).toBeLessThan(2 * count_MPa);
+      expect(Math.abs(num(c, 'swing_MPa') - T.k_MPa_per_mAh * truth.qCharge_mAh)).toBeLessThan(2 * count_MPa);
+      expect(Math.abs(num(c, 'p_irrev_MPa') - T.k_MPa_per_mAh * (truth.qCharge_mAh - truth.qDischarge_mAh))).toBeLessThan(2 * count_MPa);
+      expect(num(c, 'ddp_q_MPa_g_per_Ah')).toBeCloseTo(num(c, 'ddp_MPa') / (num(c, 'q_discharge_mAh') / 1000 / T.activeMass_g), 9);
+    }
+    // The discharge steps start at the pressure of the end of charge (the clocks lined up).
+    const discharges = steps.filter((s) => s.kind === 'discharge');
+    discharges.forEach((s, n) => {
+      const stored = (n + 1) * truth.qCharge_mAh - n * truth.qDischarge_mAh;
+      expect(Math.abs(num(s, 'p_start_MPa') - (15 + T.k_MPa_per_mAh * stored))).toBeLessThan(count_MPa);
+    });
+  });
+
+  it('without the clock offset the same files give discharge starts off by the 300 s of current (what the offset fixes)', async () => {
+    const { steps } = await run(
+      'ncm',
+      { activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA },
+      { cyclerFile: join(FORMATS, 'eclab_gcpl_ncm.mpt'), pressureFile: join(FORMATS, 'loadcell_kgf.csv') },
+    );
+    const s = steps.find((x) => x.kind === 'discharge')!;
+    const shift = (T.k_MPa_per_mAh * T.current_mA * 300) / 3600; // 0.054 MPa
+    expect(Math.abs(num(s, 'p_start_MPa') - (15 + T.k_MPa_per_mAh * (truth.qCharge_mAh - (T.current_mA * 300) / 3600)))).toBeLessThan(count_MPa);
+    expect(shift).toBeGreaterThan(5 * count_MPa);
+  });
+
+  it('Arbin + ISO-timestamped pressure in MPa: CC and CV are cycler steps, cycles match the truth', async () => {
+    const { cycles, steps } = await run('arb', { activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA }, { cyclerFile: join(FORMATS, 'arbin_channel_1.csv'), pressureFile: join(FORMATS, 'pressure_iso_mpa.csv') });
+    expect(steps.slice(0, 6).map((s) => s.cycler_step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cycles).toHaveLength(2);
+    const c = cycles[0]!;
+    expect(rel(num(c, 'q_charge_mAh'), truth.qCharge_mAh)).toBeLessThan(1e-4);
+    expect(num(c, 'ddp_MPa')).toBeCloseTo(T.k_MPa_per_mAh * truth.qDischarge_mAh, 2);
+    expect(num(c, 'dp_charge_MPa')).toBeCloseTo(T.k_MPa_per_mAh * truth.qCharge_mAh, 2);
+  });
+});
+
+describe('oep process, the command', () => {
+  it('writes steps.csv and cycles.csv with the oep_step / oep_cycle field names, and refuses to mix with an earlier run', async () => {
+    const out = tmp();
+    const args = [join(FORMATS, 'generic_logger.csv'), '--mapping', join(FORMATS, 'generic_logger.mapping.yaml'), '--cell', 'gen', '--out', out, '--active-mass-g', '0.0179', '--nominal-current-ma', '0.65'];
+    expect(await processCommand.main(args)).toBe(0);
+    const steps = readCsv(join(out, 'steps.csv'));
+    const cycles = readCsv(join(out, 'cycles.csv'));
+    expect(steps.header.slice(0, 8)).toEqual(['time_ms', 'cell', 'kind', 'cycle', 'step', 'start_time_ms', 'duration_s', 'q_mAh']);
+    expect(cycles.header).toContain('ddp_q_MPa_g_per_Ah');
+    expect(cycles.rows.map((c) => c.cycle)).toEqual([1, 2]);
+    expect(rel(num(cycles.rows[0]!, 'q_discharge_mAh_g'), cycleTruth(T.current_mA).qDischarge_mAh / T.activeMass_g)).toBeLessThan(1e-4);
+    await expect(processCommand.main(args)).rejects.toThrow(/already holds steps\.csv, cycles\.csv.*--force/);
+    expect(await processCommand.main([...args, '--force'])).toBe(0);
+    expect(readCsv(join(out, 'cycles.csv')).rows).toHaveLength(2);
+  });
+
+  it('settings from the command line go over the config file, checked by the config schema', () => {
+    const base = parseConfig({ defaults: { activeMassG: 1 }, cells: [{ id: 'a', areaMm2: 100, firstHalf: 'discharge' }] });
+    const c = cellConfig(base, 'a', { 'area-mm2': '50' });
+    expect(resolveCell(c, 'a').ingest.areaMm2).toBe(50);
+    expect(resolveCell(c, 'a').processor.firstHalf).toBe('discharge');
+    expect(() => cellConfig(base, 'a', { 'first-half': 'sideways' })).toThrow(/firstHalf/);
+    expect(() => cellConfig(base, 'a', { 'area-mm2': '-3' })).toThrow(/areaMm2/);
+  });
+
+  it('a file that goes back in time: the late readings are counted, kept in late.csv, and the exit code is 1', async () => {
+    const dir = tmp();
+    const text = readFileSync(join(FORMATS, 'eclab_plain_fr.mpt'), 'latin1').split('\r\n');
+    // Move a block of rows 2 h back: a clock step in the middle of the file.
+    const bad = text.map((l, i) => (i >= 400 && i < 420 ? l.replace(/^(\d\t\d\t\d\t)(\d+),/, (_m, p: string, t: string) => `${p}${Number(t) - 7200},`) : l));
+    writeFileSync(join(dir, 'bad.mpt'), Buffer.from(bad.join('\r\n'), 'latin1'));
+    const out = join(dir, 'out');
+    const code = await processCommand.main([join(dir, 'bad.mpt'), '--cell', 'b', '--out', out, '--start', '2024-05-01T00:00:00Z']);
+    expect(code).toBe(1);
+    expect(readFileSync(join(out, 'late.csv'), 'utf8').trim().split('\n').length).toBeGreaterThan(10);
+  });
+
+  it('an unknown layout is a clear error naming the file and line', async () => {
+    const dir = tmp();
+    copyFileSync(join(FORMATS, 'generic_logger.csv'), join(dir, 'logger.csv'));
+    await expect(processCommand.main([join(dir, 'logger.csv'), '--cell', 'x', '--out', join(dir, 'o')])).rejects.toThrow(/^logger\.csv:1: expected an EC-Lab \.mpt/);
+    expect(existsSync(join(dir, 'o', 'steps.csv'))).toBe(false);
+  });
+});
+
+describe('progress bar', () => {
+  it('draws on a terminal only, and clears its line at the end', () => {
+    const written: string[] = [];
+    const tty = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+    let t = 0;
+    const bar = progressBar('oep process', tty, () => t);
+    t = 2000;
+    bar.update(50, 100, 1_000_000);
+    expect(written[0]).toBe(`\roep process [${'#'.repeat(15)}${'.'.repeat(15)}]  50%  1,000,000 rows  500,000 rows/s `);
+    bar.done();
+    expect(written[1]).toBe('\r\x1b[2K');
+    const pipe = { isTTY: false, write: () => { throw new Error('no drawing on a pipe'); } } as unknown as NodeJS.WriteStream;
+    const quiet = progressBar('x', pipe);
+    quiet.update(1, 2, 3);
+    quiet.done();
+  });
+});
