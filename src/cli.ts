@@ -54,8 +54,10 @@ main(process.argv.slice(2)).then(
     if (code !== 'running') process.exit(code);
   },
   (e: unknown) => {
-    if (e instanceof ConfigError) process.stderr.write(`oep: ${e.message}\n`);
-    else process.stderr.write(`oep: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // A stack trace helps a developer, not a researcher: only at OEP_LOG_LEVEL=debug.
+    const debug = process.env.OEP_LOG_LEVEL === 'debug';
+    if (e instanceof ConfigError || !(e instanceof Error)) process.stderr.write(`oep: ${String(e instanceof Error ? e.message : e)}\n`);
+    else process.stderr.write(`oep: ${debug ? (e.stack ?? e.message) : e.message}\n`);
     process.exit(e instanceof ConfigError ? 2 : 1);
   },
 );

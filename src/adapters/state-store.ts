@@ -51,6 +51,7 @@ export class StateStore {
       const s = setupFor(id);
       lab.cells.set(id, {
         id,
+        alertSetup: s.alerts,
         aligner: EventTimeAligner.revive(c.aligner, s.aligner),
         processor: CellProcessor.revive(c.processor, s.processor),
         counters: { ...c.counters, alerts: c.counters.alerts ?? 0 },

@@ -536,9 +536,28 @@ export class CellProcessor {
     while (this.closed.length > 0) {
       const c = this.closed[0]!;
       if (!c.run.start.resolved || !c.end.resolved) return;
+      let nextKind = c.nextKind;
+      if (nextKind === undefined && this.cyclerMode && this.settings.cycleSource === 'derived') {
+        // A cycler step's kind is known only from the current it carries: wait until the step after
+        // this one has run for the minimum step duration, so that a cycle can close where the next
+        // one starts rather than one whole step later.
+        const next = this.closed[1]?.run ?? this.step;
+        if (next !== null) {
+          nextKind = this.cyclerKind(next, this.closed.length > 1);
+          if (nextKind === undefined) return;
+        }
+      }
       this.closed.shift();
-      this.onStep(this.toRecord(c), c.nextKind, out);
+      this.onStep(this.toRecord(c), nextKind, out);
     }
+  }
+
+  /** The kind of a cycler step from the charge it carried so far (undefined: too early to say). */
+  private cyclerKind(r: Run, closed: boolean): StepKind | undefined {
+    const d = r.tEnd - r.tStart;
+    if (!closed && d < Math.max(1, this.settings.minStepDuration_ms)) return undefined;
+    const meanAbs = d > 0 ? (r.q * 3_600_000) / d : 0;
+    return meanAbs <= this.settings.restCurrent_mA ? 'rest' : r.qPos >= r.qNeg ? 'charge' : 'discharge';
   }
 
   private toRecord(c: Closed): Omit<StepRecord, 'cycle'> {
@@ -548,8 +567,8 @@ export class CellProcessor {
     let kind = r.kind;
     if (this.cyclerMode || r.cyclerStep !== undefined) {
       // The cycler's step: its kind is the direction that carried the charge, rest if the mean |I| is in the deadband.
-      const meanAbs = duration_ms > 0 ? (r.q * 3_600_000) / duration_ms : 0;
-      kind = meanAbs <= s.restCurrent_mA ? 'rest' : r.qPos >= r.qNeg ? 'charge' : 'discharge';
+      r.tEnd = c.end.t;
+      kind = this.cyclerKind(r, true)!;
     }
     const pStart = r.start.p;
     const pEnd = c.end.p;

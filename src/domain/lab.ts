@@ -50,6 +50,8 @@ export interface CellSetup {
 
 export interface CellState {
   readonly id: string;
+  /** The cell's alert settings (resolved once, when the cell is first seen or restored). */
+  readonly alertSetup: CellAlertSetup | undefined;
   readonly aligner: EventTimeAligner;
   processor: CellProcessor;
   readonly counters: CellCounters;
@@ -73,6 +75,7 @@ export class Lab {
       const s = this.setupFor(id);
       c = {
         id,
+        alertSetup: s.alerts,
         aligner: new EventTimeAligner(s.aligner),
         processor: new CellProcessor(s.processor),
         counters: newCounters(),
@@ -123,7 +126,7 @@ export class Lab {
   }
 
   private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
-    const setup = this.setupFor(c.id).alerts;
+    const setup = c.alertSetup;
     if (setup === undefined) return;
     const i = c.processor.lastCurrent_mA;
     const active = Math.abs(i) > c.processor.settings.restCurrent_mA;
@@ -169,7 +172,7 @@ export class Lab {
     for (const y of out.cycles) events.push({ type: 'cycle', record: y });
     c.counters.steps += out.steps.length;
     c.counters.cycles += out.cycles.length;
-    const setup = this.setupFor(c.id).alerts;
+    const setup = c.alertSetup;
     if (setup === undefined) return;
     for (const s of out.signals) this.apply(c, s, events);
     for (const y of out.cycles) {
@@ -192,7 +195,7 @@ export class Lab {
   }
 
   private apply(c: CellState, s: Signal, events: LabEvent[]): void {
-    const setup = this.setupFor(c.id).alerts;
+    const setup = c.alertSetup;
     if (setup === undefined) return;
     const e = applySignal(c.alerts, s, setup.lifecycle);
     if (e !== undefined) {

@@ -10,7 +10,7 @@ import { parseMessages, processInLab } from '../../pipelines/operators.js';
 import type { RawMessage } from '../../src/adapters/mqtt.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
-import type { CycleRecord } from '../../src/domain/types.js';
+import type { CycleRecord, Reading } from '../../src/domain/types.js';
 import { parseMaccorText } from '../../src/readers/maccor.js';
 import { parseNewareCsv } from '../../src/readers/neware.js';
 import type { CyclerParseResult } from '../../src/readers/types.js';
@@ -132,6 +132,39 @@ describe('Neware export (cellpy, 4 cycles, discharge first)', () => {
     const steps = events.flatMap((e) => (e.type === 'step' ? [e.record] : []));
     expect(steps.map((s) => s.cyclerStep)).toEqual(data.oracle.map((o) => o.stepIndex));
     expect(steps.map((s) => s.kind)).toEqual(data.oracle.map((o) => o.kind));
+  });
+});
+
+describe('Neware export with the cycler step index and derived cycles', () => {
+  const data = parseNewareCsv(readFileSync(new URL('cellpy__neware_uio.csv', FIXTURES), 'utf8'), { fileName: 'neware_uio.csv' });
+
+  it('closes each cycle minutes after the next one starts, not a whole step later', () => {
+    const cfg = parseConfig({ cells: [{ id: 'n', firstHalf: 'discharge', activeMassG: 0.02 }], alignment: { maxFutureSkew_ms: 0 } });
+    const lab = new Lab((id) => resolveCell(cfg, id));
+    const readings: Reading[] = [];
+    let last = '';
+    for (const r of data.rows) {
+      const key = `${r.cycleIndex}/${r.stepIndex}`;
+      if (key !== last) readings.push({ cell: 'n', channel: 'step', ts: r.ts, value: r.stepIndex!, cycleIndex: r.cycleIndex! });
+      last = key;
+      readings.push({ cell: 'n', channel: 'current', ts: r.ts, value: r.current_mA });
+      readings.push({ cell: 'n', channel: 'pressure', ts: r.ts, value: 15 });
+    }
+    // Live-like: in event-time order, 20 readings at a time, arrival = event time.
+    const emittedAt = new Map<number, number>();
+    for (let k = 0; k < readings.length; k += 20) {
+      const chunk = readings.slice(k, k + 20);
+      const ev: LabEvent[] = [];
+      lab.ingest('n', chunk, chunk[chunk.length - 1]!.ts, ev);
+      for (const e of ev) if (e.type === 'cycle') emittedAt.set(e.record.cycle, chunk[chunk.length - 1]!.ts);
+    }
+    expect([...emittedAt.keys()]).toEqual([1, 2, 3, 4]);
+    // each cycle ends at the start of the next discharge (the cycler's steps are 10-20 h long): emitted within 10 min of it
+    const starts = data.oracle.filter((o) => o.kind === 'discharge').map((o) => o.tStart);
+    for (const [cycle, at] of emittedAt) {
+      const nextStart = starts.find((t) => t <= at && at - t < 600_000);
+      expect(nextStart, `cycle ${cycle} emitted at ${at}`).toBeDefined();
+    }
   });
 });
 
