@@ -137,6 +137,16 @@ export class EventTimeAligner {
    * @param now processing time (ms) of the arrival, from the caller's clock.
    */
   push(r: Reading, now: number, out: Reading[]): AlignOutcome {
+    const o = this.offer(r, now);
+    this.release(now, out);
+    return o;
+  }
+
+  /**
+   * Takes one reading into the buffer without moving the watermark (a batch of readings is offered,
+   * then released once: the watermark is computed per batch, not per reading).
+   */
+  offer(r: Reading, now: number): AlignOutcome {
     if (this.lastArrival === -Infinity) {
       // A cell's first reading (or the first after a restart): pressure and current (the two the method
       // needs) hold the watermark until they have shown up or stayed silent for the idle timeout, so
@@ -153,9 +163,13 @@ export class EventTimeAligner {
     }
     if (!this.insert(r)) return 'duplicate';
     if (r.ts > this.maxTs[c]!) this.maxTs[c] = r.ts;
+    return 'accepted';
+  }
+
+  /** Moves the watermark for processing time `now` and appends what it releases to `out`. */
+  release(now: number, out: Reading[]): void {
     this.advance(this.computeWatermark(now), out);
     if (this.buffered > this.settings.maxBuffered) this.forceRelease(out);
-    return 'accepted';
   }
 
   /** Re-evaluates idleness at processing time `now`: silent channels stop holding the watermark. */

@@ -99,15 +99,18 @@ export class Lab {
     c.counters.bare += bare;
     const released = this.released;
     released.length = 0;
+    const a = c.aligner;
+    const counters = c.counters;
     for (const r of readings) {
-      const o = c.aligner.push(r, now, released);
-      if (o === 'accepted') c.counters.accepted++;
-      else if (o === 'duplicate') c.counters.duplicate++;
+      const o = a.offer(r, now);
+      if (o === 'accepted') counters.accepted++;
+      else if (o === 'duplicate') counters.duplicate++;
       else {
-        c.counters.late++;
-        events.push({ type: 'late', reading: r, watermark: c.aligner.watermark });
+        counters.late++;
+        events.push({ type: 'late', reading: r, watermark: a.watermark });
       }
     }
+    a.release(now, released);
     this.run(c, released, events);
   }
 

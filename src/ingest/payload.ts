@@ -142,6 +142,17 @@ function toCanonical(
   }
 }
 
+/** Canonical-unit multiplier for a channel and unit (all conversions are linear), or why the unit is refused. */
+function unitFactor(channel: Channel, rawUnit: string | undefined, cell: CellIngestSettings): number | RejectReason {
+  return toCanonical(channel, 1, rawUnit, cell);
+}
+
+/** Remembers the factor of the last unit seen: a batch nearly always carries one unit throughout. */
+interface UnitMemo {
+  unit: string | undefined | null;
+  factor: number | RejectReason;
+}
+
 function convertOne(
   cellId: string,
   channel: Channel,
@@ -149,6 +160,7 @@ function convertOne(
   cell: CellIngestSettings,
   out: Reading[],
   rejections: Rejection[],
+  memo: UnitMemo = { unit: null, factor: 1 },
 ): void {
   const ts = toEpochMs(p.ts);
   if (ts === undefined) {
@@ -159,11 +171,16 @@ function convertOne(
     rejections.push({ cell: cellId, channel, reason: 'schema', detail: 'value is not a finite number' });
     return;
   }
-  const v = toCanonical(channel, p.value, p.unit, cell);
-  if (typeof v === 'string') {
-    rejections.push({ cell: cellId, channel, reason: v, detail: `unit ${JSON.stringify(p.unit)} is not valid for ${channel}` });
+  if (memo.unit !== p.unit) {
+    memo.unit = p.unit;
+    memo.factor = unitFactor(channel, p.unit, cell);
+  }
+  const f = memo.factor;
+  if (typeof f === 'string') {
+    rejections.push({ cell: cellId, channel, reason: f, detail: `unit ${JSON.stringify(p.unit)} is not valid for ${channel}` });
     return;
   }
+  const v = f === 1 ? p.value : p.value * f;
   if (channel === 'step' && p.cycle !== undefined) out.push({ cell: cellId, channel, ts, value: v, cycleIndex: p.cycle });
   else out.push({ cell: cellId, channel, ts, value: v });
 }
@@ -190,7 +207,7 @@ export function parseMessage(
     return { readings, rejections: [{ cell: cellId, channel, reason: 'unknown_channel', detail: `channel ${channel} is not pressure|current|voltage|step` }], bare: 0 };
   }
   const ch = channel as Channel;
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -224,14 +241,15 @@ function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: Cell
   if (data.length > MAX_BATCH_READINGS) {
     return { readings, rejections: [{ cell: cellId, channel, reason: 'batch_too_large', detail: `batch of ${data.length} > ${MAX_BATCH_READINGS}` }], bare: 0 };
   }
+  const memo: UnitMemo = { unit: null, factor: 1 };
   for (let i = 0; i < data.length; i++) {
     const item = data[i];
     if (isReadingPayload(item)) {
-      convertOne(cellId, ch, item, settings, readings, rejections);
+      convertOne(cellId, ch, item, settings, readings, rejections, memo);
       continue;
     }
     const el = readingSchema.safeParse(item);
-    if (el.success) convertOne(cellId, ch, el.data, settings, readings, rejections);
+    if (el.success) convertOne(cellId, ch, el.data, settings, readings, rejections, memo);
     else rejections.push({ cell: cellId, channel, reason: 'schema', detail: `batch[${i}]: ${z.prettifyError(el.error).slice(0, 160)}` });
   }
   return { readings, rejections, bare: 0 };
