@@ -98,7 +98,8 @@ export function feedPressureDrop(s: PressureDropState, t: number, p: number, cha
   if (t - s.episodeStart < cfg.settle_ms) return undefined;
   if (avg > s.maxAvg) s.maxAvg = avg;
   const drop_kPa = (s.maxAvg - avg) * 1000;
-  const sigmaAvg_kPa = (pressureNoise_MPa(s) * 1000) / Math.sqrt(n);
+  const noise = pressureNoise_MPa(s);
+  const sigmaAvg_kPa = (noise * 1000) / Math.sqrt(n);
   const warn = Math.max(cfg.minCounts * cfg.count_MPa * 1000, cfg.noiseSigmas * sigmaAvg_kPa);
   return {
     kind: 'pressure_drop',
@@ -107,8 +108,8 @@ export function feedPressureDrop(s: PressureDropState, t: number, p: number, cha
     warn,
     crit: warn * cfg.critFactor,
     unit: 'kPa',
-    detail: `pressure ${drop_kPa.toFixed(1)} kPa below its running maximum during plating (noise σ ${(pressureNoise_MPa(s) * 1000).toFixed(1)} kPa per sample)`,
-    extra: { drop_kPa, p_MPa: avg, p_max_MPa: s.maxAvg, noise_kPa: pressureNoise_MPa(s) * 1000 },
+    detail: () => `pressure ${drop_kPa.toFixed(1)} kPa below its running maximum during plating (noise σ ${(noise * 1000).toFixed(1)} kPa per sample)`,
+    extra: { drop_kPa, p_MPa: avg, p_max_MPa: s.maxAvg, noise_kPa: noise * 1000 },
   };
 }
 
@@ -146,8 +147,8 @@ export function feedHardShort(s: HardShortState, t: number, v: number, charging:
     warn: cfg.warn_mV,
     crit: cfg.crit_mV,
     unit: 'mV',
-    detail: `voltage fell ${drop_mV.toFixed(0)} mV in ${(dt / 1000).toFixed(1)} s during charge (${prev.toFixed(3)} → ${v.toFixed(3)} V)`,
-    extra: { drop_mV, v_V: v },
+    detail: () => `voltage fell ${drop_mV.toFixed(0)} mV in ${(dt / 1000).toFixed(1)} s during charge (${prev.toFixed(3)} → ${v.toFixed(3)} V)`,
+    extra: () => ({ drop_mV, v_V: v }),
   };
 }
 
@@ -398,7 +399,7 @@ export function feedVoltageNoise(s: VoltageNoiseState, t: number, v: number, cha
     warn: cfg.warnRatio,
     crit: cfg.critRatio,
     unit: '× baseline',
-    detail: `voltage noise under charge ${(sigma * 1000).toFixed(2)} mV against the cell's baseline of ${(base * 1000).toFixed(2)} mV`,
-    extra: { noise_mV: sigma * 1000, baseline_mV: base * 1000 },
+    detail: () => `voltage noise under charge ${(sigma * 1000).toFixed(2)} mV against the cell's baseline of ${(base * 1000).toFixed(2)} mV`,
+    extra: () => ({ noise_mV: sigma * 1000, baseline_mV: base * 1000 }),
   };
 }

@@ -20,9 +20,10 @@ export interface Signal {
   /** Unit of value and thresholds, for messages (e.g. 'kPa'). */
   readonly unit: string;
   /** What the detector saw, in words. */
-  readonly detail: string;
-  /** Extra numbers worth keeping with the alert (written as fields). */
-  readonly extra?: Readonly<Record<string, number>>;
+  /** What the detector saw, in words; a function when it is costly to build (most signals change nothing). */
+  readonly detail: string | (() => string);
+  /** Extra numbers worth keeping with the alert (written as fields); a function when costly to build. */
+  readonly extra?: Readonly<Record<string, number>> | (() => Readonly<Record<string, number>>);
 }
 
 export interface AlertEvent {
@@ -111,13 +112,15 @@ function change(book: AlertBook, st: KindState, s: Signal, to: AlertLevel): Aler
   st.level = to;
   st.since = s.t;
   const threshold = to === 'critical' ? s.crit : s.warn;
+  const detail = typeof s.detail === 'function' ? s.detail() : s.detail;
+  const extra = typeof s.extra === 'function' ? s.extra() : s.extra;
   const message =
     to === 'ok'
-      ? `${s.kind} cleared: ${s.detail}`
+      ? `${s.kind} cleared: ${detail}`
       : RANK[to] < RANK[previous]
-        ? `${s.kind} eased to ${to}: ${s.detail}`
-        : `${s.kind} ${to}: ${s.detail} (${fmt(s.value)} ${s.unit} ≥ ${fmt(threshold)} ${s.unit})`;
-  return { cell: book.cell, kind: s.kind, level: to, previous, t: s.t, value: s.value, threshold, unit: s.unit, message, ...(s.extra ? { extra: s.extra } : {}) };
+        ? `${s.kind} eased to ${to}: ${detail}`
+        : `${s.kind} ${to}: ${detail} (${fmt(s.value)} ${s.unit} ≥ ${fmt(threshold)} ${s.unit})`;
+  return { cell: book.cell, kind: s.kind, level: to, previous, t: s.t, value: s.value, threshold, unit: s.unit, message, ...(extra ? { extra } : {}) };
 }
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
