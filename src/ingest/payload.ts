@@ -142,15 +142,21 @@ function toCanonical(
   }
 }
 
-/** Canonical-unit multiplier for a channel and unit (all conversions are linear), or why the unit is refused. */
-function unitFactor(channel: Channel, rawUnit: string | undefined, cell: CellIngestSettings): number | RejectReason {
-  return toCanonical(channel, 1, rawUnit, cell);
+/**
+ * The conversion of a channel's values in one unit to the canonical unit, or why the unit is refused.
+ * The same arithmetic as the units module (no precomputed factor), so that a value converted here equals
+ * the same value converted anywhere else (offline readers), bit for bit.
+ */
+function converter(channel: Channel, rawUnit: string | undefined, cell: CellIngestSettings): ((v: number) => number) | RejectReason {
+  const probe = toCanonical(channel, 1, rawUnit, cell);
+  if (typeof probe === 'string') return probe;
+  return (v) => toCanonical(channel, v, rawUnit, cell) as number;
 }
 
-/** Remembers the factor of the last unit seen: a batch nearly always carries one unit throughout. */
+/** Remembers the conversion of the last unit seen: a batch nearly always carries one unit throughout. */
 interface UnitMemo {
   unit: string | undefined | null;
-  factor: number | RejectReason;
+  convert: ((v: number) => number) | RejectReason;
 }
 
 function convertOne(
@@ -160,7 +166,7 @@ function convertOne(
   cell: CellIngestSettings,
   out: Reading[],
   rejections: Rejection[],
-  memo: UnitMemo = { unit: null, factor: 1 },
+  memo: UnitMemo = { unit: null, convert: 'schema' },
 ): void {
   const ts = toEpochMs(p.ts);
   if (ts === undefined) {
@@ -173,14 +179,14 @@ function convertOne(
   }
   if (memo.unit !== p.unit) {
     memo.unit = p.unit;
-    memo.factor = unitFactor(channel, p.unit, cell);
+    memo.convert = converter(channel, p.unit, cell);
   }
-  const f = memo.factor;
+  const f = memo.convert;
   if (typeof f === 'string') {
     rejections.push({ cell: cellId, channel, reason: f, detail: `unit ${JSON.stringify(p.unit)} is not valid for ${channel}` });
     return;
   }
-  const v = f === 1 ? p.value : p.value * f;
+  const v = f(p.value);
   if (channel === 'step' && p.cycle !== undefined) out.push({ cell: cellId, channel, ts, value: v, cycleIndex: p.cycle });
   else out.push({ cell: cellId, channel, ts, value: v });
 }
@@ -241,7 +247,7 @@ function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: Cell
   if (data.length > MAX_BATCH_READINGS) {
     return { readings, rejections: [{ cell: cellId, channel, reason: 'batch_too_large', detail: `batch of ${data.length} > ${MAX_BATCH_READINGS}` }], bare: 0 };
   }
-  const memo: UnitMemo = { unit: null, factor: 1 };
+  const memo: UnitMemo = { unit: null, convert: 'schema' };
   for (let i = 0; i < data.length; i++) {
     const item = data[i];
     if (isReadingPayload(item)) {
