@@ -11,8 +11,8 @@ import { MqttAdapter } from '../src/adapters/mqtt.js';
 import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { levels, worst, type AlertEvent } from '../src/domain/alerts/lifecycle.js';
-import { resolveCell, type OepConfig } from '../src/config/schema.js';
-import { Lab, type CellSetup, type LabEvent } from '../src/domain/lab.js';
+import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
+import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { HealthServer } from '../src/adapters/health-server.js';
 import { AlertTally, healthSourceFor } from './health.js';
 import { oepPipeline } from './operators.js';
@@ -48,14 +48,15 @@ export class Daemon {
   /** Alerts raised by cell, kind and level (for /metrics). */
   readonly alertTally = new AlertTally();
   private readonly now: () => number;
-  private readonly setupFor: (cell: string) => CellSetup;
+  /** Each cell's settings, resolved from the config once. */
+  private readonly setupFor: (cell: string) => ResolvedCell;
   readonly rejectLog: RateLimitedLog;
 
   constructor(private readonly opts: DaemonOptions) {
     const cfg = opts.config;
     this.now = opts.now ?? Date.now;
     const cache = new Map<string, ReturnType<typeof resolveCell>>();
-    const resolved = (id: string): ReturnType<typeof resolveCell> => {
+    const resolved = (id: string): ResolvedCell => {
       let r = cache.get(id);
       if (r === undefined) cache.set(id, (r = resolveCell(cfg, id)));
       return r;
@@ -65,10 +66,7 @@ export class Daemon {
     this.mqtt = new MqttAdapter({ ...cfg.mqtt, now: this.now, log: (m) => opts.log.info(m) });
     this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
     this.rejectLog = new RateLimitedLog((m) => opts.log.warn(m), 10_000, this.now);
-    this.ingestSettings = (id: string) => resolved(id).ingest;
   }
-
-  private readonly ingestSettings: (id: string) => ReturnType<typeof resolveCell>['ingest'];
 
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
@@ -90,7 +88,7 @@ export class Daemon {
     }
     const events$ = oepPipeline(this.mqtt.messages$, {
       topicPrefix: cfg.mqtt.topicPrefix,
-      settingsFor: this.ingestSettings,
+      settingsFor: (id) => this.setupFor(id).ingest,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
       lab: this.lab,
       tick_ms: Math.min(1_000, cfg.alignment.idleTimeout_ms),

@@ -23,7 +23,7 @@ import { RowsToReadings } from '../src/readers/readings.js';
 import type { PressureRow } from '../src/readers/stream.js';
 import { ReaderError, type CyclerRow } from '../src/readers/types.js';
 import { HEAD_BYTES, sniffEncoding, type TextEncoding } from './files.js';
-import { WindowPublisher, WireSink, wireMerge, type WireItem } from './publish.js';
+import { sleep, WindowPublisher, WireSink, wireMerge, type WireItem } from './publish.js';
 
 export const DEFAULT_POLL_MS = 500;
 /**
@@ -122,17 +122,6 @@ function readBytes(path: string, position: number, length: number): Buffer {
 
 const tailBefore = (path: string, offset: number): Buffer => readBytes(path, Math.max(0, offset - TAIL_BYTES), Math.min(TAIL_BYTES, offset));
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** The file being followed: identity, parser, positions. */
 interface Tracked {

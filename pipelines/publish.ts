@@ -18,6 +18,19 @@ import type { PressureLogUnit } from '../src/readers/stream.js';
 import { TimeMerge } from './merge.js';
 
 /** Default event-time span of a publish window, ms (the daemon's default lateness is 2000 ms). */
+/** Waits `ms`, or less if `signal` aborts (resolves either way). */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted === true) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
 export const DEFAULT_WINDOW_MS = 1_000;
 /** Most readings in one message (the wire contract accepts 100,000). */
 export const DEFAULT_MAX_BATCH = 5_000;

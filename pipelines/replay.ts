@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
 import { RowsToReadings } from '../src/readers/readings.js';
 import { openSource, parsedBatches, type Source } from './files.js';
-import { WindowPublisher, WireSink, wireMerge, type WireItem } from './publish.js';
+import { sleep, WindowPublisher, WireSink, wireMerge, type WireItem } from './publish.js';
 
 export interface ReplayFile {
   readonly path: string;
@@ -56,17 +56,6 @@ export function cellFromFile(path: string): string {
   return basename(path, extname(path)).replace(/[/+#\s]/g, '_');
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted === true) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export async function runReplay(o: ReplayOptions): Promise<ReplayReport> {
   const now = o.now ?? Date.now;

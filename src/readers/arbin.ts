@@ -14,7 +14,7 @@
  * A byte-order mark, quoted cells and metadata lines before the header are tolerated: the header is the
  * first line with a test-time and a current column.
  */
-import { integerCell, secondsToMs, shortRowError, splitCsvLine } from './common.js';
+import { integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine } from './common.js';
 import { dateTimeCell, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from './fields.js';
 import { cleanLine, parseAll, type CyclerRowParser } from './stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from './types.js';
@@ -127,7 +127,7 @@ export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
     line(raw, line, out) {
       lastLine = line;
       const text = cleanLine(raw, line);
-      if (text.trim() === '' || /^,*$/.test(text)) return;
+      if (isBlankLine(text, ',')) return;
       const f = splitCsvLine(text, ',');
       if (cols === undefined) {
         cols = arbinColumns(f);
