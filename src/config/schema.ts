@@ -3,13 +3,7 @@
  * Every default is a named constant with its unit. See README "Configuration" for each key.
  */
 import { z } from 'zod';
-import {
-  DEFAULT_DEDUP_DEPTH,
-  DEFAULT_IDLE_TIMEOUT_MS,
-  DEFAULT_LATENESS_MS,
-  DEFAULT_MAX_BUFFERED,
-  type AlignerSettings,
-} from '../domain/align.js';
+import { DEFAULT_DEDUP_DEPTH, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LATENESS_MS, DEFAULT_MAX_BUFFERED, type AlignerSettings } from '../domain/align.js';
 import {
   DEFAULT_CURRENT_MAX_GAP_MS,
   DEFAULT_DPDQ_GRID_MAH,
@@ -115,7 +109,13 @@ const cellFields = {
 };
 
 const cellDefaultsSchema = z.strictObject(cellFields);
-const cellSchema = z.strictObject({ id: z.string().min(1).regex(/^[^/+#]+$/, 'a cell id cannot contain / + #'), ...cellFields });
+const cellSchema = z.strictObject({
+  id: z
+    .string()
+    .min(1)
+    .regex(/^[^/+#]+$/, 'a cell id cannot contain / + #'),
+  ...cellFields,
+});
 
 export const configSchema = z.strictObject({
   mqtt: z
@@ -204,7 +204,8 @@ export interface ResolvedCell {
 function resolveAlerts(config: OepConfig, c: CellConfig, areaMm2: number): { processor: CellProcessorSettings['detectors']; cell: CellAlertSetup | undefined } {
   const g = config.alerts;
   const l = c.alerts ?? {};
-  const pick = <K extends keyof CellAlertsConfig>(k: K): NonNullable<CellAlertsConfig[K]> => ({ ...(g[k] as object), ...(l[k] as object) }) as NonNullable<CellAlertsConfig[K]>;
+  const pick = <K extends keyof CellAlertsConfig>(k: K): NonNullable<CellAlertsConfig[K]> =>
+    ({ ...(g[k] as object), ...(l[k] as object) }) as NonNullable<CellAlertsConfig[K]>;
   if ((l.enabled ?? g.enabled) === false) return { processor: undefined, cell: undefined };
   const pd = pick('pressureDrop');
   const hs = pick('hardShort');

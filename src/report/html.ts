@@ -186,7 +186,15 @@ function currentPlot(cell: CellReportData, ax: TimeAxis, id: string): PlotSpec {
 
 const byCycle = (cycles: readonly ReportCycle[], f: (c: ReportCycle) => number | undefined): Pt[] => cycles.map((c) => [c.cycle, f(c)]);
 
-function cyclePlot(cell: CellReportData, cycles: readonly ReportCycle[], id: string, title: string, yLabel: string, series: Series[], refLines: RefLine[] = []): PlotSpec {
+function cyclePlot(
+  cell: CellReportData,
+  cycles: readonly ReportCycle[],
+  id: string,
+  title: string,
+  yLabel: string,
+  series: Series[],
+  refLines: RefLine[] = [],
+): PlotSpec {
   return {
     id,
     title,
@@ -228,7 +236,14 @@ function cellPlots(cell: CellReportData, n: number): { plots: string[]; notes: s
     renderPlot(
       cyclePlot(cell, complete, id('swing'), 'Pressure swing per cycle', 'pressure, MPa', [
         { type: 'line', name: 'swing = max P − min P', color: COLORS.swing, points: byCycle(complete, (c) => c.swing_MPa), markers: true },
-        { type: 'line', name: 'Δ(ΔP) = P(end of charge) − P(end of discharge)', color: COLORS.ddp, points: byCycle(complete, (c) => c.ddp_MPa), markers: true, dash: '5 3' },
+        {
+          type: 'line',
+          name: 'Δ(ΔP) = P(end of charge) − P(end of discharge)',
+          color: COLORS.ddp,
+          points: byCycle(complete, (c) => c.ddp_MPa),
+          markers: true,
+          dash: '5 3',
+        },
       ]),
     ),
   );
@@ -306,9 +321,27 @@ function overview(data: ReportData): string {
   const norm: 'mass' | 'areal' = data.cells.some((c) => c.normalization === 'mass') ? 'mass' : 'areal';
   const cells = data.cells.filter((c) => (c.normalization ?? norm) === norm);
   const lines = (f: (c: ReportCycle) => number | undefined): Series[] =>
-    cells.map((cell, k) => ({ type: 'line', name: cell.id, color: PALETTE[k % PALETTE.length]!, points: byCycle(cell.cycles.filter((c) => c.complete), f), markers: true }));
+    cells.map((cell, k) => ({
+      type: 'line',
+      name: cell.id,
+      color: PALETTE[k % PALETTE.length]!,
+      points: byCycle(
+        cell.cycles.filter((c) => c.complete),
+        f,
+      ),
+      markers: true,
+    }));
   const plots = [
-    renderPlot({ id: 'lab-ddpq', title: 'Δ(ΔP_Q) of every cell', xLabel: 'cycle', yLabel: `Δ(ΔP_Q), ${UNIT_DDPQ[norm]}`, series: lines((c) => c.ddpQ), xInteger: true, xPad: 0.5, emptyText: 'no complete cycle yet' }),
+    renderPlot({
+      id: 'lab-ddpq',
+      title: 'Δ(ΔP_Q) of every cell',
+      xLabel: 'cycle',
+      yLabel: `Δ(ΔP_Q), ${UNIT_DDPQ[norm]}`,
+      series: lines((c) => c.ddpQ),
+      xInteger: true,
+      xPad: 0.5,
+      emptyText: 'no complete cycle yet',
+    }),
     renderPlot({
       id: 'lab-drift',
       title: 'Drift of every cell',
@@ -322,7 +355,10 @@ function overview(data: ReportData): string {
     }),
   ];
   const skipped = data.cells.length - cells.length;
-  const note = skipped > 0 ? `<p class="note">${skipped} cell(s) with ${norm === 'mass' ? 'areal' : 'mass'} normalization are not on these two plots (different unit).</p>` : '';
+  const note =
+    skipped > 0
+      ? `<p class="note">${skipped} cell(s) with ${norm === 'mass' ? 'areal' : 'mass'} normalization are not on these two plots (different unit).</p>`
+      : '';
   return `<section id="overview"><h2>Lab overview</h2>${table}<div class="plots">${plots.map((p) => `<figure>${p}</figure>`).join('')}</div>${note}</section>`;
 }
 
@@ -362,7 +398,9 @@ function cellSection(cell: CellReportData, n: number): string {
     `${cell.cycles.filter((c) => c.complete).length} complete cycles`,
     `${cell.steps.length} steps`,
     span,
-    last !== undefined ? `last cycle ${last.cycle}: Δ(ΔP_Q) ${fmt(last.ddpQ, 2)}, drift ${fmt(last.drift, 2)}, CE ${last.ce !== undefined ? fmt(last.ce * 100, 2) + ' %' : '—'}` : '',
+    last !== undefined
+      ? `last cycle ${last.cycle}: Δ(ΔP_Q) ${fmt(last.ddpQ, 2)}, drift ${fmt(last.drift, 2)}, CE ${last.ce !== undefined ? fmt(last.ce * 100, 2) + ' %' : '—'}`
+      : '',
   ].filter((s) => s !== '');
   return `<section class="cell" id="${cellAnchor(n)}" data-cell="${esc(cell.id)}"><h2>Cell ${esc(cell.id)}</h2><p class="facts">${esc(facts.join(' · '))}</p>
 ${notes.map((t) => `<p class="note">${esc(t)}</p>`).join('')}

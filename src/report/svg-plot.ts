@@ -27,7 +27,11 @@ export type Series =
       readonly width?: number;
       readonly dash?: string;
     })
-  | (SeriesBase & { readonly type: 'ranges'; readonly ranges: readonly (readonly [x0: number, x1: number, y0: number, y1: number])[]; readonly opacity?: number });
+  | (SeriesBase & {
+      readonly type: 'ranges';
+      readonly ranges: readonly (readonly [x0: number, x1: number, y0: number, y1: number])[];
+      readonly opacity?: number;
+    });
 
 /** A shaded span of x (e.g. a charge step). */
 export interface Band {
@@ -229,7 +233,9 @@ export function renderPlot(spec: PlotSpec): string {
       const a = sx(Math.max(b.x0, xd.min));
       const z = sx(Math.min(b.x1, xd.max));
       if (z <= a) continue;
-      parts.push(`<rect x="${c(a)}" y="${y1}" width="${c(Math.max(z - a, 0.5))}" height="${y0 - y1}" fill="${escapeXml(b.color)}" fill-opacity="${b.opacity ?? 0.3}"/>`);
+      parts.push(
+        `<rect x="${c(a)}" y="${y1}" width="${c(Math.max(z - a, 0.5))}" height="${y0 - y1}" fill="${escapeXml(b.color)}" fill-opacity="${b.opacity ?? 0.3}"/>`,
+      );
     }
     parts.push('</g>');
   }
@@ -263,7 +269,8 @@ export function renderPlot(spec: PlotSpec): string {
       parts.push(`<line x1="${x0}" y1="${y}" x2="${x1}" y2="${y}" stroke="${escapeXml(r.color)}" stroke-dasharray="${escapeXml(r.dash ?? '5 4')}">`);
       if (r.label !== undefined) parts.push(`<title>${escapeXml(r.label)}</title>`);
       parts.push('</line>');
-      if (r.label !== undefined) parts.push(`<text class="ref-label" x="${x1 - 4}" y="${c(sy(r.y) - 4)}" text-anchor="end" fill="${escapeXml(r.color)}">${escapeXml(r.label)}</text>`);
+      if (r.label !== undefined)
+        parts.push(`<text class="ref-label" x="${x1 - 4}" y="${c(sy(r.y) - 4)}" text-anchor="end" fill="${escapeXml(r.color)}">${escapeXml(r.label)}</text>`);
     }
     parts.push('</g>');
   }
@@ -308,7 +315,9 @@ function renderSeries(s: Series, sx: (v: number) => number, sy: (v: number) => n
         pen = true;
       }
       if (d !== '') {
-        out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="${s.width ?? 1.6}" stroke-linejoin="round"${s.dash !== undefined ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ''}/>`);
+        out.push(
+          `<path d="${d}" fill="none" stroke="${color}" stroke-width="${s.width ?? 1.6}" stroke-linejoin="round"${s.dash !== undefined ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ''}/>`,
+        );
       }
       if (s.markers === true) out.push(circles(s.points, s.name, color, 2.8, sx, sy));
       break;
@@ -335,7 +344,9 @@ function renderSeries(s: Series, sx: (v: number) => number, sy: (v: number) => n
         d += `M${c(sx(ax))} ${c(sy(ay))}L${c(sx(bx))} ${c(sy(by))}`;
       }
       if (d !== '') {
-        out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="${s.width ?? 2}"${s.dash !== undefined ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ''}/>`);
+        out.push(
+          `<path d="${d}" fill="none" stroke="${color}" stroke-width="${s.width ?? 2}"${s.dash !== undefined ? ` stroke-dasharray="${escapeXml(s.dash)}"` : ''}/>`,
+        );
       }
       break;
     }

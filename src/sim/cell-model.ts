@@ -840,10 +840,7 @@ export class CellPhysics {
 
   private kappa(theta: number): number {
     const s = this.spec;
-    return (
-      s.diffusionLagCharged_per_C +
-      (s.diffusionLagLithiated_per_C - s.diffusionLagCharged_per_C) / (1 + Math.exp((theta - KAPPA_MID) / KAPPA_WIDTH))
-    );
+    return s.diffusionLagCharged_per_C + (s.diffusionLagLithiated_per_C - s.diffusionLagCharged_per_C) / (1 + Math.exp((theta - KAPPA_MID) / KAPPA_WIDTH));
   }
 
   private computeTick(): void {

@@ -11,13 +11,7 @@
  * Pure code: no I/O, no clock, no `Math.random()`. Memory is constant in the length of the run.
  */
 
-import {
-  CellPhysics,
-  STANDARD_GRAVITY_M_S2,
-  validateSimCellSpec,
-  type SimCellSpec,
-  type SimCycleTruth,
-} from './cell-model.js';
+import { CellPhysics, STANDARD_GRAVITY_M_S2, validateSimCellSpec, type SimCellSpec, type SimCycleTruth } from './cell-model.js';
 import { Prng, deriveSeed } from './prng.js';
 
 export type { SimCycleTruth } from './cell-model.js';
@@ -155,8 +149,7 @@ function buildSamplers(spec: SimCellSpec, opts: SimulateOptions): ChannelSampler
   const id = spec.id;
   const modelSeed = deriveSeed(opts.seed, id, STREAM_MODEL);
   const phaseRng = new Prng(deriveSeed(opts.seed, id, STREAM_PHASE));
-  const newModel = (onCycle?: (truth: SimCycleTruth) => void): CellPhysics =>
-    new CellPhysics(spec, modelSeed, opts.startTs, opts.cycles, onCycle);
+  const newModel = (onCycle?: (truth: SimCycleTruth) => void): CellPhysics => new CellPhysics(spec, modelSeed, opts.startTs, opts.cycles, onCycle);
 
   const area = spec.area_mm2;
   const res = spec.loadCellResolution_kgf;

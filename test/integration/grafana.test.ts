@@ -111,7 +111,17 @@ function handMadeAlerts(cycles: readonly CycleRecord[]): AlertEvent[] {
     if (c === undefined) throw new Error(`no cycle ${n} for ${cell}`);
     return c.tEnd;
   };
-  const ev = (cell: string, kind: AlertKind, previous: AlertLevel, level: AlertLevel, t: number, value: number, threshold: number, unit: string, message: string): AlertEvent => ({
+  const ev = (
+    cell: string,
+    kind: AlertKind,
+    previous: AlertLevel,
+    level: AlertLevel,
+    t: number,
+    value: number,
+    threshold: number,
+    unit: string,
+    message: string,
+  ): AlertEvent => ({
     cell,
     kind,
     level,
@@ -125,9 +135,39 @@ function handMadeAlerts(cycles: readonly CycleRecord[]): AlertEvent[] {
   return [
     ev('cell-01', 'silence', 'ok', 'warning', end('cell-01', 6) + 60_000, 125, 120, 's', 'silence warning: no pressure reading for 125 s (125 s ≥ 120 s)'),
     ev('cell-01', 'silence', 'warning', 'ok', end('cell-01', 6) + 180_000, 0, 120, 's', 'silence cleared: pressure readings are back'),
-    ev('cell-02', 'ddpq_decline', 'ok', 'warning', end('cell-02', 10) + 1000, 8.1, 6, '%', 'ddpq_decline warning: Δ(ΔP_Q) 8.1 % below the reference cycle (8.1 % ≥ 6 %)'),
-    ev('cell-02', 'ddpq_decline', 'warning', 'critical', end('cell-02', 13) + 1000, 14.2, 12, '%', 'ddpq_decline critical: Δ(ΔP_Q) 14.2 % below the reference cycle (14.2 % ≥ 12 %)'),
-    ev('cell-03', 'soft_short', 'ok', 'warning', end('cell-03', 12) + 1000, 0.6, 0.5, '%', 'soft_short warning: CE off, "charge capacity growing" (0.6 % ≥ 0.5 %)'),
+    ev(
+      'cell-02',
+      'ddpq_decline',
+      'ok',
+      'warning',
+      end('cell-02', 10) + 1000,
+      8.1,
+      6,
+      '%',
+      'ddpq_decline warning: Δ(ΔP_Q) 8.1 % below the reference cycle (8.1 % ≥ 6 %)',
+    ),
+    ev(
+      'cell-02',
+      'ddpq_decline',
+      'warning',
+      'critical',
+      end('cell-02', 13) + 1000,
+      14.2,
+      12,
+      '%',
+      'ddpq_decline critical: Δ(ΔP_Q) 14.2 % below the reference cycle (14.2 % ≥ 12 %)',
+    ),
+    ev(
+      'cell-03',
+      'soft_short',
+      'ok',
+      'warning',
+      end('cell-03', 12) + 1000,
+      0.6,
+      0.5,
+      '%',
+      'soft_short warning: CE off, "charge capacity growing" (0.6 % ≥ 0.5 %)',
+    ),
   ];
 }
 
@@ -142,7 +182,15 @@ interface AlertPoint {
   readonly ts: number;
 }
 
-const asPoint = (a: AlertEvent): AlertPoint => ({ cell: a.cell, kind: a.kind, level: a.level, message: a.message, value: a.value, threshold: a.threshold, ts: Math.round(a.t) });
+const asPoint = (a: AlertEvent): AlertPoint => ({
+  cell: a.cell,
+  kind: a.kind,
+  level: a.level,
+  message: a.message,
+  value: a.value,
+  threshold: a.threshold,
+  ts: Math.round(a.t),
+});
 
 /** Per cell, the latest level of each kind at `upTo`, and the latest event. */
 function alertState(points: readonly AlertPoint[], cell: string, upTo: number): { byKind: Map<string, AlertLevel>; latest: AlertPoint | undefined } {
@@ -366,7 +414,8 @@ function referenceProblems(p: DataPanel, frames: readonly Frame[]): string[] {
   const refIds = new Set(p.targets.map((t) => t.refId));
   for (const ov of p.fieldConfig.overrides) {
     const m = ov.matcher;
-    if (m.id === 'byName' && !finalNames.has(String(m.options))) problems.push(`override byName ${String(m.options)}: fields are ${[...finalNames].join(', ')}`);
+    if (m.id === 'byName' && !finalNames.has(String(m.options)))
+      problems.push(`override byName ${String(m.options)}: fields are ${[...finalNames].join(', ')}`);
     else if (m.id === 'byFrameRefID' && !refIds.has(String(m.options))) problems.push(`override byFrameRefID ${String(m.options)} is not a target`);
     else if (m.id !== 'byName' && m.id !== 'byFrameRefID') problems.push(`override matcher ${m.id} is not followed by this test`);
   }
@@ -403,7 +452,8 @@ function nameProblems(query: string): string[] {
     else for (const k of keys) allowed.add(k);
   }
   for (const [, ident] of query.matchAll(/"([^"]+)"/g)) {
-    if (ident !== undefined && !allowed.has(ident)) problems.push(`"${ident}" is neither a measurement, a field or tag of ${measurements.join(', ')}, nor an alias`);
+    if (ident !== undefined && !allowed.has(ident))
+      problems.push(`"${ident}" is neither a measurement, a field or tag of ${measurements.join(', ')}, nor an alias`);
   }
   return problems;
 }
@@ -590,7 +640,11 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
               expect(s.columns.filter((c) => c !== 'time').sort(), `${key} columns`).toEqual([...e.columns].sort());
               expect(Object.keys(s.tags ?? {}).sort(), `${key} tags`).toEqual([...e.tags].sort());
             }
-            for (const c of e.columns) expect(column(series, c).some((v) => v !== null), `${key}: column ${c} is all null`).toBe(true);
+            for (const c of e.columns)
+              expect(
+                column(series, c).some((v) => v !== null),
+                `${key}: column ${c} is all null`,
+              ).toBe(true);
             const seen = cellsIn(series);
             if (e.cells === 'selected') expect([...seen].sort(), `${key} cells`).toEqual([...cells].sort());
             if (e.cells === 'subset') for (const c of seen) expect(cells, `${key} cells`).toContain(c);
@@ -608,7 +662,10 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
           expect(dropped, `${d.uid} annotation ${a.name}: rows with nulls are dropped by Grafana`).toBe(0);
           if (a.name.startsWith('Step boundaries')) {
             const steps = out.steps.filter((s) => cells.includes(s.cell) && inRange(s.tEnd));
-            expect(events.map((ev) => ev.time).sort((x, y) => x - y), a.name).toEqual(steps.map((s) => ms(s.tEnd)).sort((x, y) => x - y));
+            expect(
+              events.map((ev) => ev.time).sort((x, y) => x - y),
+              a.name,
+            ).toEqual(steps.map((s) => ms(s.tEnd)).sort((x, y) => x - y));
             expect(new Set(events.map((ev) => ev.text))).toEqual(new Set(steps.map((s) => s.kind)));
           } else {
             const level = /: (\w+)$/.exec(a.name)?.[1] ?? '';
@@ -632,7 +689,10 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
     const table = panel('oep-lab-overview', 1);
     const latest = rows((await runTarget(target(table, 'A'), ctx)).series);
     for (const cell of CELLS) {
-      const last = out.cycles.filter((c) => c.cell === cell && inRange(c.tEnd)).sort((a, b) => a.tEnd - b.tEnd).at(-1);
+      const last = out.cycles
+        .filter((c) => c.cell === cell && inRange(c.tEnd))
+        .sort((a, b) => a.tEnd - b.tEnd)
+        .at(-1);
       const row = latest.find((r) => r.cell === cell);
       expect(row, cell).toMatchObject({
         time: last === undefined ? undefined : ms(last.tEnd),
@@ -653,9 +713,10 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
     for (const cell of CELLS) {
       const { byKind, latest } = alertState(alerts, cell, range.to);
       const codes = [...byKind.values()].map((l) => LEVEL_CODE[l]);
-      expect(lastEvent.find((r) => r.cell === cell), cell).toEqual(
-        latest === undefined ? undefined : { cell, time: latest.ts, last_alert: latest.message, last_level: latest.level, last_kind: latest.kind },
-      );
+      expect(
+        lastEvent.find((r) => r.cell === cell),
+        cell,
+      ).toEqual(latest === undefined ? undefined : { cell, time: latest.ts, last_alert: latest.message, last_level: latest.level, last_kind: latest.kind });
       const want = codes.length === 0 ? undefined : Math.max(...codes);
       if (want !== undefined) worst[cell] = want;
       expect(state.find((r) => r.cell === cell)?.alert_state, `${cell} alert state`).toBe(want);
@@ -669,7 +730,10 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
     const timeline = await runTarget(target(panel('oep-lab-overview', 8), 'A'), ctx);
     for (const s of timeline.series) {
       const want = alerts.filter((a) => a.cell === s.tags?.cell && a.kind === s.tags.kind && inRange(a.ts)).sort((a, b) => a.ts - b.ts);
-      expect(rows([s]).map((r) => [r.time, r.level_code]), `${s.tags?.cell} ${s.tags?.kind}`).toEqual(want.map((a) => [a.ts, LEVEL_CODE[a.level]]));
+      expect(
+        rows([s]).map((r) => [r.time, r.level_code]),
+        `${s.tags?.cell} ${s.tags?.kind}`,
+      ).toEqual(want.map((a) => [a.ts, LEVEL_CODE[a.level]]));
     }
     expect(timeline.series.length).toBe(new Set(alerts.map((a) => `${a.cell}/${a.kind}`)).size);
 
@@ -687,7 +751,8 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
 
     const log = rows((await runTarget(target(panel('oep-lab-overview', 6), 'A'), ctx)).series);
     expect(log.map((r) => r.time)).toEqual(alerts.map((a) => a.ts).sort((a, b) => b - a));
-    const key = (r: { cell?: unknown; kind?: unknown; ts?: unknown; time?: unknown }): string => `${String(r.cell)}/${String(r.kind)}/${String(r.ts ?? r.time)}`;
+    const key = (r: { cell?: unknown; kind?: unknown; ts?: unknown; time?: unknown }): string =>
+      `${String(r.cell)}/${String(r.kind)}/${String(r.ts ?? r.time)}`;
     const byKey = new Map(alerts.map((a) => [key(a), a]));
     for (const r of log) {
       const a = byKey.get(key(r));
@@ -709,7 +774,11 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
     const around = rows((await runTarget(target(panel('oep-cell', 2), 'A'), ctx)).series);
     expect(around.map((r) => r.time)).toEqual(steps.map((s) => ms(s.tEnd)).sort((a, b) => a - b));
     for (const s of steps) {
-      expect(around.find((r) => r.time === ms(s.tEnd))).toMatchObject({ 'P at step end': s.pEnd_MPa ?? null, 'P max in step': s.pMax_MPa ?? null, 'P min in step': s.pMin_MPa ?? null });
+      expect(around.find((r) => r.time === ms(s.tEnd))).toMatchObject({
+        'P at step end': s.pEnd_MPa ?? null,
+        'P max in step': s.pMax_MPa ?? null,
+        'P min in step': s.pMin_MPa ?? null,
+      });
     }
     const current = rows((await runTarget(target(panel('oep-cell', 2), 'C'), ctx)).series);
     expect(current.map((r) => r['I mean in step'])).toEqual([...steps].sort((a, b) => a.tEnd - b.tEnd).map((s) => s.iMean_mA));
@@ -743,8 +812,14 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
       for (const cell of CELLS) {
         const want = out.cycles.filter((c) => c.cell === cell).sort((a, b) => a.tEnd - b.tEnd);
         const mine = got.filter((r) => r.cell === cell);
-        expect(mine.map((r) => r.cycle), `${col} ${cell}`).toEqual(want.map((c) => c.cycle));
-        expect(mine.map((r) => r[col]), `${col} ${cell}`).toEqual(want.map((c) => c[field] ?? null));
+        expect(
+          mine.map((r) => r.cycle),
+          `${col} ${cell}`,
+        ).toEqual(want.map((c) => c.cycle));
+        expect(
+          mine.map((r) => r[col]),
+          `${col} ${cell}`,
+        ).toEqual(want.map((c) => c[field] ?? null));
       }
     }
     // A range that starts after cycle 10 of the slowest cell: only the cycles that end inside it come back.

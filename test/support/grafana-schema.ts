@@ -57,7 +57,10 @@ export function typecheckDashboardJson(dashboards: readonly DashboardSource[]): 
   dashboards.forEach((d, i) => {
     JSON.parse(d.text); // not JSON: fail here with JSON's own message
     const file = join(HERE, `__grafana_dashboard_${i}.ts`);
-    files.set(file, `import type { Literalize, OepDashboard } from './grafana-types.js';\n\nexport const dashboard = ${d.text.trim()} satisfies Literalize<OepDashboard>;\n`);
+    files.set(
+      file,
+      `import type { Literalize, OepDashboard } from './grafana-types.js';\n\nexport const dashboard = ${d.text.trim()} satisfies Literalize<OepDashboard>;\n`,
+    );
     names.set(file, d.name);
   });
   const host = ts.createCompilerHost(options, true);
@@ -83,10 +86,13 @@ export function typecheckDashboardJson(dashboards: readonly DashboardSource[]): 
     if (sf === undefined) throw new Error(`compiler lost ${file}`);
     const diagnostics = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
     const errors = diagnostics.map((d) => {
-      const where = d.start === undefined ? '' : (() => {
-        const { line, character } = sf.getLineAndCharacterOfPosition(d.start);
-        return `${line - 1}:${character + 1} `; // the JSON starts on line 3 of the virtual file: JSON line = 0-based line - 1
-      })();
+      const where =
+        d.start === undefined
+          ? ''
+          : (() => {
+              const { line, character } = sf.getLineAndCharacterOfPosition(d.start);
+              return `${line - 1}:${character + 1} `; // the JSON starts on line 3 of the virtual file: JSON line = 0-based line - 1
+            })();
       return `${where}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     return { name: names.get(file) ?? relative(ROOT, file), errors };

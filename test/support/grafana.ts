@@ -77,7 +77,9 @@ function expandDeep(v: unknown, env: Readonly<Record<string, string | undefined>
 export function loadDatasources(env: Readonly<Record<string, string | undefined>>): ProvisionedDatasource[] {
   const dir = join(PROVISIONING_DIR, 'datasources');
   const out: ProvisionedDatasource[] = [];
-  for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { apiVersion?: number; datasources?: unknown[] };
     if (doc.apiVersion !== 1) throw new Error(`${f}: apiVersion must be 1`);
     for (const ds of doc.datasources ?? []) out.push(expandDeep(ds, env) as ProvisionedDatasource);
@@ -89,7 +91,9 @@ export function loadDatasources(env: Readonly<Record<string, string | undefined>
 export function loadDashboardProviders(): DashboardProvider[] {
   const dir = join(PROVISIONING_DIR, 'dashboards');
   const out: DashboardProvider[] = [];
-  for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { apiVersion?: number; providers?: DashboardProvider[] };
     if (doc.apiVersion !== 1) throw new Error(`${f}: apiVersion must be 1`);
     out.push(...(doc.providers ?? []));
@@ -136,10 +140,33 @@ export function escapeRegex(value: string): string {
 /** `@grafana/data`'s `rangeUtil.roundInterval`: a nice interval at or near `ms`. */
 export function roundInterval(ms: number): number {
   const steps: readonly (readonly [number, number])[] = [
-    [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500], [1500, 1000], [3500, 2000], [7500, 5000],
-    [12500, 10000], [17500, 15000], [25000, 20000], [45000, 30000], [90000, 60000], [210000, 120000], [450000, 300000],
-    [750000, 600000], [1050000, 900000], [1500000, 1200000], [2700000, 1800000], [5400000, 3600000], [9000000, 7200000],
-    [16200000, 10800000], [32400000, 21600000], [86400000, 43200000], [604800000, 86400000], [1814400000, 604800000],
+    [15, 10],
+    [35, 20],
+    [75, 50],
+    [150, 100],
+    [350, 200],
+    [750, 500],
+    [1500, 1000],
+    [3500, 2000],
+    [7500, 5000],
+    [12500, 10000],
+    [17500, 15000],
+    [25000, 20000],
+    [45000, 30000],
+    [90000, 60000],
+    [210000, 120000],
+    [450000, 300000],
+    [750000, 600000],
+    [1050000, 900000],
+    [1500000, 1200000],
+    [2700000, 1800000],
+    [5400000, 3600000],
+    [9000000, 7200000],
+    [16200000, 10800000],
+    [32400000, 21600000],
+    [86400000, 43200000],
+    [604800000, 86400000],
+    [1814400000, 604800000],
     [3628800000, 2592000000],
   ];
   for (const [below, interval] of steps) if (ms < below) return interval;
@@ -361,7 +388,10 @@ export interface AnnotationResult {
 export function toAnnotationEvents(target: InfluxQLAnnotationTarget, series: readonly InfluxSeries[]): AnnotationResult {
   const events: AnnotationEvent[] = [];
   let dropped = 0;
-  const tagKeys = target.tagsColumn.replace(' ', '').split(',').filter((t) => t !== '');
+  const tagKeys = target.tagsColumn
+    .replace(' ', '')
+    .split(',')
+    .filter((t) => t !== '');
   for (const s of series) {
     if (s.tags !== undefined && Object.keys(s.tags).length > 0) throw new Error('annotation queries must not GROUP BY (Grafana turns tags into extra columns)');
     let timeCol = -1;
@@ -375,7 +405,8 @@ export function toAnnotationEvents(target: InfluxQLAnnotationTarget, series: rea
     });
     if (timeCol < 0) throw new Error('annotation query without a time column');
     if (textCol < 0) throw new Error(`no column matches textColumn ${JSON.stringify(target.textColumn)} in ${s.columns.join(', ')}`);
-    if (tagCols.length !== tagKeys.length) throw new Error(`tagsColumn ${JSON.stringify(target.tagsColumn)} matched ${tagCols.length} columns of ${s.columns.join(', ')}`);
+    if (tagCols.length !== tagKeys.length)
+      throw new Error(`tagsColumn ${JSON.stringify(target.tagsColumn)} matched ${tagCols.length} columns of ${s.columns.join(', ')}`);
     for (const row of s.values) {
       if (row.some((v) => v === null)) {
         dropped++;

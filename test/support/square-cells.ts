@@ -54,8 +54,10 @@ export function messagesFor(p: CellPlan): { topic: string; payload: string }[] {
   }
   // Interleave the channels by time in batches, as two devices would publish them.
   const msgs: { topic: string; payload: string; t: number }[] = [];
-  for (let j = 0; j < cur.length; j += p.batch) msgs.push({ topic: `oep/${p.id}/current`, payload: JSON.stringify(p.batch === 1 ? cur[j] : cur.slice(j, j + p.batch)), t: cur[j]!.ts });
-  for (let j = 0; j < pre.length; j += p.batch * 2) msgs.push({ topic: `oep/${p.id}/pressure`, payload: JSON.stringify(pre.slice(j, j + p.batch * 2)), t: pre[j]!.ts });
+  for (let j = 0; j < cur.length; j += p.batch)
+    msgs.push({ topic: `oep/${p.id}/current`, payload: JSON.stringify(p.batch === 1 ? cur[j] : cur.slice(j, j + p.batch)), t: cur[j]!.ts });
+  for (let j = 0; j < pre.length; j += p.batch * 2)
+    msgs.push({ topic: `oep/${p.id}/pressure`, payload: JSON.stringify(pre.slice(j, j + p.batch * 2)), t: pre[j]!.ts });
   msgs.sort((a, b) => a.t - b.t);
   if (p.swapEvery > 0) for (let j = 0; j + 1 < msgs.length; j += p.swapEvery) [msgs[j], msgs[j + 1]] = [msgs[j + 1]!, msgs[j]!];
   const out: { topic: string; payload: string }[] = [];
@@ -83,7 +85,6 @@ export async function until<T>(f: () => Promise<T | undefined>, timeout_ms: numb
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-
 
 /** The closed-form truth of one cycle of a plan. */
 export function truthFor(p: CellPlan): { q_mAh: number; ddp_MPa: number; ddpQ: number } {

@@ -40,7 +40,19 @@ describe('configuration', () => {
 
   it('keeps the example documented: every key of the schema appears in the example file', () => {
     const text = readFileSync(EXAMPLE, 'utf8');
-    for (const k of ['lateness_ms', 'idleTimeout_ms', 'maxFutureSkew_ms', 'currentMaxGap_s', 'pressureMaxGap_s', 'cycleSource', 'firstHalf', 'dpdqGrid_mAh', 'electrodeAreaMm2', 'restCurrent_mA', 'nominalCurrent_mA'])
+    for (const k of [
+      'lateness_ms',
+      'idleTimeout_ms',
+      'maxFutureSkew_ms',
+      'currentMaxGap_s',
+      'pressureMaxGap_s',
+      'cycleSource',
+      'firstHalf',
+      'dpdqGrid_mAh',
+      'electrodeAreaMm2',
+      'restCurrent_mA',
+      'nominalCurrent_mA',
+    ])
       expect(text).toContain(k);
   });
 });
@@ -48,11 +60,29 @@ describe('configuration', () => {
 describe('areal normalization (symmetric Li|Li cells)', () => {
   it('Δ(ΔP_Q) = Δ(ΔP) / (Q_dis / A) in MPa·cm²/(mA·h)', () => {
     const step = (kind: StepRecord['kind'], t: number, q: number, p0: number, p1: number): StepRecord => ({
-      cell: 's', cycle: 1, step: 1, kind, tStart: t, tEnd: t + 3600_000, duration_s: 3600, q_mAh: q, qCharge_mAh: kind === 'charge' ? q : 0,
-      qDischarge_mAh: kind === 'discharge' ? q : 0, iMean_mA: 0, pStart_MPa: p0, pEnd_MPa: p1, pMin_MPa: Math.min(p0, p1), pMax_MPa: Math.max(p0, p1),
+      cell: 's',
+      cycle: 1,
+      step: 1,
+      kind,
+      tStart: t,
+      tEnd: t + 3600_000,
+      duration_s: 3600,
+      q_mAh: q,
+      qCharge_mAh: kind === 'charge' ? q : 0,
+      qDischarge_mAh: kind === 'discharge' ? q : 0,
+      iMean_mA: 0,
+      pStart_MPa: p0,
+      pEnd_MPa: p1,
+      pMin_MPa: Math.min(p0, p1),
+      pMax_MPa: Math.max(p0, p1),
     });
     const c = computeCycle([step('charge', 0, 0.5, 7, 7.3), step('discharge', 3600_000, 0.5, 7.3, 7.02)], {
-      cell: 's', cycle: 1, normalization: { kind: 'areal', electrodeArea_cm2: 1.131 }, pInitial_MPa: 7, ddpQRef: 0.5, complete: true,
+      cell: 's',
+      cycle: 1,
+      normalization: { kind: 'areal', electrodeArea_cm2: 1.131 },
+      pInitial_MPa: 7,
+      ddpQRef: 0.5,
+      complete: true,
     });
     expect(c.ddp_MPa).toBeCloseTo(0.28, 12);
     expect(c.qDischarge_mAh_cm2).toBeCloseTo(0.5 / 1.131, 12);

@@ -34,7 +34,17 @@ describe('CSV reader', () => {
 describe('output folder', () => {
   const stepRow = (cell: string, step: number, kind: string, t0: number, t1: number, p0: number, p1: number): string => {
     const cols = STEP_CSV_HEADER.split(',');
-    const v: Record<string, string | number> = { time_ms: t1, cell, kind, cycle: 1, step, start_time_ms: t0, i_mean_mA: kind === 'charge' ? 1 : -1, p_start_MPa: p0, p_end_MPa: p1 };
+    const v: Record<string, string | number> = {
+      time_ms: t1,
+      cell,
+      kind,
+      cycle: 1,
+      step,
+      start_time_ms: t0,
+      i_mean_mA: kind === 'charge' ? 1 : -1,
+      p_start_MPa: p0,
+      p_end_MPa: p1,
+    };
     return cols.map((c) => String(v[c] ?? '')).join(',');
   };
 
@@ -42,13 +52,21 @@ describe('output folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-report-unit-'));
     writeFileSync(
       join(dir, 'steps.csv'),
-      [STEP_CSV_HEADER, stepRow('b', 1, 'charge', 0, 1000, 15, 16), stepRow('a', 2, 'discharge', 1000, 2000, 16, 15), stepRow('a', 1, 'charge', 0, 1000, 15, 16), stepRow('a', 2, 'discharge', 1000, 2000, 16, 14.5)].join('\n') + '\n',
+      [
+        STEP_CSV_HEADER,
+        stepRow('b', 1, 'charge', 0, 1000, 15, 16),
+        stepRow('a', 2, 'discharge', 1000, 2000, 16, 15),
+        stepRow('a', 1, 'charge', 0, 1000, 15, 16),
+        stepRow('a', 2, 'discharge', 1000, 2000, 16, 14.5),
+      ].join('\n') + '\n',
     );
     const cyc = CYCLE_CSV_HEADER.split(',');
     const cycleRow = (v: Record<string, string | number>): string => cyc.map((c) => String(v[c] ?? '')).join(',');
     writeFileSync(
       join(dir, 'cycles.csv'),
-      [CYCLE_CSV_HEADER, cycleRow({ time_ms: 2000, cell: 'a', cycle: 1, complete: 1, ce: 0.99, ddp_q_MPa_cm2_per_mAh: 3, drift_MPa_cm2_per_mAh: 0 })].join('\n') + '\n',
+      [CYCLE_CSV_HEADER, cycleRow({ time_ms: 2000, cell: 'a', cycle: 1, complete: 1, ce: 0.99, ddp_q_MPa_cm2_per_mAh: 3, drift_MPa_cm2_per_mAh: 0 })].join(
+        '\n',
+      ) + '\n',
     );
     writeFileSync(join(dir, 'late.csv'), 'ts_ms,cell,channel,value,behind_watermark_ms\n500,a,pressure,15.5,3000\n');
     writeFileSync(join(dir, 'alerts.csv'), 'time_ms,cell,kind,level,message\n1500,a,pressure_drop,CRITICAL,"drop, persisting"\n');
@@ -98,7 +116,17 @@ describe('SVG plot', () => {
       xLabel: 'x, h',
       yLabel: 'y, MPa',
       series: [
-        { type: 'line', name: 'l', color: '#000', points: [[0, 1], [1, undefined], [2, 3], [3, 4]] },
+        {
+          type: 'line',
+          name: 'l',
+          color: '#000',
+          points: [
+            [0, 1],
+            [1, undefined],
+            [2, 3],
+            [3, 4],
+          ],
+        },
         { type: 'scatter', name: 's', color: '#111', points: [[1, 2]] },
         { type: 'segments', name: 'g', color: '#222', segments: [[0, 0, 1, 0]] },
         { type: 'ranges', name: 'r', color: '#333', ranges: [[2, 3, 1, 2]] },
@@ -112,7 +140,14 @@ describe('SVG plot', () => {
     expect(line.match(/M/g)).toHaveLength(2);
     expect(svg).toContain('alert &lt;x&gt;');
     expect(svg).not.toMatch(/NaN|Infinity/);
-    const empty = renderPlot({ id: 'p2', title: 'E', xLabel: 'x', yLabel: 'y', series: [{ type: 'line', name: 'l', color: '#000', points: [[1, undefined]] }], emptyText: 'nothing yet' });
+    const empty = renderPlot({
+      id: 'p2',
+      title: 'E',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [{ type: 'line', name: 'l', color: '#000', points: [[1, undefined]] }],
+      emptyText: 'nothing yet',
+    });
     expect(empty).toContain('data-points="0"');
     expect(empty).toContain('nothing yet');
   });
