@@ -16,14 +16,16 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { detectFormat } from '../src/readers/detect.js';
 import { createParser, type AnyParser, type FormatName, type ReaderOptions } from '../src/readers/formats.js';
 import { RowsToReadings } from '../src/readers/readings.js';
 import type { PressureRow } from '../src/readers/stream.js';
 import { ReaderError, type CyclerRow } from '../src/readers/types.js';
-import { HEAD_BYTES, sniffEncoding, type TextEncoding } from './files.js';
-import { sleep, WindowPublisher, WireSink, wireMerge, type WireItem } from './publish.js';
+import { HEAD_BYTES, sniffEncoding, type TextEncoding } from '../src/adapters/files.js';
+import { mqttClient, whenConnected } from '../src/adapters/mqtt.js';
+import { checkWireTime, sleep, WindowPublisher } from '../src/adapters/mqtt-publisher.js';
+import { recordedMerge, RecordedLanes, type RecordedReading } from '../src/adapters/recorded.js';
 
 export const DEFAULT_POLL_MS = 500;
 /**
@@ -160,10 +162,12 @@ export class Follower {
   /** Follows until the signal aborts; then finishes the round in flight, saves, disconnects. */
   async run(): Promise<FollowReport> {
     const o = this.o;
-    this.client = mqtt.connect(o.url, { clientId: o.clientId ?? `oep-follow-${o.cell}-${process.pid}`, clean: true, reconnectPeriod: 1_000 });
-    this.client.on('error', (e) => this.log('warn', `mqtt: ${e.message}`));
+    const client = mqttClient({ url: o.url, clientId: o.clientId ?? `oep-follow-${o.cell}-${process.pid}`, clean: true });
+    this.client = client;
+    client.on('error', (e) => this.log('warn', `mqtt: ${e.message}`));
     try {
-      await this.connected();
+      // The bridge may start before the broker: it keeps retrying until connected (or stopped).
+      await whenConnected(client, { failOnError: false, signal: o.signal });
       const saved = readFollowState(o.statePath);
       if (saved !== undefined) {
         this.lastTs = saved.lastTs ?? -Infinity;
@@ -182,23 +186,9 @@ export class Follower {
         await sleep(o.poll_ms ?? DEFAULT_POLL_MS, o.signal);
       }
     } finally {
-      await this.client.endAsync();
+      await client.endAsync();
     }
     return { rows: this.published, messages: this.messages, resets: this.resets, skipped: this.skipped, badRows: this.badRows };
-  }
-
-  private connected(): Promise<void> {
-    const c = this.client!;
-    if (c.connected) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        c.off('connect', done);
-        this.o.signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      c.on('connect', done);
-      this.o.signal?.addEventListener('abort', done, { once: true });
-    });
   }
 
   private statFile(): Stats | undefined {
@@ -336,8 +326,8 @@ export class Follower {
   private tailAtRead: Buffer | undefined;
 
   private async publishRound(t: Tracked, rows: (CyclerRow | PressureRow)[], pos: number, line: number): Promise<void> {
-    const merge = wireMerge(1);
-    const sink = new WireSink(merge, this.o.cell, 0, 1, basename(this.o.file));
+    const merge = recordedMerge(1);
+    const sink = new RecordedLanes(merge, this.o.cell, 0, 1);
     let n = 0;
     if (t.reader.kind === 'cycler') {
       const keep = (rows as CyclerRow[]).filter((r) => r.ts > this.skipUpTo);
@@ -351,8 +341,9 @@ export class Follower {
       RowsToReadings.pressure(keep, sink);
       n = keep.length;
     }
-    const items: WireItem[] = [];
+    const items: RecordedReading[] = [];
     merge.drain(Infinity, items);
+    for (const it of items) checkWireTime(it.ts, basename(this.o.file));
     if (items.length > 0) {
       const pub = new WindowPublisher(this.client!, { topicPrefix: this.o.topicPrefix, ...(this.o.window_ms !== undefined ? { window_ms: this.o.window_ms } : {}) });
       await this.acknowledged(pub.add(items).then(() => pub.flush()));

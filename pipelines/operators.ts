@@ -1,14 +1,30 @@
 /**
  * The RxJS operators of the OEP pipeline, each small and composed with pipe():
  *
- *   RawMessage ─ parseMessages ─▶ ParsedBatch ─ processInLab ─▶ LabEvent[] (steps, cycles, late readings)
- *                                                   ▲
- *                          interval ticks ──────────┘ (idle cells release their buffers)
+ *   RawMessage ─ parseMessages ─┐
+ *                               ├▶ ParsedBatch ─ processInLab ─▶ LabEvent[] (steps, cycles, alerts, late readings)
+ *   EdgeReading[] ─ recordedBatches ─┘     ▲
+ *   (recorded files)       interval ticks ─┘ (live only: idle cells release their buffers)
+ *
+ * Both inputs go through the edge's one conversion (`canonicalReading`): MQTT payloads in
+ * `parseMessages`, recorded files in `recordedBatches`.
  */
-import { map, merge, filter, interval, type Observable, type OperatorFunction, type SchedulerLike, asyncScheduler } from 'rxjs';
+import { asyncScheduler, defer, filter, interval, map, merge, mergeMap, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
-import { parseMessage, type CellIngestSettings, type ParsedMessage } from '../src/ingest/payload.js';
+import type { Reading } from '../src/domain/types.js';
+import { CHANNEL_RANK } from '../src/readers/readings.js';
+import {
+  canonicalReading,
+  isRejection,
+  newUnitMemo,
+  parseMessage,
+  type CellIngestSettings,
+  type EdgeReading,
+  type ParsedMessage,
+  type Rejection,
+  type UnitMemo,
+} from '../src/ingest/payload.js';
 
 export interface ParsedBatch extends ParsedMessage {
   readonly cell: string | undefined;
@@ -42,6 +58,57 @@ export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, Par
     const cell = readings[0]?.cell ?? rejections[0]?.cell;
     return { readings, rejections, bare: parsed.bare, cell, arrival: m.arrival };
   });
+}
+
+export interface RecordedBatchOptions {
+  readonly settingsFor: (cell: string) => CellIngestSettings;
+  /** Longest event-time span of one batch, ms. */
+  readonly span_ms: number;
+  /** Most readings in one batch. */
+  readonly maxReadings: number;
+}
+
+/**
+ * Recorded readings (chunks in event-time order, values in the files' units) → parsed batches, through
+ * the edge's conversion. Offline, the processing-time clock the aligner needs is the event time: each
+ * batch arrives at the time of its last reading, and a batch spans at most `span_ms` of event time and
+ * `maxReadings` readings (one cell each), so the clock advances in steps that small and idleness is
+ * judged as it would be live. Unit memos live per subscription.
+ */
+export function recordedBatches(o: RecordedBatchOptions): OperatorFunction<readonly EdgeReading[], ParsedBatch> {
+  return (chunks$) =>
+    defer(() => {
+      const memos = new Map<string, UnitMemo[]>();
+      const memosOf = (cell: string): UnitMemo[] => {
+        let m = memos.get(cell);
+        if (m === undefined) memos.set(cell, (m = Object.keys(CHANNEL_RANK).map(() => newUnitMemo())));
+        return m;
+      };
+      return chunks$.pipe(mergeMap((chunk) => sliceRecorded(chunk, o, memosOf)));
+    });
+}
+
+/** One chunk cut into batches (see {@link recordedBatches}), each converted at the edge. */
+function sliceRecorded(chunk: readonly EdgeReading[], o: RecordedBatchOptions, memosOf: (cell: string) => UnitMemo[]): ParsedBatch[] {
+  const out: ParsedBatch[] = [];
+  for (let i = 0; i < chunk.length; ) {
+    const first = chunk[i]!;
+    let j = i + 1;
+    while (j < chunk.length && j - i < o.maxReadings && chunk[j]!.ts - first.ts <= o.span_ms && chunk[j]!.cell === first.cell) j++;
+    const settings = o.settingsFor(first.cell);
+    const memos = memosOf(first.cell);
+    const readings: Reading[] = [];
+    const rejections: Rejection[] = [];
+    for (let k = i; k < j; k++) {
+      const e = chunk[k]!;
+      const r = canonicalReading(e, settings, memos[CHANNEL_RANK[e.channel]]);
+      if (isRejection(r)) rejections.push(r);
+      else readings.push(r);
+    }
+    out.push({ readings, rejections, bare: 0, cell: first.cell, arrival: chunk[j - 1]!.ts });
+    i = j;
+  }
+  return out;
 }
 
 /** Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. */

@@ -1,7 +1,10 @@
 /**
  * Offline processing (`oep process`): a recorded cycler export (and a load-cell log) through the same
- * `Lab` as the daemon (event-time aligner, cell processor, cycle metrics), into the same file sink
- * (steps.csv, cycles.csv, points.lp, late.csv) and optionally InfluxDB.
+ * pipeline as the daemon: the edge's conversion, the same `Lab` (event-time aligner, cell processor,
+ * cycle metrics, alerts), into the same file sink (steps.csv, cycles.csv, points.lp, late.csv,
+ * alerts.csv) and optionally InfluxDB.
+ *
+ *   recordedReadings (files merged by event time) ─ recordedBatches ─ processInLab ─ sinks
  *
  * Files stream in batches of about 1 MB; readings of the two files are merged by event time (ties: step,
  * current, voltage, pressure, the order `oep replay` publishes in), so the lab sees the sequence it would
@@ -13,18 +16,16 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { concat, defer, filter, from, lastValueFrom, of, tap } from 'rxjs';
 import { FileSink } from '../src/adapters/file-sink.js';
+import { openSource, type Source } from '../src/adapters/files.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
 import { eventLines } from '../src/adapters/line-protocol.js';
+import { recordedReadings, type RecordedRead } from '../src/adapters/recorded.js';
 import { ConfigError, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
-import type { Reading } from '../src/domain/types.js';
-import { pressureToMPa } from '../src/domain/units.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
-import { CHANNEL_RANK, RowsToReadings, type ReadingSink } from '../src/readers/readings.js';
-import type { PressureLogUnit } from '../src/readers/stream.js';
-import { openSource, parsedBatches, type ParsedBatch, type Source } from './files.js';
-import { TimeMerge } from './merge.js';
+import { processInLab, recordedBatches } from './operators.js';
 
 /** Most readings per `lab.ingest` call. */
 const INGEST_SLICE = 2048;
@@ -84,41 +85,6 @@ export interface ProcessReport {
   readonly aborted: boolean;
 }
 
-/** Typed readings of one source, in canonical units, into the merge lanes (lane = rank × sources + source). */
-class LaneSink implements ReadingSink {
-  constructor(
-    private readonly merge: TimeMerge<Reading>,
-    private readonly cell: string,
-    private readonly setup: ResolvedCell,
-    private readonly source: number,
-    private readonly sources: number,
-  ) {}
-  /** Newest event time pushed (the source's frontier). */
-  newest = -Infinity;
-  /** The pressure log's unit, known once its header is read. */
-  pressureUnit: PressureLogUnit = 'MPa';
-  private lane(rank: number): number {
-    return rank * this.sources + this.source;
-  }
-  step(ts: number, step: number, cycle: number | undefined): void {
-    const r: Reading = cycle === undefined ? { cell: this.cell, channel: 'step', ts, value: step } : { cell: this.cell, channel: 'step', ts, value: step, cycleIndex: cycle };
-    this.merge.push(this.lane(CHANNEL_RANK.step), r);
-    if (ts > this.newest) this.newest = ts;
-  }
-  current(ts: number, current_mA: number): void {
-    // As the wire edge does for a payload in mA: the cell's sign convention applies.
-    this.merge.push(this.lane(CHANNEL_RANK.current), { cell: this.cell, channel: 'current', ts, value: this.setup.ingest.currentSign * current_mA });
-    if (ts > this.newest) this.newest = ts;
-  }
-  voltage(ts: number, voltage_V: number): void {
-    this.merge.push(this.lane(CHANNEL_RANK.voltage), { cell: this.cell, channel: 'voltage', ts, value: voltage_V });
-  }
-  pressure(ts: number, value: number): void {
-    this.merge.push(this.lane(CHANNEL_RANK.pressure), { cell: this.cell, channel: 'pressure', ts, value: pressureToMPa(value, this.pressureUnit, this.setup.ingest.areaMm2) });
-    if (ts > this.newest) this.newest = ts;
-  }
-}
-
 /** Refuses to mix with an earlier run's files, or removes them (`force`). */
 export function prepareOutDir(dir: string, force: boolean): void {
   const existing = OUTPUT_FILES.filter((f) => existsSync(join(dir, f)));
@@ -127,125 +93,102 @@ export function prepareOutDir(dir: string, force: boolean): void {
   for (const f of existing) rmSync(join(dir, f));
 }
 
+/** Counts of what was read, and the progress callback (at most every 200 ms). */
+function readCounter(sources: readonly Source[], onProgress: ProcessOptions['onProgress']): { rows: number; pressureRows: number; bytes: () => number; onRead: (r: RecordedRead) => void } {
+  const bytes = sources.map((s) => s.bom);
+  const totalBytes = sources.reduce((s, x) => s + x.size, 0);
+  let lastProgress = 0;
+  const c = {
+    rows: 0,
+    pressureRows: 0,
+    bytes: () => bytes.reduce((s, x) => s + x, 0),
+    onRead(r: RecordedRead): void {
+      bytes[r.source] = r.offset;
+      if (r.kind === 'cycler') c.rows += r.rows;
+      else c.pressureRows += r.rows;
+      if (onProgress === undefined) return;
+      const now = performance.now();
+      if (now - lastProgress > 200) {
+        lastProgress = now;
+        onProgress({ bytes: c.bytes(), totalBytes, rows: c.rows + c.pressureRows });
+      }
+    },
+  };
+  return c;
+}
+
+/** Opens the cycler file (and the pressure log); refuses a pressure log given as the cycler file. */
+async function openSources(o: ProcessOptions): Promise<{ cycler: Source; pressure: Source | undefined }> {
+  const cycler = await openSource(o.cyclerFile, { ...(o.reader ?? {}), oracle: false }, o.format);
+  if (cycler.reader.kind !== 'cycler') throw new ConfigError(`${cycler.fileName} is a pressure log, not a cycler export (give the cycler file first and the log with --pressure)`);
+  const pressure = o.pressureFile !== undefined ? await openSource(o.pressureFile, { pressure: o.pressureReader ?? {} }, 'pressure') : undefined;
+  return { cycler, pressure };
+}
+
 export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
   const t0 = performance.now();
   prepareOutDir(o.outDir, o.force ?? false);
-  const cycler = await openSource(o.cyclerFile, { ...(o.reader ?? {}), oracle: false }, o.format);
-  if (cycler.reader.kind !== 'cycler') throw new ConfigError(`${cycler.fileName} is a pressure log, not a cycler export (give the cycler file first and the log with --pressure)`);
-  let pressure: Source | undefined;
-  if (o.pressureFile !== undefined) {
-    pressure = await openSource(o.pressureFile, { pressure: o.pressureReader ?? {} }, 'pressure');
-  }
+  const { cycler, pressure } = await openSources(o);
   const sources: Source[] = pressure === undefined ? [cycler] : [cycler, pressure];
   const totalBytes = sources.reduce((s, x) => s + x.size, 0);
 
   // The lab, with the cell's settings; lateness ≥ 1 ms so that equal timestamps in a file are never late.
   const setup = o.setup;
   const lab = new Lab(() => ({ ...setup, aligner: { ...setup.aligner, lateness_ms: Math.max(1, setup.aligner.lateness_ms) } }));
-  const span = setup.aligner.idleTimeout_ms * INGEST_SPAN_OF_IDLE;
-  const files = new FileSink(o.outDir, o.influx?.writeCurves ?? true);
+  const writeCurves = o.influx?.writeCurves ?? true;
+  const files = new FileSink(o.outDir, writeCurves);
   const influx = o.influx !== undefined ? new InfluxSink({ ...o.influx, onError: () => undefined }) : undefined;
-  let steps = 0;
-  let cycles = 0;
-  let alerts = 0;
+  const counts = { readings: 0, steps: 0, cycles: 0, alerts: 0, finishSteps: 0, finishCycles: 0 };
   const write = (events: readonly LabEvent[]): void => {
-    if (events.length === 0) return;
     for (const e of events) {
-      if (e.type === 'step') steps++;
-      else if (e.type === 'cycle') cycles++;
-      else if ((e.type as string) === 'alert') alerts++;
+      if (e.type === 'step') counts.steps++;
+      else if (e.type === 'cycle') counts.cycles++;
+      else if (e.type === 'alert') counts.alerts++;
     }
     files.write(events);
-    influx?.write(eventLines(events, o.influx?.writeCurves ?? true));
+    influx?.write(eventLines(events, writeCurves));
     o.onEvents?.(events);
   };
-
-  const merge = new TimeMerge<Reading>(4 * sources.length);
-  const sinks = sources.map((_, i) => new LaneSink(merge, o.cell, setup, i, sources.length));
-  const convert = new RowsToReadings(o.cyclerSteps);
-  const iters = sources.map((s) => parsedBatches(s, o.signal));
-  const ended = sources.map(() => false);
-  const bytes = sources.map((s) => s.bom);
-  let rows = 0;
-  let pressureRows = 0;
-  let readings = 0;
-  let chunk: Reading[] = [];
-  let events: LabEvent[] = [];
-  let lastProgress = 0;
-
-  const feed = (horizon: number): void => {
-    if (chunk.length > 0) chunk = [];
-    merge.drain(horizon, chunk);
-    if (chunk.length === 0) return;
-    readings += chunk.length;
-    events = [];
-    // Processing time = event time (see the file comment), in slices of at most `span` ms of event time.
-    for (let i = 0; i < chunk.length; ) {
-      const t0 = chunk[i]!.ts;
-      let j = i + 1;
-      while (j < chunk.length && j - i < INGEST_SLICE && chunk[j]!.ts - t0 <= span) j++;
-      const part = i === 0 && j === chunk.length ? chunk : chunk.slice(i, j);
-      lab.ingest(o.cell, part, part[part.length - 1]!.ts, events);
-      i = j;
-    }
-    write(events);
-  };
-
-  try {
-    while (!ended.every((e) => e)) {
-      // Pull from the source that is furthest behind in event time.
-      let k = -1;
-      for (let i = 0; i < sources.length; i++) if (!ended[i] && (k < 0 || sinks[i]!.newest < sinks[k]!.newest)) k = i;
-      const next = await iters[k]!.next();
-      if (next.done === true) {
-        ended[k] = true;
-      } else {
-        const b: ParsedBatch = next.value;
-        bytes[k] = b.offset;
-        if (b.kind === 'cycler') {
-          rows += b.rows.length;
-          convert.cycler(b.rows, sinks[k]!);
-        } else {
-          // The unit is known once the header is read, which may be in this very batch.
-          if (pressure?.reader.kind === 'pressure') sinks[k]!.pressureUnit = pressure.reader.parser.unit ?? 'MPa';
-          pressureRows += b.rows.length;
-          RowsToReadings.pressure(b.rows, sinks[k]!);
-        }
-      }
-      let horizon = Infinity;
-      for (let i = 0; i < sources.length; i++) if (!ended[i] && sinks[i]!.newest < horizon) horizon = sinks[i]!.newest;
-      feed(horizon);
-      if (o.onProgress !== undefined) {
-        const now = performance.now();
-        if (now - lastProgress > 200) {
-          lastProgress = now;
-          o.onProgress({ bytes: bytes.reduce((s, x) => s + x, 0), totalBytes, rows: rows + pressureRows });
-        }
-      }
-      if (o.signal?.aborted) break;
-    }
-    feed(Infinity);
-    events = [];
+  const read = readCounter(sources, o.onProgress);
+  const recorded = recordedReadings(
+    sources.map((source) => ({ source, cell: o.cell })),
+    { withSteps: o.cyclerSteps, signal: o.signal, onRead: (r) => read.onRead(r) },
+  );
+  const finished = defer(() => {
+    const events: LabEvent[] = [];
     lab.finish(events);
-    write(events);
-    const finishSteps = events.filter((e) => e.type === 'step').length;
-    const finishCycles = events.filter((e) => e.type === 'cycle').length;
-    o.onProgress?.({ bytes: totalBytes, totalBytes, rows: rows + pressureRows });
+    for (const e of events) {
+      if (e.type === 'step') counts.finishSteps++;
+      else if (e.type === 'cycle') counts.finishCycles++;
+    }
+    return of(events);
+  });
+  const events$ = concat(
+    from(recorded).pipe(
+      tap((chunk) => (counts.readings += chunk.length)),
+      recordedBatches({ settingsFor: () => setup.ingest, span_ms: setup.aligner.idleTimeout_ms * INGEST_SPAN_OF_IDLE, maxReadings: INGEST_SLICE }),
+      processInLab(lab),
+    ),
+    finished,
+  ).pipe(filter((events) => events.length > 0));
+  try {
+    await lastValueFrom(events$.pipe(tap(write)), { defaultValue: [] });
+    o.onProgress?.({ bytes: totalBytes, totalBytes, rows: read.rows + read.pressureRows });
     const counters = lab.cell(o.cell).counters;
     const influxReport = influx !== undefined ? await influx.close() : undefined;
     return {
       format: cycler.format,
       ...(pressure !== undefined ? { pressureFormat: pressure.format } : {}),
-      rows,
-      pressureRows,
-      readings,
-      steps,
-      cycles,
-      alerts,
+      rows: read.rows,
+      pressureRows: read.pressureRows,
+      readings: counts.readings,
+      steps: counts.steps,
+      cycles: counts.cycles,
+      alerts: counts.alerts,
       late: counters.late,
       duplicate: counters.duplicate,
-      finishSteps,
-      finishCycles,
+      finishSteps: counts.finishSteps,
+      finishCycles: counts.finishCycles,
       elapsed_ms: performance.now() - t0,
       ...(influxReport !== undefined ? { influx: influxReport } : {}),
       aborted: o.signal?.aborted ?? false,

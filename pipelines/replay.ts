@@ -7,11 +7,11 @@
  * their own timestamps (event time): the daemon sees the experiment as it was recorded.
  */
 import { basename, extname } from 'node:path';
-import mqtt from 'mqtt';
+import { openSource, type Source } from '../src/adapters/files.js';
+import { connectMqtt } from '../src/adapters/mqtt.js';
+import { checkWireTime, sleep, WindowPublisher } from '../src/adapters/mqtt-publisher.js';
+import { recordedReadings } from '../src/adapters/recorded.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
-import { RowsToReadings } from '../src/readers/readings.js';
-import { openSource, parsedBatches, type Source } from './files.js';
-import { sleep, WindowPublisher, WireSink, wireMerge, type WireItem } from './publish.js';
 
 export interface ReplayFile {
   readonly path: string;
@@ -57,17 +57,22 @@ export function cellFromFile(path: string): string {
 }
 
 
+/**
+ * The merged stream of the files (the same `recordedReadings` that `oep process` feeds the lab) onto the
+ * wire, window by window. Consumed with `for await`, not RxJS: publishing waits (pacing, PUBACKs), and
+ * the next file batch must not be read before the last one is out, or a real-time replay of a large
+ * file would hold it all in memory.
+ */
 export async function runReplay(o: ReplayOptions): Promise<ReplayReport> {
   const now = o.now ?? Date.now;
   const sources: Source[] = [];
   for (const f of o.files) sources.push(await openSource(f.path, { ...(o.reader ?? {}), oracle: false, pressure: o.pressure ?? {} }, o.format));
-  const merge = wireMerge(sources.length);
-  const sinks = sources.map((s, i) => new WireSink(merge, o.files[i]!.cell ?? cellFromFile(s.path), i, sources.length, s.fileName));
-  const converters = sources.map(() => new RowsToReadings(o.cyclerSteps ?? true));
-  const iters = sources.map((s) => parsedBatches(s, o.signal));
-  const ended = sources.map(() => false);
-
-  const client = await mqtt.connectAsync(o.url, { clientId: o.clientId ?? `oep-replay-${process.pid}-${Math.round(Math.random() * 1e6)}`, clean: true });
+  let rows = 0;
+  const recorded = recordedReadings(
+    sources.map((source, i) => ({ source, cell: o.files[i]?.cell ?? cellFromFile(source.path) })),
+    { withSteps: o.cyclerSteps ?? true, signal: o.signal, onRead: (r) => (rows += r.rows) },
+  );
+  const client = await connectMqtt({ url: o.url, clientId: o.clientId ?? `oep-replay-${process.pid}-${Math.round(Math.random() * 1e6)}`, clean: true });
   const wallStart = now();
   let t0 = NaN;
   const pace = async (windowEnd: number): Promise<void> => {
@@ -76,41 +81,14 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayReport> {
     await sleep(wallStart + (windowEnd - t0) / o.speed - now(), o.signal);
   };
   const pub = new WindowPublisher(client, { topicPrefix: o.topicPrefix, ...(o.window_ms !== undefined ? { window_ms: o.window_ms } : {}), ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}) }, pace);
-  let rows = 0;
   let firstTs = Infinity;
   let lastTs = -Infinity;
-  const ready: WireItem[] = [];
   try {
-    while (!ended.every((e) => e) && o.signal?.aborted !== true) {
-      let k = -1;
-      for (let i = 0; i < sources.length; i++) if (!ended[i] && (k < 0 || sinks[i]!.newest < sinks[k]!.newest)) k = i;
-      const next = await iters[k]!.next();
-      if (next.done === true) ended[k] = true;
-      else if (next.value.kind === 'cycler') {
-        rows += next.value.rows.length;
-        converters[k]!.cycler(next.value.rows, sinks[k]!);
-      } else {
-        const s = sources[k]!;
-        if (s.reader.kind === 'pressure') sinks[k]!.pressureUnit = s.reader.parser.unit ?? 'MPa';
-        rows += next.value.rows.length;
-        RowsToReadings.pressure(next.value.rows, sinks[k]!);
-      }
-      let horizon = Infinity;
-      for (let i = 0; i < sources.length; i++) if (!ended[i] && sinks[i]!.newest < horizon) horizon = sinks[i]!.newest;
-      ready.length = 0;
-      merge.drain(horizon, ready);
-      if (ready.length > 0) {
-        if (ready[0]!.ts < firstTs) firstTs = ready[0]!.ts;
-        lastTs = ready[ready.length - 1]!.ts;
-        await pub.add(ready);
-      }
-    }
-    ready.length = 0;
-    merge.drain(Infinity, ready);
-    if (ready.length > 0) {
-      firstTs = Math.min(firstTs, ready[0]!.ts);
-      lastTs = ready[ready.length - 1]!.ts;
-      await pub.add(ready);
+    for await (const chunk of recorded) {
+      for (const r of chunk) checkWireTime(r.ts, sources[r.source]?.fileName ?? '?');
+      firstTs = Math.min(firstTs, chunk[0]?.ts ?? Infinity);
+      lastTs = chunk[chunk.length - 1]?.ts ?? lastTs;
+      await pub.add(chunk);
     }
     await pub.flush();
   } finally {

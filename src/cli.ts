@@ -7,7 +7,8 @@ import { ConfigError } from './config/schema.js';
 import type { Command } from './commands/types.js';
 
 const COMMANDS_DIR = new URL('./commands/', import.meta.url);
-const NOT_COMMANDS = new Set(['types', 'shared']);
+/** Helpers the commands share, not commands themselves. */
+const NOT_COMMANDS = new Set(['types', 'shared', 'reader-options', 'progress']);
 
 function commandNames(): string[] {
   return readdirSync(fileURLToPath(COMMANDS_DIR))

@@ -1,5 +1,6 @@
 /**
- * The one MQTT adapter: connects with a fixed client id and a persistent session (QoS 1, clean: false),
+ * MQTT: the one client factory ({@link mqttClient}, {@link connectMqtt}: the daemon, replay, follow and
+ * the simulator all connect through it), and the daemon's adapter, which connects with a fixed client id and a persistent session (QoS 1, clean: false),
  * so readings published while the daemon restarts are delivered when it is back; subscribes to the
  * contract's input topics for every cell; exposes the messages as an Observable; publishes retained
  * daemon status with a Last Will, so dashboards see `offline` when the daemon dies.
@@ -29,6 +30,75 @@ export interface MqttAdapterOptions {
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
 
+/** How to reach a broker. */
+export interface MqttConnectOptions {
+  readonly url: string;
+  readonly clientId: string;
+  /** false: a persistent session (the broker keeps QoS 1 messages while the client is away). */
+  readonly clean: boolean;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** The Last Will, published by the broker if the client dies. */
+  readonly will?: IClientOptions['will'];
+}
+
+/** Reconnect delay after a lost connection, ms. */
+export const MQTT_RECONNECT_MS = 1_000;
+/** How long one connection attempt may take, ms. */
+export const MQTT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** A client that connects, and reconnects by itself after a lost connection. */
+export function mqttClient(o: MqttConnectOptions): MqttClient {
+  return mqtt.connect(o.url, {
+    clientId: o.clientId,
+    clean: o.clean,
+    reconnectPeriod: MQTT_RECONNECT_MS,
+    connectTimeout: MQTT_CONNECT_TIMEOUT_MS,
+    username: o.username,
+    password: o.password,
+    ...(o.will !== undefined ? { will: o.will } : {}),
+  });
+}
+
+/**
+ * Resolves once `client` is connected (at once if it is), or when `signal` aborts. With `failOnError`
+ * the first error rejects (a wrong URL fails fast); without, the client keeps retrying until it connects.
+ */
+export function whenConnected(client: MqttClient, o: { readonly failOnError: boolean; readonly signal?: AbortSignal | undefined }): Promise<void> {
+  if (client.connected) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const off = (): void => {
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      o.signal?.removeEventListener('abort', onConnect);
+    };
+    const onConnect = (): void => {
+      off();
+      resolve();
+    };
+    const onError = (e: Error): void => {
+      if (!o.failOnError) return;
+      off();
+      reject(e);
+    };
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    o.signal?.addEventListener('abort', onConnect, { once: true });
+  });
+}
+
+/** A connected client; rejects (and ends the client) if the first attempt fails. */
+export async function connectMqtt(o: MqttConnectOptions): Promise<MqttClient> {
+  const client = mqttClient(o);
+  try {
+    await whenConnected(client, { failOnError: true });
+  } catch (e) {
+    await client.endAsync(true);
+    throw e;
+  }
+  return client;
+}
+
 export function daemonStatusTopic(prefix: string): string {
   return `${prefix}/_daemon/status`;
 }
@@ -48,16 +118,14 @@ export class MqttAdapter {
     const o = this.opts;
     const now = o.now ?? Date.now;
     const statusTopic = daemonStatusTopic(o.topicPrefix);
-    const options: IClientOptions = {
+    const client = mqttClient({
+      url: o.url,
       clientId: o.clientId,
       clean: o.cleanSession,
-      reconnectPeriod: 1_000,
-      connectTimeout: 10_000,
       username: o.username,
       password: o.password,
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
-    };
-    const client = mqtt.connect(o.url, options);
+    });
     this.client = client;
     client.on('message', (topic, payload) => {
       this.received++;
@@ -73,18 +141,7 @@ export class MqttAdapter {
       this.connected = false;
     });
     client.on('error', (e) => o.log?.(`mqtt: ${e.message}`));
-    await new Promise<void>((resolve, reject) => {
-      const onConnect = (): void => {
-        client.off('error', onError);
-        resolve();
-      };
-      const onError = (e: Error): void => {
-        client.off('connect', onConnect);
-        reject(e);
-      };
-      client.once('connect', onConnect);
-      client.once('error', onError);
-    });
+    await whenConnected(client, { failOnError: true });
     const topics = Object.fromEntries(INPUT_CHANNELS.map((c) => [`${o.topicPrefix}/+/${c}`, { qos: o.qos }]));
     await client.subscribeAsync(topics);
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_POLL_MS, DEFAULT_ROUND_ROWS, Follower } from '../../pipelines/follow.js';
-import { DEFAULT_WINDOW_MS } from '../../pipelines/publish.js';
-import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from '../../pipelines/reader-options.js';
+import { DEFAULT_WINDOW_MS } from '../adapters/mqtt-publisher.js';
+import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from './reader-options.js';
 import { createLogger } from '../adapters/log.js';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
 import { abortOnSignals, logLevel, numberOption } from './shared.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { processFiles } from '../../pipelines/process.js';
-import { progressBar } from '../../pipelines/progress.js';
-import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from '../../pipelines/reader-options.js';
+import { progressBar } from './progress.js';
+import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from './reader-options.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, parseConfig, resolveCell, type OepConfig } from '../config/schema.js';
 import { abortOnSignals } from './shared.js';

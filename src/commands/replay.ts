@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from '../../pipelines/reader-options.js';
+import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from './reader-options.js';
 import { runReplay } from '../../pipelines/replay.js';
-import { DEFAULT_WINDOW_MS } from '../../pipelines/publish.js';
+import { DEFAULT_WINDOW_MS } from '../adapters/mqtt-publisher.js';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
 import { abortOnSignals, numberOption } from './shared.js';
 import type { Command } from './types.js';

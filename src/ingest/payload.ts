@@ -153,10 +153,57 @@ function converter(channel: Channel, rawUnit: string | undefined, cell: CellInge
   return (v) => toCanonical(channel, v, rawUnit, cell) as number;
 }
 
-/** Remembers the conversion of the last unit seen: a batch nearly always carries one unit throughout. */
-interface UnitMemo {
+/** Remembers the conversion of the last (channel, unit) seen: a batch nearly always carries one unit throughout. */
+export interface UnitMemo {
+  channel: Channel | undefined;
   unit: string | undefined | null;
   convert: ((v: number) => number) | RejectReason;
+}
+
+/** A memo that remembers nothing yet. */
+export function newUnitMemo(): UnitMemo {
+  return { channel: undefined, unit: null, convert: 'schema' };
+}
+
+/**
+ * One reading as it reaches the edge: event time, and a value in the unit its source states (absent:
+ * the cell's default unit). MQTT payloads become this after their JSON and timestamp are checked;
+ * recorded files give it straight from their rows (mA, V, the load-cell log's own unit).
+ */
+export interface EdgeReading {
+  readonly cell: string;
+  readonly channel: Channel;
+  /** Event time, epoch ms. */
+  readonly ts: number;
+  readonly value: number;
+  readonly unit?: string | undefined;
+  /** The cycler's cycle index (step readings only). */
+  readonly cycle?: number | undefined;
+}
+
+/**
+ * The edge's one conversion, shared by MQTT payloads and recorded files: a value, its unit, its channel
+ * and the cell's settings → the canonical reading (MPa through the cell's area, mA with the cell's
+ * sign convention, V), or the rejection saying why not (a non-finite value, a unit unknown or not for
+ * the channel). `memo` keeps the last unit's conversion (one memo per cell: it does not remember the settings).
+ */
+export function canonicalReading(r: EdgeReading, cell: CellIngestSettings, memo: UnitMemo = newUnitMemo()): Reading | Rejection {
+  const channel = r.channel;
+  if (!Number.isFinite(r.value)) return { cell: r.cell, channel, reason: 'schema', detail: 'value is not a finite number' };
+  if (memo.unit !== r.unit || memo.channel !== channel) {
+    memo.channel = channel;
+    memo.unit = r.unit;
+    memo.convert = converter(channel, r.unit, cell);
+  }
+  const f = memo.convert;
+  if (typeof f === 'string') return { cell: r.cell, channel, reason: f, detail: `unit ${JSON.stringify(r.unit)} is not valid for ${channel}` };
+  const value = f(r.value);
+  return channel === 'step' && r.cycle !== undefined ? { cell: r.cell, channel, ts: r.ts, value, cycleIndex: r.cycle } : { cell: r.cell, channel, ts: r.ts, value };
+}
+
+/** True for a rejection from {@link canonicalReading}. */
+export function isRejection(x: Reading | Rejection): x is Rejection {
+  return 'reason' in x;
 }
 
 function convertOne(
@@ -166,29 +213,16 @@ function convertOne(
   cell: CellIngestSettings,
   out: Reading[],
   rejections: Rejection[],
-  memo: UnitMemo = { unit: null, convert: 'schema' },
+  memo: UnitMemo = newUnitMemo(),
 ): void {
   const ts = toEpochMs(p.ts);
   if (ts === undefined) {
     rejections.push({ cell: cellId, channel, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(p.ts)} is not epoch ms or ISO-8601 in 2000..2100` });
     return;
   }
-  if (!Number.isFinite(p.value)) {
-    rejections.push({ cell: cellId, channel, reason: 'schema', detail: 'value is not a finite number' });
-    return;
-  }
-  if (memo.unit !== p.unit) {
-    memo.unit = p.unit;
-    memo.convert = converter(channel, p.unit, cell);
-  }
-  const f = memo.convert;
-  if (typeof f === 'string') {
-    rejections.push({ cell: cellId, channel, reason: f, detail: `unit ${JSON.stringify(p.unit)} is not valid for ${channel}` });
-    return;
-  }
-  const v = f(p.value);
-  if (channel === 'step' && p.cycle !== undefined) out.push({ cell: cellId, channel, ts, value: v, cycleIndex: p.cycle });
-  else out.push({ cell: cellId, channel, ts, value: v });
+  const r = canonicalReading({ cell: cellId, channel, ts, value: p.value, unit: p.unit, cycle: p.cycle }, cell, memo);
+  if (isRejection(r)) rejections.push(r);
+  else out.push(r);
 }
 
 /**
@@ -247,7 +281,7 @@ function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: Cell
   if (data.length > MAX_BATCH_READINGS) {
     return { readings, rejections: [{ cell: cellId, channel, reason: 'batch_too_large', detail: `batch of ${data.length} > ${MAX_BATCH_READINGS}` }], bare: 0 };
   }
-  const memo: UnitMemo = { unit: null, convert: 'schema' };
+  const memo = newUnitMemo();
   for (let i = 0; i < data.length; i++) {
     const item = data[i];
     if (isReadingPayload(item)) {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processFiles, type ProcessOptions, type ProcessReport } from '../../pipelines/process.js';
-import { progressBar } from '../../pipelines/progress.js';
+import { progressBar } from '../../src/commands/progress.js';
 import { command as processCommand, cellConfig } from '../../src/commands/process.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { parseMaccorText } from '../../src/readers/maccor.js';

@@ -1,13 +1,14 @@
 /**
  * Reading recorded files: the encoding, the format (from the content), and the lines in batches, so a
- * file of millions of rows streams in bounded memory. Used by `oep process`, `oep replay`, `oep follow`.
+ * file of millions of rows streams in bounded memory. `recorded.ts` merges them into one event-time
+ * stream (`oep process`, `oep replay`); `tail.ts` follows a file still being written (`oep follow`).
  */
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { detectFormat } from '../src/readers/detect.js';
-import { createParser, type AnyParser, type FormatName, type ReaderOptions } from '../src/readers/formats.js';
-import type { PressureRow } from '../src/readers/stream.js';
-import type { CyclerRow } from '../src/readers/types.js';
+import { detectFormat } from '../readers/detect.js';
+import { createParser, type AnyParser, type FormatName, type ReaderOptions } from '../readers/formats.js';
+import type { PressureRow } from '../readers/stream.js';
+import type { CyclerRow } from '../readers/types.js';
 
 /** Bytes looked at for the encoding and the format. */
 export const HEAD_BYTES = 64 * 1024;
@@ -134,10 +135,11 @@ export async function openSource(path: string, options: Omit<ReaderOptions, 'fil
   return { path, fileName, format: f, encoding, bom, size: st.size, reader: createParser(f, { ...options, fileName }) };
 }
 
-export type ParsedBatch = { readonly kind: 'cycler'; readonly rows: CyclerRow[]; readonly offset: number } | { readonly kind: 'pressure'; readonly rows: PressureRow[]; readonly offset: number };
+/** A batch of parsed rows, with the file offset just after them. */
+export type RowBatch = { readonly kind: 'cycler'; readonly rows: CyclerRow[]; readonly offset: number } | { readonly kind: 'pressure'; readonly rows: PressureRow[]; readonly offset: number };
 
 /** The rows of a source, in batches (file order), then whatever the parser held to the end. */
-export async function* parsedBatches(src: Source, signal?: AbortSignal): AsyncGenerator<ParsedBatch> {
+export async function* parsedBatches(src: Source, signal?: AbortSignal): AsyncGenerator<RowBatch> {
   const r = src.reader;
   let offset = src.bom;
   for await (const b of fileLines(src.path, src.encoding, src.bom, 1, signal)) {

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../src/config/schema.js';
-import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../src/readers/formats.js';
-import { parseGenericMapping, type GenericCsvMapping } from '../src/readers/generic-csv.js';
-import { ReaderError } from '../src/readers/types.js';
-import { TimeRangeError } from './publish.js';
+import { ConfigError } from '../config/schema.js';
+import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
+import { parseGenericMapping, type GenericCsvMapping } from '../readers/generic/mapping.js';
+import { ReaderError } from '../readers/types.js';
+import { TimeRangeError } from '../adapters/mqtt-publisher.js';
 
 /** `parseArgs` option definitions. */
 export const READER_OPTIONS = {

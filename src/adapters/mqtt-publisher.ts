@@ -1,6 +1,7 @@
 /**
- * Publishing recorded readings under the wire contract (`oep replay`, `oep follow`): JSON batches per
- * `<prefix>/<cell>/<channel>`, cut into event-time windows.
+ * Publishing to MQTT from oep's own tools: {@link Publisher} (QoS 1, bounded in flight) for every
+ * message, and {@link WindowPublisher} on top of it for readings under the wire contract (`oep replay`,
+ * `oep follow`): JSON batches per `<prefix>/<cell>/<channel>`, cut into event-time windows.
  *
  * Why windows: the daemon's aligner places readings by event time and calls a reading late when it is at
  * or behind the cell's watermark (min over live channels of newest timestamp − lateness). Publishing one
@@ -11,13 +12,9 @@
  * timestamp below its end).
  */
 import type { MqttClient } from 'mqtt';
-import type { Channel } from '../src/domain/types.js';
-import { MAX_EPOCH_MS, MIN_EPOCH_MS } from '../src/ingest/payload.js';
-import { CHANNEL_RANK, type ReadingSink } from '../src/readers/readings.js';
-import type { PressureLogUnit } from '../src/readers/stream.js';
-import { TimeMerge } from './merge.js';
+import { MAX_EPOCH_MS, MIN_EPOCH_MS, type EdgeReading } from '../ingest/payload.js';
+import { CHANNEL_RANK } from '../readers/readings.js';
 
-/** Default event-time span of a publish window, ms (the daemon's default lateness is 2000 ms). */
 /** Waits `ms`, or less if `signal` aborts (resolves either way). */
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -31,57 +28,52 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** Default event-time span of a publish window, ms (the daemon's default lateness is 2000 ms). */
 export const DEFAULT_WINDOW_MS = 1_000;
 /** Most readings in one message (the wire contract accepts 100,000). */
 export const DEFAULT_MAX_BATCH = 5_000;
 /** Publishes awaiting their PUBACK before the publisher waits. */
 export const DEFAULT_INFLIGHT = 200;
 
-/** One reading as it goes on the wire. */
-export interface WireItem {
-  readonly ts: number;
-  readonly cell: string;
-  readonly channel: Channel;
-  readonly payload: { readonly ts: number; readonly value: number; readonly unit?: string; readonly cycle?: number };
-}
-
 /** A file whose readings fall outside the wire contract's 2000–2100 time range (a file without a clock). */
 export class TimeRangeError extends Error {
   override readonly name = 'TimeRangeError';
 }
 
-/** Rows → wire items in merge lanes (lane = rank × sources + source), as `LaneSink` does for the lab. */
-export class WireSink implements ReadingSink {
-  newest = -Infinity;
-  pressureUnit: PressureLogUnit = 'MPa';
+/** Throws {@link TimeRangeError} unless `ts` can go on the wire; `fileName` names the file in the message. */
+export function checkWireTime(ts: number, fileName: string): void {
+  if (ts >= MIN_EPOCH_MS && ts < MAX_EPOCH_MS) return;
+  throw new TimeRangeError(
+    `${fileName}: a reading at ${ts} ms (${new Date(ts).toISOString()}) is outside the wire contract's 2000–2100 range: ` +
+      'the file has no clock of its own; give its time zero with --start <ISO-8601>',
+  );
+}
+
+/**
+ * The one MQTT publisher of oep's own tools (replay, follow, simulate): QoS 1 messages written in call
+ * order on one connection (so the broker delivers them in that order), at most `inflight` awaiting
+ * their PUBACK before `publish` waits.
+ */
+export class Publisher {
+  private inflight: Promise<unknown>[] = [];
+  messages = 0;
+
   constructor(
-    private readonly merge: TimeMerge<WireItem>,
-    private readonly cell: string,
-    private readonly source: number,
-    private readonly sources: number,
-    private readonly fileName: string,
+    private readonly client: MqttClient,
+    private readonly inflightMax = DEFAULT_INFLIGHT,
   ) {}
-  private push(channel: Channel, ts: number, payload: WireItem['payload']): void {
-    if (!(ts >= MIN_EPOCH_MS && ts < MAX_EPOCH_MS)) {
-      throw new TimeRangeError(
-        `${this.fileName}: a reading at ${ts} ms (${new Date(ts).toISOString()}) is outside the wire contract's 2000–2100 range: ` +
-          'the file has no clock of its own; give its time zero with --start <ISO-8601>',
-      );
-    }
-    this.merge.push(CHANNEL_RANK[channel] * this.sources + this.source, { ts, cell: this.cell, channel, payload });
-    if (ts > this.newest) this.newest = ts;
+
+  async publish(topic: string, payload: string, retain = false): Promise<void> {
+    this.inflight.push(this.client.publishAsync(topic, payload, { qos: 1, retain }));
+    this.messages++;
+    if (this.inflight.length >= this.inflightMax) await this.flush();
   }
-  step(ts: number, step: number, cycle: number | undefined): void {
-    this.push('step', ts, cycle === undefined ? { ts, value: step } : { ts, value: step, cycle });
-  }
-  current(ts: number, current_mA: number): void {
-    this.push('current', ts, { ts, value: current_mA, unit: 'mA' });
-  }
-  voltage(ts: number, voltage_V: number): void {
-    this.push('voltage', ts, { ts, value: voltage_V, unit: 'V' });
-  }
-  pressure(ts: number, value: number): void {
-    this.push('pressure', ts, { ts, value, unit: this.pressureUnit });
+
+  /** Waits for every PUBACK. */
+  async flush(): Promise<void> {
+    const all = this.inflight;
+    this.inflight = [];
+    await Promise.all(all);
   }
 }
 
@@ -100,25 +92,28 @@ export interface WindowPublisherOptions {
 export class WindowPublisher {
   readonly window_ms: number;
   private readonly maxBatch: number;
-  private readonly inflightMax: number;
-  private pending: WireItem[] = [];
+  private readonly out: Publisher;
+  private pending: EdgeReading[] = [];
   private windowEnd = -Infinity;
-  private inflight: Promise<unknown>[] = [];
-  messages = 0;
   readings = 0;
 
   constructor(
-    private readonly client: MqttClient,
+    client: MqttClient,
     private readonly o: WindowPublisherOptions,
     /** Called before a window is sent with its end (event time); may wait (real-time pacing). */
     private readonly beforeWindow?: (windowEnd: number) => Promise<void>,
   ) {
     this.window_ms = o.window_ms ?? DEFAULT_WINDOW_MS;
     this.maxBatch = o.maxBatch ?? DEFAULT_MAX_BATCH;
-    this.inflightMax = o.inflight ?? DEFAULT_INFLIGHT;
+    this.out = new Publisher(client, o.inflight ?? DEFAULT_INFLIGHT);
   }
 
-  async add(items: readonly WireItem[]): Promise<void> {
+  /** Messages sent so far. */
+  get messages(): number {
+    return this.out.messages;
+  }
+
+  async add(items: readonly EdgeReading[]): Promise<void> {
     for (const it of items) {
       if (it.ts >= this.windowEnd) {
         if (this.pending.length > 0) await this.send();
@@ -132,8 +127,7 @@ export class WindowPublisher {
   /** Sends the open window and waits for every PUBACK. */
   async flush(): Promise<void> {
     if (this.pending.length > 0) await this.send();
-    await Promise.all(this.inflight);
-    this.inflight = [];
+    await this.out.flush();
   }
 
   private async send(): Promise<void> {
@@ -141,30 +135,33 @@ export class WindowPublisher {
     this.pending = [];
     await this.beforeWindow?.(this.windowEnd);
     // Per topic, in (rank, first appearance) order; each topic's readings keep their order.
-    const topics = new Map<string, { rank: number; batch: WireItem['payload'][] }>();
+    const topics = new Map<string, { rank: number; batch: WirePayload[] }>();
     for (const it of items) {
       const topic = `${this.o.topicPrefix}/${it.cell}/${it.channel}`;
       let t = topics.get(topic);
       if (t === undefined) topics.set(topic, (t = { rank: CHANNEL_RANK[it.channel], batch: [] }));
-      t.batch.push(it.payload);
+      t.batch.push(wirePayload(it));
     }
     const ordered = [...topics].sort((a, b) => a[1].rank - b[1].rank);
     for (const [topic, { batch }] of ordered) {
       for (let i = 0; i < batch.length; i += this.maxBatch) {
         const part = batch.length <= this.maxBatch ? batch : batch.slice(i, i + this.maxBatch);
-        this.inflight.push(this.client.publishAsync(topic, JSON.stringify(part), { qos: 1 }));
-        this.messages++;
         this.readings += part.length;
-        if (this.inflight.length >= this.inflightMax) {
-          await Promise.all(this.inflight);
-          this.inflight = [];
-        }
+        await this.out.publish(topic, JSON.stringify(part));
       }
     }
   }
 }
 
-/** A fresh merge for `sources` sources. */
-export function wireMerge(sources: number): TimeMerge<WireItem> {
-  return new TimeMerge<WireItem>(4 * sources);
+/** One reading as it goes on the wire (`unit` and `cycle` only when present). */
+interface WirePayload {
+  readonly ts: number;
+  readonly value: number;
+  readonly unit?: string;
+  readonly cycle?: number;
+}
+
+function wirePayload(r: EdgeReading): WirePayload {
+  if (r.cycle !== undefined) return r.unit === undefined ? { ts: r.ts, value: r.value, cycle: r.cycle } : { ts: r.ts, value: r.value, unit: r.unit, cycle: r.cycle };
+  return r.unit === undefined ? { ts: r.ts, value: r.value } : { ts: r.ts, value: r.value, unit: r.unit };
 }
