@@ -71,7 +71,7 @@ export class Daemon {
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
     if (this.state !== undefined) {
-      const r = this.state.restore(this.lab, this.setupFor);
+      const r = this.state.restore(this.lab);
       if (r.cells > 0) log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt!).toISOString()})`);
     }
     if (cfg.influx !== undefined) {

@@ -6,11 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import { EventTimeAligner } from '../domain/align.js';
-import { CellProcessor } from '../domain/cell-processor.js';
-import type { CycleDetectorState } from '../domain/alerts/detectors.js';
-import type { AlertBook } from '../domain/alerts/lifecycle.js';
-import type { CellCounters, CellSetup, Lab } from '../domain/lab.js';
+import type { CellSnapshot, Lab } from '../domain/lab.js';
 
 export const STATE_FORMAT_VERSION = 1;
 const FILE = 'lab-state.v8';
@@ -18,7 +14,7 @@ const FILE = 'lab-state.v8';
 interface Saved {
   readonly version: number;
   readonly savedAt: number;
-  readonly cells: [string, { aligner: object; processor: object; counters: CellCounters; alerts: AlertBook; cycleDetector: CycleDetectorState }][];
+  readonly cells: [string, CellSnapshot][];
 }
 
 export class StateStore {
@@ -33,7 +29,7 @@ export class StateStore {
     const saved: Saved = {
       version: STATE_FORMAT_VERSION,
       savedAt: now,
-      cells: [...lab.cells].map(([id, c]) => [id, { aligner: c.aligner, processor: c.processor, counters: c.counters, alerts: c.alerts, cycleDetector: c.cycleDetector }]),
+      cells: lab.snapshot(),
     };
     const buf = serialize(saved);
     const tmp = this.path + '.tmp';
@@ -43,22 +39,11 @@ export class StateStore {
   }
 
   /** Restores the saved cells into `lab`; returns how many, or 0 when there is no state yet. */
-  restore(lab: Lab, setupFor: (cell: string) => CellSetup): { cells: number; savedAt?: number } {
+  restore(lab: Lab): { cells: number; savedAt?: number } {
     if (!existsSync(this.path)) return { cells: 0 };
     const saved = deserialize(readFileSync(this.path)) as Saved;
     if (saved.version !== STATE_FORMAT_VERSION) throw new Error(`state file ${this.path} has format ${saved.version}, expected ${STATE_FORMAT_VERSION}`);
-    for (const [id, c] of saved.cells) {
-      const s = setupFor(id);
-      lab.cells.set(id, {
-        id,
-        alertSetup: s.alerts,
-        aligner: EventTimeAligner.revive(c.aligner, s.aligner),
-        processor: CellProcessor.revive(c.processor, s.processor),
-        counters: { ...c.counters, alerts: c.counters.alerts ?? 0 },
-        alerts: c.alerts,
-        cycleDetector: c.cycleDetector,
-      });
-    }
+    for (const [id, c] of saved.cells) lab.restoreCell(id, c);
     return { cells: saved.cells.length, savedAt: saved.savedAt };
   }
 }

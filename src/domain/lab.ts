@@ -14,6 +14,7 @@ import {
   type SilenceSettings,
 } from './alerts/detectors.js';
 import { applySignal, newAlertBook, type AlertBook, type AlertEvent, type LifecycleSettings, type Signal } from './alerts/lifecycle.js';
+import { newSampleDetectorState, sampleDetectorListener, type SampleDetectorState } from './alerts/sample-detectors.js';
 import type { CycleRecord, Reading, StepRecord } from './types.js';
 
 /** Per-cell counters (the daemon's health, and the `oep_ingest` measurement). */
@@ -57,6 +58,22 @@ export interface CellState {
   readonly counters: CellCounters;
   readonly alerts: AlertBook;
   readonly cycleDetector: CycleDetectorState;
+  /** The in-step detectors (pressure drop, hard short, voltage noise), fed from the processor's samples. */
+  readonly sampleDetectors: SampleDetectorState;
+}
+
+/**
+ * What a snapshot keeps of a cell: its parts' state. The aligner and processor are structured-clone
+ * copies of their objects (revived with their classes on restore); the rest is plain data.
+ */
+export interface CellSnapshot {
+  readonly aligner: object;
+  readonly processor: object;
+  readonly counters: CellCounters;
+  readonly alerts: AlertBook;
+  readonly cycleDetector: CycleDetectorState;
+  /** Absent in snapshots from before the in-step detectors left the processor: they start afresh. */
+  readonly sampleDetectors?: SampleDetectorState;
 }
 
 export function newCounters(): CellCounters {
@@ -81,10 +98,34 @@ export class Lab {
         counters: newCounters(),
         alerts: newAlertBook(id),
         cycleDetector: newCycleDetectorState(),
+        sampleDetectors: newSampleDetectorState(),
       };
       this.cells.set(id, c);
     }
     return c;
+  }
+
+  /** Every cell's state, for a snapshot (the objects themselves: serialize them before the lab moves on). */
+  snapshot(): [string, CellSnapshot][] {
+    return [...this.cells].map(([id, c]) => [
+      id,
+      { aligner: c.aligner, processor: c.processor, counters: c.counters, alerts: c.alerts, cycleDetector: c.cycleDetector, sampleDetectors: c.sampleDetectors },
+    ]);
+  }
+
+  /** Puts a cell back from its snapshot (deserialized), with the cell's current settings. */
+  restoreCell(id: string, saved: CellSnapshot): void {
+    const s = this.setupFor(id);
+    this.cells.set(id, {
+      id,
+      alertSetup: s.alerts,
+      aligner: EventTimeAligner.revive(saved.aligner, s.aligner),
+      processor: CellProcessor.revive(saved.processor, s.processor),
+      counters: { ...saved.counters, alerts: saved.counters.alerts },
+      alerts: saved.alerts,
+      cycleDetector: saved.cycleDetector,
+      sampleDetectors: saved.sampleDetectors ?? newSampleDetectorState(),
+    });
   }
 
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally). */
@@ -157,27 +198,36 @@ export class Lab {
       released.length = 0;
       c.aligner.flush(released);
       this.run(c, released, events);
-      const out = newOutput();
+      const signals: Signal[] = [];
+      const out = this.outputFor(c, signals);
       c.processor.finish(out);
-      this.emit(c, out, events);
+      this.emit(c, out, signals, events);
     }
   }
 
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
     if (released.length === 0) return;
-    const out = newOutput();
+    const signals: Signal[] = [];
+    const out = this.outputFor(c, signals);
     for (const r of released) c.processor.process(r, out);
-    this.emit(c, out, events);
+    this.emit(c, out, signals, events);
   }
 
-  private emit(c: CellState, out: CellOutput, events: LabEvent[]): void {
+  /** Where a cell's processor puts its records; its samples go to the cell's in-step detectors, if any. */
+  private outputFor(c: CellState, signals: Signal[]): CellOutput {
+    const det = c.processor.settings.detectors;
+    if (c.alertSetup === undefined || det === undefined) return newOutput();
+    return newOutput(sampleDetectorListener(c.sampleDetectors, { ...det, refCycle: c.processor.settings.refCycle }, signals));
+  }
+
+  private emit(c: CellState, out: CellOutput, signals: readonly Signal[], events: LabEvent[]): void {
     for (const s of out.steps) events.push({ type: 'step', record: s });
     for (const y of out.cycles) events.push({ type: 'cycle', record: y });
     c.counters.steps += out.steps.length;
     c.counters.cycles += out.cycles.length;
     const setup = c.alertSetup;
     if (setup === undefined) return;
-    for (const s of out.signals) this.apply(c, s, events);
+    for (const s of signals) this.apply(c, s, events);
     for (const y of out.cycles) {
       const signals = feedCycle(
         c.cycleDetector,

@@ -79,7 +79,7 @@ describe('state store', () => {
     const before = feed(first, 0, 1500);
     new StateStore(dir).save(first, 0);
     const second = new Lab(setup);
-    expect(new StateStore(dir).restore(second, setup).cells).toBe(1);
+    expect(new StateStore(dir).restore(second).cells).toBe(1);
     expect(first.cell('c1').alerts.kinds.hard_short?.level).toBe('critical');
     expect(second.cell('c1').alerts.kinds.hard_short?.level).toBe('critical');
     const after = feed(second, 1500, 3000);

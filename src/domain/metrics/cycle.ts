@@ -47,8 +47,9 @@ const diff = (a: number | undefined, b: number | undefined): number | undefined 
 
 /** Computes a cycle's metrics from its steps (in time order). Pure. */
 export function computeCycle(steps: readonly StepRecord[], ctx: CycleContext): CycleRecord {
-  const first = steps[0]!;
-  const last = steps[steps.length - 1]!;
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  if (first === undefined || last === undefined) throw new RangeError('computeCycle: a cycle needs at least one step');
   let qCharge = 0;
   let qDischarge = 0;
   let firstCharge: StepRecord | undefined;
@@ -71,8 +72,7 @@ export function computeCycle(steps: readonly StepRecord[], ctx: CycleContext): C
     pMax = maxDefined(pMax, s.pMax_MPa);
   }
   const ddp = diff(lastCharge?.pEnd_MPa, lastDischarge?.pEnd_MPa);
-  const n = ctx.normalization;
-  const rec: Record<string, unknown> = {
+  const rec: CycleRecord = {
     cell: ctx.cell,
     cycle: ctx.cycle,
     tStart: first.tStart,
@@ -81,30 +81,34 @@ export function computeCycle(steps: readonly StepRecord[], ctx: CycleContext): C
     steps: steps.length,
     qCharge_mAh: qCharge,
     qDischarge_mAh: qDischarge,
-    ce: qCharge > 0 && qDischarge > 0 ? qDischarge / qCharge : undefined,
-    pStart_MPa: first.pStart_MPa,
-    pEnd_MPa: last.pEnd_MPa,
-    dpCum_MPa: diff(last.pEnd_MPa, ctx.pInitial_MPa),
-    dpCharge_MPa: diff(lastCharge?.pEnd_MPa, firstCharge?.pStart_MPa),
-    dpDischarge_MPa: diff(lastDischarge?.pEnd_MPa, firstDischarge?.pStart_MPa),
-    ddp_MPa: ddp,
-    swing_MPa: diff(pMax, pMin),
-    pIrrev_MPa: diff(last.pEnd_MPa, first.pStart_MPa),
+    ...defined('ce', qCharge > 0 && qDischarge > 0 ? qDischarge / qCharge : undefined),
+    ...defined('pStart_MPa', first.pStart_MPa),
+    ...defined('pEnd_MPa', last.pEnd_MPa),
+    ...defined('dpCum_MPa', diff(last.pEnd_MPa, ctx.pInitial_MPa)),
+    ...defined('dpCharge_MPa', diff(lastCharge?.pEnd_MPa, firstCharge?.pStart_MPa)),
+    ...defined('dpDischarge_MPa', diff(lastDischarge?.pEnd_MPa, firstDischarge?.pStart_MPa)),
+    ...defined('ddp_MPa', ddp),
+    ...defined('swing_MPa', diff(pMax, pMin)),
+    ...defined('pIrrev_MPa', diff(last.pEnd_MPa, first.pStart_MPa)),
     complete: ctx.complete,
   };
+  const n = ctx.normalization;
   if (n.kind === 'mass') {
-    rec.qDischarge_mAh_g = qDischarge / n.activeMass_g;
     const q = ddp === undefined ? undefined : ddpQMass_MPa_g_per_Ah(ddp, qDischarge, n.activeMass_g);
-    rec.ddpQ_MPa_g_per_Ah = q;
-    rec.drift_MPa_g_per_Ah = diff(q, ctx.ddpQRef);
-  } else {
-    rec.qDischarge_mAh_cm2 = qDischarge / n.electrodeArea_cm2;
-    const q = ddp === undefined ? undefined : ddpQAreal_MPa_cm2_per_mAh(ddp, qDischarge, n.electrodeArea_cm2);
-    rec.ddpQ_MPa_cm2_per_mAh = q;
-    rec.drift_MPa_cm2_per_mAh = diff(q, ctx.ddpQRef);
+    return { ...rec, qDischarge_mAh_g: qDischarge / n.activeMass_g, ...defined('ddpQ_MPa_g_per_Ah', q), ...defined('drift_MPa_g_per_Ah', diff(q, ctx.ddpQRef)) };
   }
-  for (const k of Object.keys(rec)) if (rec[k] === undefined) delete rec[k];
-  return rec as unknown as CycleRecord;
+  const q = ddp === undefined ? undefined : ddpQAreal_MPa_cm2_per_mAh(ddp, qDischarge, n.electrodeArea_cm2);
+  return {
+    ...rec,
+    qDischarge_mAh_cm2: qDischarge / n.electrodeArea_cm2,
+    ...defined('ddpQ_MPa_cm2_per_mAh', q),
+    ...defined('drift_MPa_cm2_per_mAh', diff(q, ctx.ddpQRef)),
+  };
+}
+
+/** `{ [key]: value }`, or nothing when the value is undefined (optional record fields are absent, not undefined). */
+function defined<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>); // a computed key widens to string: the cast restores K
 }
 
 /** Δ(ΔP_Q) of a cycle record in its normalization's unit. */

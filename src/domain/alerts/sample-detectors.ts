@@ -1,0 +1,55 @@
+/**
+ * The in-step detectors of one cell (pressure drop during plating, voltage drop and voltage noise during
+ * charge), fed from the sample events of the cell's core: they listen, the core does not call them.
+ * State is plain data, snapshotted with the cell.
+ */
+import type { SampleListener } from '../cell/types.js';
+import {
+  feedHardShort,
+  feedPressureDrop,
+  feedVoltageNoise,
+  newHardShortState,
+  newPressureDropState,
+  newVoltageNoiseState,
+  type HardShortSettings,
+  type HardShortState,
+  type PressureDropSettings,
+  type PressureDropState,
+  type VoltageNoiseSettings,
+  type VoltageNoiseState,
+} from './detectors.js';
+import type { Signal } from './lifecycle.js';
+
+export interface SampleDetectorSettings {
+  readonly pressureDrop: PressureDropSettings;
+  readonly hardShort: HardShortSettings;
+  readonly voltageNoise: VoltageNoiseSettings;
+  /** Voltage noise learns its baseline only after this cycle (the reference cycle). */
+  readonly refCycle: number;
+}
+
+export interface SampleDetectorState {
+  readonly pressureDrop: PressureDropState;
+  readonly hardShort: HardShortState;
+  readonly voltageNoise: VoltageNoiseState;
+}
+
+export function newSampleDetectorState(): SampleDetectorState {
+  return { pressureDrop: newPressureDropState(), hardShort: newHardShortState(), voltageNoise: newVoltageNoiseState() };
+}
+
+/** A listener that runs the detectors on each sample and appends what they measured to `signals`. */
+export function sampleDetectorListener(s: SampleDetectorState, cfg: SampleDetectorSettings, signals: Signal[]): SampleListener {
+  return {
+    pressure(t, p_MPa, charging) {
+      const sig = feedPressureDrop(s.pressureDrop, t, p_MPa, charging, cfg.pressureDrop);
+      if (sig !== undefined) signals.push(sig);
+    },
+    voltage(t, v_V, charging, cycle) {
+      const hard = feedHardShort(s.hardShort, t, v_V, charging, cfg.hardShort);
+      if (hard !== undefined) signals.push(hard);
+      const noise = feedVoltageNoise(s.voltageNoise, t, v_V, charging, cycle > cfg.refCycle, cfg.voltageNoise);
+      if (noise !== undefined) signals.push(noise);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Pressure and voltage samples that arrived after the latest current sample: which run they belong to,
+ * and the run's charge at their instant, are known only once the current that spans them is. They wait
+ * here, in time order, and are attributed to a run (extremes, dP/dQ curve) when a segment covers them.
+ */
+import { absChargeLinear_mAh, lerp } from '../capacity.js';
+import { addPressure, addVoltage, type Run } from './run.js';
+import type { CurrentLine, PendingSampleKind, SampleListener } from './types.js';
+
+/** Plain data: three parallel arrays, in time order. */
+export interface PendingSamples {
+  t: number[];
+  kind: PendingSampleKind[];
+  value: number[];
+}
+
+export function newPendingSamples(): PendingSamples {
+  return { t: [], kind: [], value: [] };
+}
+
+export function pushSample(q: PendingSamples, t: number, kind: PendingSampleKind, value: number): void {
+  q.t.push(t);
+  q.kind.push(kind);
+  q.value.push(value);
+}
+
+/** True when a sample at or before `tb` is waiting. */
+export function hasSamplesUpTo(q: PendingSamples, tb: number): boolean {
+  return q.t.length > 0 && (q.t[0] ?? Infinity) <= tb;
+}
+
+export interface Attribution {
+  /** The run the samples belong to. */
+  readonly run: Run;
+  /** Start of the part of `line` that belongs to the run (the run's charge `run.q` is counted up to here). */
+  readonly ta: number;
+  /** The current around the samples; past `line.t1` (or for a flat line) it is held at `line.i0`. */
+  readonly line: CurrentLine;
+  readonly restCurrent_mA: number;
+  /** The cycle in progress (for the voltage listener). */
+  readonly cycle: number;
+}
+
+/**
+ * Attributes the samples with t ≤ tb to `a.run`: each pressure sample with the run's charge at its
+ * instant (for the curve), each voltage sample to the extremes; voltage samples not yet shown to the
+ * detectors go to `listener` with whether the current was above the deadband at their instant and at
+ * the line's end (so a relaxation right after a charge is not a voltage drop under charge).
+ */
+export function attributeSamples(q: PendingSamples, tb: number, a: Attribution, listener: SampleListener): void {
+  const n = q.t.length;
+  if (n === 0) return;
+  const { run, ta, line, restCurrent_mA: R } = a;
+  const { t0, i0, t1, i1 } = line;
+  const heldI = Math.abs(i0);
+  let k = 0;
+  for (; k < n; k++) {
+    const t = q.t[k] ?? NaN;
+    if (t > tb) break;
+    const v = q.value[k] ?? NaN;
+    const kind = q.kind[k];
+    const inLine = t1 > ta && t <= t1;
+    if (kind === 'voltage') {
+      const iAt = inLine ? lerp(t0, i0, t1, i1, t) : i0;
+      listener.voltage(t, v, iAt > R && i1 > R, a.cycle);
+    }
+    if (kind === 'pressure') {
+      let q_mAh = NaN;
+      if (run.curve !== null) {
+        const dq = inLine ? absChargeLinear_mAh(ta, lerp(t0, i0, t1, i1, ta), t, lerp(t0, i0, t1, i1, t)) : (heldI * (t - ta)) / 3_600_000;
+        q_mAh = run.q + Math.max(0, dq);
+      }
+      addPressure(run, t, v, q_mAh);
+    } else addVoltage(run, v);
+  }
+  if (k === n) {
+    q.t.length = 0;
+    q.kind.length = 0;
+    q.value.length = 0;
+  } else if (k > 0) {
+    q.t.splice(0, k);
+    q.kind.splice(0, k);
+    q.value.splice(0, k);
+  }
+}
