@@ -2,7 +2,7 @@
  * Small, allocation-light helpers shared by the cycler readers. No regular expressions per field:
  * cells are converted with `Number()` and split on fixed separators.
  */
-import { ReaderError } from './types.js';
+import { ReaderError, type CyclerRow } from './types.js';
 
 /**
  * Splits text into lines on `\n`, dropping a trailing `\r` (CRLF) and a leading byte-order mark.
@@ -196,8 +196,11 @@ export function parseWallClockUtc(cell: string): number {
   return ms;
 }
 
+/** A header column: its position (-1 when absent) and the name it has in the header. */
+export type Column = { index: number; name: string };
+
 /** Index of a header column by exact (trimmed) name, or -1. */
-export function findColumn(header: readonly string[], ...names: string[]): { index: number; name: string } {
+export function findColumn(header: readonly string[], ...names: string[]): Column {
   for (const name of names) {
     const index = header.indexOf(name);
     if (index >= 0) return { index, name };
@@ -211,7 +214,7 @@ export function requireColumn(
   fileName: string,
   line: number,
   ...names: string[]
-): { index: number; name: string } {
+): Column {
   const c = findColumn(header, ...names);
   if (c.index >= 0) return c;
   const wanted = names.map((n) => `'${n}'`).join(' or ');
@@ -229,7 +232,7 @@ export function shortRowError(fileName: string, line: number, need: number, got:
  */
 export function startTsFromWallClock(
   f: readonly string[],
-  dateCol: { index: number; name: string },
+  dateCol: Column,
   elapsedSec: number,
   fileName: string,
   line: number,
@@ -242,4 +245,44 @@ export function startTsFromWallClock(
     throw new ReaderError({ fileName, line, column: dateCol.name, expected: `a wall-clock date-time ${format} (or pass startTs)`, value: cell });
   }
   return wall - secondsToMs(elapsedSec);
+}
+
+/** One data row's cells, read by header column: every error names the file, the line and the column. */
+export class RowCells {
+  constructor(
+    private readonly f: readonly string[],
+    private readonly fileName: string,
+    private readonly line: number,
+  ) {}
+
+  private at(col: Column): CellContext {
+    return { fileName: this.fileName, line: this.line, column: col.name };
+  }
+
+  /** `numberCell` of the column. */
+  number(col: Column): number {
+    return numberCell(this.f[col.index], this.at(col));
+  }
+
+  /** `integerCell` of the column (cycle and step indices). */
+  integer(col: Column): number {
+    return integerCell(this.f[col.index], this.at(col));
+  }
+
+  /** `durationCell` of the column (elapsed seconds). */
+  duration(col: Column): number {
+    return durationCell(this.f[col.index], this.at(col));
+  }
+
+  /** Sets `row.voltage_V` from an optional voltage column; an absent column or an empty cell leaves it unset. */
+  voltage(col: Column, row: CyclerRow): void {
+    if (col.index < 0) return;
+    const v = optionalNumberCell(this.f[col.index], this.at(col));
+    if (v !== undefined) row.voltage_V = v;
+  }
+}
+
+/** The cells of one data row (see `RowCells`). */
+export function rowCells(f: readonly string[], fileName: string, line: number): RowCells {
+  return new RowCells(f, fileName, line);
 }

@@ -1,63 +1,40 @@
 /**
- * The formats oep reads, by name, and the one place that turns a name and options into a parser.
- * Content-based detection is in `detect.ts`.
+ * The formats oep reads, in one list: detection asks them in this order, `--format` accepts their names
+ * and aliases, and `createParser` turns a name and options into the format's parser. A new format is
+ * one folder (`<format>/parser.ts` and `<format>/format.ts`) and one entry here.
  */
-import { createArbinParser } from './arbin.js';
-import { createBiologicParser } from './biologic.js';
-import { createGenericCsvParser, type GenericCsvMapping } from './generic-csv.js';
-import { createMaccorParser, type MaccorCurrentSign } from './maccor.js';
-import { createNewareParser } from './neware.js';
-import { createPressureLogParser, type PressureLogOptions } from './pressure-log.js';
-import type { CyclerRowParser, PressureRowParser } from './stream.js';
-import { ReaderError } from './types.js';
+import { arbinFormat } from './arbin/format.js';
+import { biologicFormat } from './biologic/format.js';
+import type { AnyParser, ReaderOptions } from './format.js';
+import { genericFormat } from './generic/format.js';
+import { maccorFormat } from './maccor/format.js';
+import { newareFormat } from './neware/format.js';
+import { pressureLogFormat } from './pressure-log/format.js';
 
-export const CYCLER_FORMATS = ['biologic', 'neware', 'maccor', 'arbin', 'generic'] as const;
-export type CyclerFormat = (typeof CYCLER_FORMATS)[number];
-export type FormatName = CyclerFormat | 'pressure';
-export const FORMATS: readonly FormatName[] = [...CYCLER_FORMATS, 'pressure'];
+export type { AnyParser, ReaderOptions } from './format.js';
 
-/** Other spellings accepted by `--format`. */
-const ALIASES: Record<string, FormatName> = { mpt: 'biologic', eclab: 'biologic', 'ec-lab': 'biologic', csv: 'generic', 'load-cell': 'pressure', loadcell: 'pressure' };
+/** Every format, in detection order (whole-head tests first, then header lines; see `detect.ts`). */
+export const READER_FORMATS = [biologicFormat, newareFormat, maccorFormat, arbinFormat, genericFormat, pressureLogFormat] as const;
+
+type AnyFormat = (typeof READER_FORMATS)[number];
+export type FormatName = AnyFormat['name'];
+/** The formats that give cycler rows (all but the pressure logs). */
+export type CyclerFormat = Extract<AnyFormat, { readonly kind: 'cycler' }>['name'];
+export const FORMATS: readonly FormatName[] = READER_FORMATS.map((f) => f.name);
+export const CYCLER_FORMATS: readonly CyclerFormat[] = READER_FORMATS.flatMap((f) => (f.kind === 'cycler' ? [f.name] : []));
+
+/** Other spellings accepted by `--format` (a plain object, as it always was). */
+const ALIASES: Record<string, FormatName> = Object.fromEntries(READER_FORMATS.flatMap((f) => f.aliases.map((a) => [a, f.name])));
 
 /** A `--format` value → the format, or undefined. */
 export function formatByName(name: string): FormatName | undefined {
   const n = name.trim().toLowerCase();
-  return (FORMATS as readonly string[]).includes(n) ? (n as FormatName) : ALIASES[n];
+  return READER_FORMATS.find((f) => f.name === n)?.name ?? ALIASES[n];
 }
 
-export interface ReaderOptions {
-  /** Used in error messages. */
-  readonly fileName: string;
-  /** Epoch ms of a cycler file's time zero, overriding what the file says (a pressure log's is `pressure.startTs`). */
-  readonly startTs?: number | undefined;
-  readonly maccorCurrentSign?: MaccorCurrentSign | undefined;
-  /** Required for `generic`. */
-  readonly mapping?: GenericCsvMapping | undefined;
-  /** Build the cycler's per-step oracle where it costs extra work (default true). */
-  readonly oracle?: boolean | undefined;
-  /** Pressure logs: unit, clock offset, time zero, column names. */
-  readonly pressure?: Omit<PressureLogOptions, 'fileName'> | undefined;
-}
-
-export type AnyParser = { readonly kind: 'cycler'; readonly parser: CyclerRowParser } | { readonly kind: 'pressure'; readonly parser: PressureRowParser };
-
+/** The parser of `format` with options `o` (a ReaderError when the format needs an option that is missing). */
 export function createParser(format: FormatName, o: ReaderOptions): AnyParser {
-  const base = { fileName: o.fileName, ...(o.startTs !== undefined ? { startTs: o.startTs } : {}) };
-  switch (format) {
-    case 'biologic':
-      return { kind: 'cycler', parser: createBiologicParser({ ...base, ...(o.oracle === false ? { oracle: false } : {}) }) };
-    case 'neware':
-      return { kind: 'cycler', parser: createNewareParser(base) };
-    case 'maccor':
-      return { kind: 'cycler', parser: createMaccorParser({ ...base, ...(o.maccorCurrentSign !== undefined ? { currentSign: o.maccorCurrentSign } : {}) }) };
-    case 'arbin':
-      return { kind: 'cycler', parser: createArbinParser(base) };
-    case 'generic':
-      if (o.mapping === undefined) {
-        throw new ReaderError({ fileName: o.fileName, line: 1, expected: 'a column mapping for the generic format (--time-col and --current-col, or --mapping <file>)' });
-      }
-      return { kind: 'cycler', parser: createGenericCsvParser({ ...base, mapping: o.mapping }) };
-    case 'pressure':
-      return { kind: 'pressure', parser: createPressureLogParser({ ...(o.pressure ?? {}), fileName: o.fileName }) };
-  }
+  const entry = READER_FORMATS.find((f) => f.name === format);
+  if (entry === undefined) throw new Error(`unknown format ${String(format)}`);
+  return entry.create(o);
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseWallClockUtc } from '../../src/readers/common.js';
-import { parseMaccorText } from '../../src/readers/maccor.js';
-import { parseNewareCsv } from '../../src/readers/neware.js';
+import { parseMaccorText } from '../../src/readers/maccor/parser.js';
+import { parseNewareCsv } from '../../src/readers/neware/parser.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../../src/readers/types.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/cyclers/${name}`, import.meta.url), 'latin1');

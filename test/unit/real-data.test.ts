@@ -11,8 +11,8 @@ import type { RawMessage } from '../../src/adapters/mqtt.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import type { CycleRecord, Reading } from '../../src/domain/types.js';
-import { parseMaccorText } from '../../src/readers/maccor.js';
-import { parseNewareCsv } from '../../src/readers/neware.js';
+import { parseMaccorText } from '../../src/readers/maccor/parser.js';
+import { parseNewareCsv } from '../../src/readers/neware/parser.js';
 import type { CyclerParseResult } from '../../src/readers/types.js';
 
 const FIXTURES = new URL('../fixtures/cyclers/', import.meta.url);

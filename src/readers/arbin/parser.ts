@@ -14,10 +14,11 @@
  * A byte-order mark, quoted cells and metadata lines before the header are tolerated: the header is the
  * first line with a test-time and a current column.
  */
-import { integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine } from './common.js';
-import { dateTimeCell, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from './fields.js';
-import { cleanLine, parseAll, type CyclerRowParser } from './stream.js';
-import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from './types.js';
+import { integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine } from '../common.js';
+import { dateTimeCell, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from '../fields.js';
+import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
+import type { CyclerRowParser } from '../stream.js';
+import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../types.js';
 
 export interface ArbinCsvOptions {
   fileName: string;
@@ -88,15 +89,33 @@ export interface ArbinColumns {
 }
 
 export function parseArbinCsv(text: string, opts: ArbinCsvOptions): CyclerParseResult {
-  const parser = createArbinParser(opts);
-  const rows = parseAll(parser, text);
-  return { rows, oracle: parser.oracle };
+  return parseCyclerText(createArbinParser(opts), text);
+}
+
+/** The layout for the shared loop: the header is the first line with a test-time and a current column, within `MAX_HEADER_LINE` lines. */
+const ARBIN_LAYOUT: LineLayout<ArbinColumns> = {
+  header(text, line, fileName) {
+    if (isBlankLine(text, ',')) return undefined;
+    const cols = arbinColumns(splitCsvLine(text, ','));
+    if (cols === undefined && line >= MAX_HEADER_LINE) {
+      throw new ReaderError({ fileName, line, expected: `an Arbin header with 'Test_Time(s)' and 'Current(A)' columns within the first ${MAX_HEADER_LINE} lines`, value: text });
+    }
+    return cols;
+  },
+  blank: ',',
+  noHeader: "an Arbin header with 'Test_Time(s)' and 'Current(A)' columns",
+};
+
+/** The row's elapsed test time, s. */
+function testTimeSec(f: readonly string[], c: ArbinColumns, fileName: string, line: number): number {
+  const timeCell = f[c.time]!;
+  const sec = localeDuration(timeCell);
+  if (!Number.isFinite(sec)) throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'an elapsed time in seconds', value: timeCell });
+  return sec;
 }
 
 export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
   const { fileName } = opts;
-  let cols: ArbinColumns | undefined;
-  let lastLine = 0;
   let startTs = opts.startTs;
   const oracle: CyclerStepOracle[] = [];
   let open: CyclerStepOracle | undefined;
@@ -113,71 +132,48 @@ export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
     const dd = dchgLast - dchgBase;
     open.kind = dc > dd && dc > 0 ? 'charge' : dd > 0 ? 'discharge' : 'rest';
     open.capacity_mAh = open.kind === 'charge' ? dc : open.kind === 'discharge' ? dd : Math.max(0, dc, dd);
+    open = undefined;
   };
 
-  return {
-    oracle,
-    get startTs() {
-      return startTs;
-    },
-    get ready() {
-      return cols !== undefined;
-    },
-    held: 0,
-    line(raw, line, out) {
-      lastLine = line;
-      const text = cleanLine(raw, line);
-      if (isBlankLine(text, ',')) return;
-      const f = splitCsvLine(text, ',');
-      if (cols === undefined) {
-        cols = arbinColumns(f);
-        if (cols === undefined && line >= MAX_HEADER_LINE) {
-          throw new ReaderError({ fileName, line, expected: `an Arbin header with 'Test_Time(s)' and 'Current(A)' columns within the first ${MAX_HEADER_LINE} lines`, value: text });
-        }
-        return;
-      }
-      const c = cols;
-      if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
-      const timeCell = f[c.time]!;
-      const sec = localeDuration(timeCell);
-      if (!Number.isFinite(sec)) throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'an elapsed time in seconds', value: timeCell });
-      if (startTs === undefined) {
-        startTs = c.date >= 0 ? dateTimeCell(f[c.date], { fileName, line, column: c.names[c.date]! }) - secondsToMs(sec) : 0;
-      }
-      const ts = startTs + secondsToMs(sec);
-      const row: CyclerRow = { ts, current_mA: localeNumberCell(f[c.cur], { fileName, line, column: c.names[c.cur]! }) * c.curToMa, line };
-      if (c.volt >= 0) {
-        const v = optionalLocaleNumberCell(f[c.volt], { fileName, line, column: c.names[c.volt]! });
-        if (v !== undefined) row.voltage_V = v;
-      }
-      if (c.step >= 0) row.stepIndex = integerCell(f[c.step], { fileName, line, column: c.names[c.step]! });
-      if (c.cycle >= 0) row.cycleIndex = integerCell(f[c.cycle], { fileName, line, column: c.names[c.cycle]! });
-      out.push(row);
-
-      if (c.chg.index < 0 || c.dchg.index < 0 || row.stepIndex === undefined) return;
-      const chg = localeNumberCell(f[c.chg.index], { fileName, line, column: c.names[c.chg.index]! }) * c.chg.toMah;
-      const dchg = localeNumberCell(f[c.dchg.index], { fileName, line, column: c.names[c.dchg.index]! }) * c.dchg.toMah;
-      const cycle = row.cycleIndex ?? 0;
-      if (open === undefined || open.cycleIndex !== cycle || open.stepIndex !== row.stepIndex) {
-        closeRun();
-        // The counters restart with each cycle; within a cycle a step starts where the previous one ended.
-        const sameCycle = cycle === lastCycle;
-        chgBase = sameCycle ? chgLast : 0;
-        dchgBase = sameCycle ? dchgLast : 0;
-        open = { cycleIndex: cycle, stepIndex: row.stepIndex, kind: 'rest', capacity_mAh: 0, tStart: ts, tEnd: ts };
-        oracle.push(open);
-      }
-      lastCycle = cycle;
-      chgLast = chg;
-      dchgLast = dchg;
-      open.tEnd = ts;
-    },
-    end() {
-      if (cols === undefined) {
-        throw new ReaderError({ fileName, line: Math.max(1, lastLine), expected: "an Arbin header with 'Test_Time(s)' and 'Current(A)' columns" });
-      }
+  // The oracle from the per-cycle counters (rows with a step index, in files that have both counters).
+  const trackStep = (f: readonly string[], line: number, c: ArbinColumns, row: CyclerRow): void => {
+    if (c.chg.index < 0 || c.dchg.index < 0 || row.stepIndex === undefined) return;
+    const chg = localeNumberCell(f[c.chg.index], { fileName, line, column: c.names[c.chg.index]! }) * c.chg.toMah;
+    const dchg = localeNumberCell(f[c.dchg.index], { fileName, line, column: c.names[c.dchg.index]! }) * c.dchg.toMah;
+    const cycle = row.cycleIndex ?? 0;
+    if (open === undefined || open.cycleIndex !== cycle || open.stepIndex !== row.stepIndex) {
       closeRun();
-      open = undefined;
-    },
+      // The counters restart with each cycle; within a cycle a step starts where the previous one ended.
+      const sameCycle = cycle === lastCycle;
+      chgBase = sameCycle ? chgLast : 0;
+      dchgBase = sameCycle ? dchgLast : 0;
+      open = { cycleIndex: cycle, stepIndex: row.stepIndex, kind: 'rest', capacity_mAh: 0, tStart: row.ts, tEnd: row.ts };
+      oracle.push(open);
+    }
+    lastCycle = cycle;
+    chgLast = chg;
+    dchgLast = dchg;
+    open.tEnd = row.ts;
   };
+
+  const row = (text: string, line: number, c: ArbinColumns, out: CyclerRow[]): void => {
+    const f = splitCsvLine(text, ',');
+    if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
+    const sec = testTimeSec(f, c, fileName, line);
+    if (startTs === undefined) {
+      startTs = c.date >= 0 ? dateTimeCell(f[c.date], { fileName, line, column: c.names[c.date]! }) - secondsToMs(sec) : 0;
+    }
+    const ts = startTs + secondsToMs(sec);
+    const r: CyclerRow = { ts, current_mA: localeNumberCell(f[c.cur], { fileName, line, column: c.names[c.cur]! }) * c.curToMa, line };
+    if (c.volt >= 0) {
+      const v = optionalLocaleNumberCell(f[c.volt], { fileName, line, column: c.names[c.volt]! });
+      if (v !== undefined) r.voltage_V = v;
+    }
+    if (c.step >= 0) r.stepIndex = integerCell(f[c.step], { fileName, line, column: c.names[c.step]! });
+    if (c.cycle >= 0) r.cycleIndex = integerCell(f[c.cycle], { fileName, line, column: c.names[c.cycle]! });
+    out.push(r);
+    trackStep(f, line, c, r);
+  };
+
+  return new CyclerLineParser(ARBIN_LAYOUT, fileName, { oracle, startTs: () => startTs, row, finish: closeRun });
 }

@@ -1,0 +1,244 @@
+/**
+ * BioLogic EC-Lab (and BT-Lab) ASCII export, `.mpt`.
+ *
+ * Layout: line 1 `EC-Lab ASCII FILE`; line 2 `Nb header lines : N`; lines 3..N−1 the settings (absent in
+ * a plain export, where N = 3); line N the tab-separated column names; data rows after it. Text is
+ * ISO-8859-1 (`µ` in column names such as `Capacitance charge/µF`): read the file as latin1.
+ *
+ * Columns, by name:
+ * - `time/s` (required): seconds since the acquisition start. It need not start at 0 (a technique linked
+ *   after another continues the clock).
+ * - current (required): `<I>/mA` or `I/mA` (also `/A`, `/µA`); signed, + = oxidation of the working
+ *   electrode, which is charge for a full cell wired cathode-as-WE (the `currentSign` setting flips it).
+ * - `Ewe/V` (or `<Ewe>/V`, `Ecell/V`) → voltage.
+ * - `cycle number` (a float in the file) → cycle index; `half cycle` and `mode` (1 CC, 2 CV, 3 rest) →
+ *   the step index (see below); `Q charge/discharge/mA.h` → the oracle.
+ * Numbers may be written with decimal commas (French/German Windows locales).
+ *
+ * Time zero: `Acquisition started on : MM/DD/YYYY HH:MM:SS[.sss]` in the settings, read as UTC (a
+ * date that is not a valid MM/DD is tried as DD/MM and DD.MM); a plain export has no such line, then
+ * `startTs` (default 0).
+ *
+ * Steps: EC-Lab numbers half cycles (each charge or discharge, with the rest after it) and writes the
+ * control mode. The step index here counts runs of equal (`half cycle`, rest or not): a CV hold (mode 2)
+ * stays in its CC charge step, a rest (mode 3) is a step of its own. Without either column rows carry no
+ * step index. The oracle: per step, |Q| on its last row minus |Q| before it in the same half cycle
+ * (`Q charge/discharge` restarts at 0 every half cycle, + charge, − discharge).
+ */
+import { findColumn, parseWallClockUtc, requireColumn, secondsToMs, shortRowError, type Column } from '../common.js';
+import { parseDateTime } from '../fields.js';
+import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
+import { FieldCache, fieldBounds, numberAt } from '../scan.js';
+import type { CyclerRowParser } from '../stream.js';
+import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../types.js';
+
+export interface BiologicMptOptions {
+  /** Used in error messages. */
+  fileName: string;
+  /** Epoch ms of `time/s` = 0. Default: the `Acquisition started on` line read as UTC; 0 without one. */
+  startTs?: number;
+  /** Build the oracle from `Q charge/discharge` (default true; processing does not need it). */
+  oracle?: boolean;
+}
+
+/** What line 1 of an export starts with. */
+export const BIOLOGIC_MAGIC = ['EC-Lab ASCII FILE', 'BT-Lab ASCII FILE'];
+const NB_HEADER = /^Nb header lines\s*:\s*(\d+)\s*$/;
+const ACQ_STARTED = /^Acquisition started on\s*:\s*(.+)$/;
+
+/** Factor to mA for a current column name, or undefined when the name is not a current column. */
+function currentFactor(name: string): number | undefined {
+  const m = /^<?I>?\/(mA|A|µA|uA)$/.exec(name);
+  if (m === null) return undefined;
+  return m[1] === 'A' ? 1000 : m[1] === 'mA' ? 1 : 0.001;
+}
+
+/** EC-Lab writes the acquisition date in the Windows locale: MM/DD/YYYY, else DD/MM/YYYY or DD.MM.YYYY. */
+export function parseAcquisitionStart(text: string): number {
+  const s = text.trim();
+  const us = parseWallClockUtc(s);
+  if (!Number.isNaN(us)) return us;
+  const m = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s+(.+)$/.exec(s);
+  if (m !== null) {
+    const v = parseWallClockUtc(`${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')} ${m[4]!.replace(',', '.')}`);
+    if (!Number.isNaN(v)) return v;
+  }
+  return parseDateTime(s);
+}
+
+export function parseBiologicMpt(text: string, opts: BiologicMptOptions): CyclerParseResult {
+  return parseCyclerText(createBiologicParser(opts), text);
+}
+
+/** The columns an EC-Lab export has and oep reads (-1: absent), and the current's factor to mA. */
+interface BiologicColumns {
+  readonly time: Column;
+  readonly cur: Column;
+  readonly curToMa: number;
+  readonly volt: Column;
+  readonly cycle: Column;
+  readonly half: Column;
+  readonly mode: Column;
+  readonly q: Column;
+  readonly need: number;
+}
+
+/** Fields looked at per row: the columns oep reads must be among the first ones. */
+const MAX_FIELDS = 64;
+
+/** The column row (line N) → the columns read; `withOracle` false leaves `Q charge/discharge` out. */
+function readColumns(text: string, line: number, fileName: string, withOracle: boolean): BiologicColumns {
+  const names = text.split('\t').map((c) => c.trim());
+  const time = requireColumn(names, fileName, line, 'time/s');
+  let cur: Column = { index: -1, name: '<I>/mA' };
+  let curToMa = 1;
+  // Prefer the averaged current `<I>` (what EC-Lab records in GCPL), then `I`.
+  for (const pref of ['<', 'I']) {
+    if (cur.index >= 0) break;
+    names.forEach((n, index) => {
+      const f = currentFactor(n);
+      if (cur.index < 0 && f !== undefined && n.startsWith(pref)) {
+        cur = { index, name: n };
+        curToMa = f;
+      }
+    });
+  }
+  if (cur.index < 0) {
+    throw new ReaderError({ fileName, line, expected: "a current column ('<I>/mA' or 'I/mA') in the column row", value: names.join(', ') });
+  }
+  const volt = findColumn(names, 'Ewe/V', '<Ewe>/V', 'Ecell/V', '<Ecell>/V');
+  const cycle = findColumn(names, 'cycle number');
+  const half = findColumn(names, 'half cycle');
+  const mode = findColumn(names, 'mode');
+  const q = withOracle ? findColumn(names, 'Q charge/discharge/mA.h') : { index: -1, name: '' };
+  const need = Math.max(time.index, cur.index, volt.index, cycle.index, half.index, mode.index, q.index) + 1;
+  if (need > MAX_FIELDS) throw new ReaderError({ fileName, line, expected: `the columns oep reads among the first ${MAX_FIELDS}`, value: names.join(', ') });
+  return { time, cur, curToMa, volt, cycle, half, mode, q, need };
+}
+
+/** The header lines 1..N: magic, `Nb header lines : N`, the settings (time zero), the column row. */
+function biologicHeader(fileName: string, withOracle: boolean) {
+  let headerLines = 0; // N, once line 2 is read
+  let acquisitionStart: number | undefined;
+  return {
+    /** The column row's columns on line N, undefined before; may throw on a malformed header line. */
+    line(text: string, line: number): BiologicColumns | undefined {
+      if (line === 1) {
+        if (!BIOLOGIC_MAGIC.some((m) => text.trim().startsWith(m))) {
+          throw new ReaderError({ fileName, line, expected: "'EC-Lab ASCII FILE' (a BioLogic .mpt export)", value: text });
+        }
+        return undefined;
+      }
+      if (line === 2) {
+        const m = NB_HEADER.exec(text.trim());
+        if (m === null || +m[1]! < 3) throw new ReaderError({ fileName, line, expected: "'Nb header lines : N' with N ≥ 3", value: text });
+        headerLines = +m[1]!;
+        return undefined;
+      }
+      if (line < headerLines) {
+        const m = ACQ_STARTED.exec(text.trim());
+        if (m !== null) {
+          const t = parseAcquisitionStart(m[1]!);
+          if (Number.isNaN(t)) throw new ReaderError({ fileName, line, expected: 'an acquisition date MM/DD/YYYY HH:MM:SS[.sss]', value: m[1]! });
+          acquisitionStart = t;
+        }
+        return undefined;
+      }
+      return line === headerLines ? readColumns(text, line, fileName, withOracle) : undefined;
+    },
+    /** `Acquisition started on`, when the settings had it. */
+    get acquisitionStart(): number | undefined {
+      return acquisitionStart;
+    },
+    noHeader(): string {
+      return headerLines > 0 ? `the column row on line ${headerLines} ('Nb header lines : ${headerLines}'), but the file ended` : "'EC-Lab ASCII FILE' and 'Nb header lines : N' (the file is empty)";
+    },
+  };
+}
+
+export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser {
+  const { fileName } = opts;
+  let startTs = opts.startTs;
+  const oracle: CyclerStepOracle[] = [];
+  const starts = new Int32Array(MAX_FIELDS);
+  const ends = new Int32Array(MAX_FIELDS);
+  const caches = Array.from({ length: MAX_FIELDS }, () => new FieldCache());
+  const head = biologicHeader(fileName, opts.oracle !== false);
+
+  // Step runs: (half cycle, rest?) changes start a new step.
+  let stepIndex = 0;
+  let runKey = NaN;
+  let runHalf = NaN;
+  let runQBase = 0; // |Q| before the run, same half cycle
+  let runQLast = 0;
+  let runRest = false;
+  let open: CyclerStepOracle | undefined;
+  let lastQ = 0;
+
+  const closeRun = (): void => {
+    if (open === undefined) return;
+    const dq = runQLast - runQBase;
+    open.kind = runRest ? 'rest' : dq > 0 ? 'charge' : dq < 0 ? 'discharge' : 'rest';
+    open.capacity_mAh = Math.abs(Math.abs(runQLast) - Math.abs(runQBase));
+    open = undefined;
+  };
+
+  // The step index of a row from (half cycle, mode), and the oracle's step from `Q charge/discharge`.
+  const stepOf = (c: BiologicColumns, half: number, rest: boolean, q: number, cycleIndex: number | undefined, ts: number): number => {
+    const key = half * 2 + (rest ? 1 : 0);
+    if (key !== runKey) {
+      closeRun();
+      stepIndex++;
+      runQBase = half === runHalf ? lastQ : 0;
+      runKey = key;
+      runHalf = half;
+      runRest = rest;
+      if (c.q.index >= 0) {
+        open = { cycleIndex: cycleIndex ?? 0, stepIndex, kind: 'rest', capacity_mAh: 0, tStart: ts, tEnd: ts };
+        oracle.push(open);
+      }
+    }
+    runQLast = q;
+    lastQ = q;
+    if (open !== undefined) open.tEnd = ts;
+    return stepIndex;
+  };
+
+  const row = (text: string, line: number, c: BiologicColumns, out: CyclerRow[]): void => {
+    const n = fieldBounds(text, '\t', c.need, starts, ends);
+    if (n < c.need) throw shortRowError(fileName, line, c.need, n, text);
+    // Fields that repeat row after row (current in CC and rest, cycle, mode, half cycle) go through a cache.
+    const num = (col: Column, cached: boolean): number => {
+      const k = col.index;
+      const v = cached ? caches[k]!.numberAt(text, starts[k]!, ends[k]!) : numberAt(text, starts[k]!, ends[k]!);
+      if (Number.isFinite(v)) return v;
+      throw new ReaderError({ fileName, line, column: col.name, expected: 'a number', value: text.slice(starts[k], ends[k]) });
+    };
+    const ts = startTs! + secondsToMs(num(c.time, false));
+    const current_mA = num(c.cur, true) * c.curToMa;
+    let voltage_V: number | undefined;
+    if (c.volt.index >= 0 && ends[c.volt.index]! > starts[c.volt.index]!) voltage_V = num(c.volt, false);
+    const cycleIndex = c.cycle.index >= 0 ? Math.round(num(c.cycle, true)) : undefined;
+    let stepIndexOfRow: number | undefined;
+    if (c.half.index >= 0 || c.mode.index >= 0) {
+      const half = c.half.index >= 0 ? Math.round(num(c.half, true)) : 0;
+      const rest = c.mode.index >= 0 && Math.round(num(c.mode, true)) === 3;
+      const q = c.q.index >= 0 ? num(c.q, false) : 0;
+      stepIndexOfRow = stepOf(c, half, rest, q, cycleIndex, ts);
+    }
+    // One object shape for every row (all fields set, some undefined): cheaper for the JIT.
+    const r: CyclerRow = { ts, current_mA, voltage_V, stepIndex: stepIndexOfRow, cycleIndex, line };
+    out.push(r);
+  };
+
+  const layout: LineLayout<BiologicColumns> = {
+    header(text, line) {
+      const cols = head.line(text, line);
+      if (cols !== undefined) startTs ??= head.acquisitionStart ?? 0;
+      return cols;
+    },
+    blank: 'trim',
+    noHeader: () => head.noHeader(),
+  };
+  return new CyclerLineParser(layout, fileName, { oracle, startTs: () => startTs, row, finish: closeRun });
+}
