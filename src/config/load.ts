@@ -8,13 +8,15 @@ export async function loadConfig(file: string, env: Readonly<Record<string, stri
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot read config file ${file}: ${messageOf(e)}`);
   }
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (e) {
-    throw new ConfigError(`${file} is not valid YAML: ${(e as Error).message}`);
+    throw new ConfigError(`${file} is not valid YAML: ${messageOf(e)}`);
   }
   return parseConfig(raw, env, file);
 }
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));

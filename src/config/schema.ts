@@ -131,7 +131,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   influx: z
     .strictObject({
-      url: z.string().url(),
+      url: z.url(),
       org: z.string().default(''),
       bucket: z.string().min(1),
       token: z.string().optional(),
@@ -159,7 +159,7 @@ export const configSchema = z.strictObject({
       ...detectorFields,
       webhook: z
         .strictObject({
-          url: z.string().url(),
+          url: z.url(),
           format: z.enum(['json', 'slack']).default('json'),
           timeout_ms: positive.default(5_000),
           retries: z.number().int().nonnegative().default(5),
@@ -203,16 +203,14 @@ export interface ResolvedCell {
 /** The cell's alert settings: its own `alerts` over `defaults.alerts` over the top-level `alerts`. */
 function resolveAlerts(config: OepConfig, c: CellConfig, areaMm2: number): { processor: CellProcessorSettings['detectors']; cell: CellAlertSetup | undefined } {
   const g = config.alerts;
-  const l = c.alerts ?? {};
-  const pick = <K extends keyof CellAlertsConfig>(k: K): NonNullable<CellAlertsConfig[K]> =>
-    ({ ...(g[k] as object), ...(l[k] as object) }) as NonNullable<CellAlertsConfig[K]>;
+  const l: CellAlertsConfig = c.alerts ?? {};
   if ((l.enabled ?? g.enabled) === false) return { processor: undefined, cell: undefined };
-  const pd = pick('pressureDrop');
-  const hs = pick('hardShort');
-  const vn = pick('voltageNoise');
-  const dq = pick('ddpq');
-  const ss = pick('softShort');
-  const si = pick('silence');
+  const pd = { ...g.pressureDrop, ...l.pressureDrop };
+  const hs = { ...g.hardShort, ...l.hardShort };
+  const vn = { ...g.voltageNoise, ...l.voltageNoise };
+  const dq = { ...g.ddpq, ...l.ddpq };
+  const ss = { ...g.softShort, ...l.softShort };
+  const si = { ...g.silence, ...l.silence };
   return {
     processor: {
       pressureDrop: {

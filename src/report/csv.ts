@@ -23,7 +23,7 @@ export function parseCsvRecords(text: string): string[][] {
     record = [];
   };
   while (i < n) {
-    const ch = text[i]!;
+    const ch = text.charAt(i);
     if (quoted) {
       if (ch === '"') {
         if (text[i + 1] === '"') {
@@ -70,8 +70,7 @@ export function parseCsv(text: string): CsvTable {
   const columns = header.map((c) => c.trim());
   const headerLine = columns.join(',');
   const rows: Record<string, string>[] = [];
-  for (let r = 1; r < records.length; r++) {
-    const rec = records[r]!;
+  for (const rec of records.slice(1)) {
     if (rec.map((c) => c.trim()).join(',') === headerLine) continue;
     const row: Record<string, string> = {};
     columns.forEach((c, k) => (row[c] = rec[k] ?? ''));

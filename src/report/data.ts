@@ -100,6 +100,101 @@ function readTable(dir: string, name: string, files: Record<string, number>): Cs
 
 const bool01 = (v: string | undefined): boolean => csvNumber(v) !== 0;
 
+type Row = Readonly<Record<string, string>>;
+
+/** The rows that `parse` accepts, grouped by cell and keyed by `key` (a later row with the same key replaces an earlier one). */
+function groupByCell<T extends { readonly cell: string }, K>(
+  rows: readonly Row[],
+  parse: (r: Row) => T | undefined,
+  key: (t: T, rowIndex: number) => K,
+  rejected: { n: number },
+): Map<string, Map<K, T>> {
+  const out = new Map<string, Map<K, T>>();
+  for (const [k, r] of rows.entries()) {
+    const t = parse(r);
+    if (t === undefined) {
+      rejected.n++;
+      continue;
+    }
+    let m = out.get(t.cell);
+    if (m === undefined) out.set(t.cell, (m = new Map<K, T>()));
+    m.set(key(t, k), t);
+  }
+  return out;
+}
+
+function stepFromRow(r: Row): ReportStep | undefined {
+  const tEnd = csvNumber(r.time_ms);
+  const tStart = csvNumber(r.start_time_ms) ?? (tEnd !== undefined ? tEnd - (csvNumber(r.duration_s) ?? 0) * 1000 : undefined);
+  const cell = r.cell ?? '';
+  if (tEnd === undefined || tStart === undefined || cell === '') return undefined;
+  return {
+    cell,
+    kind: r.kind ?? '',
+    cycle: csvNumber(r.cycle),
+    step: csvNumber(r.step),
+    tStart,
+    tEnd,
+    q_mAh: csvNumber(r.q_mAh),
+    iMean_mA: csvNumber(r.i_mean_mA),
+    pStart_MPa: csvNumber(r.p_start_MPa),
+    pEnd_MPa: csvNumber(r.p_end_MPa),
+    pMin_MPa: csvNumber(r.p_min_MPa),
+    pMax_MPa: csvNumber(r.p_max_MPa),
+  };
+}
+
+function cycleFromRow(r: Row): ReportCycle | undefined {
+  const tEnd = csvNumber(r.time_ms);
+  const cycle = csvNumber(r.cycle);
+  const cell = r.cell ?? '';
+  if (tEnd === undefined || cycle === undefined || cell === '') return undefined;
+  const mass = csvNumber(r.ddp_q_MPa_g_per_Ah);
+  return {
+    cell,
+    cycle,
+    tStart: csvNumber(r.start_time_ms),
+    tEnd,
+    complete: bool01(r.complete),
+    qCharge_mAh: csvNumber(r.q_charge_mAh),
+    qDischarge_mAh: csvNumber(r.q_discharge_mAh),
+    qDischarge_mAh_g: csvNumber(r.q_discharge_mAh_g),
+    qDischarge_mAh_cm2: csvNumber(r.q_discharge_mAh_cm2),
+    ce: csvNumber(r.ce),
+    ddp_MPa: csvNumber(r.ddp_MPa),
+    swing_MPa: csvNumber(r.swing_MPa),
+    ddpQ: mass ?? csvNumber(r.ddp_q_MPa_cm2_per_mAh),
+    drift: mass !== undefined ? csvNumber(r.drift_MPa_g_per_Ah) : (csvNumber(r.drift_MPa_cm2_per_mAh) ?? csvNumber(r.drift_MPa_g_per_Ah)),
+    pIrrev_MPa: csvNumber(r.p_irrev_MPa),
+  };
+}
+
+/** Each cell's normalization: mass as soon as one cycle has the mass-normalized Δ(ΔP_Q), else areal if one has the areal one. */
+function normalizations(rows: readonly Row[]): Map<string, 'mass' | 'areal'> {
+  const out = new Map<string, 'mass' | 'areal'>();
+  for (const r of rows) {
+    const c = cycleFromRow(r);
+    if (c === undefined) continue;
+    if (csvNumber(r.ddp_q_MPa_g_per_Ah) !== undefined) out.set(c.cell, 'mass');
+    else if (csvNumber(r.ddp_q_MPa_cm2_per_mAh) !== undefined && !out.has(c.cell)) out.set(c.cell, 'areal');
+  }
+  return out;
+}
+
+function lateFromRow(r: Row): ReportLate | undefined {
+  const ts = csvNumber(r.ts_ms);
+  const cell = r.cell ?? '';
+  if (ts === undefined || cell === '') return undefined;
+  return { ts, cell, channel: r.channel ?? '', value: csvNumber(r.value), behind_ms: csvNumber(r.behind_watermark_ms) };
+}
+
+function alertFromRow(r: Row): ReportAlert | undefined {
+  const time_ms = csvNumber(r.time_ms);
+  const cell = r.cell ?? '';
+  if (time_ms === undefined || cell === '') return undefined;
+  return { time_ms, cell, kind: r.kind ?? '', level: (r.level ?? '').toLowerCase(), previous: (r.previous ?? '').toLowerCase(), message: r.message ?? '' };
+}
+
 /** Loads the output folder `dir`. Throws {@link ReportInputError} if it has neither steps.csv nor cycles.csv. */
 export function loadReportData(dir: string): ReportData {
   if (!existsSync(dir)) throw new ReportInputError(`${dir}: no such folder`);
@@ -111,107 +206,21 @@ export function loadReportData(dir: string): ReportData {
   }
   const lateT = readTable(dir, LATE_FILE, files);
   const alertsT = readTable(dir, ALERTS_FILE, files);
-  let skipped = 0;
-
-  const steps = new Map<string, Map<number | string, ReportStep>>();
-  for (const [k, r] of (stepsT?.rows ?? []).entries()) {
-    const tEnd = csvNumber(r.time_ms);
-    const tStart = csvNumber(r.start_time_ms) ?? (tEnd !== undefined ? tEnd - (csvNumber(r.duration_s) ?? 0) * 1000 : undefined);
-    const cell = r.cell ?? '';
-    if (tEnd === undefined || tStart === undefined || cell === '') {
-      skipped++;
-      continue;
-    }
-    const step = csvNumber(r.step);
-    const s: ReportStep = {
-      cell,
-      kind: r.kind ?? '',
-      cycle: csvNumber(r.cycle),
-      step,
-      tStart,
-      tEnd,
-      q_mAh: csvNumber(r.q_mAh),
-      iMean_mA: csvNumber(r.i_mean_mA),
-      pStart_MPa: csvNumber(r.p_start_MPa),
-      pEnd_MPa: csvNumber(r.p_end_MPa),
-      pMin_MPa: csvNumber(r.p_min_MPa),
-      pMax_MPa: csvNumber(r.p_max_MPa),
-    };
-    let m = steps.get(cell);
-    if (m === undefined) steps.set(cell, (m = new Map<number | string, ReportStep>()));
-    m.set(step ?? `row${k}`, s);
-  }
-
-  const cycles = new Map<string, Map<number, ReportCycle>>();
-  const normalization = new Map<string, 'mass' | 'areal'>();
-  for (const r of cyclesT?.rows ?? []) {
-    const tEnd = csvNumber(r.time_ms);
-    const cycle = csvNumber(r.cycle);
-    const cell = r.cell ?? '';
-    if (tEnd === undefined || cycle === undefined || cell === '') {
-      skipped++;
-      continue;
-    }
-    const mass = csvNumber(r.ddp_q_MPa_g_per_Ah);
-    const areal = csvNumber(r.ddp_q_MPa_cm2_per_mAh);
-    if (mass !== undefined) normalization.set(cell, 'mass');
-    else if (areal !== undefined && !normalization.has(cell)) normalization.set(cell, 'areal');
-    const c: ReportCycle = {
-      cell,
-      cycle,
-      tStart: csvNumber(r.start_time_ms),
-      tEnd,
-      complete: bool01(r.complete),
-      qCharge_mAh: csvNumber(r.q_charge_mAh),
-      qDischarge_mAh: csvNumber(r.q_discharge_mAh),
-      qDischarge_mAh_g: csvNumber(r.q_discharge_mAh_g),
-      qDischarge_mAh_cm2: csvNumber(r.q_discharge_mAh_cm2),
-      ce: csvNumber(r.ce),
-      ddp_MPa: csvNumber(r.ddp_MPa),
-      swing_MPa: csvNumber(r.swing_MPa),
-      ddpQ: mass ?? areal,
-      drift: mass !== undefined ? csvNumber(r.drift_MPa_g_per_Ah) : (csvNumber(r.drift_MPa_cm2_per_mAh) ?? csvNumber(r.drift_MPa_g_per_Ah)),
-      pIrrev_MPa: csvNumber(r.p_irrev_MPa),
-    };
-    let m = cycles.get(cell);
-    if (m === undefined) cycles.set(cell, (m = new Map<number, ReportCycle>()));
-    m.set(cycle, c);
-  }
-
-  const late = new Map<string, ReportLate[]>();
-  for (const r of lateT?.rows ?? []) {
-    const ts = csvNumber(r.ts_ms);
-    const cell = r.cell ?? '';
-    if (ts === undefined || cell === '') {
-      skipped++;
-      continue;
-    }
-    let a = late.get(cell);
-    if (a === undefined) late.set(cell, (a = []));
-    a.push({ ts, cell, channel: r.channel ?? '', value: csvNumber(r.value), behind_ms: csvNumber(r.behind_watermark_ms) });
-  }
-
-  const alerts = new Map<string, ReportAlert[]>();
-  for (const r of alertsT?.rows ?? []) {
-    const time_ms = csvNumber(r.time_ms);
-    const cell = r.cell ?? '';
-    if (time_ms === undefined || cell === '') {
-      skipped++;
-      continue;
-    }
-    let a = alerts.get(cell);
-    if (a === undefined) alerts.set(cell, (a = []));
-    a.push({ time_ms, cell, kind: r.kind ?? '', level: (r.level ?? '').toLowerCase(), previous: (r.previous ?? '').toLowerCase(), message: r.message ?? '' });
-  }
+  const rejected = { n: 0 };
+  const steps = groupByCell(stepsT?.rows ?? [], stepFromRow, (s, k): number | string => s.step ?? `row${k}`, rejected);
+  const cycles = groupByCell(cyclesT?.rows ?? [], cycleFromRow, (c) => c.cycle, rejected);
+  const normalization = normalizations(cyclesT?.rows ?? []);
+  const late = groupByCell(lateT?.rows ?? [], lateFromRow, (_, k) => k, rejected);
+  const alerts = groupByCell(alertsT?.rows ?? [], alertFromRow, (_, k) => k, rejected);
 
   const ids = [...new Set([...steps.keys(), ...cycles.keys(), ...late.keys(), ...alerts.keys()])].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const cells: CellReportData[] = ids.map((id) => ({
     id,
     steps: [...(steps.get(id)?.values() ?? [])].sort((a, b) => a.tStart - b.tStart),
     cycles: [...(cycles.get(id)?.values() ?? [])].sort((a, b) => a.cycle - b.cycle),
-    late: (late.get(id) ?? []).sort((a, b) => a.ts - b.ts),
-    alerts: (alerts.get(id) ?? []).sort((a, b) => a.time_ms - b.time_ms),
+    late: [...(late.get(id)?.values() ?? [])].sort((a, b) => a.ts - b.ts),
+    alerts: [...(alerts.get(id)?.values() ?? [])].sort((a, b) => a.time_ms - b.time_ms),
     normalization: normalization.get(id),
   }));
-  return { dir, cells, files, skipped };
+  return { dir, cells, files, skipped: rejected.n };
 }

@@ -33,7 +33,9 @@ const COLORS = {
 };
 
 /** Cell colors for the overview plots. */
-const PALETTE = ['#1d4ed8', '#dc2626', '#15803d', '#9333ea', '#ea580c', '#0891b2', '#a16207', '#db2777', '#4b5563', '#65a30d'];
+const PALETTE = ['#1d4ed8', '#dc2626', '#15803d', '#9333ea', '#ea580c', '#0891b2', '#a16207', '#db2777', '#4b5563', '#65a30d'] as const;
+/** The k-th colour of the palette, cycling. */
+const paletteColor = (k: number): string => PALETTE[k % PALETTE.length] ?? PALETTE[0];
 
 const LEVEL_COLORS: Record<string, string> = {
   ok: '#15803d',
@@ -74,8 +76,7 @@ function timeAxis(cell: CellReportData): TimeAxis | undefined {
 function cycleAt(cell: CellReportData, t: number): number | undefined {
   for (const s of cell.steps) if (s.tStart <= t && t <= s.tEnd && s.cycle !== undefined) return s.cycle;
   const cyc = cell.cycles;
-  for (let k = 0; k < cyc.length; k++) {
-    const c = cyc[k]!;
+  for (const [k, c] of cyc.entries()) {
     const start = c.tStart ?? cyc[k - 1]?.tEnd ?? -Infinity;
     if (start <= t && t <= c.tEnd) return c.cycle;
   }
@@ -143,7 +144,10 @@ function pressurePlot(cell: CellReportData, ax: TimeAxis, id: string): PlotSpec 
   // The extremes inside each step, as levels over the step: a charge step whose max sits above its end
   // point lost pressure while plating (the penetration signature).
   const level = (f: (s: ReportStep) => number | undefined): (readonly [number, number, number, number])[] =>
-    cell.steps.filter((s) => f(s) !== undefined).map((s) => [ax.x(s.tStart), f(s)!, ax.x(s.tEnd), f(s)!] as const);
+    cell.steps.flatMap((s) => {
+      const v = f(s);
+      return v === undefined ? [] : [[ax.x(s.tStart), v, ax.x(s.tEnd), v] as const];
+    });
   const late: Pt[] = cell.late.filter((l) => l.channel === 'pressure').map((l) => [ax.x(l.ts), l.value]);
   const series: Series[] = [
     { type: 'segments', name: 'max P in step', color: COLORS.pMax, segments: level((s) => s.pMax_MPa), width: 1.3, dash: '4 2' },
@@ -165,7 +169,7 @@ function pressurePlot(cell: CellReportData, ax: TimeAxis, id: string): PlotSpec 
 }
 
 function currentPlot(cell: CellReportData, ax: TimeAxis, id: string): PlotSpec {
-  const segments = cell.steps.filter((s) => s.iMean_mA !== undefined).map((s) => [ax.x(s.tStart), s.iMean_mA!, ax.x(s.tEnd), s.iMean_mA!] as const);
+  const segments = cell.steps.flatMap((s) => (s.iMean_mA === undefined ? [] : [[ax.x(s.tStart), s.iMean_mA, ax.x(s.tEnd), s.iMean_mA] as const]));
   const late: Pt[] = cell.late.filter((l) => l.channel === 'current').map((l) => [ax.x(l.ts), l.value]);
   return {
     id,
@@ -256,7 +260,7 @@ function cellPlots(cell: CellReportData, n: number): { plots: string[]; notes: s
         'Capacity-normalized swing Δ(ΔP_Q)',
         `Δ(ΔP_Q), ${unit}`,
         [{ type: 'line', name: 'Δ(ΔP_Q)', color: COLORS.ddpQ, points: byCycle(complete, (c) => c.ddpQ), markers: true }],
-        ref !== undefined ? [{ y: ref.ddpQ!, color: COLORS.ref, label: `reference: cycle ${ref.cycle}` }] : [],
+        ref?.ddpQ !== undefined ? [{ y: ref.ddpQ, color: COLORS.ref, label: `reference: cycle ${ref.cycle}` }] : [],
       ),
     ),
   );
@@ -292,8 +296,7 @@ function cellPlots(cell: CellReportData, n: number): { plots: string[]; notes: s
 }
 
 function lastComplete(cell: CellReportData): ReportCycle | undefined {
-  for (let k = cell.cycles.length - 1; k >= 0; k--) if (cell.cycles[k]!.complete) return cell.cycles[k];
-  return undefined;
+  return cell.cycles.findLast((c) => c.complete);
 }
 
 function alertCounts(all: readonly ReportAlert[]): string {
@@ -324,7 +327,7 @@ function overview(data: ReportData): string {
     cells.map((cell, k) => ({
       type: 'line',
       name: cell.id,
-      color: PALETTE[k % PALETTE.length]!,
+      color: paletteColor(k),
       points: byCycle(
         cell.cycles.filter((c) => c.complete),
         f,
@@ -393,7 +396,8 @@ function lateTable(cell: CellReportData): string {
 function cellSection(cell: CellReportData, n: number): string {
   const { plots, notes } = cellPlots(cell, n);
   const last = lastComplete(cell);
-  const span = cell.steps.length > 0 ? `${iso(cell.steps[0]!.tStart)} – ${iso(cell.steps[cell.steps.length - 1]!.tEnd)}` : '';
+  const [firstStep, lastStep] = [cell.steps[0], cell.steps.at(-1)];
+  const span = firstStep !== undefined && lastStep !== undefined ? `${iso(firstStep.tStart)} – ${iso(lastStep.tEnd)}` : '';
   const facts = [
     `${cell.cycles.filter((c) => c.complete).length} complete cycles`,
     `${cell.steps.length} steps`,

@@ -87,8 +87,10 @@ const M = { left: 70, right: 18, bottom: 46 };
 const TITLE_Y = 18;
 const LEGEND_ROW = 15;
 
+const XML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c);
 }
 
 const isNum = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
@@ -190,6 +192,96 @@ function padded(e: Extent, frac: number, pad = 0): Extent {
   return { min: e.min - d, max: e.max + d };
 }
 
+/** The plot area in px and the data → px mappings. */
+interface Frame {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+  readonly sx: (v: number) => number;
+  readonly sy: (v: number) => number;
+  /** Id of the clip path of the plot area. */
+  readonly clip: string;
+}
+
+/** Shaded x spans (steps). */
+function bandsSvg(bands: readonly Band[], xd: Extent, f: Frame): string[] {
+  if (bands.length === 0) return [];
+  const { sx, y0, y1 } = f;
+  const parts = [`<g class="bands" clip-path="url(#${escapeXml(f.clip)})">`];
+  for (const b of bands) {
+    if (!(Number.isFinite(b.x0) && Number.isFinite(b.x1))) continue;
+    const a = sx(Math.max(b.x0, xd.min));
+    const z = sx(Math.min(b.x1, xd.max));
+    if (z <= a) continue;
+    parts.push(
+      `<rect x="${c(a)}" y="${y1}" width="${c(Math.max(z - a, 0.5))}" height="${y0 - y1}" fill="${escapeXml(b.color)}" fill-opacity="${b.opacity ?? 0.3}"/>`,
+    );
+  }
+  parts.push('</g>');
+  return parts;
+}
+
+/** Grid, frame, ticks and axis labels. */
+function axesSvg(spec: PlotSpec, xd: Extent, yd: Extent, H: number, f: Frame): string[] {
+  const { x0, x1, y0, y1, sx, sy } = f;
+  const xt = niceTicks(xd.min, xd.max, Math.max(3, Math.round((x1 - x0) / 90)), spec.xInteger === true);
+  const yt = niceTicks(yd.min, yd.max, Math.max(3, Math.round((y0 - y1) / 34)));
+  const parts = ['<g class="grid">'];
+  for (const v of xt.ticks) parts.push(`<line x1="${c(sx(v))}" y1="${y1}" x2="${c(sx(v))}" y2="${y0}"/>`);
+  for (const v of yt.ticks) parts.push(`<line x1="${x0}" y1="${c(sy(v))}" x2="${x1}" y2="${c(sy(v))}"/>`);
+  parts.push('</g>');
+  parts.push('<g class="axes">');
+  parts.push(`<rect class="frame" x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}"/>`);
+  for (const v of xt.ticks) {
+    parts.push(`<line x1="${c(sx(v))}" y1="${y0}" x2="${c(sx(v))}" y2="${y0 + 5}"/>`);
+    parts.push(`<text class="tick" x="${c(sx(v))}" y="${y0 + 17}" text-anchor="middle">${escapeXml(formatTick(v, xt.step))}</text>`);
+  }
+  for (const v of yt.ticks) {
+    parts.push(`<line x1="${x0 - 5}" y1="${c(sy(v))}" x2="${x0}" y2="${c(sy(v))}"/>`);
+    parts.push(`<text class="tick" x="${x0 - 8}" y="${c(sy(v) + 4)}" text-anchor="end">${escapeXml(formatTick(v, yt.step))}</text>`);
+  }
+  parts.push(`<text class="axis-label" x="${c((x0 + x1) / 2)}" y="${H - 8}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
+  parts.push(`<text class="axis-label" transform="translate(16 ${c((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
+  parts.push('</g>');
+  return parts;
+}
+
+/** Horizontal reference lines with their labels. */
+function refLinesSvg(refLines: readonly RefLine[], f: Frame): string[] {
+  if (refLines.length === 0) return [];
+  const { x0, x1, sy } = f;
+  const parts = ['<g class="refs">'];
+  for (const r of refLines) {
+    const y = c(sy(r.y));
+    parts.push(`<line x1="${x0}" y1="${y}" x2="${x1}" y2="${y}" stroke="${escapeXml(r.color)}" stroke-dasharray="${escapeXml(r.dash ?? '5 4')}">`);
+    if (r.label !== undefined) parts.push(`<title>${escapeXml(r.label)}</title>`);
+    parts.push('</line>');
+    if (r.label !== undefined)
+      parts.push(`<text class="ref-label" x="${x1 - 4}" y="${c(sy(r.y) - 4)}" text-anchor="end" fill="${escapeXml(r.color)}">${escapeXml(r.label)}</text>`);
+  }
+  parts.push('</g>');
+  return parts;
+}
+
+/** Vertical markers (alerts). */
+function markersSvg(markers: readonly Marker[], f: Frame): string[] {
+  if (markers.length === 0) return [];
+  const { y0, y1, sx } = f;
+  const parts = ['<g class="markers">'];
+  for (const m of markers) {
+    if (!Number.isFinite(m.x)) continue;
+    const x = c(sx(m.x));
+    const color = escapeXml(m.color);
+    parts.push(`<g class="marker"><title>${escapeXml(m.label)}</title>`);
+    parts.push(`<line x1="${x}" y1="${y1}" x2="${x}" y2="${y0}" stroke="${color}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+    parts.push(`<path d="M${x} ${y1}l-5 -8h10z" fill="${color}"/>`);
+    parts.push('</g>');
+  }
+  parts.push('</g>');
+  return parts;
+}
+
 /** Renders one plot as an `<svg>` string. */
 export function renderPlot(spec: PlotSpec): string {
   const W = spec.width ?? PLOT_WIDTH;
@@ -223,77 +315,15 @@ export function renderPlot(spec: PlotSpec): string {
   const sx = (v: number): number => x0 + ((v - xd.min) / (xd.max - xd.min)) * (x1 - x0);
   const sy = (v: number): number => y0 - ((v - yd.min) / (yd.max - yd.min)) * (y0 - y1);
   const clip = `clip-${id}`;
+  const f: Frame = { x0, x1, y0, y1, sx, sy, clip };
   parts.push(`<defs><clipPath id="${escapeXml(clip)}"><rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}"/></clipPath></defs>`);
-
-  // Bands (steps), under everything.
-  if (spec.bands !== undefined && spec.bands.length > 0) {
-    parts.push(`<g class="bands" clip-path="url(#${escapeXml(clip)})">`);
-    for (const b of spec.bands) {
-      if (!(Number.isFinite(b.x0) && Number.isFinite(b.x1))) continue;
-      const a = sx(Math.max(b.x0, xd.min));
-      const z = sx(Math.min(b.x1, xd.max));
-      if (z <= a) continue;
-      parts.push(
-        `<rect x="${c(a)}" y="${y1}" width="${c(Math.max(z - a, 0.5))}" height="${y0 - y1}" fill="${escapeXml(b.color)}" fill-opacity="${b.opacity ?? 0.3}"/>`,
-      );
-    }
-    parts.push('</g>');
-  }
-
-  // Grid and axes.
-  const xt = niceTicks(xd.min, xd.max, Math.max(3, Math.round((x1 - x0) / 90)), spec.xInteger === true);
-  const yt = niceTicks(yd.min, yd.max, Math.max(3, Math.round((y0 - y1) / 34)));
-  parts.push('<g class="grid">');
-  for (const v of xt.ticks) parts.push(`<line x1="${c(sx(v))}" y1="${y1}" x2="${c(sx(v))}" y2="${y0}"/>`);
-  for (const v of yt.ticks) parts.push(`<line x1="${x0}" y1="${c(sy(v))}" x2="${x1}" y2="${c(sy(v))}"/>`);
-  parts.push('</g>');
-  parts.push('<g class="axes">');
-  parts.push(`<rect class="frame" x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}"/>`);
-  for (const v of xt.ticks) {
-    parts.push(`<line x1="${c(sx(v))}" y1="${y0}" x2="${c(sx(v))}" y2="${y0 + 5}"/>`);
-    parts.push(`<text class="tick" x="${c(sx(v))}" y="${y0 + 17}" text-anchor="middle">${escapeXml(formatTick(v, xt.step))}</text>`);
-  }
-  for (const v of yt.ticks) {
-    parts.push(`<line x1="${x0 - 5}" y1="${c(sy(v))}" x2="${x0}" y2="${c(sy(v))}"/>`);
-    parts.push(`<text class="tick" x="${x0 - 8}" y="${c(sy(v) + 4)}" text-anchor="end">${escapeXml(formatTick(v, yt.step))}</text>`);
-  }
-  parts.push(`<text class="axis-label" x="${c((x0 + x1) / 2)}" y="${H - 8}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
-  parts.push(`<text class="axis-label" transform="translate(16 ${c((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${escapeXml(spec.yLabel)}</text>`);
-  parts.push('</g>');
-
-  // Reference lines.
-  if (spec.refLines !== undefined && spec.refLines.length > 0) {
-    parts.push('<g class="refs">');
-    for (const r of spec.refLines) {
-      const y = c(sy(r.y));
-      parts.push(`<line x1="${x0}" y1="${y}" x2="${x1}" y2="${y}" stroke="${escapeXml(r.color)}" stroke-dasharray="${escapeXml(r.dash ?? '5 4')}">`);
-      if (r.label !== undefined) parts.push(`<title>${escapeXml(r.label)}</title>`);
-      parts.push('</line>');
-      if (r.label !== undefined)
-        parts.push(`<text class="ref-label" x="${x1 - 4}" y="${c(sy(r.y) - 4)}" text-anchor="end" fill="${escapeXml(r.color)}">${escapeXml(r.label)}</text>`);
-    }
-    parts.push('</g>');
-  }
-
-  // Data.
+  parts.push(...bandsSvg(spec.bands ?? [], xd, f)); // under everything
+  parts.push(...axesSvg(spec, xd, yd, H, f));
+  parts.push(...refLinesSvg(spec.refLines ?? [], f));
   parts.push(`<g class="data" clip-path="url(#${escapeXml(clip)})">`);
   for (const s of spec.series) parts.push(renderSeries(s, sx, sy));
   parts.push('</g>');
-
-  // Markers (alerts), on top.
-  if (spec.markers !== undefined && spec.markers.length > 0) {
-    parts.push('<g class="markers">');
-    for (const m of spec.markers) {
-      if (!Number.isFinite(m.x)) continue;
-      const x = c(sx(m.x));
-      const color = escapeXml(m.color);
-      parts.push(`<g class="marker"><title>${escapeXml(m.label)}</title>`);
-      parts.push(`<line x1="${x}" y1="${y1}" x2="${x}" y2="${y0}" stroke="${color}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
-      parts.push(`<path d="M${x} ${y1}l-5 -8h10z" fill="${color}"/>`);
-      parts.push('</g>');
-    }
-    parts.push('</g>');
-  }
+  parts.push(...markersSvg(spec.markers ?? [], f)); // on top
   parts.push('</svg>');
   return parts.join('');
 }
@@ -384,9 +414,9 @@ function legend(spec: PlotSpec, left: number, right: number, top: number): { svg
     items.push({ label: s.name, color: s.color, kind, dash: s.type === 'line' || s.type === 'segments' ? s.dash : undefined });
   }
   for (const b of spec.bandLegend ?? []) items.push({ label: b.label, color: b.color, kind: 'box' });
-  const markers = spec.markers ?? [];
-  if (markers.length > 0) {
-    for (const m of spec.markerLegend ?? [{ label: 'alert', color: markers[0]!.color }]) items.push({ label: m.label, color: m.color, kind: 'marker' });
+  const firstMarker = spec.markers?.[0];
+  if (firstMarker !== undefined) {
+    for (const m of spec.markerLegend ?? [{ label: 'alert', color: firstMarker.color }]) items.push({ label: m.label, color: m.color, kind: 'marker' });
   }
   if (items.length === 0) return { svg: '', rows: 0 };
   const out: string[] = ['<g class="legend">'];
