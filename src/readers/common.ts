@@ -209,12 +209,7 @@ export function findColumn(header: readonly string[], ...names: string[]): Colum
 }
 
 /** Required header column, or a ReaderError that lists the header that was found. */
-export function requireColumn(
-  header: readonly string[],
-  fileName: string,
-  line: number,
-  ...names: string[]
-): Column {
+export function requireColumn(header: readonly string[], fileName: string, line: number, ...names: string[]): Column {
   const c = findColumn(header, ...names);
   if (c.index >= 0) return c;
   const wanted = names.map((n) => `'${n}'`).join(' or ');
@@ -230,14 +225,7 @@ export function shortRowError(fileName: string, line: number, need: number, got:
  * Default `startTs` from the first data row: its wall-clock cell read as UTC, minus its elapsed time,
  * so that the row's `ts` is its wall clock. 0 when the export has no wall-clock column.
  */
-export function startTsFromWallClock(
-  f: readonly string[],
-  dateCol: Column,
-  elapsedSec: number,
-  fileName: string,
-  line: number,
-  format: string,
-): number {
+export function startTsFromWallClock(f: readonly string[], dateCol: Column, elapsedSec: number, fileName: string, line: number, format: string): number {
   if (dateCol.index < 0) return 0;
   const cell = f[dateCol.index] ?? '';
   const wall = parseWallClockUtc(cell);

@@ -19,7 +19,10 @@ export const EXPECTED_FORMATS = `${expectedPhrases.slice(0, -1).join(', ')}, or 
 
 /** The format of a file from its first lines; a ReaderError naming the file and what was expected otherwise. */
 export function detectFormat(head: string, fileName: string): FormatName {
-  const lines = head.split('\n').slice(0, HEAD_LINES).map((l, i) => cleanLine(l, i + 1));
+  const lines = head
+    .split('\n')
+    .slice(0, HEAD_LINES)
+    .map((l, i) => cleanLine(l, i + 1));
   const first = lines.findIndex((l) => l.trim() !== '');
   if (first < 0) throw new ReaderError({ fileName, line: 1, expected: `${EXPECTED_FORMATS} (the file is empty)` });
   for (const f of READER_FORMATS) {

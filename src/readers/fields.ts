@@ -30,7 +30,10 @@ export function optionalLocaleNumberCell(cell: string | undefined, ctx: CellCont
 
 /** Header name for matching: lower case, without spaces and underscores (`Test_Time(s)` = `Test Time (s)`). */
 export function headerKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_]+/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '');
 }
 
 /**

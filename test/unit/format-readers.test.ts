@@ -116,7 +116,9 @@ describe('BioLogic EC-Lab .mpt', () => {
       /^a\.mpt:3: expected the column row on line 5/,
     );
     const noCurrent = 'EC-Lab ASCII FILE\nNb header lines : 3\nmode\ttime/s\tEwe/V\n1\t0\t3.1\n';
-    expect(readerError(() => parseBiologicMpt(noCurrent, { fileName: 'a.mpt' })).message).toMatch(/^a\.mpt:3: expected a current column \('<I>\/mA' or 'I\/mA'\)/);
+    expect(readerError(() => parseBiologicMpt(noCurrent, { fileName: 'a.mpt' })).message).toMatch(
+      /^a\.mpt:3: expected a current column \('<I>\/mA' or 'I\/mA'\)/,
+    );
     const bad = 'EC-Lab ASCII FILE\nNb header lines : 3\ntime/s\t<I>/mA\n0\t0.5\n1\t0.5mA\n';
     expect(readerError(() => parseBiologicMpt(bad, { fileName: 'a.mpt' })).message).toBe(`a.mpt:5: column '<I>/mA': expected a number, got "0.5mA"`);
     const short = 'EC-Lab ASCII FILE\nNb header lines : 3\ntime/s\tEwe/V\t<I>/mA\n0\t3.1\n';
@@ -156,7 +158,11 @@ describe('Arbin CSV', () => {
   });
 
   it('accepts the MITS 8 spelling (spaces) and a spreadsheet day number in Date Time', () => {
-    const text = ['Date Time,Test Time (s),Step Index,Cycle Index,Current (A),Voltage (V)', '45383.3333333333,0,1,1,0,3.5', '45383.3334490741,10,2,1,0.001,3.6'].join('\n');
+    const text = [
+      'Date Time,Test Time (s),Step Index,Cycle Index,Current (A),Voltage (V)',
+      '45383.3333333333,0,1,1,0,3.5',
+      '45383.3334490741,10,2,1,0.001,3.6',
+    ].join('\n');
     const r = parseArbinCsv(text, { fileName: 'mits8.csv' });
     expect(r.rows.map((x) => x.current_mA)).toEqual([0, 1]);
     expect(Math.abs(r.rows[0]!.ts - Date.UTC(2024, 3, 1, 8))).toBeLessThan(1);
@@ -170,7 +176,16 @@ describe('Arbin CSV', () => {
 
 describe('generic CSV with a column mapping', () => {
   const mapping = parseGenericMapping(
-    { separator: ';', time: 'Zeit', timeFormat: 'duration', start: '2024-03-14T09:00:00Z', current: 'Strom [mA]', currentSign: 'discharge-positive', voltage: 'Spannung [V]', cycle: 'Zyklus' },
+    {
+      separator: ';',
+      time: 'Zeit',
+      timeFormat: 'duration',
+      start: '2024-03-14T09:00:00Z',
+      current: 'Strom [mA]',
+      currentSign: 'discharge-positive',
+      voltage: 'Spannung [V]',
+      cycle: 'Zyklus',
+    },
     'test',
   );
 
@@ -190,14 +205,24 @@ describe('generic CSV with a column mapping', () => {
     const inline = parseGenericCsv(text, { fileName: 'g', mapping }).rows;
     const fromFile = mappingFrom({ mapping: fileURLToPath(new URL('../fixtures/formats/generic_logger.mapping.yaml', import.meta.url)) })!;
     expect(parseGenericCsv(text, { fileName: 'g', mapping: fromFile }).rows).toEqual(inline);
-    const fromCli = mappingFrom({ sep: ';', 'time-col': 'Zeit', 'time-format': 'duration', 'current-col': 'Strom [mA]', 'current-sign-in-file': 'discharge-positive', 'voltage-col': 'Spannung [V]', 'cycle-col': 'Zyklus' })!;
+    const fromCli = mappingFrom({
+      sep: ';',
+      'time-col': 'Zeit',
+      'time-format': 'duration',
+      'current-col': 'Strom [mA]',
+      'current-sign-in-file': 'discharge-positive',
+      'voltage-col': 'Spannung [V]',
+      'cycle-col': 'Zyklus',
+    })!;
     expect(parseGenericCsv(text, { fileName: 'g', mapping: fromCli, startTs: T.genericStartTs }).rows).toEqual(inline);
     expect(() => mappingFrom({ 'time-col': 'Zeit' })).toThrow(/current/);
   });
 
   it('reports a mapped column missing from the header, and a bad mapping', () => {
     const m = parseGenericMapping({ headerLine: 1, time: 't', current: 'I' }, 'test');
-    expect(readerError(() => parseGenericCsv('t;V\n0;3.1\n', { fileName: 'g.csv', mapping: m })).message).toMatch(/^g\.csv:1: expected the mapped column 'I' in the header/);
+    expect(readerError(() => parseGenericCsv('t;V\n0;3.1\n', { fileName: 'g.csv', mapping: m })).message).toMatch(
+      /^g\.csv:1: expected the mapped column 'I' in the header/,
+    );
     expect(() => parseGenericMapping({ time: 't' }, 'map.yaml')).toThrow(/map\.yaml is not a valid column mapping/);
     expect(() => parseGenericMapping({ time: 't', current: 'I', currentUnit: 'kA' }, 'map.yaml')).toThrow(/currentUnit/);
   });
@@ -236,9 +261,15 @@ describe('load-cell pressure logs', () => {
     expect(parsePressureLog('Time (s),Load [kN]\n0,1.5\n', { fileName: 'p.csv', startTs: 0 })).toEqual({ rows: [{ ts: 0, value: 1500, line: 2 }], unit: 'N' });
     expect(parsePressureLog('Time (s),Pressure (bar)\n0,100\n', { fileName: 'p.csv', startTs: 0 }).rows[0]!.value).toBeCloseTo(10, 12);
     expect(parsePressureLog('Time (s),Force\n0,12\n', { fileName: 'p.csv', startTs: 0, unit: 'N' }).unit).toBe('N');
-    expect(readerError(() => parsePressureLog('Time (s),Force (furlong)\n0,1\n', { fileName: 'p.csv', startTs: 0 })).message).toMatch(/^p\.csv:1: column 'Force \(furlong\)': expected a force or pressure unit/);
-    expect(readerError(() => parsePressureLog('Time (s),Force\n0,1\n', { fileName: 'p.csv', startTs: 0 })).message).toMatch(/expected a unit in the value column name/);
-    expect(readerError(() => parsePressureLog('Elapsed (s);Force (N)\n0;1\n', { fileName: 'p.csv' })).message).toMatch(/^p\.csv:2: column 'Elapsed \(s\)': expected a start time for elapsed times/);
+    expect(readerError(() => parsePressureLog('Time (s),Force (furlong)\n0,1\n', { fileName: 'p.csv', startTs: 0 })).message).toMatch(
+      /^p\.csv:1: column 'Force \(furlong\)': expected a force or pressure unit/,
+    );
+    expect(readerError(() => parsePressureLog('Time (s),Force\n0,1\n', { fileName: 'p.csv', startTs: 0 })).message).toMatch(
+      /expected a unit in the value column name/,
+    );
+    expect(readerError(() => parsePressureLog('Elapsed (s);Force (N)\n0;1\n', { fileName: 'p.csv' })).message).toMatch(
+      /^p\.csv:2: column 'Elapsed \(s\)': expected a start time for elapsed times/,
+    );
   });
 });
 
@@ -348,9 +379,18 @@ describe('rows → readings', () => {
 describe('field helpers', () => {
   it('numberAt reads a field in place exactly as Number() does, plus decimal commas; empty is NaN', () => {
     const same = (s: string): boolean => Object.is(numberAt(s, 0, s.length), Number(s));
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => same(String(d))), { numRuns: 5_000 });
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 0, max: 20 }), (d, p) => same(d.toExponential(p))), { numRuns: 5_000 });
-    fc.assert(fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 12 }), (d, p) => same(d.toFixed(p))), { numRuns: 5_000 });
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => same(String(d))),
+      { numRuns: 5_000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 0, max: 20 }), (d, p) => same(d.toExponential(p))),
+      { numRuns: 5_000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 12 }), (d, p) => same(d.toFixed(p))),
+      { numRuns: 5_000 },
+    );
     expect(numberAt('x\t3,5000000000000000E+001\ty', 2, 25)).toBe(35);
     expect(numberAt('', 0, 0)).toBeNaN();
     expect(numberAt('1.5x', 0, 4)).toBeNaN();

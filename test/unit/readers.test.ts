@@ -111,9 +111,7 @@ describe('parseNewareCsv on the cellpy Neware export', () => {
 
   it('gives one oracle step per (cycle, step) run; consecutive steps share their boundary instant', () => {
     expect(res.oracle).toHaveLength(32);
-    expect(res.oracle.map((s) => s.kind).slice(0, 9)).toEqual([
-      'rest', 'discharge', 'rest', 'discharge', 'rest', 'discharge', 'rest', 'charge', 'rest',
-    ]);
+    expect(res.oracle.map((s) => s.kind).slice(0, 9)).toEqual(['rest', 'discharge', 'rest', 'discharge', 'rest', 'discharge', 'rest', 'charge', 'rest']);
     for (let k = 1; k < res.oracle.length; k++) expect(res.oracle[k]!.tStart).toBe(res.oracle[k - 1]!.tEnd);
   });
 
@@ -202,7 +200,7 @@ const NEWARE_HEADER = 'DataPoint,Cycle Index,Step Index,Step Type,Time,Cumulativ
 
 const MACCOR_HEADER = ['Rec#', 'Cyc#', 'Step', 'Test (Sec)', 'Step (Sec)', 'Amp-hr', 'Amps', 'Volts', 'State', 'DPt Time'].join('\t');
 const maccor = (...rows: string[][]): string =>
-  ['Today\'s Date 08/15/2019  Date of Test:\t08/13/2019', MACCOR_HEADER, ...rows.map((r) => r.join('\t'))].join('\r\n') + '\r\n';
+  ["Today's Date 08/15/2019  Date of Test:\t08/13/2019", MACCOR_HEADER, ...rows.map((r) => r.join('\t'))].join('\r\n') + '\r\n';
 
 function readerError(f: () => unknown): ReaderError {
   try {
@@ -223,7 +221,11 @@ describe('reader errors', () => {
   });
 
   it('Neware: a non-numeric current names file, line, column and value', () => {
-    const text = [NEWARE_HEADER, '1,1,1,Rest,00:00:00,00:00:00,0,3.1,0,0,2022-05-18 16:27:52', '2,1,2,CC Chg,00:00:00,00:00:10,0.5mA,3.2,0,0,2022-05-18 16:28:02'].join('\n');
+    const text = [
+      NEWARE_HEADER,
+      '1,1,1,Rest,00:00:00,00:00:00,0,3.1,0,0,2022-05-18 16:27:52',
+      '2,1,2,CC Chg,00:00:00,00:00:10,0.5mA,3.2,0,0,2022-05-18 16:28:02',
+    ].join('\n');
     const e = readerError(() => parseNewareCsv(text, { fileName: 'cell7.csv' }));
     expect(e.message).toBe(`cell7.csv:3: column 'Current(A)': expected a number, got "0.5mA"`);
     expect(e).toMatchObject({ line: 3, column: 'Current(A)', value: '0.5mA' });
@@ -242,7 +244,7 @@ describe('reader errors', () => {
   });
 
   it('Maccor: no header row, or a header truncated before a needed column', () => {
-    expect(() => parseMaccorText('Today\'s Date 08/15/2019\r\n1\t0\t1\r\n', { fileName: 'm.078' })).toThrow(
+    expect(() => parseMaccorText("Today's Date 08/15/2019\r\n1\t0\t1\r\n", { fileName: 'm.078' })).toThrow(
       /^m\.078:\d+: expected a tab-separated header row with a 'Rec#' column/,
     );
     const truncated = 'meta line\r\nRec#\tCyc#\tStep\tTest (Sec)\tStep (Sec)\tAmp-hr\tWatt-hr\tAm\r\n';
@@ -251,7 +253,10 @@ describe('reader errors', () => {
   });
 
   it('Maccor: a non-numeric current names file, line, column and value', () => {
-    const text = maccor(['1', '0', '1', '0', '0', '0', '0', '3.4', 'R', '08/13/2019 19:17:53'], ['2', '0', '4', '5', '0', '0', 'n/a', '3.5', 'C', '08/13/2019 19:17:58']);
+    const text = maccor(
+      ['1', '0', '1', '0', '0', '0', '0', '3.4', 'R', '08/13/2019 19:17:53'],
+      ['2', '0', '4', '5', '0', '0', 'n/a', '3.5', 'C', '08/13/2019 19:17:58'],
+    );
     const e = readerError(() => parseMaccorText(text, { fileName: 'm.078' }));
     expect(e.message).toBe(`m.078:4: column 'Amps': expected a number, got "n/a"`);
   });

@@ -38,11 +38,11 @@ function messagesFor(cell: string, data: CyclerParseResult, pressureEvery_ms: nu
       while (nextP < r.ts) {
         const f = (nextP - p.ts) / (r.ts - p.ts);
         const iAt = p.current_mA + f * (r.current_mA - p.current_mA);
-        const partial = ((p.current_mA + iAt) / 2) * (nextP - p.ts) / 3_600_000;
+        const partial = (((p.current_mA + iAt) / 2) * (nextP - p.ts)) / 3_600_000;
         pre.push({ ts: nextP, value: 15 + K_MPA_PER_MAH * (stored + partial), unit: 'MPa' });
         nextP += pressureEvery_ms;
       }
-      stored += ((p.current_mA + r.current_mA) / 2) * (r.ts - p.ts) / 3_600_000;
+      stored += (((p.current_mA + r.current_mA) / 2) * (r.ts - p.ts)) / 3_600_000;
     }
     const key = `${r.cycleIndex}/${r.stepIndex}`;
     if (withStepIndex && key !== lastStep) {

@@ -98,7 +98,12 @@ const ARBIN_LAYOUT: LineLayout<ArbinColumns> = {
     if (isBlankLine(text, ',')) return undefined;
     const cols = arbinColumns(splitCsvLine(text, ','));
     if (cols === undefined && line >= MAX_HEADER_LINE) {
-      throw new ReaderError({ fileName, line, expected: `an Arbin header with 'Test_Time(s)' and 'Current(A)' columns within the first ${MAX_HEADER_LINE} lines`, value: text });
+      throw new ReaderError({
+        fileName,
+        line,
+        expected: `an Arbin header with 'Test_Time(s)' and 'Current(A)' columns within the first ${MAX_HEADER_LINE} lines`,
+        value: text,
+      });
     }
     return cols;
   },

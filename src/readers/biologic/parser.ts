@@ -151,9 +151,61 @@ function biologicHeader(fileName: string, withOracle: boolean) {
       return acquisitionStart;
     },
     noHeader(): string {
-      return headerLines > 0 ? `the column row on line ${headerLines} ('Nb header lines : ${headerLines}'), but the file ended` : "'EC-Lab ASCII FILE' and 'Nb header lines : N' (the file is empty)";
+      return headerLines > 0
+        ? `the column row on line ${headerLines} ('Nb header lines : ${headerLines}'), but the file ended`
+        : "'EC-Lab ASCII FILE' and 'Nb header lines : N' (the file is empty)";
     },
   };
+}
+
+/**
+ * EC-Lab's steps: a run of rows with equal (`half cycle`, rest or not) is one step. With a
+ * `Q charge/discharge` column each step also goes to the oracle, its capacity |Q| on its last row minus
+ * |Q| before it in the same half cycle (the counter restarts at 0 every half cycle).
+ */
+class HalfCycleSteps {
+  private stepIndex = 0;
+  private runKey = NaN;
+  private runHalf = NaN;
+  /** |Q| before the run, same half cycle. */
+  private runQBase = 0;
+  private runQLast = 0;
+  private runRest = false;
+  private open: CyclerStepOracle | undefined = undefined;
+  private lastQ = 0;
+
+  constructor(private readonly oracle: CyclerStepOracle[]) {}
+
+  /** The step index of a row; `q` is its `Q charge/discharge` (undefined without that column). */
+  step(half: number, rest: boolean, q: number | undefined, cycleIndex: number | undefined, ts: number): number {
+    const key = half * 2 + (rest ? 1 : 0);
+    if (key !== this.runKey) {
+      this.close();
+      this.stepIndex++;
+      this.runQBase = half === this.runHalf ? this.lastQ : 0;
+      this.runKey = key;
+      this.runHalf = half;
+      this.runRest = rest;
+      if (q !== undefined) {
+        this.open = { cycleIndex: cycleIndex ?? 0, stepIndex: this.stepIndex, kind: 'rest', capacity_mAh: 0, tStart: ts, tEnd: ts };
+        this.oracle.push(this.open);
+      }
+    }
+    this.runQLast = q ?? 0;
+    this.lastQ = q ?? 0;
+    if (this.open !== undefined) this.open.tEnd = ts;
+    return this.stepIndex;
+  }
+
+  /** Settles the open step's kind and capacity (once). */
+  close(): void {
+    const open = this.open;
+    if (open === undefined) return;
+    const dq = this.runQLast - this.runQBase;
+    open.kind = this.runRest ? 'rest' : dq > 0 ? 'charge' : dq < 0 ? 'discharge' : 'rest';
+    open.capacity_mAh = Math.abs(Math.abs(this.runQLast) - Math.abs(this.runQBase));
+    this.open = undefined;
+  }
 }
 
 export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser {
@@ -165,44 +217,7 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
   const caches = Array.from({ length: MAX_FIELDS }, () => new FieldCache());
   const head = biologicHeader(fileName, opts.oracle !== false);
 
-  // Step runs: (half cycle, rest?) changes start a new step.
-  let stepIndex = 0;
-  let runKey = NaN;
-  let runHalf = NaN;
-  let runQBase = 0; // |Q| before the run, same half cycle
-  let runQLast = 0;
-  let runRest = false;
-  let open: CyclerStepOracle | undefined;
-  let lastQ = 0;
-
-  const closeRun = (): void => {
-    if (open === undefined) return;
-    const dq = runQLast - runQBase;
-    open.kind = runRest ? 'rest' : dq > 0 ? 'charge' : dq < 0 ? 'discharge' : 'rest';
-    open.capacity_mAh = Math.abs(Math.abs(runQLast) - Math.abs(runQBase));
-    open = undefined;
-  };
-
-  // The step index of a row from (half cycle, mode), and the oracle's step from `Q charge/discharge`.
-  const stepOf = (c: BiologicColumns, half: number, rest: boolean, q: number, cycleIndex: number | undefined, ts: number): number => {
-    const key = half * 2 + (rest ? 1 : 0);
-    if (key !== runKey) {
-      closeRun();
-      stepIndex++;
-      runQBase = half === runHalf ? lastQ : 0;
-      runKey = key;
-      runHalf = half;
-      runRest = rest;
-      if (c.q.index >= 0) {
-        open = { cycleIndex: cycleIndex ?? 0, stepIndex, kind: 'rest', capacity_mAh: 0, tStart: ts, tEnd: ts };
-        oracle.push(open);
-      }
-    }
-    runQLast = q;
-    lastQ = q;
-    if (open !== undefined) open.tEnd = ts;
-    return stepIndex;
-  };
+  const steps = new HalfCycleSteps(oracle);
 
   const row = (text: string, line: number, c: BiologicColumns, out: CyclerRow[]): void => {
     const n = fieldBounds(text, '\t', c.need, starts, ends);
@@ -223,8 +238,8 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     if (c.half.index >= 0 || c.mode.index >= 0) {
       const half = c.half.index >= 0 ? Math.round(num(c.half, true)) : 0;
       const rest = c.mode.index >= 0 && Math.round(num(c.mode, true)) === 3;
-      const q = c.q.index >= 0 ? num(c.q, false) : 0;
-      stepIndexOfRow = stepOf(c, half, rest, q, cycleIndex, ts);
+      const q = c.q.index >= 0 ? num(c.q, false) : undefined;
+      stepIndexOfRow = steps.step(half, rest, q, cycleIndex, ts);
     }
     // One object shape for every row (all fields set, some undefined): cheaper for the JIT.
     const r: CyclerRow = { ts, current_mA, voltage_V, stepIndex: stepIndexOfRow, cycleIndex, line };
@@ -240,5 +255,5 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     blank: 'trim',
     noHeader: () => head.noHeader(),
   };
-  return new CyclerLineParser(layout, fileName, { oracle, startTs: () => startTs, row, finish: closeRun });
+  return new CyclerLineParser(layout, fileName, { oracle, startTs: () => startTs, row, finish: () => steps.close() });
 }

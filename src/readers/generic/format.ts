@@ -9,7 +9,11 @@ export const genericFormat = defineFormat({
   aliases: ['csv'],
   create: (o) => {
     if (o.mapping === undefined) {
-      throw new ReaderError({ fileName: o.fileName, line: 1, expected: 'a column mapping for the generic format (--time-col and --current-col, or --mapping <file>)' });
+      throw new ReaderError({
+        fileName: o.fileName,
+        line: 1,
+        expected: 'a column mapping for the generic format (--time-col and --current-col, or --mapping <file>)',
+      });
     }
     return { kind: 'cycler', parser: createGenericCsvParser({ ...cyclerBase(o), mapping: o.mapping }) };
   },

@@ -10,5 +10,8 @@ export const maccorFormat = defineFormat({
     head: (lines) => lines.some((line) => line.includes('Rec#') && line.split('\t').some((c) => c.trim() === 'Rec#')),
     expected: "a Maccor export (a tab-separated 'Rec#' column)",
   },
-  create: (o) => ({ kind: 'cycler', parser: createMaccorParser({ ...cyclerBase(o), ...(o.maccorCurrentSign !== undefined ? { currentSign: o.maccorCurrentSign } : {}) }) }),
+  create: (o) => ({
+    kind: 'cycler',
+    parser: createMaccorParser({ ...cyclerBase(o), ...(o.maccorCurrentSign !== undefined ? { currentSign: o.maccorCurrentSign } : {}) }),
+  }),
 });

@@ -66,7 +66,6 @@ interface NewareColumns {
   readonly need: number;
 }
 
-
 /** The header row → the positions of the columns read (and their units). */
 function readNewareHeader(text: string, headerLine: number, fileName: string): NewareColumns {
   const header = splitCsvLine(text, ',').map((c) => c.trim());
@@ -82,7 +81,21 @@ function readNewareHeader(text: string, headerLine: number, fileName: string): N
   const cDate = findColumn(header, 'Date');
   const need = Math.max(cCycle.index, cStep.index, cType.index, cTime.index, cCur.index, cChg.index, cDchg.index, cVolt.index, cDate.index) + 1;
   const toMilli = (c: Column, unit: string): number => (c.name.endsWith(unit) ? 1000 : 1);
-  return { cCycle, cStep, cType, cTime, cCur, cChg, cDchg, cVolt, cDate, curToMa: toMilli(cCur, '(A)'), chgToMah: toMilli(cChg, '(Ah)'), dchgToMah: toMilli(cDchg, '(Ah)'), need };
+  return {
+    cCycle,
+    cStep,
+    cType,
+    cTime,
+    cCur,
+    cChg,
+    cDchg,
+    cVolt,
+    cDate,
+    curToMa: toMilli(cCur, '(A)'),
+    chgToMah: toMilli(cChg, '(Ah)'),
+    dchgToMah: toMilli(cDchg, '(Ah)'),
+    need,
+  };
 }
 
 /** The layout for the shared loop: the first non-blank line is the header. */

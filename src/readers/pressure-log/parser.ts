@@ -114,10 +114,17 @@ function pressureLogHeader(text: string, line: number, opts: PressureLogOptions)
   if (time < 0 || value < 0) return undefined;
   const spelled = opts.unit ?? unitInName(names[value]!);
   if (spelled === undefined) {
-    throw new ReaderError({ fileName, line, column: names[value]!, expected: 'a unit in the value column name, e.g. "Force (kgf)" (or give the unit: --pressure-unit)', value: names[value]! });
+    throw new ReaderError({
+      fileName,
+      line,
+      column: names[value]!,
+      expected: 'a unit in the value column name, e.g. "Force (kgf)" (or give the unit: --pressure-unit)',
+      value: names[value]!,
+    });
   }
   const u = pressureUnit(spelled);
-  if (u === undefined) throw new ReaderError({ fileName, line, column: names[value]!, expected: `a force or pressure unit (${Object.keys(UNITS).join(', ')})`, value: spelled });
+  if (u === undefined)
+    throw new ReaderError({ fileName, line, column: names[value]!, expected: `a force or pressure unit (${Object.keys(UNITS).join(', ')})`, value: spelled });
   return { names, time, value, need: Math.max(time, value) + 1, unit: u[0], factor: u[1], sep, timeKind: timeKindFromName(names[time]!) };
 }
 
@@ -144,7 +151,11 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
       }
       const cols = pressureLogHeader(text, line, opts);
       if (cols === undefined && line >= MAX_HEADER_LINE) {
-        throw new ReaderError({ fileName, line, expected: `a header with a time column and a force/pressure column within the first ${MAX_HEADER_LINE} lines` });
+        throw new ReaderError({
+          fileName,
+          line,
+          expected: `a header with a time column and a force/pressure column within the first ${MAX_HEADER_LINE} lines`,
+        });
       }
       if (cols !== undefined) timeKind = cols.timeKind;
       return cols;
@@ -161,9 +172,19 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
     }
     if (timeKind === 'datetime') return parseDateTime(tCell);
     if (start === undefined) {
-      throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: "a start time for elapsed times: a 'Start: <date-time>' line before the header, or --pressure-start" });
+      throw new ReaderError({
+        fileName,
+        line,
+        column: c.names[c.time]!,
+        expected: "a start time for elapsed times: a 'Start: <date-time>' line before the header, or --pressure-start",
+      });
     }
-    const e = timeKind === 'duration' ? secondsToMs(localeDuration(tCell)) : timeKind.factor_ms === 1 ? localeNumber(tCell) : secondsToMs((localeNumber(tCell) * timeKind.factor_ms) / 1000);
+    const e =
+      timeKind === 'duration'
+        ? secondsToMs(localeDuration(tCell))
+        : timeKind.factor_ms === 1
+          ? localeNumber(tCell)
+          : secondsToMs((localeNumber(tCell) * timeKind.factor_ms) / 1000);
     return start + e;
   };
 
@@ -172,7 +193,8 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
     const tCell = unquote(f[c.time]!);
     const ts = timeMs(tCell, line, c);
-    if (!Number.isFinite(ts)) throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'a time (date-time, seconds or H:MM:SS)', value: tCell });
+    if (!Number.isFinite(ts))
+      throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'a time (date-time, seconds or H:MM:SS)', value: tCell });
     const value = localeNumberCell(unquote(f[c.value]!), { fileName, line, column: c.names[c.value]! }) * c.factor;
     out.push({ ts: ts + offset, value, line });
   };
