@@ -1,21 +1,21 @@
 /**
- * All cells of a lab: for each cell its aligner, its processor, its detectors, its alert book and its
- * counters. Pure and synchronous: readings in, records, alerts and side outputs (late readings) out.
- * The RxJS pipelines drive it; the daemon snapshots it so a restart resumes each cell where it stopped.
+ * All cells of a lab: for each cell its aligner, its core (CellProcessor), its alerting and its counters.
+ * Pure and synchronous: readings in, records, alerts and side outputs (late readings) out. The RxJS
+ * pipelines drive it; the daemon snapshots it so a restart resumes each cell where it stopped.
+ *
+ * One cell's failure (an exception inside its aligner, core or detectors: a bug, never bad input, which
+ * the edge rejects) is isolated to that cell: it is reported once as a `failure` event, the cell stops
+ * processing (its later readings are counted as rejected `cell_failed`, so nothing is invented from a
+ * broken state), and every other cell goes on.
  */
 import { EventTimeAligner, type AlignerSettings } from './align.js';
+import { applySignals, cycleSignals, newCellAlertState, silenceCheck, type CellAlertSetup, type CellAlertState } from './alerts/cell-alerts.js';
+import type { AlertEvent, Signal } from './alerts/lifecycle.js';
+import { newSampleDetectorState, sampleDetectorListener } from './alerts/sample-detectors.js';
 import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from './cell-processor.js';
-import {
-  feedCycle,
-  newCycleDetectorState,
-  silenceSignal,
-  type CycleDetectorSettings,
-  type CycleDetectorState,
-  type SilenceSettings,
-} from './alerts/detectors.js';
-import { applySignal, newAlertBook, type AlertBook, type AlertEvent, type LifecycleSettings, type Signal } from './alerts/lifecycle.js';
-import { newSampleDetectorState, sampleDetectorListener, type SampleDetectorState } from './alerts/sample-detectors.js';
 import type { CycleRecord, Reading, StepRecord } from './types.js';
+
+export type { CellAlertSetup } from './alerts/cell-alerts.js';
 
 /** Per-cell counters (the daemon's health, and the `oep_ingest` measurement). */
 export interface CellCounters {
@@ -33,14 +33,12 @@ export type LabEvent =
   | { readonly type: 'step'; readonly record: StepRecord }
   | { readonly type: 'cycle'; readonly record: CycleRecord }
   | { readonly type: 'late'; readonly reading: Reading; readonly watermark: number }
-  | { readonly type: 'alert'; readonly alert: AlertEvent };
+  | { readonly type: 'alert'; readonly alert: AlertEvent }
+  /** A cell stopped processing after an internal error (reported once per cell). */
+  | { readonly type: 'failure'; readonly cell: string; readonly message: string; readonly t: number };
 
-/** The cell-level alerting that is not inside the processor (cycle detectors, silence, lifecycle). */
-export interface CellAlertSetup {
-  readonly lifecycle: LifecycleSettings;
-  readonly cycle: CycleDetectorSettings;
-  readonly silence: SilenceSettings;
-}
+/** Reason under which a failed cell's later readings are counted. */
+export const CELL_FAILED = 'cell_failed';
 
 export interface CellSetup {
   readonly aligner: AlignerSettings;
@@ -49,31 +47,28 @@ export interface CellSetup {
   readonly alerts?: CellAlertSetup | undefined;
 }
 
-export interface CellState {
+export interface CellState extends CellAlertState {
   readonly id: string;
   /** The cell's alert settings (resolved once, when the cell is first seen or restored). */
   readonly alertSetup: CellAlertSetup | undefined;
   readonly aligner: EventTimeAligner;
-  processor: CellProcessor;
+  readonly processor: CellProcessor;
   readonly counters: CellCounters;
-  readonly alerts: AlertBook;
-  readonly cycleDetector: CycleDetectorState;
-  /** The in-step detectors (pressure drop, hard short, voltage noise), fed from the processor's samples. */
-  readonly sampleDetectors: SampleDetectorState;
+  /** Set when the cell failed: why. The cell processes nothing more. */
+  failure?: string;
 }
 
 /**
  * What a snapshot keeps of a cell: its parts' state. The aligner and processor are structured-clone
  * copies of their objects (revived with their classes on restore); the rest is plain data.
  */
-export interface CellSnapshot {
+export interface CellSnapshot extends Omit<CellAlertState, 'sampleDetectors'> {
   readonly aligner: object;
   readonly processor: object;
   readonly counters: CellCounters;
-  readonly alerts: AlertBook;
-  readonly cycleDetector: CycleDetectorState;
   /** Absent in snapshots from before the in-step detectors left the processor: they start afresh. */
-  readonly sampleDetectors?: SampleDetectorState;
+  readonly sampleDetectors?: CellAlertState['sampleDetectors'];
+  readonly failure?: string;
 }
 
 export function newCounters(): CellCounters {
@@ -84,7 +79,14 @@ export class Lab {
   readonly cells = new Map<string, CellState>();
   private readonly released: Reading[] = [];
 
-  constructor(private readonly setupFor: (cell: string) => CellSetup) {}
+  /**
+   * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
+   * @param observe hears every detector measurement before the lifecycle judges it (margins in tests and benchmarks).
+   */
+  constructor(
+    private readonly setupFor: (cell: string) => CellSetup,
+    private readonly observe?: { readonly signal: (cell: string, s: Signal) => void },
+  ) {}
 
   cell(id: string): CellState {
     let c = this.cells.get(id);
@@ -96,9 +98,7 @@ export class Lab {
         aligner: new EventTimeAligner(s.aligner),
         processor: new CellProcessor(s.processor),
         counters: newCounters(),
-        alerts: newAlertBook(id),
-        cycleDetector: newCycleDetectorState(),
-        sampleDetectors: newSampleDetectorState(),
+        ...newCellAlertState(id),
       };
       this.cells.set(id, c);
     }
@@ -109,7 +109,15 @@ export class Lab {
   snapshot(): [string, CellSnapshot][] {
     return [...this.cells].map(([id, c]) => [
       id,
-      { aligner: c.aligner, processor: c.processor, counters: c.counters, alerts: c.alerts, cycleDetector: c.cycleDetector, sampleDetectors: c.sampleDetectors },
+      {
+        aligner: c.aligner,
+        processor: c.processor,
+        counters: c.counters,
+        alerts: c.alerts,
+        cycleDetector: c.cycleDetector,
+        sampleDetectors: c.sampleDetectors,
+        ...(c.failure !== undefined ? { failure: c.failure } : {}),
+      },
     ]);
   }
 
@@ -121,38 +129,45 @@ export class Lab {
       alertSetup: s.alerts,
       aligner: EventTimeAligner.revive(saved.aligner, s.aligner),
       processor: CellProcessor.revive(saved.processor, s.processor),
-      counters: { ...saved.counters, alerts: saved.counters.alerts },
+      counters: saved.counters,
       alerts: saved.alerts,
       cycleDetector: saved.cycleDetector,
       sampleDetectors: saved.sampleDetectors ?? newSampleDetectorState(),
+      ...(saved.failure !== undefined ? { failure: saved.failure } : {}),
     });
   }
 
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally). */
-  reject(cell: string, reason: string): void {
+  reject(cell: string, reason: string, count = 1): void {
     const r = this.cell(cell).counters.rejected;
-    r[reason] = (r[reason] ?? 0) + 1;
+    r[reason] = (r[reason] ?? 0) + count;
   }
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
   ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
     const c = this.cell(cellId);
     c.counters.bare += bare;
-    const released = this.released;
-    released.length = 0;
-    const a = c.aligner;
-    const counters = c.counters;
-    for (const r of readings) {
-      const o = a.offer(r, now);
-      if (o === 'accepted') counters.accepted++;
-      else if (o === 'duplicate') counters.duplicate++;
-      else {
-        counters.late++;
-        events.push({ type: 'late', reading: r, watermark: a.watermark });
-      }
+    if (c.failure !== undefined) {
+      this.reject(cellId, CELL_FAILED, readings.length);
+      return;
     }
-    a.release(now, released);
-    this.run(c, released, events);
+    this.guard(c, now, events, () => {
+      const released = this.released;
+      released.length = 0;
+      const a = c.aligner;
+      const counters = c.counters;
+      for (const r of readings) {
+        const o = a.offer(r, now);
+        if (o === 'accepted') counters.accepted++;
+        else if (o === 'duplicate') counters.duplicate++;
+        else {
+          counters.late++;
+          events.push({ type: 'late', reading: r, watermark: a.watermark });
+        }
+      }
+      a.release(now, released);
+      this.run(c, released, events);
+    });
   }
 
   /**
@@ -161,48 +176,66 @@ export class Lab {
    */
   tick(now: number, events: LabEvent[]): void {
     for (const c of this.cells.values()) {
-      const released = this.released;
-      released.length = 0;
-      c.aligner.tick(now, released);
-      if (released.length > 0) this.run(c, released, events);
-      this.checkSilence(c, now, events);
+      if (c.failure !== undefined) continue;
+      this.guard(c, now, events, () => {
+        const released = this.released;
+        released.length = 0;
+        c.aligner.tick(now, released);
+        if (released.length > 0) this.run(c, released, events);
+        this.checkSilence(c, now, events);
+      });
+    }
+  }
+
+  /** End of input (offline processing): releases every buffer and closes every open step and cycle. */
+  finish(events: LabEvent[]): void {
+    for (const c of this.cells.values()) {
+      if (c.failure !== undefined) continue;
+      this.guard(c, NaN, events, () => {
+        const released = this.released;
+        released.length = 0;
+        c.aligner.flush(released);
+        this.run(c, released, events);
+        const signals: Signal[] = [];
+        const out = this.outputFor(c, signals);
+        c.processor.finish(out);
+        this.emit(c, out, signals, events);
+      });
+    }
+  }
+
+  /** Cells that failed, with why. */
+  get failedCells(): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [id, c] of this.cells) if (c.failure !== undefined) out.push([id, c.failure]);
+    return out;
+  }
+
+  /** Sum of buffered readings over all cells (bounded by each aligner's maxBuffered). */
+  get buffered(): number {
+    let n = 0;
+    for (const c of this.cells.values()) n += c.aligner.buffered;
+    return n;
+  }
+
+  /** Runs one cell's work; an exception fails that cell alone. */
+  private guard(c: CellState, now: number, events: LabEvent[], work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      c.failure = message;
+      events.push({ type: 'failure', cell: c.id, message, t: now });
     }
   }
 
   private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
     const setup = c.alertSetup;
     if (setup === undefined) return;
-    const i = c.processor.lastCurrent_mA;
-    const active = Math.abs(i) > c.processor.settings.restCurrent_mA;
-    const tracked = c.alerts.kinds.silence !== undefined;
-    if (!active && !tracked) return;
-    let silent = 0;
-    let channel = 'pressure';
-    for (const ch of ['pressure', 'current'] as const) {
-      const a = c.aligner.arrivalOf(ch);
-      if (a === -Infinity) continue; // after a restart: no arrival yet this run
-      const s = (now - a) / 1000;
-      if (s > silent) {
-        silent = s;
-        channel = ch;
-      }
-    }
-    if (!active) silent = 0;
-    this.apply(c, silenceSignal(now, silent, channel, setup.silence), events);
-  }
-
-  /** End of input (offline processing): releases every buffer and closes every open step and cycle. */
-  finish(events: LabEvent[]): void {
-    for (const c of this.cells.values()) {
-      const released = this.released;
-      released.length = 0;
-      c.aligner.flush(released);
-      this.run(c, released, events);
-      const signals: Signal[] = [];
-      const out = this.outputFor(c, signals);
-      c.processor.finish(out);
-      this.emit(c, out, signals, events);
-    }
+    const active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
+    const arrivals = { pressure: c.aligner.arrivalOf('pressure'), current: c.aligner.arrivalOf('current') };
+    const s = silenceCheck(c, { now, active, arrivals }, setup);
+    if (s !== undefined) this.apply(c, [s], events);
   }
 
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
@@ -213,7 +246,7 @@ export class Lab {
     this.emit(c, out, signals, events);
   }
 
-  /** Where a cell's processor puts its records; its samples go to the cell's in-step detectors, if any. */
+  /** Where a cell's core puts its records; its samples go to the cell's in-step detectors, if any. */
   private outputFor(c: CellState, signals: Signal[]): CellOutput {
     const det = c.processor.settings.detectors;
     if (c.alertSetup === undefined || det === undefined) return newOutput();
@@ -227,40 +260,17 @@ export class Lab {
     c.counters.cycles += out.cycles.length;
     const setup = c.alertSetup;
     if (setup === undefined) return;
-    for (const s of signals) this.apply(c, s, events);
-    for (const y of out.cycles) {
-      const signals = feedCycle(
-        c.cycleDetector,
-        {
-          cycle: y.cycle,
-          t: y.tEnd,
-          complete: y.complete,
-          refCycle: c.processor.settings.refCycle,
-          ce: y.ce,
-          qCharge_mAh: y.qCharge_mAh,
-          ddpQ: y.ddpQ_MPa_g_per_Ah ?? y.ddpQ_MPa_cm2_per_mAh,
-          drift: y.drift_MPa_g_per_Ah ?? y.drift_MPa_cm2_per_mAh,
-        },
-        setup.cycle,
-      );
-      for (const s of signals) this.apply(c, s, events);
-    }
+    this.apply(c, signals, events);
+    for (const y of out.cycles) this.apply(c, cycleSignals(c, y, c.processor.settings.refCycle, setup), events);
   }
 
-  private apply(c: CellState, s: Signal, events: LabEvent[]): void {
+  private apply(c: CellState, signals: readonly Signal[], events: LabEvent[]): void {
     const setup = c.alertSetup;
-    if (setup === undefined) return;
-    const e = applySignal(c.alerts, s, setup.lifecycle);
-    if (e !== undefined) {
-      c.counters.alerts++;
-      events.push({ type: 'alert', alert: e });
-    }
-  }
-
-  /** Sum of buffered readings over all cells (bounded by each aligner's maxBuffered). */
-  get buffered(): number {
-    let n = 0;
-    for (const c of this.cells.values()) n += c.aligner.buffered;
-    return n;
+    if (setup === undefined || signals.length === 0) return;
+    if (this.observe !== undefined) for (const s of signals) this.observe.signal(c.id, s);
+    const changes: AlertEvent[] = [];
+    applySignals(c, signals, setup, changes);
+    c.counters.alerts += changes.length;
+    for (const alert of changes) events.push({ type: 'alert', alert });
   }
 }

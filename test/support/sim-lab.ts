@@ -4,7 +4,6 @@
  * alert kind, the largest detector value seen relative to its warning level.
  */
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
-import type { Signal } from '../../src/domain/alerts/lifecycle.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import { pressureToMPa } from '../../src/domain/units.js';
 import type { SimCellSpec } from '../../src/sim/cell-model.js';
@@ -27,16 +26,15 @@ export function configFor(specs: readonly SimCellSpec[], extra: object = {}) {
 
 export function runSimLab(specs: readonly SimCellSpec[], cycles: number, seed = 7, extra: object = {}): SimLabResult {
   const cfg = configFor(specs, extra);
-  const lab = new Lab((id) => resolveCell(cfg, id));
   const peak = new Map<string, Map<string, number>>();
   // Watch every detector measurement, to report margins (the Lab applies them to the lifecycle as usual).
-  const apply = (lab as unknown as { apply: (c: { id: string }, s: Signal, e: LabEvent[]) => void }).apply.bind(lab);
-  (lab as unknown as { apply: typeof apply }).apply = (c, s, e) => {
-    const m = peak.get(c.id) ?? new Map<string, number>();
-    peak.set(c.id, m);
-    m.set(s.kind, Math.max(m.get(s.kind) ?? -Infinity, s.value / s.warn));
-    apply(c, s, e);
-  };
+  const lab = new Lab((id) => resolveCell(cfg, id), {
+    signal: (cell, s) => {
+      const m = peak.get(cell) ?? new Map<string, number>();
+      peak.set(cell, m);
+      m.set(s.kind, Math.max(m.get(s.kind) ?? -Infinity, s.value / s.warn));
+    },
+  });
   const area = new Map(specs.map((s) => [s.id, s.area_mm2]));
   const batches = new Map<string, { cell: string; channel: 'pressure' | 'current' | 'voltage'; ts: number; value: number }[]>();
   const events: LabEvent[] = [];

@@ -1,0 +1,87 @@
+/**
+ * A cell's alerting around its core: the detectors' state, the alert book, and the rules that turn what
+ * the core emits (samples, cycle records) and the processing clock (silence) into lifecycle changes.
+ * Plain data and pure functions; the lab calls them, the core never does.
+ */
+import type { CycleRecord } from '../types.js';
+import { feedCycle, newCycleDetectorState, type CycleDetectorSettings, type CycleDetectorState } from './cycle-detectors.js';
+import { applySignal, newAlertBook, type AlertBook, type AlertEvent, type LifecycleSettings, type Signal } from './lifecycle.js';
+import { newSampleDetectorState, type SampleDetectorState } from './sample-detectors.js';
+import { silenceSignal, type SilenceSettings } from './silence.js';
+
+/** The cell-level alerting that is not fed sample by sample (cycle detectors, silence, lifecycle). */
+export interface CellAlertSetup {
+  readonly lifecycle: LifecycleSettings;
+  readonly cycle: CycleDetectorSettings;
+  readonly silence: SilenceSettings;
+}
+
+/** A cell's alert state. Plain data, snapshotted with the cell. */
+export interface CellAlertState {
+  /** Each alert kind's lifecycle state. */
+  readonly alerts: AlertBook;
+  readonly cycleDetector: CycleDetectorState;
+  /** The in-step detectors (pressure drop, hard short, voltage noise), fed from the core's samples. */
+  readonly sampleDetectors: SampleDetectorState;
+}
+
+export function newCellAlertState(cell: string): CellAlertState {
+  return { alerts: newAlertBook(cell), cycleDetector: newCycleDetectorState(), sampleDetectors: newSampleDetectorState() };
+}
+
+/** Applies detector measurements to the book; the state changes come out (in order). */
+export function applySignals(a: CellAlertState, signals: readonly Signal[], setup: CellAlertSetup, out: AlertEvent[]): void {
+  for (const s of signals) {
+    const e = applySignal(a.alerts, s, setup.lifecycle);
+    if (e !== undefined) out.push(e);
+  }
+}
+
+/** The Δ(ΔP_Q) and coulombic-efficiency detectors' measurements for a closed cycle. */
+export function cycleSignals(a: CellAlertState, y: CycleRecord, refCycle: number, setup: CellAlertSetup): Signal[] {
+  return feedCycle(
+    a.cycleDetector,
+    {
+      cycle: y.cycle,
+      t: y.tEnd,
+      complete: y.complete,
+      refCycle,
+      ce: y.ce,
+      qCharge_mAh: y.qCharge_mAh,
+      ddpQ: y.ddpQ_MPa_g_per_Ah ?? y.ddpQ_MPa_cm2_per_mAh,
+      drift: y.drift_MPa_g_per_Ah ?? y.drift_MPa_cm2_per_mAh,
+    },
+    setup.cycle,
+  );
+}
+
+export interface SilenceFacts {
+  /** Processing time now, epoch ms. */
+  readonly now: number;
+  /** Whether the cell's latest current is outside the deadband (an idle cell may be silent). */
+  readonly active: boolean;
+  /** Arrival (processing time) of the latest pressure and current readings; −Infinity: none since start. */
+  readonly arrivals: { readonly pressure: number; readonly current: number };
+}
+
+/**
+ * The silence measurement of a cell, or undefined when there is nothing to say (an idle cell that has no
+ * silence alert open).
+ */
+export function silenceCheck(a: CellAlertState, f: SilenceFacts, setup: CellAlertSetup): Signal | undefined {
+  const tracked = a.alerts.kinds.silence !== undefined;
+  if (!f.active && !tracked) return undefined;
+  let silent = 0;
+  let channel = 'pressure';
+  for (const ch of ['pressure', 'current'] as const) {
+    const arrival = f.arrivals[ch];
+    if (arrival === -Infinity) continue; // after a restart: no arrival yet this run
+    const s = (f.now - arrival) / 1000;
+    if (s > silent) {
+      silent = s;
+      channel = ch;
+    }
+  }
+  if (!f.active) silent = 0;
+  return silenceSignal(f.now, silent, channel, setup.silence);
+}
