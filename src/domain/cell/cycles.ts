@@ -74,7 +74,12 @@ export function assembleStep(a: CycleAssembly, draft: StepDraft, nextKind: StepK
   out.steps.push(rec);
   if (a.cycle >= 1 || a.steps.length > 0) a.steps.push(rec);
   if (s.cycleSource === 'derived' && a.phase === 'second-half' && nextKind === first) closeCycle(a, s, true, out);
-  else if (a.steps.length >= MAX_STEPS_PER_CYCLE) closeCycle(a, s, false, out);
+  else if (a.steps.length >= MAX_STEPS_PER_CYCLE) {
+    // Closed early as incomplete; what follows is counted in the next cycle number, so that no two
+    // records ever carry the same (cell, cycle).
+    closeCycle(a, s, false, out);
+    startCycle(a, a.cycle + 1, undefined);
+  }
 }
 
 /** End of input: the open cycle, marked incomplete. */

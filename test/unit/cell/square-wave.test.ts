@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CellProcessor, newOutput, type CellProcessorSettings } from '../../src/domain/cell-processor.js';
-import type { Reading } from '../../src/domain/types.js';
+import { CellProcessor, newOutput, type CellProcessorSettings } from '../../../src/domain/cell-processor.js';
+import type { Reading } from '../../../src/domain/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 export const SETTINGS: CellProcessorSettings = {
