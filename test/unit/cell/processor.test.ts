@@ -1,0 +1,120 @@
+/** The composed core on small hand-made streams: glitches, held gaps, the switch to cycler steps; and the lab's isolation of a failing cell. */
+import { describe, expect, it } from 'vitest';
+import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from '../../../src/domain/cell-processor.js';
+import { CELL_FAILED, Lab, type LabEvent } from '../../../src/domain/lab.js';
+import type { Reading } from '../../../src/domain/types.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const SETTINGS: CellProcessorSettings = {
+  cell: 'c1',
+  restCurrent_mA: 0.01,
+  minStepDuration_ms: 10_000,
+  currentMaxGap_ms: 120_000,
+  pressureMaxGap_ms: 30_000,
+  firstHalf: 'charge',
+  cycleSource: 'derived',
+  normalization: { kind: 'mass', activeMass_g: 0.0179 },
+  refCycle: 2,
+  dpdqGrid_mAh: 0.05,
+  maxCurvePoints: 400,
+};
+const S = 1000;
+
+/** Current every `every` s and pressure every second, from the (t_s, I_mA) plan, held between plan points. */
+function stream(plan: [number, number][], every = 1, pressure = true): Reading[] {
+  const out: Reading[] = [];
+  const end = plan[plan.length - 1]![0];
+  let k = 0;
+  for (let t = 0; t <= end; t++) {
+    while (k + 1 < plan.length && plan[k + 1]![0] <= t) k++;
+    if (pressure) out.push({ cell: 'c1', channel: 'pressure', ts: T0 + t * S, value: 15 + t * 1e-4 });
+    if (t % every === 0) out.push({ cell: 'c1', channel: 'current', ts: T0 + t * S + 500, value: plan[k]![1] });
+  }
+  return out;
+}
+
+function feed(readings: readonly Reading[], s: CellProcessorSettings = SETTINGS): { out: CellOutput; p: CellProcessor } {
+  const p = new CellProcessor(s);
+  const out = newOutput();
+  for (const r of readings) p.process(r, out);
+  p.finish(out);
+  return { out, p };
+}
+
+describe('CellProcessor', () => {
+  it('folds a 5 s rest inside a charge into the charge (a glitch), keeping every mAh', () => {
+    const { out, p } = feed(stream([[0, 1], [600, 0], [605, 1], [1200, 0], [1800, 0]]));
+    expect(out.steps.map((x) => x.kind)).toEqual(['charge', 'rest']);
+    expect(p.stats.glitches).toBe(1);
+    const total = out.steps.reduce((q, x) => q + x.q_mAh, 0);
+    // 1 mA for 1195 s (the blip carries ~0 plus the ramps in and out of it).
+    expect(out.steps[0]!.q_mAh).toBeCloseTo(1195 / 3600, 3);
+    expect(total).toBeCloseTo(out.steps[0]!.q_mAh, 6);
+  });
+
+  it('holds the current across a gap longer than currentMaxGap (no interpolated ramp)', () => {
+    const r: Reading[] = [
+      { cell: 'c1', channel: 'current', ts: T0, value: 2 },
+      { cell: 'c1', channel: 'current', ts: T0 + 600_000, value: 0 }, // 10 min later, gap limit 2 min
+      { cell: 'c1', channel: 'current', ts: T0 + 700_000, value: 0 },
+    ];
+    const { out, p } = feed(r);
+    expect(p.stats.gaps).toBe(1);
+    // Held at 2 mA for the whole 10 min: 1/3 mAh (a ramp would give half of it).
+    expect(out.steps[0]).toMatchObject({ kind: 'charge' });
+    expect(out.steps[0]!.q_mAh).toBeCloseTo(2 * (600 / 3600), 12);
+  });
+
+  it("switches to the cycler's step index on its first step reading, and takes each step's kind from its charge", () => {
+    const r = stream([[0, 1], [3600, -1], [7200, 0], [7800, 0]], 10);
+    // The cycler says step 1 from 1800 s (mid-charge: the deadband's charge step ends there), 2 at 3600 s, 3 at 7200 s.
+    const steps: Reading[] = [
+      { cell: 'c1', channel: 'step', ts: T0 + 1_800_000 + 500, value: 1, cycleIndex: 1 },
+      { cell: 'c1', channel: 'step', ts: T0 + 3_600_000 + 500, value: 2, cycleIndex: 1 },
+      { cell: 'c1', channel: 'step', ts: T0 + 7_200_000 + 500, value: 3, cycleIndex: 1 },
+    ];
+    const all = [...r, ...steps].sort((a, b) => a.ts - b.ts || (a.channel === 'step' ? -1 : b.channel === 'step' ? 1 : 0));
+    const { out } = feed(all);
+    expect(out.steps.map((x) => [x.kind, x.cyclerStep, x.tEnd - T0])).toEqual([
+      ['charge', undefined, 1_800_500],
+      ['charge', 1, 3_600_500],
+      ['discharge', 2, 7_200_500],
+      ['rest', 3, 7_800_500],
+    ]);
+  });
+
+  it('with firstHalf discharge starts cycles at discharges', () => {
+    const { out } = feed(stream([[0, 1], [1800, 0], [2400, -1], [4200, 0], [4800, 1], [6600, 0], [7200, -1], [9000, 0], [9600, 0]]), { ...SETTINGS, firstHalf: 'discharge' });
+    expect(out.steps.map((x) => `${x.kind}:${x.cycle}`)).toEqual(['charge:0', 'rest:0', 'discharge:1', 'rest:1', 'charge:1', 'rest:1', 'discharge:2', 'rest:2']);
+  });
+});
+
+describe('Lab failure isolation', () => {
+  it("one cell's internal error fails that cell alone: reported once, its later readings counted, the other cell unaffected", () => {
+    const broken: CellProcessorSettings = Object.defineProperty({ ...SETTINGS }, 'restCurrent_mA', {
+      get(): number {
+        throw new Error('boom');
+      },
+    });
+    const lab = new Lab((id) => ({
+      aligner: { lateness_ms: 0, idleTimeout_ms: 30_000, dedupDepth: 16, maxBuffered: 1000 },
+      processor: id === 'bad' ? broken : { ...SETTINGS, cell: id },
+    }));
+    const events: LabEvent[] = [];
+    const good = stream([[0, 1], [1800, 0], [2400, 0]], 10);
+    for (let i = 0; i < good.length; i += 100) {
+      const part = good.slice(i, i + 100);
+      const now = part[part.length - 1]!.ts;
+      lab.ingest('ok', part.map((r) => ({ ...r, cell: 'ok' })), now, events);
+      lab.ingest('bad', part.map((r) => ({ ...r, cell: 'bad' })), now, events);
+    }
+    lab.finish(events);
+    const failures = events.filter((e) => e.type === 'failure');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ cell: 'bad', message: 'Error: boom' });
+    expect(lab.failedCells).toEqual([['bad', 'Error: boom']]);
+    expect(lab.cell('bad').counters.rejected[CELL_FAILED]).toBeGreaterThan(0);
+    const okSteps = events.filter((e) => e.type === 'step' && e.record.cell === 'ok');
+    expect(okSteps.length).toBe(2);
+  });
+});
