@@ -1,0 +1,146 @@
+/**
+ * What the formats share: content-based detection, the incremental parsers through the format list,
+ * rows → readings, and the cell-level helpers (numbers in place, durations, wall clocks).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseWallClockUtc } from '../../../src/readers/common.js';
+import { detectFormat } from '../../../src/readers/detect.js';
+import { localeNumber, parseDateTime } from '../../../src/readers/fields.js';
+import { createParser, type FormatName } from '../../../src/readers/formats.js';
+import { RowsToReadings } from '../../../src/readers/readings.js';
+import { fieldBounds, numberAt } from '../../../src/readers/scan.js';
+import { ReaderError, type CyclerRow } from '../../../src/readers/types.js';
+import { feed, fixture, fixtureUtf8, readerError, realFixture } from './support.js';
+
+describe('format detection (content, not the file name)', () => {
+  const head = (s: string): string => s.slice(0, 64 * 1024);
+  it.each<[string, FormatName, string]>([
+    ['eclab_gcpl_ncm.mpt', 'biologic', 'formats'],
+    ['eclab_plain_fr.mpt', 'biologic', 'formats'],
+    ['arbin_channel_1.csv', 'arbin', 'formats'],
+    ['loadcell_kgf.csv', 'pressure', 'formats'],
+    ['pressure_iso_mpa.csv', 'pressure', 'formats'],
+    ['cellpy__neware_uio.csv', 'neware', 'cyclers'],
+    ['beep__xTESLADIAG_000038.078', 'maccor', 'cyclers'],
+  ])('%s → %s', (name, format, dir) => {
+    const text = dir === 'formats' ? fixture(name) : realFixture(name);
+    expect(detectFormat(head(text.replace(/^\ufeff|^ï»¿/, '')), name)).toBe(format);
+  });
+
+  it('an unknown layout names the file and line and lists what was expected', () => {
+    const e = readerError(() => detectFormat('\n\nfoo,bar\n1,2\n', 'mystery.csv'));
+    expect(e.message).toMatch(/^mystery\.csv:3: expected an EC-Lab \.mpt .* or give --format \(generic takes a column mapping\), got "foo,bar"$/);
+    expect(e.line).toBe(3);
+    // A generic logger (current and time columns) is not mistaken for a pressure log.
+    expect(() => detectFormat(fixtureUtf8('generic_logger.csv'), 'generic_logger.csv')).toThrow(ReaderError);
+  });
+});
+
+describe('incremental readers', () => {
+  it('every format through createParser, chunked at arbitrary line boundaries, equals parseAll', () => {
+    const cases: [FormatName, string][] = [
+      ['biologic', fixture('eclab_plain_fr.mpt')],
+      ['arbin', fixtureUtf8('arbin_channel_1.csv')],
+    ];
+    for (const [format, text] of cases) {
+      const whole = createParser(format, { fileName: 'f' });
+      const a = whole.kind === 'cycler' ? feed(whole.parser, text) : [];
+      const b = createParser(format, { fileName: 'f' });
+      const rows: CyclerRow[] = [];
+      if (b.kind === 'cycler') {
+        const lines = text.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        for (let i = 0; i < lines.length; i += 97) lines.slice(i, i + 97).forEach((l, j) => b.parser.line(l, i + j + 1, rows));
+        b.parser.end(rows);
+      }
+      expect(rows).toEqual(a);
+      expect(a.length).toBeGreaterThan(500);
+    }
+  });
+});
+
+describe('rows → readings', () => {
+  it('a step reading only where the (cycle, step) index changes, before the row’s current and voltage', () => {
+    const got: string[] = [];
+    const sink = {
+      step: (ts: number, s: number, c: number | undefined) => got.push(`${ts} step ${s}/${c}`),
+      current: (ts: number, v: number) => got.push(`${ts} current ${v}`),
+      voltage: (ts: number, v: number) => got.push(`${ts} voltage ${v}`),
+      pressure: () => undefined,
+    };
+    const c = new RowsToReadings(true);
+    c.cycler(
+      [
+        { ts: 0, current_mA: 0, stepIndex: 1, cycleIndex: 1, line: 2 },
+        { ts: 1, current_mA: 0, voltage_V: 3, stepIndex: 1, cycleIndex: 1, line: 3 },
+        { ts: 1, current_mA: 1, stepIndex: 2, line: 4 },
+      ],
+      sink,
+    );
+    c.cycler([{ ts: 2, current_mA: 1, stepIndex: 2, line: 5 }], sink);
+    expect(got).toEqual(['0 step 1/1', '0 current 0', '1 current 0', '1 voltage 3', '1 step 2/undefined', '1 current 1', '2 current 1']);
+  });
+});
+
+describe('field helpers', () => {
+  it('numberAt reads a field in place exactly as Number() does, plus decimal commas; empty is NaN', () => {
+    const same = (s: string): boolean => Object.is(numberAt(s, 0, s.length), Number(s));
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => same(String(d))),
+      { numRuns: 5_000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 0, max: 20 }), (d, p) => same(d.toExponential(p))),
+      { numRuns: 5_000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 12 }), (d, p) => same(d.toFixed(p))),
+      { numRuns: 5_000 },
+    );
+    expect(numberAt('x\t3,5000000000000000E+001\ty', 2, 25)).toBe(35);
+    expect(numberAt('', 0, 0)).toBeNaN();
+    expect(numberAt('1.5x', 0, 4)).toBeNaN();
+    expect(localeNumber('0,25')).toBe(0.25);
+    expect(localeNumber(' ')).toBeNaN();
+  });
+
+  it('fieldBounds finds the first fields without splitting', () => {
+    const s = new Int32Array(8);
+    const e = new Int32Array(8);
+    expect(fieldBounds('a\tbb\t\tc', '\t', 8, s, e)).toBe(4);
+    expect([...s.slice(0, 4)]).toEqual([0, 2, 5, 6]);
+    expect([...e.slice(0, 4)]).toEqual([1, 4, 5, 7]);
+    expect(fieldBounds('a\tbb\t\tc', '\t', 2, s, e)).toBe(2);
+  });
+
+  it('parseDateTime: plain wall clocks as UTC, ISO with a zone, European order, spreadsheet day numbers', () => {
+    expect(parseDateTime('2024-03-14 09:40:00.5')).toBe(Date.UTC(2024, 2, 14, 9, 40, 0, 500));
+    expect(parseDateTime('2024-03-14T09:40:00.000Z')).toBe(Date.UTC(2024, 2, 14, 9, 40));
+    expect(parseDateTime('2024-03-14T10:40:00+01:00')).toBe(Date.UTC(2024, 2, 14, 9, 40));
+    expect(parseDateTime('14.03.2024 09:40:00')).toBe(Date.UTC(2024, 2, 14, 9, 40));
+    expect(parseDateTime('45365.5')).toBe(Date.UTC(2024, 2, 14, 12));
+    expect(parseDateTime('yesterday')).toBeNaN();
+  });
+});
+
+describe('time helpers', () => {
+  it('parseDuration accepts seconds, H:MM:SS with long hours, and Nd H:MM:SS.sss', () => {
+    expect(parseDuration('161804.3200')).toBe(161804.32);
+    expect(parseDuration('144:01:18')).toBe(518_478);
+    expect(parseDuration('00:00:00')).toBe(0);
+    expect(parseDuration('1d 2:03:04.5')).toBe(93_784.5);
+    expect(parseDuration('3d 23:59:59.999')).toBeCloseTo(3 * 86_400 + 86_399.999, 9);
+    for (const bad of ['', 'abc', '1:60:00', '1:00:60', '1d 24:00:00', 'd 1:00:00', '1d', '1:2:3:4', '-1:00:00']) {
+      expect(parseDuration(bad), bad).toBeNaN();
+    }
+  });
+
+  it('parseWallClockUtc reads Neware and Maccor wall clocks as UTC', () => {
+    expect(parseWallClockUtc('2022-05-18 16:27:52')).toBe(Date.UTC(2022, 4, 18, 16, 27, 52));
+    expect(parseWallClockUtc('08/13/2019 19:17:53')).toBe(Date.UTC(2019, 7, 13, 19, 17, 53));
+    expect(parseWallClockUtc('8/13/2019 7:17:53 PM')).toBe(Date.UTC(2019, 7, 13, 19, 17, 53));
+    expect(parseWallClockUtc('02/31/2019 10:00:00')).toBeNaN();
+    expect(parseWallClockUtc('yesterday')).toBeNaN();
+  });
+});
