@@ -269,8 +269,3 @@ export class RowCells {
     if (v !== undefined) row.voltage_V = v;
   }
 }
-
-/** The cells of one data row (see `RowCells`). */
-export function rowCells(f: readonly string[], fileName: string, line: number): RowCells {
-  return new RowCells(f, fileName, line);
-}

@@ -1,5 +1,5 @@
 /**
- * Typed output of the cycler-export readers (`neware.ts`, `maccor.ts`).
+ * Typed output of the cycler-export readers (one folder per format, `<format>/parser.ts`).
  *
  * The readers are pure functions from the export's text to rows and the cycler's own per-step
  * capacities (the "oracle"); they do no I/O. Conventions, made explicit:

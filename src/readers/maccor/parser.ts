@@ -18,7 +18,7 @@
  * the previous row's `Test (Sec)`: consecutive steps share the boundary instant, which the oracle
  * reports as `tStart`. No two rows share a timestamp in that file.
  */
-import { findColumn, requireColumn, rowCells, secondsToMs, shortRowError, startTsFromWallClock, type Column } from '../common.js';
+import { findColumn, requireColumn, RowCells, secondsToMs, shortRowError, startTsFromWallClock, type Column } from '../common.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../types.js';
@@ -138,7 +138,7 @@ export function createMaccorParser(opts: MaccorTextOptions): CyclerRowParser {
   const row = (text: string, line: number, c: MaccorColumns, out: CyclerRow[]): void => {
     const f = text.split('\t');
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
-    const cell = rowCells(f, fileName, line);
+    const cell = new RowCells(f, fileName, line);
     const sec = cell.duration(c.cTest);
     startTs ??= startTsFromWallClock(f, c.cDate, sec, fileName, line, 'MM/DD/YYYY HH:MM:SS');
     const amps = cell.number(c.cAmps);

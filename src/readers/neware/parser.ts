@@ -16,7 +16,7 @@
  * start shows up as several rows with equal `ts`: they are kept, in file order. `Date` drifts against
  * `Cumulative Time` (17 s over 144 h in that file): `ts` follows `Cumulative Time` only.
  */
-import { findColumn, isBlankLine, requireColumn, rowCells, secondsToMs, shortRowError, splitCsvLine, startTsFromWallClock, type Column } from '../common.js';
+import { findColumn, isBlankLine, requireColumn, RowCells, secondsToMs, shortRowError, splitCsvLine, startTsFromWallClock, type Column } from '../common.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
 import type { CyclerParseResult, CyclerRow, CyclerStepOracle } from '../types.js';
@@ -131,7 +131,7 @@ export function createNewareParser(opts: NewareCsvOptions): CyclerRowParser {
   const row = (text: string, line: number, c: NewareColumns, out: CyclerRow[]): void => {
     const f = splitCsvLine(text, ',');
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
-    const cell = rowCells(f, fileName, line);
+    const cell = new RowCells(f, fileName, line);
     const sec = cell.duration(c.cTime);
     startTs ??= startTsFromWallClock(f, c.cDate, sec, fileName, line, 'YYYY-MM-DD HH:MM:SS');
     const ts = startTs + secondsToMs(sec);
