@@ -460,6 +460,8 @@ export function defaultSimCellSpec(id: string, overrides: SimCellOverrides = {})
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
+  // Object.keys is typed string[]; the own keys of a T are keys of T.
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- see the line above
   for (const key of Object.keys(o) as (keyof T)[]) {
     if (o[key] !== undefined) out[key] = o[key];
   }
@@ -472,18 +474,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
  * @throws RangeError naming the first offending field.
  */
 export function validateSimCellSpec(spec: SimCellSpec): void {
-  const fail = (field: string, why: string): never => {
-    throw new RangeError(`sim cell ${JSON.stringify(spec.id)}: ${field} ${why}`);
-  };
-  const positive = (field: string, v: number): void => {
-    if (!(Number.isFinite(v) && v > 0)) fail(field, `must be a finite number > 0 (got ${String(v)})`);
-  };
-  const nonNegative = (field: string, v: number): void => {
-    if (!(Number.isFinite(v) && v >= 0)) fail(field, `must be a finite number ≥ 0 (got ${String(v)})`);
-  };
-  const finite = (field: string, v: number): void => {
-    if (!Number.isFinite(v)) fail(field, `must be finite (got ${String(v)})`);
-  };
+  const check = specChecks(spec.id);
+  const { fail, positive, nonNegative, finite } = check;
   if (typeof spec.id !== 'string' || spec.id.length === 0) fail('id', 'must be a non-empty string');
   positive('area_mm2', spec.area_mm2);
   positive('activeMass_g', spec.activeMass_g);
@@ -525,36 +517,10 @@ export function validateSimCellSpec(spec: SimCellSpec): void {
   positive('relaxationTau_s', spec.relaxationTau_s);
   nonNegative('thermalDriftAmplitude_MPa', spec.thermalDriftAmplitude_MPa);
   positive('thermalDriftPeriod_s', spec.thermalDriftPeriod_s);
-  const pen = spec.penetration;
-  if (pen) {
-    if (!(Number.isInteger(pen.onsetCycle) && pen.onsetCycle >= 1)) fail('penetration.onsetCycle', 'must be an integer ≥ 1');
-    finite('penetration.ddpQDecline_MPa_g_per_Ah_per_cycle', pen.ddpQDecline_MPa_g_per_Ah_per_cycle);
-    if (!(pen.dropProbability >= 0 && pen.dropProbability <= 1)) fail('penetration.dropProbability', 'must be in [0, 1]');
-    nonNegative('penetration.dropAmplitude_kPa', pen.dropAmplitude_kPa);
-    finite('penetration.dropGrowth_kPa_per_cycle', pen.dropGrowth_kPa_per_cycle);
-    nonNegative('penetration.dropMaxAmplitude_kPa', pen.dropMaxAmplitude_kPa);
-    positive('penetration.dropDuration_s', pen.dropDuration_s);
-    nonNegative('penetration.dropHold_s', pen.dropHold_s);
-    finite('penetration.postDropRateFraction', pen.postDropRateFraction);
-  }
-  const ss = spec.softShort;
-  if (ss) {
-    if (!(Number.isInteger(ss.onsetCycle) && ss.onsetCycle >= 1)) fail('softShort.onsetCycle', 'must be an integer ≥ 1');
-    positive('softShort.initialResistance_kohm', ss.initialResistance_kohm);
-    positive('softShort.halvingCycles', ss.halvingCycles);
-    nonNegative('softShort.voltageNoise_V', ss.voltageNoise_V);
-  }
-  const hs = spec.hardShort;
-  if (hs) {
-    if (!(Number.isInteger(hs.cycle) && hs.cycle >= 1)) fail('hardShort.cycle', 'must be an integer ≥ 1');
-    nonNegative('hardShort.chargeFraction', hs.chargeFraction);
-    nonNegative('hardShort.voltageDrop_V', hs.voltageDrop_V);
-    nonNegative('hardShort.pressureDrop_kPa', hs.pressureDrop_kPa);
-    nonNegative('hardShort.abortAfter_s', hs.abortAfter_s);
-    nonNegative('hardShort.postAbortRest_s', hs.postAbortRest_s);
-    nonNegative('hardShort.voltageNoise_V', hs.voltageNoise_V);
-  }
-  if (spec.pressureUnit !== 'MPa' && spec.pressureUnit !== 'kgf') fail('pressureUnit', "must be 'MPa' or 'kgf'");
+  if (spec.penetration) validatePenetration(spec.penetration, check);
+  if (spec.softShort) validateSoftShort(spec.softShort, check);
+  if (spec.hardShort) validateHardShort(spec.hardShort, check);
+  if (!PRESSURE_UNITS.includes(spec.pressureUnit)) fail('pressureUnit', "must be 'MPa' or 'kgf'");
   positive('loadCellResolution_kgf', spec.loadCellResolution_kgf);
   nonNegative('pressureNoise_counts', spec.pressureNoise_counts);
   positive('pressureRate_Hz', spec.pressureRate_Hz);
@@ -566,7 +532,66 @@ export function validateSimCellSpec(spec: SimCellSpec): void {
   finite('cyclerClockOffset_ms', spec.cyclerClockOffset_ms);
   nonNegative('currentNoise_mA', spec.currentNoise_mA);
   nonNegative('voltageNoise_V', spec.voltageNoise_V);
-  if (spec.currentSign !== 1 && spec.currentSign !== -1) fail('currentSign', 'must be 1 or -1');
+  if (!CURRENT_SIGNS.includes(spec.currentSign)) fail('currentSign', 'must be 1 or -1');
+}
+
+/** What a spec from untyped input may hold: checked at run time although the types already say so. */
+const PRESSURE_UNITS: readonly string[] = ['MPa', 'kgf'];
+const CURRENT_SIGNS: readonly number[] = [1, -1];
+
+interface SpecChecks {
+  readonly fail: (field: string, why: string) => never;
+  readonly positive: (field: string, v: number) => void;
+  readonly nonNegative: (field: string, v: number) => void;
+  readonly finite: (field: string, v: number) => void;
+}
+
+/** Field checks that throw a RangeError naming cell `id` and the field. */
+function specChecks(id: string): SpecChecks {
+  const fail = (field: string, why: string): never => {
+    throw new RangeError(`sim cell ${JSON.stringify(id)}: ${field} ${why}`);
+  };
+  return {
+    fail,
+    positive: (field, v) => {
+      if (!(Number.isFinite(v) && v > 0)) fail(field, `must be a finite number > 0 (got ${String(v)})`);
+    },
+    nonNegative: (field, v) => {
+      if (!(Number.isFinite(v) && v >= 0)) fail(field, `must be a finite number ≥ 0 (got ${String(v)})`);
+    },
+    finite: (field, v) => {
+      if (!Number.isFinite(v)) fail(field, `must be finite (got ${String(v)})`);
+    },
+  };
+}
+
+function validatePenetration(pen: PenetrationSpec, { fail, positive, nonNegative, finite }: SpecChecks): void {
+  if (!(Number.isInteger(pen.onsetCycle) && pen.onsetCycle >= 1)) fail('penetration.onsetCycle', 'must be an integer ≥ 1');
+  finite('penetration.ddpQDecline_MPa_g_per_Ah_per_cycle', pen.ddpQDecline_MPa_g_per_Ah_per_cycle);
+  if (!(pen.dropProbability >= 0 && pen.dropProbability <= 1)) fail('penetration.dropProbability', 'must be in [0, 1]');
+  nonNegative('penetration.dropAmplitude_kPa', pen.dropAmplitude_kPa);
+  finite('penetration.dropGrowth_kPa_per_cycle', pen.dropGrowth_kPa_per_cycle);
+  nonNegative('penetration.dropMaxAmplitude_kPa', pen.dropMaxAmplitude_kPa);
+  positive('penetration.dropDuration_s', pen.dropDuration_s);
+  nonNegative('penetration.dropHold_s', pen.dropHold_s);
+  finite('penetration.postDropRateFraction', pen.postDropRateFraction);
+}
+
+function validateSoftShort(ss: SoftShortSpec, { fail, positive, nonNegative }: SpecChecks): void {
+  if (!(Number.isInteger(ss.onsetCycle) && ss.onsetCycle >= 1)) fail('softShort.onsetCycle', 'must be an integer ≥ 1');
+  positive('softShort.initialResistance_kohm', ss.initialResistance_kohm);
+  positive('softShort.halvingCycles', ss.halvingCycles);
+  nonNegative('softShort.voltageNoise_V', ss.voltageNoise_V);
+}
+
+function validateHardShort(hs: HardShortSpec, { fail, nonNegative }: SpecChecks): void {
+  if (!(Number.isInteger(hs.cycle) && hs.cycle >= 1)) fail('hardShort.cycle', 'must be an integer ≥ 1');
+  nonNegative('hardShort.chargeFraction', hs.chargeFraction);
+  nonNegative('hardShort.voltageDrop_V', hs.voltageDrop_V);
+  nonNegative('hardShort.pressureDrop_kPa', hs.pressureDrop_kPa);
+  nonNegative('hardShort.abortAfter_s', hs.abortAfter_s);
+  nonNegative('hardShort.postAbortRest_s', hs.postAbortRest_s);
+  nonNegative('hardShort.voltageNoise_V', hs.voltageNoise_V);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -844,35 +869,48 @@ export class CellPhysics {
   }
 
   private computeTick(): void {
-    const s = this.spec;
     const dt = this.dtS;
     const iShort = this.rShort_kohm === Infinity ? 0 : (this.vLast > 0 ? this.vLast : 0) / this.rShort_kohm;
+    const current = this.cyclerCurrent(iShort);
+    this.advanceElectrochemistry(current, iShort);
+    this.advancePressure(current);
 
-    // 1. The cycler's current for this tick.
-    let current = 0;
+    // 4. Truth accumulators.
+    if (current > 0) this.cQch += (current * dt) / 3600;
+    else if (current < 0) this.cQdis -= (current * dt) / 3600;
+    if (this.pB < this.cPMin) this.cPMin = this.pB;
+    if (this.pB > this.cPMax) this.cPMax = this.pB;
+
+    this.protocolTransition(current);
+  }
+
+  /** 1. The cycler's current for this tick, mA. */
+  private cyclerCurrent(iShort: number): number {
     switch (this.phase) {
-      case PH_CC:
-        current = this.ccCurrent_mA;
+      case PH_CC: {
+        const current = this.ccCurrent_mA; // before chargeEvents, which may change it
         this.chargeEvents();
-        break;
+        return current;
+      }
       case PH_CV:
         this.chargeEvents();
-        current = this.hardShorted ? this.ccCurrent_mA : this.solveCv(iShort);
-        break;
+        return this.hardShorted ? this.ccCurrent_mA : this.solveCv(iShort);
       case PH_SHORTED:
-        current = this.ccCurrent_mA;
-        break;
+        return this.ccCurrent_mA;
       case PH_DISCHARGE:
-        current = -this.ccCurrent_mA;
-        break;
+        return -this.ccCurrent_mA;
       default:
-        current = 0;
+        return 0;
     }
+  }
+
+  /** 2. Electrochemistry over one tick at the cycler's `current` and a soft short's internal current `iShort`, mA. */
+  private advanceElectrochemistry(current: number, iShort: number): void {
+    const s = this.spec;
+    const dt = this.dtS;
     this.current_mA = current;
     const ion = this.hardShorted ? 0 : current - iShort;
     this.ionPrev_mA = ion;
-
-    // 2. Electrochemistry.
     const theta0 = this.theta;
     const delta0 = this.delta;
     const ir = ion * s.ohmicResistance_ohm * 1e-3;
@@ -887,8 +925,13 @@ export class CellPhysics {
       const sev = this.ccCurrent_mA > 0 ? iShort / this.ccCurrent_mA : 1;
       this.vNoiseExtra_V = s.softShort.voltageNoise_V * (sev > 1 ? 1 : sev);
     } else this.vNoiseExtra_V = 0;
+  }
 
-    // 3. Pressure. The stack sees the Li the cycler moves: a soft short's internal current exchanges Li
+  /** 3. Pressure over one tick at the cycler's `current`, mA. */
+  private advancePressure(current: number): void {
+    const s = this.spec;
+    const dt = this.dtS;
+    // The stack sees the Li the cycler moves: a soft short's internal current exchanges Li
     // through the filament inside the electrolyte, and a hard-shorted cell moves none through the stack.
     const dq_mAh = this.hardShorted ? 0 : (current * dt) / 3600;
     let dPlate_mAh = dq_mAh;
@@ -918,14 +961,12 @@ export class CellPhysics {
     this.eVisco_MPa = this.eVisco_MPa * this.eRelax + beta * dP;
     this.pA = this.pB;
     this.pB = this.pressureAt(this.tB);
+  }
 
-    // 4. Truth accumulators.
-    if (current > 0) this.cQch += (current * dt) / 3600;
-    else if (current < 0) this.cQdis -= (current * dt) / 3600;
-    if (this.pB < this.cPMin) this.cPMin = this.pB;
-    if (this.pB > this.cPMax) this.cPMax = this.pB;
-
-    // 5. Protocol transitions at tB.
+  /** 5. Protocol transitions at tB, after a tick at the cycler's `current`, mA. */
+  private protocolTransition(current: number): void {
+    const s = this.spec;
+    const dt = this.dtS;
     this.phaseElapsed_s += dt;
     switch (this.phase) {
       case PH_INITIAL_REST:

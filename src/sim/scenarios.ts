@@ -85,7 +85,7 @@ export function demoCells(n = 4): SimCellSpec[] {
   for (let i = 0; i < n; i++) {
     const id = `cell-${String(i + 1).padStart(width, '0')}`;
     const t = n === 1 ? PENETRATING_TEMPLATE : i % TEMPLATES.length;
-    const template = TEMPLATES[t] as SimCellOverrides;
+    const template = TEMPLATES[t] ?? {}; // t < TEMPLATES.length
     if (i < TEMPLATES.length) {
       cells.push(defaultSimCellSpec(id, template));
       continue;

@@ -225,12 +225,10 @@ export function* simulateCell(spec: SimCellSpec, opts: SimulateOptions): Generat
   validateOptions(opts);
   const cell = spec.id;
   const samplers = buildSamplers(spec, opts);
-  const n = samplers.length;
   for (;;) {
     let best: ChannelSampler | undefined;
     let bestTs = Infinity;
-    for (let i = 0; i < n; i++) {
-      const s = samplers[i] as ChannelSampler;
+    for (const s of samplers) {
       if (!s.done && s.ts < bestTs) {
         best = s;
         bestTs = s.ts;
@@ -255,56 +253,63 @@ export function* simulateCells(specs: readonly SimCellSpec[], opts: SimulateOpti
     ids.add(s.id);
   }
   const gens: Generator<SimReading, void, undefined>[] = [];
-  // Heap of cell indices ordered by (head ts, index); heads[i] is cell i's next reading.
-  const heads: (SimReading | undefined)[] = [];
-  const heap: number[] = [];
-  const less = (a: number, b: number): boolean => {
-    const ta = (heads[a] as SimReading).ts;
-    const tb = (heads[b] as SimReading).ts;
-    return ta < tb || (ta === tb && a < b);
-  };
-  const siftDown = (pos: number): void => {
-    const len = heap.length;
-    const item = heap[pos] as number;
-    for (;;) {
-      const l = 2 * pos + 1;
-      if (l >= len) break;
-      const r = l + 1;
-      let c = l;
-      if (r < len && less(heap[r] as number, heap[l] as number)) c = r;
-      const child = heap[c] as number;
-      if (!less(child, item)) break;
-      heap[pos] = child;
-      pos = c;
-    }
-    heap[pos] = item;
-  };
+  // Heap of the cells that have a next reading, ordered by (head ts, index).
+  const heap: Lane[] = [];
   try {
-    for (let i = 0; i < specs.length; i++) {
-      const g = simulateCell(specs[i] as SimCellSpec, opts);
-      gens.push(g);
-      const r = g.next();
-      heads.push(r.done ? undefined : r.value);
-      if (!r.done) heap.push(i);
+    for (const [i, spec] of specs.entries()) {
+      const gen = simulateCell(spec, opts);
+      gens.push(gen);
+      const r = gen.next();
+      if (!r.done) heap.push({ i, gen, head: r.value });
     }
-    for (let p = (heap.length >> 1) - 1; p >= 0; p--) siftDown(p);
-    while (heap.length > 0) {
-      const i = heap[0] as number;
-      yield heads[i] as SimReading;
-      const r = (gens[i] as Generator<SimReading, void, undefined>).next();
+    for (let p = (heap.length >> 1) - 1; p >= 0; p--) siftDown(heap, p);
+    for (let top = heap[0]; top !== undefined; top = heap[0]) {
+      yield top.head;
+      const r = top.gen.next();
       if (r.done) {
-        heads[i] = undefined;
-        const last = heap.pop() as number;
-        if (heap.length > 0) {
+        const last = heap.pop();
+        if (last !== undefined && heap.length > 0) {
           heap[0] = last;
-          siftDown(0);
+          siftDown(heap, 0);
         }
       } else {
-        heads[i] = r.value;
-        siftDown(0);
+        top.head = r.value;
+        siftDown(heap, 0);
       }
     }
   } finally {
     for (const g of gens) g.return(undefined);
   }
+}
+
+/** One cell in the merge of {@link simulateCells}: its index, its generator and its next reading. */
+interface Lane {
+  readonly i: number;
+  readonly gen: Generator<SimReading, void, undefined>;
+  head: SimReading;
+}
+
+/** Orders lanes by head time, ties to the earlier cell. */
+const before = (a: Lane, b: Lane): boolean => a.head.ts < b.head.ts || (a.head.ts === b.head.ts && a.i < b.i);
+
+/** Moves `heap[pos]` down to its place in the min-heap `heap`. */
+function siftDown(heap: Lane[], pos: number): void {
+  const item = heap[pos];
+  if (item === undefined) return;
+  for (;;) {
+    const l = 2 * pos + 1;
+    const left = heap[l];
+    if (left === undefined) break;
+    const right = heap[l + 1];
+    let c = l;
+    let child = left;
+    if (right !== undefined && before(right, left)) {
+      c = l + 1;
+      child = right;
+    }
+    if (!before(child, item)) break;
+    heap[pos] = child;
+    pos = c;
+  }
+  heap[pos] = item;
 }
