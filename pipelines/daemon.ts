@@ -3,18 +3,20 @@
  * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
  */
 import type { Subscription } from 'rxjs';
+import { AlertPublisher } from '../src/adapters/alert-publisher.js';
+import { AlertTally } from '../src/adapters/alert-tally.js';
 import { FileSink } from '../src/adapters/file-sink.js';
+import { HealthServer } from '../src/adapters/health-server.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
-import { eventLines, ingestLine } from '../src/adapters/line-protocol.js';
+import { ingestLine } from '../src/adapters/line-protocol.js';
 import { RateLimitedLog, type Logger } from '../src/adapters/log.js';
 import { MqttAdapter } from '../src/adapters/mqtt.js';
+import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
-import { levels, worst, type AlertEvent } from '../src/domain/alerts/lifecycle.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
-import { HealthServer } from '../src/adapters/health-server.js';
-import { AlertTally, healthSourceFor } from './health.js';
+import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
 
 export interface DaemonOptions {
@@ -32,21 +34,28 @@ export interface StopReport {
   readonly fileLines?: number;
   readonly stateSaved: boolean;
   readonly errors: string[];
+  /** Every sink's report, by sink name. */
+  readonly sinks: Readonly<Record<string, SinkReport>>;
 }
 
-export class Daemon {
+export class Daemon implements HealthInputs {
   readonly lab: Lab;
   readonly mqtt: MqttAdapter;
   private influx: InfluxSink | undefined;
   private files: FileSink | undefined;
+  /** Where every batch of events goes: the alert tally, MQTT alerts, the webhook, InfluxDB, the files. */
+  private sinks: Sink[] = [];
   private readonly state: StateStore | undefined;
   private sub: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
-  private webhook: Webhook | undefined;
   private health: HealthServer | undefined;
   /** Alerts raised by cell, kind and level (for /metrics). */
   readonly alertTally = new AlertTally();
+  /** Failures isolated so far (a cell the lab stopped, or a batch whose processing threw). */
+  cellFailures = 0;
+  /** Why the pipeline stopped, once its subscription errored or completed before `stop()`; /readyz then answers 503. */
+  pipelineStopped: string | undefined;
   private readonly now: () => number;
   /** Each cell's settings, resolved from the config once. */
   private readonly setupFor: (cell: string) => ResolvedCell;
@@ -74,18 +83,7 @@ export class Daemon {
       const r = this.state.restore(this.lab);
       if (r.cells > 0) log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt!).toISOString()})`);
     }
-    if (cfg.influx !== undefined) {
-      const i = cfg.influx;
-      this.influx = new InfluxSink({ ...i, onError: (m) => this.rejectLog.report('influx', m) });
-      log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
-    }
-    if (cfg.alerts.webhook !== undefined) {
-      this.webhook = new Webhook({ ...cfg.alerts.webhook, onError: (m) => this.rejectLog.report('webhook', m) });
-    }
-    if (cfg.output !== undefined) {
-      this.files = new FileSink(cfg.output.dir);
-      log.info(`output: writing CSV and line protocol under ${cfg.output.dir}`);
-    }
+    this.sinks = this.makeSinks();
     const events$ = oepPipeline(this.mqtt.messages$, {
       topicPrefix: cfg.mqtt.topicPrefix,
       settingsFor: (id) => this.setupFor(id).ingest,
@@ -94,10 +92,20 @@ export class Daemon {
       tick_ms: Math.min(1_000, cfg.alignment.idleTimeout_ms),
       now: this.now,
       onReject: (cell, reason, detail) => this.rejectLog.report(`${cell}/${reason}`, `rejected (${cell}, ${reason}): ${detail}`),
+      onFailure: (cell, message) => {
+        this.cellFailures++;
+        log.error(`cell ${cell} failed and stops processing (its readings are counted as rejected): ${message}`);
+      },
     });
     this.sub = events$.subscribe({
       next: (events) => this.write(events),
-      error: (e: unknown) => log.error(`pipeline failed: ${String(e)}`),
+      error: (e: unknown) => {
+        this.pipelineStopped = `failed: ${String(e)}`;
+        log.error(`pipeline failed: ${String(e)}`);
+      },
+      complete: () => {
+        if (this.stopping === undefined) this.pipelineStopped = 'the message stream ended';
+      },
     });
     if (this.state !== undefined && cfg.state !== undefined) {
       this.stateTimer = setInterval(() => this.checkpoint(), cfg.state.interval_s * 1000);
@@ -112,28 +120,32 @@ export class Daemon {
     log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
 
-  private write(events: readonly LabEvent[]): void {
-    this.files?.write(events);
-    this.influx?.write(eventLines(events, this.opts.config.influx?.writeCurves ?? true));
-    for (const e of events) if (e.type === 'alert') this.publishAlert(e.alert);
-    this.alertTally.count(events);
-    this.opts.onEvents?.(events);
+  /** The sinks the config asks for, in the order they are closed. */
+  private makeSinks(): Sink[] {
+    const { config: cfg, log } = this.opts;
+    const sinks: Sink[] = [this.alertTally, new AlertPublisher(this.mqtt, { topicPrefix: cfg.mqtt.topicPrefix, bookOf: (cell) => this.lab.cell(cell).alerts })];
+    if (cfg.alerts.webhook !== undefined) sinks.push(new Webhook({ ...cfg.alerts.webhook, onError: (m) => this.rejectLog.report('webhook', m) }));
+    if (cfg.influx !== undefined) {
+      const i = cfg.influx;
+      sinks.push((this.influx = new InfluxSink({ ...i, onError: (m) => this.rejectLog.report('influx', m) })));
+      log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
+    }
+    if (cfg.output !== undefined) {
+      sinks.push((this.files = new FileSink(cfg.output.dir)));
+      log.info(`output: writing CSV and line protocol under ${cfg.output.dir}`);
+    }
+    return sinks;
   }
 
-  /** An alert state change: event on <prefix>/<cell>/alerts (QoS 1), state retained on <prefix>/<cell>/status. */
-  private publishAlert(a: AlertEvent): void {
-    const prefix = this.opts.config.mqtt.topicPrefix;
-    const time = new Date(a.t).toISOString();
-    this.mqtt.publish(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }), { qos: 1 });
-    const book = this.lab.cell(a.cell).alerts;
-    this.mqtt.publish(
-      `${prefix}/${a.cell}/status`,
-      JSON.stringify({ cell: a.cell, level: worst(book), kinds: levels(book), updated: time, lastMessage: a.message }),
-      { qos: 1, retain: true },
-    );
-    if (a.level === 'ok') this.opts.log.info(`alert ${a.cell}: ${a.message}`);
-    else this.opts.log.warn(`alert ${a.cell}: ${a.message}`);
-    this.webhook?.send(a);
+  private write(events: readonly LabEvent[]): void {
+    writeAll(this.sinks, events);
+    for (const e of events) {
+      if (e.type !== 'alert') continue;
+      const a = e.alert;
+      if (a.level === 'ok') this.opts.log.info(`alert ${a.cell}: ${a.message}`);
+      else this.opts.log.warn(`alert ${a.cell}: ${a.message}`);
+    }
+    this.opts.onEvents?.(events);
   }
 
   /** Saves the lab state and writes the per-cell counters; errors are logged, never thrown. */
@@ -141,7 +153,7 @@ export class Daemon {
     try {
       const t = this.now();
       const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
-      this.influx?.write(lines);
+      this.influx?.writeLines(lines);
       this.files?.writeLines(lines);
       this.state?.save(this.lab, t);
     } catch (e) {
@@ -164,7 +176,6 @@ export class Daemon {
         errors.push(`${name}: ${(e as Error).message}`);
       }
     };
-    let influx: SinkReport | undefined;
     let stateSaved = false;
     await step('health', () => this.health?.stop());
     await step('mqtt', () => this.mqtt.stop());
@@ -176,17 +187,13 @@ export class Daemon {
         stateSaved = true;
       }
     });
-    await step('webhook', async () => {
-      const undelivered = await this.webhook?.stop();
-      if (undelivered) errors.push(`webhook: ${undelivered} alerts not delivered`);
-    });
-    await step('influx', async () => {
-      if (this.influx !== undefined) influx = await this.influx.close();
-    });
-    const fileLines = this.files?.linesWritten;
-    await step('files', () => this.files?.close());
-    const report: StopReport = { stateSaved, errors, ...(influx ? { influx } : {}), ...(fileLines !== undefined ? { fileLines } : {}) };
-    return report;
+    const closed = await closeAll(this.sinks);
+    errors.push(...closed.errors);
+    const webhookLost = closed.reports.webhook?.lost ?? 0;
+    if (webhookLost > 0) errors.push(`webhook: ${webhookLost} alerts not delivered`);
+    const influx = closed.reports.influx;
+    const fileLines = closed.reports.files?.written;
+    return { stateSaved, errors, sinks: closed.reports, ...(influx ? { influx } : {}), ...(fileLines !== undefined ? { fileLines } : {}) };
   }
 
   get influxStats(): InfluxSink['stats'] | undefined {

@@ -1,37 +1,31 @@
 /**
- * The daemon as a {@link HealthSource}: reads its public state (the lab's cells with their counters, aligners
- * and alert books, the MQTT adapter, the InfluxDB sink's counters) when the health server asks, at scrape time.
- * Nothing is counted per reading; {@link AlertTally} counts alert events (a few per cell per day).
- * The Daemon starts a HealthServer over this source when its config has a `health` section.
+ * The daemon's state as a {@link HealthSource}: reads its public state (the lab's cells with their counters,
+ * aligners and alert books, the MQTT adapter, the InfluxDB sink's counters, whether the pipeline still runs)
+ * when the health server asks, at scrape time. Nothing is counted per reading; the {@link AlertTally} sink
+ * counts alert events (a few per cell per day). The Daemon starts a HealthServer over this source when its
+ * config has a `health` section. It reads the daemon through {@link HealthInputs}, so it does not import it.
  */
+import type { AlertTally } from '../src/adapters/alert-tally.js';
 import type { AlertCount, AlertState, CellHealth, HealthSource, InfluxHealth } from '../src/adapters/health-server.js';
-import type { LabEvent } from '../src/domain/lab.js';
-import type { Daemon } from './daemon.js';
+import type { InfluxSink } from '../src/adapters/influx-sink.js';
 
-const RANK: Readonly<Record<string, number>> = { ok: 0, warning: 1, critical: 2 };
+/** What the health source reads of one cell of the lab. */
+export interface HealthCellView {
+  readonly counters: CellHealth['counters'];
+  readonly aligner: { readonly watermark: number; readonly newestTs: number; readonly buffered: number; readonly forcedReleases: number };
+  readonly alerts: { readonly kinds: Readonly<Partial<Record<string, { readonly level: string }>>> };
+}
 
-/**
- * Counts the alerts raised (a change to a higher level: ok → warning, ok/warning → critical) by cell, kind
- * and level, from the lab's events. The daemon feeds it every batch (`count(events)` in its write path).
- */
-export class AlertTally {
-  private readonly counts = new Map<string, { cell: string; kind: string; level: string; count: number }>();
-
-  count(events: readonly LabEvent[]): void {
-    for (const e of events) {
-      if (e.type !== 'alert') continue;
-      const a = e.alert;
-      if ((RANK[a.level] ?? 1) <= (RANK[a.previous] ?? 0)) continue;
-      const key = `${a.cell}\u0000${a.kind}\u0000${a.level}`;
-      const c = this.counts.get(key);
-      if (c === undefined) this.counts.set(key, { cell: a.cell, kind: a.kind, level: a.level, count: 1 });
-      else c.count++;
-    }
-  }
-
-  entries(): Iterable<AlertCount> {
-    return this.counts.values();
-  }
+/** What the health source reads: the Daemon has all of it. */
+export interface HealthInputs {
+  readonly lab: { readonly cells: ReadonlyMap<string, HealthCellView> };
+  readonly mqtt: { readonly connected: boolean; readonly received: number };
+  readonly influxStats: InfluxSink['stats'] | undefined;
+  /** True while InfluxDB writes are failing (undefined without InfluxDB). */
+  readonly influxFailing?: boolean | undefined;
+  readonly alertTally?: Pick<AlertTally, 'entries'> | undefined;
+  /** Why the pipeline stopped, once its subscription errored or completed unexpectedly. */
+  readonly pipelineStopped?: string | undefined;
 }
 
 /**
@@ -49,7 +43,7 @@ export interface HealthSourceOptions {
   readonly now?: () => number;
 }
 
-export function healthSourceFor(daemon: Daemon, opts: HealthSourceOptions = {}): HealthSource {
+export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions = {}): HealthSource {
   const alertsRaised = opts.alertsRaised ?? (() => daemon.alertTally?.entries() ?? []);
   const now = opts.now ?? Date.now;
   const stall_ms = opts.influxStall_ms ?? DEFAULT_INFLUX_STALL_MS;
@@ -72,6 +66,7 @@ export function healthSourceFor(daemon: Daemon, opts: HealthSourceOptions = {}):
       }
     },
     mqttConnected: () => daemon.mqtt.connected,
+    pipelineStopped: () => daemon.pipelineStopped,
     mqttReceived: () => daemon.mqtt.received,
     influx(): InfluxHealth | undefined {
       const s = daemon.influxStats;

@@ -111,37 +111,73 @@ function sliceRecorded(chunk: readonly EdgeReading[], o: RecordedBatchOptions, m
   return out;
 }
 
-/** Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. */
-export function processInLab(lab: Lab, onReject?: (cell: string, reason: string, detail: string) => void): OperatorFunction<ParsedBatch, LabEvent[]> {
-  return map((b) => {
-    const events: LabEvent[] = [];
-    for (const r of b.rejections) {
-      lab.reject(r.cell, r.reason);
-      onReject?.(r.cell, r.reason, r.detail);
-    }
-    if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
-    return events;
-  });
+export interface LabOptions {
+  readonly onReject?: (cell: string, reason: string, detail: string) => void;
+  /**
+   * Called once per `failure` event: a cell the lab stopped after an exception in its processing (the
+   * lab isolates it; the cell's later readings are counted as rejected), or an exception outside any
+   * cell's own processing, caught here so that one bad batch never ends the stream.
+   */
+  readonly onFailure?: (cell: string, message: string) => void;
 }
 
-export interface PipelineOptions extends ParseOptions {
-  readonly lab: Lab;
+const errorMessage = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/**
+ * Lab work on one batch with its failure isolated: an exception becomes a `failure` event (of `cell`),
+ * never an error of the stream; every `failure` event is passed to `onFailure`.
+ */
+function isolated(cell: string, t: number, o: LabOptions, work: (events: LabEvent[]) => void): LabEvent[] {
+  const events: LabEvent[] = [];
+  try {
+    work(events);
+  } catch (e) {
+    events.push({ type: 'failure', cell, message: errorMessage(e), t });
+  }
+  if (o.onFailure !== undefined) for (const e of events) if (e.type === 'failure') o.onFailure(e.cell, e.message);
+  return events;
+}
+
+/**
+ * Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. A
+ * failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
+ */
+export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
+  return map((b) =>
+    isolated(b.cell ?? '?', b.arrival, o, (events) => {
+      for (const r of b.rejections) {
+        lab.reject(r.cell, r.reason);
+        o.onReject?.(r.cell, r.reason, r.detail);
+      }
+      if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
+    }),
+  );
+}
+
+export interface PipelineOptions extends ParseOptions, LabOptions {
+  /** The lab (shared with the state store and the health server), or a factory for one per subscription. */
+  readonly lab: Lab | (() => Lab);
   /** How often idle cells are checked, ms. */
   readonly tick_ms: number;
   readonly now: () => number;
   readonly scheduler?: SchedulerLike;
-  readonly onReject?: (cell: string, reason: string, detail: string) => void;
 }
 
-/** The whole OEP pipeline over a message stream: batches of step/cycle/late events, never empty. */
+/**
+ * The whole OEP pipeline over a message stream: batches of step/cycle/alert/late/failure events, never
+ * empty. Built per subscription (`defer`): the lab (when given as a factory) and the tick timer belong to
+ * the subscriber; unsubscribing stops both the source and the timer.
+ */
 export function oepPipeline(messages$: Observable<RawMessage>, o: PipelineOptions): Observable<LabEvent[]> {
-  const processed$ = messages$.pipe(parseMessages(o), processInLab(o.lab, o.onReject));
-  const ticks$ = interval(o.tick_ms, o.scheduler ?? asyncScheduler).pipe(
-    map(() => {
-      const events: LabEvent[] = [];
-      o.lab.tick(o.now(), events);
-      return events;
-    }),
-  );
-  return merge(processed$, ticks$).pipe(filter((e) => e.length > 0));
+  return defer(() => {
+    const lab = typeof o.lab === 'function' ? o.lab() : o.lab;
+    const processed$ = messages$.pipe(parseMessages(o), processInLab(lab, o));
+    const ticks$ = interval(o.tick_ms, o.scheduler ?? asyncScheduler).pipe(
+      map(() => {
+        const now = o.now();
+        return isolated('*', now, o, (events) => lab.tick(now, events));
+      }),
+    );
+    return merge(processed$, ticks$).pipe(filter((e) => e.length > 0));
+  });
 }

@@ -19,9 +19,9 @@ import { join } from 'node:path';
 import { concat, defer, filter, from, lastValueFrom, of, tap } from 'rxjs';
 import { FileSink } from '../src/adapters/file-sink.js';
 import { openSource, type Source } from '../src/adapters/files.js';
-import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
-import { eventLines } from '../src/adapters/line-protocol.js';
+import { InfluxSink } from '../src/adapters/influx-sink.js';
 import { recordedReadings, type RecordedRead } from '../src/adapters/recorded.js';
+import { writeAll, type Sink, type SinkReport } from '../src/adapters/sink.js';
 import { ConfigError, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
@@ -135,18 +135,12 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
   // The lab, with the cell's settings; lateness ≥ 1 ms so that equal timestamps in a file are never late.
   const setup = o.setup;
   const lab = new Lab(() => ({ ...setup, aligner: { ...setup.aligner, lateness_ms: Math.max(1, setup.aligner.lateness_ms) } }));
-  const writeCurves = o.influx?.writeCurves ?? true;
-  const files = new FileSink(o.outDir, writeCurves);
+  const files = new FileSink(o.outDir, o.influx?.writeCurves ?? true);
   const influx = o.influx !== undefined ? new InfluxSink({ ...o.influx, onError: () => undefined }) : undefined;
-  const counts = { readings: 0, steps: 0, cycles: 0, alerts: 0, finishSteps: 0, finishCycles: 0 };
+  const sinks: Sink[] = influx !== undefined ? [files, influx] : [files];
+  const counts = { readings: 0, finishSteps: 0, finishCycles: 0 };
   const write = (events: readonly LabEvent[]): void => {
-    for (const e of events) {
-      if (e.type === 'step') counts.steps++;
-      else if (e.type === 'cycle') counts.cycles++;
-      else if (e.type === 'alert') counts.alerts++;
-    }
-    files.write(events);
-    influx?.write(eventLines(events, writeCurves));
+    writeAll(sinks, events);
     o.onEvents?.(events);
   };
   const read = readCounter(sources, o.onProgress);
@@ -182,9 +176,9 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
       rows: read.rows,
       pressureRows: read.pressureRows,
       readings: counts.readings,
-      steps: counts.steps,
-      cycles: counts.cycles,
-      alerts: counts.alerts,
+      steps: counters.steps,
+      cycles: counters.cycles,
+      alerts: counters.alerts,
       late: counters.late,
       duplicate: counters.duplicate,
       finishSteps: counts.finishSteps,

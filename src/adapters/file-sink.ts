@@ -1,13 +1,15 @@
 /**
  * The local sink: per-step and per-cycle CSV files (columns = the `oep_step` / `oep_cycle` field names),
  * a line-protocol file with every point (importable with `influx write`), and late readings kept aside.
- * Appends, so a restarted daemon continues the same files. Used by the embedded default and `oep process`.
+ * Appends, so a restarted daemon continues the same files. Used by the daemon (output.dir), the embedded
+ * default and `oep process`.
  */
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord, StepRecord } from '../domain/types.js';
 import { cycleFields, eventLines, stepFields } from './line-protocol.js';
+import type { Sink, SinkReport } from './sink.js';
 
 const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...Object.keys(stepFields({} as StepRecord))];
 const CYCLE_COLUMNS = ['time_ms', 'cell', ...Object.keys(cycleFields({} as CycleRecord))];
@@ -31,13 +33,18 @@ export function cycleCsvRow(c: CycleRecord): string {
 export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
 export const CYCLE_CSV_HEADER = CYCLE_COLUMNS.join(',');
 
-export class FileSink {
+export class FileSink implements Sink {
+  readonly name = 'files';
   private readonly steps: WriteStream;
   private readonly cycles: WriteStream;
   private readonly lp: WriteStream;
   private readonly late: WriteStream;
   private readonly alerts: WriteStream;
   private lines = 0;
+  /** Line-protocol lines written after a file failed (a full disk, a removed folder): they are lost. */
+  private lost = 0;
+  private failure: string | undefined;
+  private closing: Promise<SinkReport> | undefined;
 
   constructor(
     readonly dir: string,
@@ -55,6 +62,8 @@ export class FileSink {
     const path = join(this.dir, name);
     const fresh = !existsSync(path);
     const s = createWriteStream(path, { flags: 'a' });
+    // A failed write must not crash the daemon: the sink stops counting lines as written.
+    s.on('error', (e) => (this.failure ??= `${name}: ${e.message}`));
     if (fresh && header !== undefined) s.write(header + '\n');
     return s;
   }
@@ -71,14 +80,16 @@ export class FileSink {
       else if (e.type === 'alert') {
         const a = e.alert;
         al += [a.t, a.cell, a.kind, a.level, a.previous, a.value, a.threshold, a.unit, a.message].map(csvValue).join(',') + '\n';
-      } else la += `${e.reading.ts},${e.reading.cell},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
+      } else if (e.type === 'late') la += `${e.reading.ts},${e.reading.cell},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
+      // A cell's failure is logged and counted by the daemon, not a record of the files.
     }
     if (st !== '') this.steps.write(st);
     if (cy !== '') this.cycles.write(cy);
     if (la !== '') this.late.write(la);
     if (al !== '') this.alerts.write(al);
     const lines = eventLines(events, this.withCurves);
-    this.lines += lines.length;
+    if (this.failure !== undefined) this.lost += lines.length;
+    else this.lines += lines.length;
     if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
   }
 
@@ -87,11 +98,31 @@ export class FileSink {
     if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
   }
 
+  /** Line-protocol lines written so far (the event lines; the CSV rows go with them). */
   get linesWritten(): number {
     return this.lines;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.steps, this.cycles, this.lp, this.late, this.alerts].map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
+  /** Why the files stopped being written, if one failed. */
+  get failed(): string | undefined {
+    return this.failure;
+  }
+
+  private get streams(): WriteStream[] {
+    return [this.steps, this.cycles, this.lp, this.late, this.alerts];
+  }
+
+  /** Resolves once every file has taken what was written (the operating system has it). */
+  async flush(): Promise<void> {
+    const draining = this.streams.filter((s) => s.writableNeedDrain);
+    await Promise.all(draining.map((s) => new Promise<void>((resolve) => s.once('drain', () => resolve()))));
+  }
+
+  close(): Promise<SinkReport> {
+    this.closing ??= (async () => {
+      await Promise.all(this.streams.map((s) => new Promise<void>((resolve) => s.end(() => resolve()))));
+      return { written: this.lines, lost: this.lost };
+    })();
+    return this.closing;
   }
 }

@@ -2,7 +2,7 @@
  * The daemon's own health over HTTP (bound to localhost by default, config `health.host`/`health.port`):
  *
  *   GET /healthz   200 while the process runs (liveness)
- *   GET /readyz    200 when MQTT is connected and InfluxDB (if configured) is not failing; 503 with the reasons
+ *   GET /readyz    200 when the pipeline runs, MQTT is connected and InfluxDB (if configured) is not failing; 503 with the reasons
  *   GET /metrics   Prometheus text format (prom-client): per-cell reading counters, watermark lag, buffered
  *                  readings, InfluxDB points, MQTT state, alerts raised, and the process metrics
  *
@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LEVEL_CODE } from './line-protocol.js';
 
 /** The per-cell counters the lab keeps (structurally `CellCounters` of src/domain/lab.ts). */
 export interface CellCountersView {
@@ -64,8 +65,8 @@ export interface AlertState {
   readonly level: string;
 }
 
-/** `oep_alert_level` values: ok 0, warning 1, critical 2 (an unknown level counts as a warning). */
-export const ALERT_LEVEL_VALUES: Readonly<Record<string, number>> = { ok: 0, warning: 1, critical: 2 };
+/** `oep_alert_level` values: ok 0, warning 1, critical 2 (the line protocol's level codes; an unknown level counts as a warning). */
+export const ALERT_LEVEL_VALUES: Readonly<Record<string, number>> = LEVEL_CODE;
 
 /**
  * Where the health server reads its values; every method is called at scrape time only, so it should be
@@ -76,6 +77,8 @@ export interface HealthSource {
   cells(): Iterable<readonly [cell: string, health: CellHealth]>;
   /** Whether the MQTT client is connected to the broker now. */
   mqttConnected(): boolean;
+  /** Why the processing pipeline stopped (it errored or completed unexpectedly); undefined while it runs. */
+  pipelineStopped?(): string | undefined;
   /** MQTT messages received since start (optional). */
   mqttReceived?(): number;
   /** InfluxDB output, or undefined when InfluxDB is not configured. */
@@ -90,19 +93,22 @@ export interface Readiness {
   readonly ready: boolean;
   /** Why not ready (empty when ready). */
   readonly reasons: string[];
+  readonly pipeline: 'running' | 'stopped';
   readonly mqtt: 'connected' | 'disconnected';
   readonly influx: 'ok' | 'failing' | 'not configured';
 }
 
-/** Ready = MQTT connected, and InfluxDB (when configured) not failing. */
+/** Ready = the pipeline runs, MQTT connected, and InfluxDB (when configured) not failing. */
 export function readiness(source: HealthSource): Readiness {
   const reasons: string[] = [];
+  const stopped = source.pipelineStopped?.();
+  if (stopped !== undefined) reasons.push(`pipeline: stopped: ${stopped}`);
   const mqtt = source.mqttConnected() ? 'connected' : 'disconnected';
   if (mqtt !== 'connected') reasons.push('mqtt: not connected to the broker');
   const i = source.influx();
   const influx = i === undefined ? 'not configured' : i.failing ? 'failing' : 'ok';
   if (influx === 'failing') reasons.push(`influx: writes are failing (${i?.pending ?? 0} lines pending)`);
-  return { ready: reasons.length === 0, reasons, mqtt, influx };
+  return { ready: reasons.length === 0, reasons, pipeline: stopped === undefined ? 'running' : 'stopped', mqtt, influx };
 }
 
 export interface HealthServerOptions {
@@ -316,7 +322,7 @@ export class HealthMetrics {
 
     new Gauge({
       name: 'oep_ready',
-      help: '1 when /readyz answers 200 (MQTT connected, InfluxDB not failing), else 0',
+      help: '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing), else 0',
       registers,
       collect(this: Gauge) {
         const s = current();

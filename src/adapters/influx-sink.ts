@@ -4,6 +4,11 @@
  * account at the end: how many lines were written and how many could not be.
  */
 import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import type { LabEvent } from '../domain/lab.js';
+import { eventLines } from './line-protocol.js';
+import type { Sink, SinkReport } from './sink.js';
+
+export type { SinkReport } from './sink.js';
 
 export interface InfluxSinkOptions {
   readonly url: string;
@@ -19,6 +24,8 @@ export interface InfluxSinkOptions {
   readonly maxRetries: number;
   /** Longest a line is retried, ms (default: 30 days: a database outage over a weekend must not lose data). */
   readonly maxRetryTime_ms?: number;
+  /** Also write the dP/dQ curve of each step (`oep_dpdq`; default true). */
+  readonly writeCurves?: boolean;
   /** Called with a short message on each failed write attempt (rate-limit it at the caller). */
   readonly onError?: (message: string) => void;
 }
@@ -26,12 +33,8 @@ export interface InfluxSinkOptions {
 export const DEFAULT_MAX_RETRY_TIME_MS = 30 * 24 * 3_600_000;
 export const DEFAULT_MAX_RETRY_DELAY_MS = 30_000;
 
-export interface SinkReport {
-  readonly written: number;
-  readonly lost: number;
-}
-
-export class InfluxSink {
+export class InfluxSink implements Sink {
+  readonly name = 'influx';
   private readonly api: WriteApi;
   private enqueued = 0;
   private succeeded = 0;
@@ -70,8 +73,13 @@ export class InfluxSink {
     });
   }
 
-  /** Queues lines; never blocks and never throws into the pipeline. */
-  write(lines: readonly string[]): void {
+  /** Queues the events' points; never blocks and never throws into the pipeline. */
+  write(events: readonly LabEvent[]): void {
+    this.writeLines(eventLines(events, this.opts.writeCurves ?? true));
+  }
+
+  /** Queues lines (e.g. `oep_ingest` counters); never blocks and never throws into the pipeline. */
+  writeLines(lines: readonly string[]): void {
     if (this.closed || lines.length === 0) return;
     this.enqueued += lines.length;
     this.api.writeRecords(lines as string[]);

@@ -163,7 +163,7 @@ export function eventLines(events: readonly LabEvent[], withCurves: boolean): st
       if (withCurves) out.push(...curveLines(e.record));
     } else if (e.type === 'cycle') l = cycleLine(e.record);
     else if (e.type === 'alert') l = alertLine(e.alert);
-    else l = lateLine(e.reading, e.watermark);
+    else if (e.type === 'late') l = lateLine(e.reading, e.watermark);
     if (l !== undefined) out.push(l);
   }
   return out;

@@ -146,8 +146,16 @@ export class MqttAdapter {
     await client.subscribeAsync(topics);
   }
 
-  publish(topic: string, payload: string, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}): void {
-    this.client?.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false });
+  /**
+   * Queues a message (never blocks); `done` learns whether the broker took it (at QoS 1: its PUBACK), or
+   * at once that it could not be sent because the adapter is stopped.
+   */
+  publish(topic: string, payload: string, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}, done?: (error?: Error) => void): void {
+    if (this.client === undefined) {
+      done?.(new Error('the MQTT adapter is stopped'));
+      return;
+    }
+    this.client.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (e) => done?.(e));
   }
 
   /** Publishes the retained offline status, then disconnects cleanly (the session stays on the broker). */

@@ -4,6 +4,8 @@
  * bounded (the oldest are dropped and counted when a dead endpoint lets it fill up).
  */
 import type { AlertEvent } from '../domain/alerts/lifecycle.js';
+import type { LabEvent } from '../domain/lab.js';
+import type { Sink, SinkReport } from './sink.js';
 
 export interface WebhookOptions {
   readonly url: string;
@@ -25,7 +27,8 @@ export function webhookBody(a: AlertEvent, format: 'json' | 'slack'): string {
   return JSON.stringify({ ...a, time: new Date(a.t).toISOString() });
 }
 
-export class Webhook {
+export class Webhook implements Sink {
+  readonly name = 'webhook';
   private readonly queue: AlertEvent[] = [];
   private running = false;
   private stopped = false;
@@ -34,6 +37,11 @@ export class Webhook {
   dropped = 0;
 
   constructor(private readonly opts: WebhookOptions) {}
+
+  /** Queues the alert events of the batch (at the configured levels). */
+  write(events: readonly LabEvent[]): void {
+    for (const e of events) if (e.type === 'alert') this.send(e.alert);
+  }
 
   send(a: AlertEvent): void {
     if (this.stopped || !this.opts.levels.includes(a.level)) return;
@@ -76,11 +84,21 @@ export class Webhook {
     this.running = false;
   }
 
-  /** Waits up to `timeout_ms` for the queue to drain; returns how many alerts were not delivered. */
-  async stop(timeout_ms = 5_000): Promise<number> {
+  /** Waits up to `timeout_ms` for the queue to drain. */
+  async flush(timeout_ms = 5_000): Promise<void> {
     const end = Date.now() + timeout_ms;
     while ((this.running || this.queue.length > 0) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  /** Waits up to `timeout_ms` for the queue to drain; returns how many alerts were not delivered. */
+  async stop(timeout_ms = 5_000): Promise<number> {
+    await this.flush(timeout_ms);
     this.stopped = true;
     return this.queue.length + this.failed + this.dropped;
+  }
+
+  async close(timeout_ms = 5_000): Promise<SinkReport> {
+    const lost = await this.stop(timeout_ms);
+    return { written: this.sent, lost };
   }
 }

@@ -208,7 +208,7 @@ describe('daemon health: /healthz, /readyz, /metrics against Mosquitto and Victo
     expect(late).toHaveLength(1 + EXPECTED.h1.late);
     const r = await get(`${base}/readyz`);
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ ready: true, reasons: [], mqtt: 'connected', influx: 'ok' });
+    expect(JSON.parse(r.body)).toEqual({ ready: true, reasons: [], pipeline: 'running', mqtt: 'connected', influx: 'ok' });
   });
 
   it('/readyz answers 503 while the broker is down and 200 once the daemon has reconnected', async () => {

@@ -1,7 +1,7 @@
 /** The health server over a hand-made source: readiness rules, metric values read at scrape time, alerts. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Daemon } from '../../pipelines/daemon.js';
-import { AlertTally, healthSourceFor } from '../../pipelines/health.js';
+import { healthSourceFor, type HealthInputs } from '../../pipelines/health.js';
+import { AlertTally } from '../../src/adapters/alert-tally.js';
 import type { LabEvent } from '../../src/domain/lab.js';
 import { HealthServer, readiness, type AlertCount, type CellHealth, type HealthSource, type InfluxHealth } from '../../src/adapters/health-server.js';
 import { parsePrometheus } from '../support/prometheus.js';
@@ -47,7 +47,7 @@ describe('HealthServer', () => {
 
   it('readiness: MQTT connected, and InfluxDB ok or not configured', () => {
     const s = fakeSource();
-    expect(readiness(s)).toEqual({ ready: true, reasons: [], mqtt: 'connected', influx: 'not configured' });
+    expect(readiness(s)).toEqual({ ready: true, reasons: [], pipeline: 'running', mqtt: 'connected', influx: 'not configured' });
     s.influxState = { enqueued: 5, written: 2, pending: 3, dropped: 0, failing: true };
     s.connected = false;
     const r = readiness(s);
@@ -116,8 +116,11 @@ describe('HealthServer', () => {
 });
 
 describe('healthSourceFor', () => {
-  const daemonWith = (stats: { enqueued: number; written: number; pending: number; dropped: number } | undefined): Daemon =>
-    ({ lab: { cells: new Map() }, mqtt: { connected: true, received: 0 }, influxStats: stats }) as unknown as Daemon;
+  const daemonWith = (stats: { enqueued: number; written: number; pending: number; dropped: number } | undefined): { -readonly [K in keyof HealthInputs]: HealthInputs[K] } => ({
+    lab: { cells: new Map() },
+    mqtt: { connected: true, received: 0 },
+    influxStats: stats,
+  });
 
   it('without InfluxDB: influx() is undefined', () => {
     expect(healthSourceFor(daemonWith(undefined)).influx()).toBeUndefined();
@@ -149,10 +152,11 @@ describe('healthSourceFor', () => {
       type: 'alert',
       alert: { cell: 'c1', kind, level, previous, t: 0, value: 1, threshold: 1, unit: 'kPa', message: '' },
     });
-    tally.count([alert('pressure_drop', 'warning', 'ok'), alert('pressure_drop', 'critical', 'warning'), alert('pressure_drop', 'warning', 'critical'), alert('pressure_drop', 'ok', 'warning')]);
-    tally.count([alert('pressure_drop', 'warning', 'ok'), alert('silence', 'critical', 'ok')]);
-    const cells = new Map([['c1', { alerts: { kinds: { pressure_drop: { level: 'warning' }, silence: { level: 'critical' } } } }]]);
-    const d = { lab: { cells }, mqtt: { connected: true, received: 0 }, influxStats: undefined, alertTally: tally } as unknown as Daemon;
+    tally.write([alert('pressure_drop', 'warning', 'ok'), alert('pressure_drop', 'critical', 'warning'), alert('pressure_drop', 'warning', 'critical'), alert('pressure_drop', 'ok', 'warning')]);
+    tally.write([alert('pressure_drop', 'warning', 'ok'), alert('silence', 'critical', 'ok')]);
+    const aligner = { watermark: 0, newestTs: 0, buffered: 0, forcedReleases: 0 };
+    const cells = new Map([['c1', { counters: counters(0), aligner, alerts: { kinds: { pressure_drop: { level: 'warning' }, silence: { level: 'critical' } } } }]]);
+    const d: HealthInputs = { lab: { cells }, mqtt: { connected: true, received: 0 }, influxStats: undefined, alertTally: tally };
     const src = healthSourceFor(d);
     expect([...src.alertLevels!()]).toEqual([
       { cell: 'c1', kind: 'pressure_drop', level: 'warning' },
@@ -169,7 +173,14 @@ describe('healthSourceFor', () => {
 
   it('uses the daemon’s own influxFailing flag when it has one', () => {
     const d = daemonWith({ enqueued: 1, written: 1, pending: 0, dropped: 0 });
-    (d as unknown as { influxFailing: boolean }).influxFailing = true;
+    d.influxFailing = true;
     expect(healthSourceFor(d).influx()?.failing).toBe(true);
+  });
+
+  it('readiness reflects a dead pipeline: 503 with the reason once the subscription errored or completed', () => {
+    const d = daemonWith(undefined);
+    expect(readiness(healthSourceFor(d))).toMatchObject({ ready: true, pipeline: 'running' });
+    d.pipelineStopped = 'failed: Error: boom';
+    expect(readiness(healthSourceFor(d))).toEqual({ ready: false, reasons: ['pipeline: stopped: failed: Error: boom'], pipeline: 'stopped', mqtt: 'connected', influx: 'not configured' });
   });
 });

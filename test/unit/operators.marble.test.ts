@@ -9,6 +9,7 @@ import { oepPipeline, parseMessages, processInLab, type ParsedBatch } from '../.
 import type { RawMessage } from '../../src/adapters/mqtt.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
+import type { Reading } from '../../src/domain/types.js';
 
 const T = Date.UTC(2026, 0, 1);
 const cfg = parseConfig({ alignment: { lateness_ms: 0, idleTimeout_ms: 5 }, defaults: { minStepDuration_s: 0.5 } });
@@ -75,5 +76,30 @@ describe('processInLab and oepPipeline', () => {
       expectObservable(out, unsub).toBe('--------x', { x: 'charge' });
       expectSubscriptions(src.subscriptions).toBe(unsub);
     });
+  });
+
+  it('an exception while processing one batch is a failure event of its cell, counted once; the stream goes on', () => {
+    /** A lab whose processing throws for one cell, outside the lab's own per-cell guard. */
+    class ThrowingLab extends Lab {
+      override ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
+        if (cellId === 'bad') throw new Error('boom');
+        super.ingest(cellId, readings, now, events, bare);
+      }
+    }
+    const failures: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const lab = new ThrowingLab((id) => resolveCell(cfg, id));
+      const src = cold('a-b|', {
+        a: msg('oep/bad/current', `{"ts":${T},"value":1}`),
+        b: msg('oep/c1/current', `{"ts":${T},"value":1}`),
+      });
+      const out = src.pipe(
+        parseMessages({ topicPrefix: 'oep', settingsFor, maxFutureSkew_ms: 0 }),
+        processInLab(lab, { onFailure: (cell, message) => failures.push(`${cell}: ${message}`) }),
+        map((e) => e.map((x) => (x.type === 'failure' ? `${x.cell} failed` : x.type)).join(',')),
+      );
+      expectObservable(out).toBe('a-b|', { a: 'bad failed', b: '' });
+    });
+    expect(failures).toEqual(['bad: Error: boom']);
   });
 });
