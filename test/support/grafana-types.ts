@@ -7,7 +7,7 @@
  * targets, which the schema leaves as `Record<string, unknown>` because each data source defines its own: here
  * {@link InfluxQLTarget}, the raw-InfluxQL shape of Grafana's InfluxDB data source.
  */
-import type { AnnotationQuery, Dashboard, DataQuery, FieldConfig, FieldConfigSource, Panel, RowPanel, VariableModel } from '@grafana/schema';
+import type { AnnotationQuery, Dashboard, DataQuery, FieldConfig, FieldConfigSource, Panel, RowPanel, TableOptions, VariableModel } from '@grafana/schema';
 import type * as StateTimelineCfg from '@grafana/schema/dist/esm/raw/composable/statetimeline/panelcfg/x/StateTimelinePanelCfg_types.gen';
 import type * as StatCfg from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import type * as TableCfg from '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen';
@@ -69,7 +69,7 @@ export type OepPanel =
   | OepPanelOf<'timeseries', TimeSeriesCfg.Options, TimeSeriesCfg.FieldConfig>
   | OepPanelOf<'stat', StatCfg.Options, Record<string, never>>
   | OepPanelOf<'state-timeline', StateTimelineCfg.Options, StateTimelineCfg.FieldConfig>
-  | OepPanelOf<'table', TableCfg.Options, TableCfg.FieldConfig>
+  | OepPanelOf<'table', TableOptions, TableCfg.FieldConfig>
   | OepPanelOf<'trend', TrendCfg.Options, TrendCfg.FieldConfig>
   | OepPanelOf<'xychart', XYChartCfg.Options, XYChartCfg.FieldConfig>
   | (Omit<RowPanel, 'panels'> & { panels: OepPanel[] });

@@ -80,8 +80,10 @@ export function loadDatasources(env: Readonly<Record<string, string | undefined>
   for (const f of readdirSync(dir)
     .filter((n) => /\.ya?ml$/.test(n))
     .sort()) {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- YAML is untyped; the apiVersion check and the tests over each data source check the shape
     const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { apiVersion?: number; datasources?: unknown[] };
     if (doc.apiVersion !== 1) throw new Error(`${f}: apiVersion must be 1`);
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- expandDeep keeps the shape of the YAML it was given
     for (const ds of doc.datasources ?? []) out.push(expandDeep(ds, env) as ProvisionedDatasource);
   }
   return out;
@@ -94,6 +96,7 @@ export function loadDashboardProviders(): DashboardProvider[] {
   for (const f of readdirSync(dir)
     .filter((n) => /\.ya?ml$/.test(n))
     .sort()) {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- YAML is untyped; the apiVersion check and the provider tests check the shape
     const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { apiVersion?: number; providers?: DashboardProvider[] };
     if (doc.apiVersion !== 1) throw new Error(`${f}: apiVersion must be 1`);
     out.push(...(doc.providers ?? []));
@@ -112,6 +115,7 @@ export function loadDashboards(provider: DashboardProvider): DashboardFile[] {
     .sort()
     .map((n) => {
       const text = readFileSync(join(dir, n), 'utf8');
+      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the schema test (grafana-schema.ts) type-checks every dashboard file against OepDashboard
       return { file: n, text, dashboard: JSON.parse(text) as OepDashboard };
     });
 }
@@ -279,6 +283,7 @@ export async function datasourceQuery(ds: ProvisionedDatasource, q: string): Pro
   const body = await res.text();
   let json: { error?: string; results?: { error?: string; series?: InfluxSeries[] }[] };
   try {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- InfluxDB 1.x /query answer; the error checks below reject anything else
     json = JSON.parse(body) as typeof json;
   } catch {
     throw new Error(`InfluxDB answered ${res.status} with non-JSON to ${q}: ${body}`);
@@ -332,9 +337,9 @@ export function frameName(series: InfluxSeries, column: string, alias: string | 
 
 /** The frames Grafana builds from the series of one target. */
 export function toFrames(target: InfluxQLTarget, series: readonly InfluxSeries[]): Frame[] {
-  if (series.length === 0) return [];
+  const [first] = series;
+  if (first === undefined) return [];
   if (target.resultFormat === 'table') {
-    const first = series[0]!;
     const fields: Field[] = [];
     const col = (i: number): unknown[] => series.flatMap((s) => s.values.map((row) => row[i] ?? null));
     let start = 0;
@@ -345,9 +350,10 @@ export function toFrames(target: InfluxQLTarget, series: readonly InfluxSeries[]
     for (const key of Object.keys(first.tags ?? {})) {
       fields.push({ name: key, type: 'string', values: series.flatMap((s) => s.values.map(() => s.tags?.[key] ?? null)) });
     }
-    for (let i = start; i < first.columns.length; i++) {
+    for (const [i, name] of first.columns.entries()) {
+      if (i < start) continue;
       const values = col(i);
-      fields.push({ name: first.columns[i]!, type: fieldType(values), values });
+      fields.push({ name, type: fieldType(values), values });
     }
     return [{ refId: target.refId, name: first.name, fields }];
   }

@@ -40,15 +40,15 @@ export function parsePrometheus(text: string): PromScrape {
     const line = raw.trim();
     if (line === '') continue;
     if (line.startsWith('#')) {
-      const m = /^# TYPE (\S+) (\S+)$/.exec(line);
-      if (m) types.set(m[1]!, m[2]!);
+      const [, name, type] = /^# TYPE (\S+) (\S+)$/.exec(line) ?? [];
+      if (name !== undefined && type !== undefined) types.set(name, type);
       continue;
     }
-    const m = SAMPLE.exec(line);
-    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
+    const [, name, labelText, value] = SAMPLE.exec(line) ?? [];
+    if (name === undefined || value === undefined) throw new Error(`not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]!] = unescapeLabel(l[2]!);
-    samples.push({ name: m[1]!, labels, value: parseValue(m[3]!) });
+    for (const [, k, v] of (labelText ?? '').matchAll(LABEL)) if (k !== undefined && v !== undefined) labels[k] = unescapeLabel(v);
+    samples.push({ name, labels, value: parseValue(value) });
   }
   const matches = (s: PromSample, name: string, labels: Record<string, string>): boolean =>
     s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v);

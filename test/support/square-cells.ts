@@ -54,12 +54,21 @@ export function messagesFor(p: CellPlan): { topic: string; payload: string }[] {
   }
   // Interleave the channels by time in batches, as two devices would publish them.
   const msgs: { topic: string; payload: string; t: number }[] = [];
-  for (let j = 0; j < cur.length; j += p.batch)
-    msgs.push({ topic: `oep/${p.id}/current`, payload: JSON.stringify(p.batch === 1 ? cur[j] : cur.slice(j, j + p.batch)), t: cur[j]!.ts });
-  for (let j = 0; j < pre.length; j += p.batch * 2)
-    msgs.push({ topic: `oep/${p.id}/pressure`, payload: JSON.stringify(pre.slice(j, j + p.batch * 2)), t: pre[j]!.ts });
+  for (let j = 0; j < cur.length; j += p.batch) {
+    const batch = cur.slice(j, j + p.batch);
+    const [head] = batch;
+    if (head !== undefined) msgs.push({ topic: `oep/${p.id}/current`, payload: JSON.stringify(p.batch === 1 ? head : batch), t: head.ts });
+  }
+  for (let j = 0; j < pre.length; j += p.batch * 2) {
+    const batch = pre.slice(j, j + p.batch * 2);
+    const [head] = batch;
+    if (head !== undefined) msgs.push({ topic: `oep/${p.id}/pressure`, payload: JSON.stringify(batch), t: head.ts });
+  }
   msgs.sort((a, b) => a.t - b.t);
-  if (p.swapEvery > 0) for (let j = 0; j + 1 < msgs.length; j += p.swapEvery) [msgs[j], msgs[j + 1]] = [msgs[j + 1]!, msgs[j]!];
+  for (let j = 0; p.swapEvery > 0 && j + 1 < msgs.length; j += p.swapEvery) {
+    const [a, b] = [msgs[j], msgs[j + 1]];
+    if (a !== undefined && b !== undefined) [msgs[j], msgs[j + 1]] = [b, a];
+  }
   const out: { topic: string; payload: string }[] = [];
   msgs.forEach((m, j) => {
     out.push(m);
