@@ -73,7 +73,7 @@ class RecentRing {
   has(ts: number, value: number): boolean {
     for (let k = 1; k <= this.size; k++) {
       const i = (this.next - k + this.depth) % this.depth;
-      const t = this.ts[i]!;
+      const t = this.ts[i] ?? -Infinity;
       if (t < ts) return false;
       if (t === ts && this.value[i] === value) return true;
     }
@@ -84,8 +84,8 @@ class RecentRing {
     const value: number[] = [];
     for (let k = this.size; k >= 1; k--) {
       const i = (this.next - k + this.depth) % this.depth;
-      ts.push(this.ts[i]!);
-      value.push(this.value[i]!);
+      ts.push(this.ts[i] ?? NaN);
+      value.push(this.value[i] ?? NaN);
     }
     return { ts, value };
   }
@@ -117,7 +117,7 @@ export class EventTimeAligner {
 
   /** Processing time of the latest arrival on a channel (−Infinity if none since start or restart). */
   arrivalOf(channel: Channel): number {
-    return this.arrivedAt[CHANNEL_INDEX[channel]]!;
+    return this.arrivedAt[CHANNEL_INDEX[channel]] ?? -Infinity;
   }
 
   /** Processing time of the latest arrival on any channel. */
@@ -128,7 +128,7 @@ export class EventTimeAligner {
   /** Newest event time seen on any channel (−Infinity before the first reading). */
   get newestTs(): number {
     let m = -Infinity;
-    for (let c = 0; c < N_CHANNELS; c++) if (this.maxTs[c]! > m) m = this.maxTs[c]!;
+    for (const t of this.maxTs) if (t > m) m = t;
     return m;
   }
 
@@ -159,10 +159,10 @@ export class EventTimeAligner {
     const c = CHANNEL_INDEX[r.channel];
     this.arrivedAt[c] = now;
     if (r.ts <= this.wm) {
-      return this.recent[c]!.has(r.ts, r.value) ? 'duplicate' : 'late';
+      return this.recent[c]?.has(r.ts, r.value) === true ? 'duplicate' : 'late';
     }
     if (!this.insert(r)) return 'duplicate';
-    if (r.ts > this.maxTs[c]!) this.maxTs[c] = r.ts;
+    if (r.ts > (this.maxTs[c] ?? Infinity)) this.maxTs[c] = r.ts;
     return 'accepted';
   }
 
@@ -179,16 +179,17 @@ export class EventTimeAligner {
 
   /** Releases everything buffered (end of a file, or an idle cell). */
   flush(out: Reading[]): void {
-    if (this.buffered === 0) return;
-    this.advance(this.buf[this.buf.length - 1]!.ts, out);
+    const last = this.buf[this.buf.length - 1];
+    if (this.buffered === 0 || last === undefined) return;
+    this.advance(last.ts, out);
   }
 
   private computeWatermark(now: number): number {
     let w = Infinity;
     for (let c = 0; c < N_CHANNELS; c++) {
-      const a = this.arrivedAt[c]!;
+      const a = this.arrivedAt[c] ?? -Infinity;
       if (a === -Infinity || now - a >= this.settings.idleTimeout_ms) continue;
-      const m = this.maxTs[c]!;
+      const m = this.maxTs[c] ?? -Infinity;
       if (m < w) w = m;
     }
     // Every channel idle: release everything there is. (w = −Infinity: a channel not seen yet holds.)
@@ -201,11 +202,9 @@ export class EventTimeAligner {
     let i = buf.length;
     // Fast path: in-order arrival appends. Otherwise walk back (disorder is bounded by the lateness).
     const rank = TIE_RANK[r.channel];
-    while (i > this.head && (buf[i - 1]!.ts > r.ts || (buf[i - 1]!.ts === r.ts && TIE_RANK[buf[i - 1]!.channel] > rank))) i--;
-    for (let j = buf.length - 1; j >= this.head && buf[j]!.ts >= r.ts; j--) {
-      if (buf[j]!.ts !== r.ts) continue;
-      const o = buf[j]!;
-      if (o.channel === r.channel && o.value === r.value && o.cycleIndex === r.cycleIndex) return false;
+    for (let b = buf[i - 1]; i > this.head && b !== undefined && (b.ts > r.ts || (b.ts === r.ts && TIE_RANK[b.channel] > rank)); b = buf[i - 1]) i--;
+    for (let j = buf.length - 1, o = buf[j]; j >= this.head && o !== undefined && o.ts >= r.ts; o = buf[--j]) {
+      if (o.ts === r.ts && o.channel === r.channel && o.value === r.value && o.cycleIndex === r.cycleIndex) return false;
     }
     if (i === buf.length) buf.push(r);
     else buf.splice(i, 0, r);
@@ -217,11 +216,9 @@ export class EventTimeAligner {
     this.wm = w;
     const buf = this.buf;
     let h = this.head;
-    while (h < buf.length && buf[h]!.ts <= w) {
-      const r = buf[h]!;
-      this.recent[CHANNEL_INDEX[r.channel]]!.push(r.ts, r.value);
+    for (let r = buf[h]; r !== undefined && r.ts <= w; r = buf[++h]) {
+      this.recent[CHANNEL_INDEX[r.channel]]?.push(r.ts, r.value);
       out.push(r);
-      h++;
     }
     this.head = h;
     if (h > 4096 && h * 2 > buf.length) {
@@ -232,9 +229,10 @@ export class EventTimeAligner {
 
   private forceRelease(out: Reading[]): void {
     const excess = this.buffered - this.settings.maxBuffered;
-    const target = this.buf[this.head + excess - 1]!.ts;
+    const target = this.buf[this.head + excess - 1];
+    if (target === undefined) return;
     const before = out.length;
-    this.advance(target, out);
+    this.advance(target.ts, out);
     this.forcedReleases += out.length - before;
   }
 
@@ -255,9 +253,11 @@ export class EventTimeAligner {
    * current settings (a restart may come with a changed config).
    */
   static revive(o: object, settings: AlignerSettings): EventTimeAligner {
+    // A structured clone is the aligner's own fields: giving it the class back makes it one again.
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
     const a = Object.setPrototypeOf(o, EventTimeAligner.prototype) as EventTimeAligner;
     for (const r of a.recent) Object.setPrototypeOf(r, RecentRing.prototype);
-    (a as unknown as { settings: AlignerSettings }).settings = settings;
+    Object.defineProperty(a, 'settings', { value: settings });
     // Arrival times are processing time of the previous run: start the startup hold afresh.
     a.lastArrival = -Infinity;
     a.arrivedAt.fill(-Infinity);
@@ -268,10 +268,16 @@ export class EventTimeAligner {
     const a = new EventTimeAligner(settings);
     a.buf = [...s.buffered];
     a.wm = s.watermark ?? -Infinity;
-    s.maxTs.forEach((m, i) => (a.maxTs[i] = m ?? -Infinity));
-    s.arrivedAt.forEach((m, i) => (a.arrivedAt[i] = m ?? -Infinity));
+    s.maxTs.forEach((m, i) => {
+      a.maxTs[i] = m ?? -Infinity;
+    });
+    s.arrivedAt.forEach((m, i) => {
+      a.arrivedAt[i] = m ?? -Infinity;
+    });
     a.lastArrival = s.lastArrival ?? -Infinity;
-    s.recent.forEach((r, c) => r.ts.forEach((t, k) => a.recent[c]!.push(t, r.value[k]!)));
+    s.recent.forEach((r, c) => {
+      r.ts.forEach((t, k) => a.recent[c]?.push(t, r.value[k] ?? NaN));
+    });
     a.forcedReleases = s.forcedReleases;
     return a;
   }

@@ -30,6 +30,6 @@ export function lerp(t0: number, v0: number, t1: number, v1: number, t: number):
 /** Trapezoid ∫|I| dt over samples (ts ms, current mA), mAh. Reference implementation for tests and readers. */
 export function trapzAbs_mAh(ts: ArrayLike<number>, current_mA: ArrayLike<number>): number {
   let q = 0;
-  for (let k = 1; k < ts.length; k++) q += absChargeLinear_mAh(ts[k - 1]!, current_mA[k - 1]!, ts[k]!, current_mA[k]!);
+  for (let k = 1; k < ts.length; k++) q += absChargeLinear_mAh(ts[k - 1] ?? NaN, current_mA[k - 1] ?? NaN, ts[k] ?? NaN, current_mA[k] ?? NaN);
   return q;
 }

@@ -20,12 +20,11 @@
  * the records it emits.
  */
 import { lerp } from './capacity.js';
-import type { Normalization } from './metrics/cycle.js';
 import { CapacityGridResampler } from './metrics/step.js';
 import { DEFAULT_PRESSURE_RING, PressureTrack } from './pressure-track.js';
 import type { CycleRecord, Reading, StepKind, StepRecord } from './types.js';
-import type { HardShortSettings, PressureDropSettings, VoltageNoiseSettings } from './alerts/detectors.js';
 import { expireBoundaries, resolveBoundaries } from './cell/boundaries.js';
+import type { CellProcessorSettings } from './cell/settings.js';
 import { assembleStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
 import { attributeSamples, hasSamplesUpTo, newPendingSamples, pushSample, type PendingSamples } from './cell/pending-samples.js';
 import { addCharge, kindFromCharge, mergeGlitch, newRun, stepDraft, type Run, type StepDraft } from './cell/run.js';
@@ -34,42 +33,15 @@ import { NO_SAMPLE_LISTENER, newBoundary, type Boundary, type CurrentLine, type 
 
 export { MAX_STEPS_PER_CYCLE } from './cell/cycles.js';
 
-export interface CellProcessorSettings {
-  readonly cell: string;
-  /** Deadband: |I| at or below this is rest, mA. */
-  readonly restCurrent_mA: number;
-  /** A run of a new kind shorter than this does not start a step, ms. */
-  readonly minStepDuration_ms: number;
-  /** Current samples further apart than this are not interpolated (held), ms. */
-  readonly currentMaxGap_ms: number;
-  /** Pressure samples further apart than this are not interpolated (metric left empty), ms. */
-  readonly pressureMaxGap_ms: number;
-  /** Which half starts a cycle. */
-  readonly firstHalf: 'charge' | 'discharge';
-  /** Derive cycles from the step sequence, or take the cycler's cycle index from `step` readings. */
-  readonly cycleSource: 'derived' | 'cycler';
-  readonly normalization: Normalization;
-  /** Reference cycle for drift (the first cycle after formation). */
-  readonly refCycle: number;
-  /** Capacity grid of the dP/dQ curve, mAh; 0 disables the curve. */
-  readonly dpdqGrid_mAh: number;
-  /** Most grid points kept per step. */
-  readonly maxCurvePoints: number;
-  /**
-   * Settings of the in-step detectors (pressure drop during plating, voltage drop and noise during
-   * charge); absent = off. The processor does not run them: the lab feeds them from its sample events.
-   */
-  readonly detectors?:
-    | { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings; readonly voltageNoise: VoltageNoiseSettings }
-    | undefined;
-}
-
-export const DEFAULT_MIN_STEP_DURATION_MS = 10_000;
-export const DEFAULT_CURRENT_MAX_GAP_MS = 120_000;
-export const DEFAULT_PRESSURE_MAX_GAP_MS = 30_000;
-export const DEFAULT_REF_CYCLE = 4;
-export const DEFAULT_DPDQ_GRID_MAH = 0.05;
-export const DEFAULT_MAX_CURVE_POINTS = 400;
+export {
+  DEFAULT_CURRENT_MAX_GAP_MS,
+  DEFAULT_DPDQ_GRID_MAH,
+  DEFAULT_MAX_CURVE_POINTS,
+  DEFAULT_MIN_STEP_DURATION_MS,
+  DEFAULT_PRESSURE_MAX_GAP_MS,
+  DEFAULT_REF_CYCLE,
+  type CellProcessorSettings,
+} from './cell/settings.js';
 
 /** A step that has ended, waiting for the pressures at its boundaries. */
 interface Closed {
@@ -127,6 +99,7 @@ export class CellProcessor {
    * a structured clone, which is why the daemon snapshots with v8.serialize rather than JSON.
    */
   static revive(o: object, settings: CellProcessorSettings): CellProcessor {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
     const p = Object.setPrototypeOf(o, CellProcessor.prototype) as CellProcessor;
     Object.setPrototypeOf(p.track, PressureTrack.prototype);
     const runs = [p.runs.step, p.runs.cand, ...p.closed.map((c) => c.run)];

@@ -32,7 +32,7 @@ export class PressureTrack {
 
   /** Newest sample time, or −Infinity. */
   get lastTs(): number {
-    return this.size === 0 ? -Infinity : this.ts[(this.next - 1 + this.capacity) % this.capacity]!;
+    return this.size === 0 ? -Infinity : this.ts[(this.next - 1 + this.capacity) % this.capacity] ?? NaN;
   }
 
   /** Appends a sample; samples must come in nondecreasing time order. */
@@ -55,9 +55,9 @@ export class PressureTrack {
   valueAt(t: number, final = false): Lookup {
     if (this.size === 0) return final ? MISSING : PENDING;
     const last = this.at(this.size - 1);
-    const lastTs = this.ts[last]!;
+    const lastTs = this.ts[last] ?? NaN;
     if (t > lastTs) {
-      if (final) return t - lastTs <= this.maxGap_ms ? { kind: 'value', p: this.p[last]! } : MISSING;
+      if (final) return t - lastTs <= this.maxGap_ms ? { kind: 'value', p: this.p[last] ?? NaN } : MISSING;
       return PENDING;
     }
     // Binary search for the first sample with ts >= t.
@@ -65,32 +65,34 @@ export class PressureTrack {
     let hi = this.size - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.ts[this.at(mid)]! < t) lo = mid + 1;
+      if ((this.ts[this.at(mid)] ?? NaN) < t) lo = mid + 1;
       else hi = mid;
     }
     const b = this.at(lo);
-    const tb = this.ts[b]!;
-    if (tb === t) return { kind: 'value', p: this.p[b]! };
+    const tb = this.ts[b] ?? NaN;
+    if (tb === t) return { kind: 'value', p: this.p[b] ?? NaN };
     if (lo === 0) return MISSING;
     const a = this.at(lo - 1);
-    const ta = this.ts[a]!;
+    const ta = this.ts[a] ?? NaN;
     if (tb - ta > this.maxGap_ms) return MISSING;
-    return { kind: 'value', p: lerp(ta, this.p[a]!, tb, this.p[b]!, t) };
+    return { kind: 'value', p: lerp(ta, this.p[a] ?? NaN, tb, this.p[b] ?? NaN, t) };
   }
 
   toJSON(): { ts: number[]; p: number[] } {
     const ts: number[] = [];
     const p: number[] = [];
     for (let k = 0; k < this.size; k++) {
-      ts.push(this.ts[this.at(k)]!);
-      p.push(this.p[this.at(k)]!);
+      ts.push(this.ts[this.at(k)] ?? NaN);
+      p.push(this.p[this.at(k)] ?? NaN);
     }
     return { ts, p };
   }
 
   static fromJSON(maxGap_ms: number, capacity: number, s: { ts: number[]; p: number[] }): PressureTrack {
     const t = new PressureTrack(maxGap_ms, capacity);
-    s.ts.forEach((ts, k) => t.add(ts, s.p[k]!));
+    s.ts.forEach((ts, k) => {
+      t.add(ts, s.p[k] ?? NaN);
+    });
     return t;
   }
 }

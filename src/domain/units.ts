@@ -70,10 +70,11 @@ const UNIT_SPELLINGS: Readonly<Record<string, PressureUnit | CurrentUnit | Volta
   v: 'V',
   mv: 'mV',
 };
-const CANONICAL = new Set<string>(['MPa', 'kPa', 'N', 'kgf', 'A', 'mA', 'uA', 'V', 'mV']);
+const CANONICAL: ReadonlyMap<string, PressureUnit | CurrentUnit | VoltageUnit> = new Map(
+  (['MPa', 'kPa', 'N', 'kgf', 'A', 'mA', 'uA', 'V', 'mV'] as const).map((u) => [u, u]),
+);
 
 /** Accepts the spellings devices actually send (µA, μA, ua, mpa) and returns the canonical unit or undefined. */
 export function normalizeUnit(raw: string): PressureUnit | CurrentUnit | VoltageUnit | undefined {
-  if (CANONICAL.has(raw)) return raw as PressureUnit | CurrentUnit | VoltageUnit;
-  return UNIT_SPELLINGS[raw.trim().toLowerCase()];
+  return CANONICAL.get(raw) ?? UNIT_SPELLINGS[raw.trim().toLowerCase()];
 }

@@ -65,10 +65,8 @@ export function feedCycle(s: CycleDetectorState, c: CycleFacts, cfg: CycleDetect
     if (Number.isNaN(s.ref)) s.ref = Math.abs(c.ddpQ - c.drift);
     const f = s.fit;
     s.recent.push([c.cycle, c.ddpQ]);
-    if (s.recent.length > cfg.ddpqTrendCycles) {
-      const [x, y] = s.recent.shift()!;
-      addPoint(f, x, y);
-    }
+    const oldest = s.recent.length > cfg.ddpqTrendCycles ? s.recent.shift() : undefined;
+    if (oldest !== undefined) addPoint(f, oldest[0], oldest[1]);
     if (f.n >= cfg.ddpqTrendCycles && s.recent.length === cfg.ddpqTrendCycles && s.ref > 0) {
       const history = lineFromSums(f);
       const r = emptySums();

@@ -138,6 +138,6 @@ export function levels(book: AlertBook): Partial<Record<AlertKind, AlertLevel>> 
 /** The worst level over all kinds. */
 export function worst(book: AlertBook): AlertLevel {
   let w: AlertLevel = 'ok';
-  for (const st of Object.values(book.kinds)) if (st !== undefined && RANK[st.level] > RANK[w]) w = st.level;
+  for (const st of Object.values(book.kinds)) if (RANK[st.level] > RANK[w]) w = st.level;
   return w;
 }

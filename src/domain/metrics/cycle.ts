@@ -108,7 +108,8 @@ export function computeCycle(steps: readonly StepRecord[], ctx: CycleContext): C
 
 /** `{ [key]: value }`, or nothing when the value is undefined (optional record fields are absent, not undefined). */
 function defined<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>); // a computed key widens to string: the cast restores K
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- a computed key widens to string: the cast restores K
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 /** Δ(ΔP_Q) of a cycle record in its normalization's unit. */

@@ -64,8 +64,11 @@ export class CapacityGridResampler {
 export function gridDerivative_kPa_per_mAh(points: ReadonlyArray<readonly [number, number, number?]>): [number, number][] {
   const out: [number, number][] = [];
   for (let k = 1; k < points.length; k++) {
-    const [q0, p0] = points[k - 1]!;
-    const [q1, p1] = points[k]!;
+    const a = points[k - 1];
+    const b = points[k];
+    if (a === undefined || b === undefined) continue;
+    const [q0, p0] = a;
+    const [q1, p1] = b;
     if (q1 > q0) out.push([(q0 + q1) / 2, ((p1 - p0) * 1000) / (q1 - q0)]);
   }
   return out;
