@@ -3,9 +3,7 @@
  * processing them, and a local sink (CSV + line protocol under an output folder, a live table in the
  * terminal). Nothing to install or configure.
  */
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { Aedes } from 'aedes';
+import { startBroker } from '../src/adapters/broker.js';
 import { createLogger, type LogLevel } from '../src/adapters/log.js';
 import { parseConfig } from '../src/config/schema.js';
 import type { LabEvent } from '../src/domain/lab.js';
@@ -35,23 +33,6 @@ export interface DemoReport {
   readonly cycles: number;
   readonly steps: number;
   readonly readings: number;
-}
-
-async function startBroker(port: number): Promise<{ url: string; close: () => Promise<void> }> {
-  const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: actual } = server.address() as AddressInfo;
-  return {
-    url: `mqtt://127.0.0.1:${actual}`,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-    },
-  };
 }
 
 const fmt = (v: number | undefined, digits: number): string => (v === undefined ? '—' : v.toFixed(digits));

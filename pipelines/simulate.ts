@@ -2,7 +2,8 @@
  * Publishes simulated cells to an MQTT broker under the wire contract, in batches per cell and channel,
  * with simulated time running `speed` times faster than the wall clock (or as fast as the broker takes).
  */
-import mqtt from 'mqtt';
+import { connectMqtt } from '../src/adapters/mqtt.js';
+import { Publisher } from '../src/adapters/mqtt-publisher.js';
 import { simulateCells } from '../src/sim/simulator.js';
 import type { SimCellSpec } from '../src/sim/cell-model.js';
 
@@ -31,7 +32,8 @@ export interface SimulatorRunReport {
 }
 
 export async function runSimulator(o: SimulatorRunOptions): Promise<SimulatorRunReport> {
-  const client = await mqtt.connectAsync(o.url, { clientId: `oep-sim-${process.pid}-${Math.round(Math.random() * 1e6)}`, clean: true });
+  const client = await connectMqtt({ url: o.url, clientId: `oep-sim-${process.pid}-${Math.round(Math.random() * 1e6)}`, clean: true });
+  const out = new Publisher(client);
   const gen = simulateCells([...o.cells], { startTs: o.startTs, seed: o.seed, cycles: o.cycles });
   const tick = o.tick_ms ?? 100;
   const wallStart = Date.now();
@@ -57,11 +59,10 @@ export async function runSimulator(o: SimulatorRunOptions): Promise<SimulatorRun
         n++;
         pending = gen.next();
       }
-      const sends: Promise<unknown>[] = [];
       // Optional channels first: the aligner holds a cell for pressure and current only.
       const order = (t: string): number => (t.endsWith('/voltage') ? 0 : t.endsWith('/current') ? 1 : 2);
-      for (const [topic, b] of [...batches].sort((x, y) => order(x[0]) - order(y[0]))) sends.push(client.publishAsync(topic, JSON.stringify(b), { qos: 1 }));
-      await Promise.all(sends);
+      for (const [topic, b] of [...batches].sort((x, y) => order(x[0]) - order(y[0]))) await out.publish(topic, JSON.stringify(b));
+      await out.flush();
       readings += n;
       messages += batches.size;
       if (Number.isFinite(o.speed) && n < 50_000) await new Promise((r) => setTimeout(r, tick));

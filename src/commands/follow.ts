@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_POLL_MS, DEFAULT_ROUND_ROWS, Follower } from '../../pipelines/follow.js';
 import { DEFAULT_WINDOW_MS } from '../adapters/mqtt-publisher.js';
-import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from './reader-options.js';
+import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
 import { createLogger } from '../adapters/log.js';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
 import { abortOnSignals, logLevel, numberOption } from './shared.js';
@@ -21,32 +20,26 @@ export const command: Command = {
   Stops on SIGINT/SIGTERM after the round in flight is acknowledged and the position saved.
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ...READER_OPTIONS,
-        url: { type: 'string' },
-        prefix: { type: 'string' },
-        cell: { type: 'string' },
-        state: { type: 'string' },
-        poll: { type: 'string' },
-        window: { type: 'string' },
-        round: { type: 'string' },
-        steps: { type: 'string' },
-      },
+    const { values, positionals, reader: r } = parseFileCommand(args, {
+      url: { type: 'string' },
+      prefix: { type: 'string' },
+      cell: { type: 'string' },
+      state: { type: 'string' },
+      poll: { type: 'string' },
+      window: { type: 'string' },
+      round: { type: 'string' },
+      steps: { type: 'string' },
     });
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new ConfigError('oep follow takes one file');
     if (values.cell === undefined) throw new ConfigError('oep follow needs --cell <id>');
-    if (values.steps !== undefined && values.steps !== 'cycler' && values.steps !== 'none') throw new ConfigError(`--steps must be cycler or none, got ${values.steps}`);
+    const steps = stepsOption(values.steps, ['cycler', 'none']);
     const poll_ms = numberOption(values.poll, DEFAULT_POLL_MS, 'poll');
     const window_ms = numberOption(values.window, DEFAULT_WINDOW_MS, 'window');
     const roundRows = numberOption(values.round, DEFAULT_ROUND_ROWS, 'round');
     if (!(poll_ms > 0 && Number.isFinite(poll_ms) && window_ms > 0 && Number.isFinite(window_ms) && roundRows >= 1 && Number.isFinite(roundRows))) {
       throw new ConfigError('--poll, --window and --round must be positive numbers');
     }
-    const r = readerArgs(values);
     const log = createLogger(logLevel());
     const signal = abortOnSignals();
     const follower = new Follower({
@@ -58,7 +51,7 @@ ${READER_USAGE}`,
       format: r.format,
       reader: r.reader,
       pressure: r.pressure,
-      cyclerSteps: values.steps !== 'none',
+      cyclerSteps: steps === 'cycler',
       poll_ms,
       window_ms,
       roundRows,

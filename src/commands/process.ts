@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { processFiles } from '../../pipelines/process.js';
 import { progressBar } from './progress.js';
-import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from './reader-options.js';
+import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, parseConfig, resolveCell, type OepConfig } from '../config/schema.js';
 import { abortOnSignals } from './shared.js';
@@ -63,29 +62,23 @@ export const command: Command = {
       --cycle-source derived|cycler --formation-cycles <n> --ref-cycle <n> --dpdq-grid-mah <n>
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ...READER_OPTIONS,
-        cell: { type: 'string' },
-        out: { type: 'string' },
-        pressure: { type: 'string' },
-        config: { type: 'string' },
-        force: { type: 'boolean' },
-        steps: { type: 'string' },
-        'no-progress': { type: 'boolean' },
-        ...(Object.fromEntries(Object.keys(CELL_OPTIONS).map((k) => [k, { type: 'string' }])) as Record<CellOption, { type: 'string' }>),
-      },
+    const { values, positionals, reader: r } = parseFileCommand(args, {
+      cell: { type: 'string' },
+      out: { type: 'string' },
+      pressure: { type: 'string' },
+      config: { type: 'string' },
+      force: { type: 'boolean' },
+      steps: { type: 'string' },
+      'no-progress': { type: 'boolean' },
+      ...(Object.fromEntries(Object.keys(CELL_OPTIONS).map((k) => [k, { type: 'string' }])) as Record<CellOption, { type: 'string' }>),
     });
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new ConfigError('oep process takes one cycler file (the pressure log goes with --pressure)');
     if (values.cell === undefined) throw new ConfigError('oep process needs --cell <id>');
     if (values.out === undefined) throw new ConfigError('oep process needs --out <dir>');
-    if (values.steps !== undefined && values.steps !== 'cycler' && values.steps !== 'derived') throw new ConfigError(`--steps must be cycler or derived, got ${values.steps}`);
+    const steps = stepsOption(values.steps, ['cycler', 'derived']);
     const base = values.config !== undefined ? await loadConfig(values.config) : parseConfig({});
     const config = cellConfig(base, values.cell, values);
-    const r = readerArgs(values);
     const bar = values['no-progress'] === true ? undefined : progressBar('oep process');
     const cell = values.cell;
     const outDir = values.out;
@@ -98,7 +91,7 @@ ${READER_USAGE}`,
         pressureReader: r.pressure,
         cell,
         setup: resolveCell(config, cell),
-        cyclerSteps: values.steps !== 'derived',
+        cyclerSteps: steps === 'cycler',
         outDir,
         force: values.force === true,
         influx: config.influx,

@@ -4,6 +4,7 @@
  * or a YAML/JSON mapping file), and a pressure log's unit, clock offset and columns.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/schema.js';
 import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
@@ -152,4 +153,21 @@ export async function withInputErrors<T>(work: () => Promise<T>): Promise<T> {
     if (e instanceof ReaderError || e instanceof TimeRangeError || code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new ConfigError((e as Error).message);
     throw e;
   }
+}
+
+/**
+ * The command line of a command that reads recorded files (`oep process`, `oep replay`, `oep follow`):
+ * the reader options and the command's own `options`, the files as positionals, and the reader options
+ * already checked and parsed (`reader`).
+ */
+export function parseFileCommand<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  const parsed = parseArgs({ args, allowPositionals: true, options: { ...READER_OPTIONS, ...options } });
+  return { ...parsed, reader: readerArgs(parsed.values) };
+}
+
+/** `--steps`: one of `allowed` (the first is the default). */
+export function stepsOption<const A extends readonly [string, string]>(v: string | undefined, allowed: A): A[number] {
+  if (v === undefined) return allowed[0];
+  if (!allowed.includes(v)) throw new ConfigError(`--steps must be ${allowed.join(' or ')}, got ${v}`);
+  return v;
 }

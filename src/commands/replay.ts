@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { READER_OPTIONS, READER_USAGE, readerArgs, withInputErrors } from './reader-options.js';
+import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
 import { runReplay } from '../../pipelines/replay.js';
 import { DEFAULT_WINDOW_MS } from '../adapters/mqtt-publisher.js';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
@@ -17,26 +16,20 @@ export const command: Command = {
       --steps cycler|none    publish the cycler's step/cycle index on the step topic (default cycler)
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ...READER_OPTIONS,
-        url: { type: 'string' },
-        prefix: { type: 'string' },
-        cell: { type: 'string' },
-        speed: { type: 'string' },
-        window: { type: 'string' },
-        steps: { type: 'string' },
-      },
+    const { values, positionals, reader: r } = parseFileCommand(args, {
+      url: { type: 'string' },
+      prefix: { type: 'string' },
+      cell: { type: 'string' },
+      speed: { type: 'string' },
+      window: { type: 'string' },
+      steps: { type: 'string' },
     });
     if (positionals.length === 0) throw new ConfigError('oep replay needs at least one file');
-    if (values.steps !== undefined && values.steps !== 'cycler' && values.steps !== 'none') throw new ConfigError(`--steps must be cycler or none, got ${values.steps}`);
+    const steps = stepsOption(values.steps, ['cycler', 'none']);
     const speed = numberOption(values.speed, 1, 'speed');
     if (speed === 0) throw new ConfigError('--speed must be positive');
     const window_ms = numberOption(values.window, DEFAULT_WINDOW_MS, 'window');
     if (!(window_ms > 0) || !Number.isFinite(window_ms)) throw new ConfigError('--window must be a positive number of ms');
-    const r = readerArgs(values);
     const report = await withInputErrors(() =>
       runReplay({
         url: values.url ?? DEFAULT_MQTT_URL,
@@ -45,7 +38,7 @@ ${READER_USAGE}`,
         format: r.format,
         reader: r.reader,
         pressure: r.pressure,
-        cyclerSteps: values.steps !== 'none',
+        cyclerSteps: steps === 'cycler',
         speed,
         window_ms,
         signal: abortOnSignals(),

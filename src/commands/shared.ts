@@ -1,6 +1,6 @@
 /** Helpers the commands share: signal handling and option parsing. */
-import { ConfigError } from '../config/schema.js';
 import type { LogLevel } from '../adapters/log.js';
+import { ConfigError } from '../config/schema.js';
 
 /**
  * The first SIGINT/SIGTERM starts one orderly shutdown; a second one while it runs does not start
@@ -50,3 +50,38 @@ export function numberOption(v: string | undefined, def: number, name: string): 
 }
 
 export const logLevel = (): LogLevel => (process.env.OEP_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+
+/** The simulation's options, shared by `oep demo` and `oep simulate`. */
+export const SIM_OPTIONS = {
+  cells: { type: 'string' },
+  speed: { type: 'string' },
+  cycles: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+export const SIM_USAGE = `      --cells <n>        simulated cells (default 4)
+      --speed <x|max>    simulated seconds per wall second (default 3600; max = as fast as the broker takes)
+      --cycles <n>       cycles per cell (default 60)
+      --duration <s>     stop after s wall seconds (default: until Ctrl-C or the end of the simulation)
+      --seed <n>         random seed (default 1)`;
+
+/** What the simulation options say. */
+export interface SimArgs {
+  /** How many of the demo lab's cells. */
+  readonly cells: number;
+  readonly speed: number;
+  readonly cycles: number;
+  readonly seed: number;
+  readonly duration_s?: number;
+}
+
+export function simArgs(values: { readonly [K in keyof typeof SIM_OPTIONS]?: string | undefined }): SimArgs {
+  return {
+    cells: numberOption(values.cells, 4, 'cells'),
+    speed: numberOption(values.speed, 3600, 'speed'),
+    cycles: numberOption(values.cycles, 60, 'cycles'),
+    seed: numberOption(values.seed, 1, 'seed'),
+    ...(values.duration !== undefined ? { duration_s: numberOption(values.duration, 0, 'duration') } : {}),
+  };
+}
