@@ -1032,7 +1032,7 @@ export class CellPhysics {
     this.dropRemaining_s = d;
     this.dropRate_MPa_per_s = amplitude_MPa / d;
     this.cDrops++;
-    if (this.cFirstDrop === null) this.cFirstDrop = this.tA;
+    this.cFirstDrop ??= this.tA;
   }
 
   /** Current (mA) that holds the terminal voltage at the CV setpoint at the end of this tick. */
@@ -1106,7 +1106,7 @@ export class CellPhysics {
       this.dropAmplitude_MPa = Math.max(0, Math.min(pen.dropMaxAmplitude_kPa, amp)) / 1000;
     }
     const hs = s.hardShort;
-    this.hardTrigger_mAh = hs && n === hs.cycle ? hs.chargeFraction * this.expectedCharge_mAh : Infinity;
+    this.hardTrigger_mAh = hs?.cycle === n ? hs.chargeFraction * this.expectedCharge_mAh : Infinity;
     const ss = s.softShort;
     this.rShort_kohm = ss && n >= ss.onsetCycle ? ss.initialResistance_kohm * Math.pow(2, -(n - ss.onsetCycle) / ss.halvingCycles) : Infinity;
     this.stepCharge_mAh = 0;
