@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../config/schema.js';
+import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
 import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
 import { parseGenericMapping, type GenericCsvMapping } from '../readers/generic/mapping.js';
 import { ReaderError } from '../readers/types.js';
-import { TimeRangeError } from '../adapters/mqtt-publisher.js';
+import { DEFAULT_WINDOW_MS, TimeRangeError } from '../adapters/mqtt-publisher.js';
+import { numberOption } from './shared.js';
 
 /** `parseArgs` option definitions. */
 export const READER_OPTIONS = {
@@ -170,4 +171,39 @@ export function stepsOption<const A extends readonly [string, string]>(v: string
   if (v === undefined) return allowed[0];
   if (!allowed.includes(v)) throw new ConfigError(`--steps must be ${allowed.join(' or ')}, got ${v}`);
   return v;
+}
+
+/** Options of the commands that publish recorded files to MQTT (`oep replay`, `oep follow`). */
+export const PUBLISH_OPTIONS = {
+  url: { type: 'string' },
+  prefix: { type: 'string' },
+  cell: { type: 'string' },
+  window: { type: 'string' },
+  steps: { type: 'string' },
+} as const;
+
+/** Usage lines of {@link PUBLISH_OPTIONS}; `cell` describes the command's `--cell`. */
+export function publishUsage(cell: string): string {
+  return `      --url <mqtt url>       (default ${DEFAULT_MQTT_URL})
+      --prefix <p>           topic prefix (default ${DEFAULT_TOPIC_PREFIX})
+      --cell <id>            ${cell}
+      --window <ms>          event-time span of one publish window (default ${DEFAULT_WINDOW_MS}); keep it ≤ the daemon's alignment.lateness_ms
+      --steps cycler|none    publish the cycler's step/cycle index on the step topic (default cycler)`;
+}
+
+/** What {@link PUBLISH_OPTIONS} say, checked. */
+export function publishArgs(values: { readonly [K in keyof typeof PUBLISH_OPTIONS]?: string | undefined }): {
+  readonly url: string;
+  readonly topicPrefix: string;
+  readonly window_ms: number;
+  readonly cyclerSteps: boolean;
+} {
+  const window_ms = numberOption(values.window, DEFAULT_WINDOW_MS, 'window');
+  if (!(window_ms > 0) || !Number.isFinite(window_ms)) throw new ConfigError('--window must be a positive number of ms');
+  return {
+    url: values.url ?? DEFAULT_MQTT_URL,
+    topicPrefix: values.prefix ?? DEFAULT_TOPIC_PREFIX,
+    window_ms,
+    cyclerSteps: stepsOption(values.steps, ['cycler', 'none']) === 'cycler',
+  };
 }
