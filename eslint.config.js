@@ -45,7 +45,7 @@ const boundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'out/', 'scripts/', 'bin/', 'eslint.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'out/', 'scripts/', 'bin/', 'eslint*.config.{js,mjs}'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   ...tseslint.configs.strictTypeChecked.map((c) => ({ ...c, files: STRICT })),
