@@ -18,7 +18,7 @@ import { parseMessages, processInLab } from '../../pipelines/operators.js';
 import type { RawMessage } from '../../src/adapters/mqtt.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
-import { parseGenericMapping } from '../../src/readers/generic-csv.js';
+import { parseGenericMapping } from '../../src/readers/generic/mapping.js';
 import type { FormatName, ReaderOptions } from '../../src/readers/formats.js';
 import { demoCells } from '../../src/sim/scenarios.js';
 import { simulateCells } from '../../src/sim/simulator.js';
