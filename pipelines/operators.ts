@@ -91,24 +91,33 @@ export function recordedBatches(o: RecordedBatchOptions): OperatorFunction<reado
 /** One chunk cut into batches (see {@link recordedBatches}), each converted at the edge. */
 function sliceRecorded(chunk: readonly EdgeReading[], o: RecordedBatchOptions, memosOf: (cell: string) => UnitMemo[]): ParsedBatch[] {
   const out: ParsedBatch[] = [];
-  for (let i = 0; i < chunk.length; ) {
-    const first = chunk[i]!;
-    let j = i + 1;
-    while (j < chunk.length && j - i < o.maxReadings && chunk[j]!.ts - first.ts <= o.span_ms && chunk[j]!.cell === first.cell) j++;
-    const settings = o.settingsFor(first.cell);
-    const memos = memosOf(first.cell);
-    const readings: Reading[] = [];
-    const rejections: Rejection[] = [];
-    for (let k = i; k < j; k++) {
-      const e = chunk[k]!;
-      const r = canonicalReading(e, settings, memos[CHANNEL_RANK[e.channel]]);
-      if (isRejection(r)) rejections.push(r);
-      else readings.push(r);
+  let slice: EdgeReading[] = [];
+  let first: EdgeReading | undefined;
+  for (const e of chunk) {
+    if (first !== undefined && (slice.length >= o.maxReadings || e.ts - first.ts > o.span_ms || e.cell !== first.cell)) {
+      out.push(atEdge(first.cell, slice, o.settingsFor(first.cell), memosOf(first.cell)));
+      slice = [];
+      first = undefined;
     }
-    out.push({ readings, rejections, bare: 0, cell: first.cell, arrival: chunk[j - 1]!.ts });
-    i = j;
+    first ??= e;
+    slice.push(e);
   }
+  if (first !== undefined) out.push(atEdge(first.cell, slice, o.settingsFor(first.cell), memosOf(first.cell)));
   return out;
+}
+
+/** One cell's slice through the edge's conversion; it arrives at the time of its last reading. */
+function atEdge(cell: string, slice: readonly EdgeReading[], settings: CellIngestSettings, memos: readonly UnitMemo[]): ParsedBatch {
+  const readings: Reading[] = [];
+  const rejections: Rejection[] = [];
+  let arrival = -Infinity;
+  for (const e of slice) {
+    const r = canonicalReading(e, settings, memos[CHANNEL_RANK[e.channel]]);
+    if (isRejection(r)) rejections.push(r);
+    else readings.push(r);
+    arrival = e.ts;
+  }
+  return { readings, rejections, bare: 0, cell, arrival };
 }
 
 export interface LabOptions {

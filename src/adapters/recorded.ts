@@ -95,17 +95,27 @@ export function pushRows(batch: RowBatch, lanes: RecordedLanes, convert: RowsToR
   }
 }
 
-/** Index of the file that has not ended and is furthest behind in event time. */
-function furthestBehind(lanes: readonly RecordedLanes[], ended: readonly boolean[]): number {
-  let k = -1;
-  for (let i = 0; i < lanes.length; i++) if (!ended[i] && (k < 0 || lanes[i]!.newest < lanes[k]!.newest)) k = i;
+/** One file being read: its lanes, its row converter, its batches. */
+interface OpenFile {
+  readonly lanes: RecordedLanes;
+  readonly convert: RowsToReadings;
+  readonly batches: AsyncGenerator<RowBatch>;
+  readonly source: Source;
+  readonly index: number;
+  ended: boolean;
+}
+
+/** The file that has not ended and is furthest behind in event time. */
+function furthestBehind(files: readonly OpenFile[]): OpenFile | undefined {
+  let k: OpenFile | undefined;
+  for (const f of files) if (!f.ended && (k === undefined || f.lanes.newest < k.lanes.newest)) k = f;
   return k;
 }
 
 /** The smallest newest timestamp over the files that have not ended (Infinity when all have). */
-function horizonOf(lanes: readonly RecordedLanes[], ended: readonly boolean[]): number {
+function horizonOf(files: readonly OpenFile[]): number {
   let h = Infinity;
-  for (let i = 0; i < lanes.length; i++) if (!ended[i] && lanes[i]!.newest < h) h = lanes[i]!.newest;
+  for (const f of files) if (!f.ended && f.lanes.newest < h) h = f.lanes.newest;
   return h;
 }
 
@@ -116,22 +126,25 @@ function horizonOf(lanes: readonly RecordedLanes[], ended: readonly boolean[]): 
  */
 export async function* recordedReadings(sources: readonly RecordedSource[], o: RecordedOptions): AsyncGenerator<RecordedReading[]> {
   const merge = recordedMerge(sources.length);
-  const lanes = sources.map((s, i) => new RecordedLanes(merge, s.cell, i, sources.length));
-  const converters = sources.map(() => new RowsToReadings(o.withSteps));
-  const iters = sources.map((s) => parsedBatches(s.source, o.signal));
-  const ended = sources.map(() => false);
+  const files: OpenFile[] = sources.map((s, index) => ({
+    lanes: new RecordedLanes(merge, s.cell, index, sources.length),
+    convert: new RowsToReadings(o.withSteps),
+    batches: parsedBatches(s.source, o.signal),
+    source: s.source,
+    index,
+    ended: false,
+  }));
   try {
-    while (ended.some((e) => !e) && o.signal?.aborted !== true) {
-      const k = furthestBehind(lanes, ended);
-      const next = await iters[k]!.next();
+    for (let f = furthestBehind(files); f !== undefined && o.signal?.aborted !== true; f = furthestBehind(files)) {
+      const next = await f.batches.next();
       if (next.done === true) {
-        ended[k] = true;
+        f.ended = true;
       } else {
-        pushRows(next.value, lanes[k]!, converters[k]!, sources[k]!.source);
-        o.onRead?.({ source: k, kind: next.value.kind, rows: next.value.rows.length, offset: next.value.offset });
+        pushRows(next.value, f.lanes, f.convert, f.source);
+        o.onRead?.({ source: f.index, kind: next.value.kind, rows: next.value.rows.length, offset: next.value.offset });
       }
       const chunk: RecordedReading[] = [];
-      merge.drain(horizonOf(lanes, ended), chunk);
+      merge.drain(horizonOf(files), chunk);
       if (chunk.length > 0) yield chunk;
     }
     const rest: RecordedReading[] = [];
@@ -139,6 +152,6 @@ export async function* recordedReadings(sources: readonly RecordedSource[], o: R
     if (rest.length > 0) yield rest;
   } finally {
     // Files left open by an abort or an error downstream are closed.
-    for (let i = 0; i < iters.length; i++) if (!ended[i]) await iters[i]!.return(undefined);
+    for (const f of files) if (!f.ended) await f.batches.return(undefined);
   }
 }
