@@ -136,6 +136,7 @@ interface CellSnapshot {
 
 interface Snapshot {
   readonly cells: readonly CellSnapshot[];
+  readonly pipelineStopped: string | undefined;
   readonly mqttConnected: boolean;
   readonly mqttReceived: number | undefined;
   readonly influx: InfluxHealth | undefined;
@@ -166,6 +167,7 @@ function takeSnapshot(source: HealthSource): Snapshot {
   const i = source.influx();
   return {
     cells,
+    pipelineStopped: source.pipelineStopped?.(),
     mqttConnected: source.mqttConnected(),
     mqttReceived: source.mqttReceived?.(),
     influx: i === undefined ? undefined : { ...i },
@@ -180,14 +182,27 @@ export class HealthMetrics {
   /** The snapshot of the scrape in progress (taken by {@link text}). */
   private snap: Snapshot | undefined;
 
+  /** Where every metric registers. */
+  private readonly registers: Registry[];
+  /** The snapshot of this scrape; a collect() outside text() (registry.metrics() called directly) takes its own. */
+  private readonly current: () => Snapshot;
+
   constructor(
     private readonly source: HealthSource,
     opts: { processMetrics?: boolean } = {},
   ) {
-    const registers = [this.registry];
-    // A collect() outside text() (someone calling registry.metrics() directly) takes its own snapshot.
-    const current = (): Snapshot => this.snap ?? takeSnapshot(source);
+    this.registers = [this.registry];
+    this.current = (): Snapshot => this.snap ?? takeSnapshot(source);
+    this.cellMetrics();
+    this.connectionMetrics();
+    this.influxMetrics();
+    this.alertMetrics();
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
 
+  /** Per-cell counters and gauges: readings by outcome, steps, cycles, rejections, watermark lag, buffers. */
+  private cellMetrics(): void {
+    const { registers, current } = this;
     const perCellCounter = (name: string, help: string, value: (c: CellSnapshot) => number): void => {
       new Counter({
         name,
@@ -241,7 +256,11 @@ export class HealthMetrics {
       Number.isFinite(c.newestTs) ? c.newestTs / 1000 : undefined,
     );
     perCellGauge('oep_readings_buffered', 'Readings buffered in the cell aligner, waiting for the watermark', (c) => c.buffered);
+  }
 
+  /** MQTT connection, messages received, readiness. */
+  private connectionMetrics(): void {
+    const { registers, current, source } = this;
     new Gauge({
       name: 'oep_mqtt_connected',
       help: '1 while the MQTT client is connected to the broker, else 0',
@@ -261,7 +280,20 @@ export class HealthMetrics {
         },
       });
     }
+    new Gauge({
+      name: 'oep_ready',
+      help: '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing), else 0',
+      registers,
+      collect(this: Gauge) {
+        const s = current();
+        this.set(s.pipelineStopped === undefined && s.mqttConnected && s.influx?.failing !== true ? 1 : 0);
+      },
+    });
+  }
 
+  /** Points toward InfluxDB: enqueued, written, dropped, pending, failing. */
+  private influxMetrics(): void {
+    const { registers, current } = this;
     const influxCounter = (name: string, help: string, value: (i: InfluxHealth) => number): void => {
       new Counter({
         name,
@@ -293,7 +325,11 @@ export class HealthMetrics {
         this.set(current().influx?.failing === true ? 1 : 0);
       },
     });
+  }
 
+  /** Alerts raised and current alert levels (when the source has them). */
+  private alertMetrics(): void {
+    const { registers, current, source } = this;
     if (source.alertsRaised !== undefined) {
       new Counter({
         name: 'oep_alerts_raised_total',
@@ -319,18 +355,6 @@ export class HealthMetrics {
         },
       });
     }
-
-    new Gauge({
-      name: 'oep_ready',
-      help: '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing), else 0',
-      registers,
-      collect(this: Gauge) {
-        const s = current();
-        this.set(s.mqttConnected && s.influx?.failing !== true ? 1 : 0);
-      },
-    });
-
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   /** The Prometheus text exposition of one scrape, all oep metrics read from one snapshot of the source. */
