@@ -113,44 +113,35 @@ function toEpochMs(ts: number | string): number | undefined {
   return ms;
 }
 
-/** Converts one value to the channel's canonical unit; returns a rejection reason on a bad unit. */
-function toCanonical(
-  channel: Channel,
-  value: number,
-  rawUnit: string | undefined,
-  cell: CellIngestSettings,
-): number | RejectReason {
-  if (channel === 'step') return rawUnit === undefined ? value : 'unit_not_for_channel';
+/**
+ * The conversion of a channel's values in one unit to the canonical unit, or why the unit is refused.
+ * The unit is resolved once; each value then goes through the units module's own arithmetic (no
+ * precomputed factor), so that a value converted here equals the same value converted anywhere else, bit
+ * for bit.
+ */
+function converter(channel: Channel, rawUnit: string | undefined, cell: CellIngestSettings): ((v: number) => number) | RejectReason {
+  if (channel === 'step') return rawUnit === undefined ? (v) => v : 'unit_not_for_channel';
   const unit = rawUnit === undefined ? undefined : normalizeUnit(rawUnit);
   if (rawUnit !== undefined && unit === undefined) return 'unknown_unit';
   switch (channel) {
     case 'pressure': {
       const u = unit ?? cell.defaultPressureUnit;
       if (u !== 'MPa' && u !== 'kPa' && u !== 'N' && u !== 'kgf') return 'unit_not_for_channel';
-      return pressureToMPa(value, u, cell.areaMm2);
+      const area_mm2 = cell.areaMm2;
+      return (v) => pressureToMPa(v, u, area_mm2);
     }
     case 'current': {
       const u = unit ?? cell.defaultCurrentUnit;
       if (u !== 'A' && u !== 'mA' && u !== 'uA') return 'unit_not_for_channel';
-      return cell.currentSign * currentToMilliamp(value, u);
+      const sign = cell.currentSign;
+      return (v) => sign * currentToMilliamp(v, u);
     }
     case 'voltage': {
       const u = unit ?? cell.defaultVoltageUnit;
       if (u !== 'V' && u !== 'mV') return 'unit_not_for_channel';
-      return voltageToVolt(value, u);
+      return (v) => voltageToVolt(v, u);
     }
   }
-}
-
-/**
- * The conversion of a channel's values in one unit to the canonical unit, or why the unit is refused.
- * The same arithmetic as the units module (no precomputed factor), so that a value converted here equals
- * the same value converted anywhere else (offline readers), bit for bit.
- */
-function converter(channel: Channel, rawUnit: string | undefined, cell: CellIngestSettings): ((v: number) => number) | RejectReason {
-  const probe = toCanonical(channel, 1, rawUnit, cell);
-  if (typeof probe === 'string') return probe;
-  return (v) => toCanonical(channel, v, rawUnit, cell) as number;
 }
 
 /** Remembers the conversion of the last (channel, unit) seen: a batch nearly always carries one unit throughout. */
