@@ -12,8 +12,8 @@ export function splitLines(text: string): string[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = body.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+    const l = lines[i];
+    if (l?.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
   }
   return lines;
 }
@@ -21,7 +21,7 @@ export function splitLines(text: string): string[] {
 /** True for a line with nothing but whitespace and separators (blank or `,,,`). */
 export function isBlankLine(line: string, sep: string): boolean {
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line.charAt(i);
     if (c !== sep && c !== ' ' && c !== '\t') return false;
   }
   return true;
@@ -37,7 +37,7 @@ export function splitCsvLine(line: string, sep: string): string[] {
   let cur = '';
   let inQuotes = false;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line.charAt(i);
     if (inQuotes) {
       if (c === '"') {
         if (line[i + 1] === '"') {
@@ -74,8 +74,10 @@ export function numberCell(cell: string | undefined, ctx: CellContext): number {
 
 /** An integer from a cell (cycle and step indices), or a ReaderError. */
 export function integerCell(cell: string | undefined, ctx: CellContext): number {
-  const v = cell === undefined ? NaN : +cell;
-  if (Number.isInteger(v) && cell!.trim() !== '') return v;
+  if (cell !== undefined) {
+    const v = +cell;
+    if (Number.isInteger(v) && cell.trim() !== '') return v;
+  }
   throw new ReaderError({ ...ctx, expected: 'an integer', value: cell ?? '' });
 }
 
@@ -110,26 +112,28 @@ export function parseDuration(cell: string): number {
   let m: number;
   let sec: number;
   if (parts.length === 3) {
-    h = wholeField(parts[0]!);
-    m = wholeField(parts[1]!);
-    sec = secondsField(parts[2]!);
+    h = wholeField(parts[0]);
+    m = wholeField(parts[1]);
+    sec = secondsField(parts[2]);
   } else if (parts.length === 2 && d < 0) {
-    m = wholeField(parts[0]!);
-    sec = secondsField(parts[1]!);
+    m = wholeField(parts[0]);
+    sec = secondsField(parts[1]);
     if (m >= 60) return NaN;
   } else return NaN;
   if (!(m < 60 && sec < 60) || (d >= 0 && !(h < 24))) return NaN; // also rejects NaN
   return days * 86_400 + h * 3600 + m * 60 + sec;
 }
 
-function wholeField(t: string): number {
-  if (t === '' || t.includes('.') || t.includes(' ')) return NaN;
+/** A whole number field (`05`), NaN otherwise; an absent field (`undefined`) is no number. */
+function wholeField(t: string | undefined): number {
+  if (t === undefined || t === '' || t.includes('.') || t.includes(' ')) return NaN;
   const v = +t;
   return Number.isInteger(v) && v >= 0 ? v : NaN;
 }
 
-function secondsField(t: string): number {
-  if (t === '' || t.includes(' ')) return NaN;
+/** A seconds field (`04.5`), NaN otherwise; an absent field (`undefined`) is no number. */
+function secondsField(t: string | undefined): number {
+  if (t === undefined || t === '' || t.includes(' ')) return NaN;
   const v = +t;
   return Number.isFinite(v) && v >= 0 ? v : NaN;
 }
@@ -164,15 +168,15 @@ export function parseWallClockUtc(cell: string): number {
   if (datePart.includes('-')) {
     const p = datePart.split('-');
     if (p.length !== 3) return NaN;
-    y = wholeField(p[0]!);
-    mo = wholeField(p[1]!);
-    day = wholeField(p[2]!);
+    y = wholeField(p[0]);
+    mo = wholeField(p[1]);
+    day = wholeField(p[2]);
   } else {
     const p = datePart.split('/');
     if (p.length !== 3) return NaN;
-    mo = wholeField(p[0]!);
-    day = wholeField(p[1]!);
-    y = wholeField(p[2]!);
+    mo = wholeField(p[0]);
+    day = wholeField(p[1]);
+    y = wholeField(p[2]);
   }
   let pm: boolean | undefined;
   const upper = timePart.toUpperCase();
@@ -182,9 +186,9 @@ export function parseWallClockUtc(cell: string): number {
   }
   const t = timePart.split(':');
   if (t.length !== 3 && t.length !== 2) return NaN;
-  let h = wholeField(t[0]!);
-  const mi = wholeField(t[1]!);
-  const sec = t.length === 3 ? secondsField(t[2]!) : 0;
+  let h = wholeField(t[0]);
+  const mi = wholeField(t[1]);
+  const sec = t.length === 3 ? secondsField(t[2]) : 0;
   if (pm !== undefined) {
     if (!(h >= 1 && h <= 12)) return NaN;
     h = (h % 12) + (pm ? 12 : 0);
@@ -197,7 +201,15 @@ export function parseWallClockUtc(cell: string): number {
 }
 
 /** A header column: its position (-1 when absent) and the name it has in the header. */
-export type Column = { index: number; name: string };
+export interface Column {
+  index: number;
+  name: string;
+}
+
+/** The column at `index` of a header's (trimmed) cells; an index past them (or -1, absent) has no name (''). */
+export function columnAt(names: readonly string[], index: number): Column {
+  return { index, name: names[index] ?? '' };
+}
 
 /** Index of a header column by exact (trimmed) name, or -1. */
 export function findColumn(header: readonly string[], ...names: string[]): Column {
@@ -260,6 +272,11 @@ export class RowCells {
   /** `durationCell` of the column (elapsed seconds). */
   duration(col: Column): number {
     return durationCell(this.f[col.index], this.at(col));
+  }
+
+  /** The column's text, trimmed; a cell past the row's end reads as empty (callers check the row's length first). */
+  text(col: Column): string {
+    return (this.f[col.index] ?? '').trim();
   }
 
   /** Sets `row.voltage_V` from an optional voltage column; an absent column or an empty cell leaves it unset. */

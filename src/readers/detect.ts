@@ -36,5 +36,5 @@ export function detectFormat(head: string, fileName: string): FormatName {
       if (f.detect?.header?.(cells, sep) === true) return f.name;
     }
   }
-  throw new ReaderError({ fileName, line: first + 1, expected: EXPECTED_FORMATS, value: lines[first]!.trim() });
+  throw new ReaderError({ fileName, line: first + 1, expected: EXPECTED_FORMATS, value: (lines[first] ?? '').trim() });
 }

@@ -77,7 +77,8 @@ export function parseDateTime(cell: string): number {
     return Number.isNaN(z) ? NaN : z;
   }
   const eu = /^(\d{1,2})\.(\d{1,2})\.(\d{4})[ T](.+)$/.exec(s);
-  if (eu !== null) return parseWallClockUtc(`${eu[3]}-${eu[2]!.padStart(2, '0')}-${eu[1]!.padStart(2, '0')} ${eu[4]}`);
+  // The groups are not optional: a match has all four (`?? ''` only satisfies the index type).
+  if (eu !== null) return parseWallClockUtc(`${eu[3]}-${(eu[2] ?? '').padStart(2, '0')}-${(eu[1] ?? '').padStart(2, '0')} ${eu[4]}`);
   if (/^\d{5}(\.\d+)?$/.test(s)) return secondsToMs((+s - SPREADSHEET_EPOCH_DAYS) * 86_400);
   return NaN;
 }

@@ -35,6 +35,6 @@ export function formatByName(name: string): FormatName | undefined {
 /** The parser of `format` with options `o` (a ReaderError when the format needs an option that is missing). */
 export function createParser(format: FormatName, o: ReaderOptions): AnyParser {
   const entry = READER_FORMATS.find((f) => f.name === format);
-  if (entry === undefined) throw new Error(`unknown format ${String(format)}`);
+  if (entry === undefined) throw new Error(`unknown format ${format}`);
   return entry.create(o);
 }

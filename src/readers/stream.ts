@@ -54,7 +54,7 @@ export function parseAll<R>(parser: RowParser<R>, text: string): R[] {
   const out: R[] = [];
   // A final newline leaves one empty string behind: it is not a line.
   const n = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
-  for (let i = 0; i < n; i++) parser.line(lines[i]!, i + 1, out);
+  for (let i = 0; i < n; i++) parser.line(lines[i] ?? '', i + 1, out);
   parser.end(out);
   return out;
 }

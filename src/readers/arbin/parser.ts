@@ -14,7 +14,7 @@
  * A byte-order mark, quoted cells and metadata lines before the header are tolerated: the header is the
  * first line with a test-time and a current column.
  */
-import { integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine } from '../common.js';
+import { columnAt, integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine, type Column } from '../common.js';
 import { dateTimeCell, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
@@ -35,32 +35,32 @@ const CAP_KEYS: Record<string, number> = { '(ah)': 1000, '(mah)': 1 };
 /** Header line → column positions, or undefined when the line is not an Arbin header. */
 export function arbinColumns(cells: readonly string[]): ArbinColumns | undefined {
   const keys = cells.map(headerKey);
-  const at = (...names: string[]): number => {
-    for (const n of names) {
+  const names = cells.map((s) => s.trim());
+  const at = (...wanted: string[]): Column => {
+    for (const n of wanted) {
       const i = keys.indexOf(n);
-      if (i >= 0) return i;
+      if (i >= 0) return columnAt(names, i);
     }
-    return -1;
+    return columnAt(names, -1);
   };
   const time = at(...TIME_KEYS);
-  let cur = -1;
+  let cur = columnAt(names, -1);
   let curToMa = 1;
   for (const [k, f] of Object.entries(CURRENT_KEYS)) {
-    if (cur < 0 && keys.includes(k)) {
-      cur = keys.indexOf(k);
+    if (cur.index < 0 && keys.includes(k)) {
+      cur = columnAt(names, keys.indexOf(k));
       curToMa = f;
     }
   }
-  if (time < 0 || cur < 0) return undefined;
-  const cap = (what: 'charge' | 'discharge'): { index: number; toMah: number } => {
+  if (time.index < 0 || cur.index < 0) return undefined;
+  const cap = (what: 'charge' | 'discharge'): CapacityColumn => {
     for (const [suffix, f] of Object.entries(CAP_KEYS)) {
       const i = keys.indexOf(`${what}capacity${suffix}`);
-      if (i >= 0) return { index: i, toMah: f };
+      if (i >= 0) return { ...columnAt(names, i), toMah: f };
     }
-    return { index: -1, toMah: 1 };
+    return { ...columnAt(names, -1), toMah: 1 };
   };
   const c = {
-    names: cells.map((s) => s.trim()),
     time,
     cur,
     curToMa,
@@ -71,20 +71,25 @@ export function arbinColumns(cells: readonly string[]): ArbinColumns | undefined
     chg: cap('charge'),
     dchg: cap('discharge'),
   };
-  return { ...c, need: Math.max(c.time, c.cur, c.volt, c.step, c.cycle, c.date, c.chg.index, c.dchg.index) + 1 };
+  return { ...c, need: Math.max(c.time.index, c.cur.index, c.volt.index, c.step.index, c.cycle.index, c.date.index, c.chg.index, c.dchg.index) + 1 };
 }
 
+/** A capacity counter's column and its factor to mAh. */
+export interface CapacityColumn extends Column {
+  readonly toMah: number;
+}
+
+/** The columns of an Arbin header (index -1: absent) and the current's factor to mA. */
 export interface ArbinColumns {
-  readonly names: string[];
-  readonly time: number;
-  readonly cur: number;
+  readonly time: Column;
+  readonly cur: Column;
   readonly curToMa: number;
-  readonly volt: number;
-  readonly step: number;
-  readonly cycle: number;
-  readonly date: number;
-  readonly chg: { index: number; toMah: number };
-  readonly dchg: { index: number; toMah: number };
+  readonly volt: Column;
+  readonly step: Column;
+  readonly cycle: Column;
+  readonly date: Column;
+  readonly chg: CapacityColumn;
+  readonly dchg: CapacityColumn;
   readonly need: number;
 }
 
@@ -113,9 +118,10 @@ const ARBIN_LAYOUT: LineLayout<ArbinColumns> = {
 
 /** The row's elapsed test time, s. */
 function testTimeSec(f: readonly string[], c: ArbinColumns, fileName: string, line: number): number {
-  const timeCell = f[c.time]!;
+  // A cell past the row's end reads as empty (the row's length was checked against `need`).
+  const timeCell = f[c.time.index] ?? '';
   const sec = localeDuration(timeCell);
-  if (!Number.isFinite(sec)) throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'an elapsed time in seconds', value: timeCell });
+  if (!Number.isFinite(sec)) throw new ReaderError({ fileName, line, column: c.time.name, expected: 'an elapsed time in seconds', value: timeCell });
   return sec;
 }
 
@@ -143,10 +149,10 @@ export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
   // The oracle from the per-cycle counters (rows with a step index, in files that have both counters).
   const trackStep = (f: readonly string[], line: number, c: ArbinColumns, row: CyclerRow): void => {
     if (c.chg.index < 0 || c.dchg.index < 0 || row.stepIndex === undefined) return;
-    const chg = localeNumberCell(f[c.chg.index], { fileName, line, column: c.names[c.chg.index]! }) * c.chg.toMah;
-    const dchg = localeNumberCell(f[c.dchg.index], { fileName, line, column: c.names[c.dchg.index]! }) * c.dchg.toMah;
+    const chg = localeNumberCell(f[c.chg.index], { fileName, line, column: c.chg.name }) * c.chg.toMah;
+    const dchg = localeNumberCell(f[c.dchg.index], { fileName, line, column: c.dchg.name }) * c.dchg.toMah;
     const cycle = row.cycleIndex ?? 0;
-    if (open === undefined || open.cycleIndex !== cycle || open.stepIndex !== row.stepIndex) {
+    if (open?.cycleIndex !== cycle || open.stepIndex !== row.stepIndex) {
       closeRun();
       // The counters restart with each cycle; within a cycle a step starts where the previous one ended.
       const sameCycle = cycle === lastCycle;
@@ -165,17 +171,15 @@ export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
     const f = splitCsvLine(text, ',');
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
     const sec = testTimeSec(f, c, fileName, line);
-    if (startTs === undefined) {
-      startTs = c.date >= 0 ? dateTimeCell(f[c.date], { fileName, line, column: c.names[c.date]! }) - secondsToMs(sec) : 0;
-    }
+    startTs ??= c.date.index >= 0 ? dateTimeCell(f[c.date.index], { fileName, line, column: c.date.name }) - secondsToMs(sec) : 0;
     const ts = startTs + secondsToMs(sec);
-    const r: CyclerRow = { ts, current_mA: localeNumberCell(f[c.cur], { fileName, line, column: c.names[c.cur]! }) * c.curToMa, line };
-    if (c.volt >= 0) {
-      const v = optionalLocaleNumberCell(f[c.volt], { fileName, line, column: c.names[c.volt]! });
+    const r: CyclerRow = { ts, current_mA: localeNumberCell(f[c.cur.index], { fileName, line, column: c.cur.name }) * c.curToMa, line };
+    if (c.volt.index >= 0) {
+      const v = optionalLocaleNumberCell(f[c.volt.index], { fileName, line, column: c.volt.name });
       if (v !== undefined) r.voltage_V = v;
     }
-    if (c.step >= 0) r.stepIndex = integerCell(f[c.step], { fileName, line, column: c.names[c.step]! });
-    if (c.cycle >= 0) r.cycleIndex = integerCell(f[c.cycle], { fileName, line, column: c.names[c.cycle]! });
+    if (c.step.index >= 0) r.stepIndex = integerCell(f[c.step.index], { fileName, line, column: c.step.name });
+    if (c.cycle.index >= 0) r.cycleIndex = integerCell(f[c.cycle.index], { fileName, line, column: c.cycle.name });
     out.push(r);
     trackStep(f, line, c, r);
   };

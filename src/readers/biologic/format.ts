@@ -7,7 +7,7 @@ export const biologicFormat = defineFormat({
   kind: 'cycler',
   aliases: ['mpt', 'eclab', 'ec-lab'],
   detect: {
-    head: (lines, first) => BIOLOGIC_MAGIC.some((m) => lines[first]!.trim().startsWith(m)),
+    head: (lines, first) => BIOLOGIC_MAGIC.some((m) => (lines[first] ?? '').trim().startsWith(m)),
     expected: "an EC-Lab .mpt ('EC-Lab ASCII FILE' on line 1)",
   },
   create: (o) => ({ kind: 'cycler', parser: createBiologicParser({ ...cyclerBase(o), ...(o.oracle === false ? { oracle: false } : {}) }) }),

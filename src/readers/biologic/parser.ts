@@ -60,7 +60,8 @@ export function parseAcquisitionStart(text: string): number {
   if (!Number.isNaN(us)) return us;
   const m = /^(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s+(.+)$/.exec(s);
   if (m !== null) {
-    const v = parseWallClockUtc(`${m[3]}-${m[2]!.padStart(2, '0')}-${m[1]!.padStart(2, '0')} ${m[4]!.replace(',', '.')}`);
+    // The groups are not optional: a match has all four (`?? ''` only satisfies the index type).
+    const v = parseWallClockUtc(`${m[3]}-${(m[2] ?? '').padStart(2, '0')}-${(m[1] ?? '').padStart(2, '0')} ${(m[4] ?? '').replace(',', '.')}`);
     if (!Number.isNaN(v)) return v;
   }
   return parseDateTime(s);
@@ -130,16 +131,16 @@ function biologicHeader(fileName: string, withOracle: boolean) {
         return undefined;
       }
       if (line === 2) {
-        const m = NB_HEADER.exec(text.trim());
-        if (m === null || +m[1]! < 3) throw new ReaderError({ fileName, line, expected: "'Nb header lines : N' with N ≥ 3", value: text });
-        headerLines = +m[1]!;
+        const n = Number(NB_HEADER.exec(text.trim())?.[1]); // NaN without the line
+        if (!(n >= 3)) throw new ReaderError({ fileName, line, expected: "'Nb header lines : N' with N ≥ 3", value: text });
+        headerLines = n;
         return undefined;
       }
       if (line < headerLines) {
-        const m = ACQ_STARTED.exec(text.trim());
-        if (m !== null) {
-          const t = parseAcquisitionStart(m[1]!);
-          if (Number.isNaN(t)) throw new ReaderError({ fileName, line, expected: 'an acquisition date MM/DD/YYYY HH:MM:SS[.sss]', value: m[1]! });
+        const started = ACQ_STARTED.exec(text.trim())?.[1];
+        if (started !== undefined) {
+          const t = parseAcquisitionStart(started);
+          if (Number.isNaN(t)) throw new ReaderError({ fileName, line, expected: 'an acquisition date MM/DD/YYYY HH:MM:SS[.sss]', value: started });
           acquisitionStart = t;
         }
         return undefined;
@@ -224,15 +225,20 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     if (n < c.need) throw shortRowError(fileName, line, c.need, n, text);
     // Fields that repeat row after row (current in CC and rest, cycle, mode, half cycle) go through a cache.
     const num = (col: Column, cached: boolean): number => {
+      // A field past the bounds found is empty (0, 0): no number. `need` ≤ MAX_FIELDS, so a column always has its bounds and its cache.
       const k = col.index;
-      const v = cached ? caches[k]!.numberAt(text, starts[k]!, ends[k]!) : numberAt(text, starts[k]!, ends[k]!);
+      const s = starts[k] ?? 0;
+      const e = ends[k] ?? 0;
+      const cache = cached ? caches[k] : undefined;
+      const v = cache !== undefined ? cache.numberAt(text, s, e) : numberAt(text, s, e);
       if (Number.isFinite(v)) return v;
-      throw new ReaderError({ fileName, line, column: col.name, expected: 'a number', value: text.slice(starts[k], ends[k]) });
+      throw new ReaderError({ fileName, line, column: col.name, expected: 'a number', value: text.slice(s, e) });
     };
-    const ts = startTs! + secondsToMs(num(c.time, false));
+    // The header settled the time zero (`startTs ??= … ?? 0`) before any row.
+    const ts = (startTs ?? 0) + secondsToMs(num(c.time, false));
     const current_mA = num(c.cur, true) * c.curToMa;
     let voltage_V: number | undefined;
-    if (c.volt.index >= 0 && ends[c.volt.index]! > starts[c.volt.index]!) voltage_V = num(c.volt, false);
+    if (c.volt.index >= 0 && (ends[c.volt.index] ?? 0) > (starts[c.volt.index] ?? 0)) voltage_V = num(c.volt, false);
     const cycleIndex = c.cycle.index >= 0 ? Math.round(num(c.cycle, true)) : undefined;
     let stepIndexOfRow: number | undefined;
     if (c.half.index >= 0 || c.mode.index >= 0) {
@@ -255,5 +261,12 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     blank: 'trim',
     noHeader: () => head.noHeader(),
   };
-  return new CyclerLineParser(layout, fileName, { oracle, startTs: () => startTs, row, finish: () => steps.close() });
+  return new CyclerLineParser(layout, fileName, {
+    oracle,
+    startTs: () => startTs,
+    row,
+    finish: () => {
+      steps.close();
+    },
+  });
 }

@@ -8,7 +8,7 @@
  * commas. Lines before the header (a logger's preamble) are skipped: the header is `headerLine`, or the
  * first line that holds both the time and the current column names.
  */
-import { secondsToMs, shortRowError, splitCsvLine, type CellContext } from '../common.js';
+import { columnAt, secondsToMs, shortRowError, splitCsvLine, type CellContext, type Column } from '../common.js';
 import { dateTimeCell, detectSeparator, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
@@ -37,14 +37,15 @@ function columnIndex(names: readonly string[], wanted: string): number {
   return names.findIndex((n) => headerKey(n) === k);
 }
 
+/** The mapped columns of the header (index -1: not mapped) and the separator the header was split on. */
 interface GenericColumns {
-  readonly names: string[];
-  readonly time: number;
-  readonly cur: number;
-  readonly volt: number;
-  readonly step: number;
-  readonly cycle: number;
+  readonly time: Column;
+  readonly cur: Column;
+  readonly volt: Column;
+  readonly step: Column;
+  readonly cycle: Column;
   readonly need: number;
+  readonly sep: string;
 }
 
 /** The header's columns; undefined while still in the preamble (no `headerLine` given and a mapped column missing). */
@@ -57,16 +58,17 @@ function genericHeader(text: string, line: number, sep: string, m: GenericCsvMap
     const missing = [time < 0 ? `'${m.time}'` : '', cur < 0 ? `'${m.current}'` : ''].filter((x) => x !== '').join(' and ');
     throw new ReaderError({ fileName, line, expected: `the mapped column ${missing} in the header`, value: names.join(', ') });
   }
-  const opt = (name: string | undefined, what: string): number => {
-    if (name === undefined) return -1;
+  const opt = (name: string | undefined, what: string): Column => {
+    if (name === undefined) return columnAt(names, -1);
     const i = columnIndex(names, name);
     if (i < 0) throw new ReaderError({ fileName, line, expected: `the mapped ${what} column '${name}' in the header`, value: names.join(', ') });
-    return i;
+    return columnAt(names, i);
   };
   const volt = opt(m.voltage, 'voltage');
   const step = opt(m.step, 'step');
   const cycle = opt(m.cycle, 'cycle');
-  return { names, time, cur, volt, step, cycle, need: Math.max(time, cur, volt, step, cycle) + 1 };
+  const need = Math.max(time, cur, volt.index, step.index, cycle.index) + 1;
+  return { time: columnAt(names, time), cur: columnAt(names, cur), volt, step, cycle, need, sep };
 }
 
 /** Epoch ms of `mapping.start` (elapsed formats), `opts.startTs` first; 0 for the absolute time formats. */
@@ -102,7 +104,8 @@ function timeMs(cell: string | undefined, timeFormat: TimeFormat, startTs: numbe
 
 export function createGenericCsvParser(opts: GenericCsvOptions): CyclerRowParser {
   const { fileName, mapping: m } = opts;
-  let sep: string | undefined = m.separator === 'auto' ? undefined : m.separator === 'tab' ? '\t' : m.separator;
+  // The separator given; `auto` detects it on each candidate header line (the header's is kept in its columns).
+  const sep: string | undefined = m.separator === 'auto' ? undefined : m.separator === 'tab' ? '\t' : m.separator;
   let startTs = genericStartTs(opts);
   const curToMa = (m.currentUnit === 'A' ? 1000 : m.currentUnit === 'mA' ? 1 : 0.001) * (m.currentSign === 'discharge-positive' ? -1 : 1);
   const voltToV = m.voltageUnit === 'mV' ? 0.001 : 1;
@@ -110,30 +113,27 @@ export function createGenericCsvParser(opts: GenericCsvOptions): CyclerRowParser
   const layout: LineLayout<GenericColumns> = {
     header(text, line) {
       if (m.headerLine !== undefined ? line !== m.headerLine : text.trim() === '') return undefined;
-      const s = sep ?? detectSeparator(text);
-      const cols = genericHeader(text, line, s, m, fileName);
-      if (cols !== undefined) sep = s;
-      return cols;
+      return genericHeader(text, line, sep ?? detectSeparator(text), m, fileName);
     },
     blank: 'trim',
     noHeader: m.headerLine !== undefined ? `a header on line ${m.headerLine}` : `a header row naming the mapped columns '${m.time}' and '${m.current}'`,
   };
 
   const row = (text: string, line: number, c: GenericColumns, out: CyclerRow[]): void => {
-    const f = splitCsvLine(text, sep!);
+    const f = splitCsvLine(text, c.sep);
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
     startTs ??= 0;
     const r: CyclerRow = {
-      ts: timeMs(f[c.time], m.timeFormat, startTs, { fileName, line, column: c.names[c.time]! }),
-      current_mA: localeNumberCell(f[c.cur], { fileName, line, column: c.names[c.cur]! }) * curToMa,
+      ts: timeMs(f[c.time.index], m.timeFormat, startTs, { fileName, line, column: c.time.name }),
+      current_mA: localeNumberCell(f[c.cur.index], { fileName, line, column: c.cur.name }) * curToMa,
       line,
     };
-    if (c.volt >= 0) {
-      const v = optionalLocaleNumberCell(f[c.volt], { fileName, line, column: c.names[c.volt]! });
+    if (c.volt.index >= 0) {
+      const v = optionalLocaleNumberCell(f[c.volt.index], { fileName, line, column: c.volt.name });
       if (v !== undefined) r.voltage_V = v * voltToV;
     }
-    if (c.step >= 0) r.stepIndex = Math.round(localeNumberCell(f[c.step], { fileName, line, column: c.names[c.step]! }));
-    if (c.cycle >= 0) r.cycleIndex = Math.round(localeNumberCell(f[c.cycle], { fileName, line, column: c.names[c.cycle]! }));
+    if (c.step.index >= 0) r.stepIndex = Math.round(localeNumberCell(f[c.step.index], { fileName, line, column: c.step.name }));
+    if (c.cycle.index >= 0) r.cycleIndex = Math.round(localeNumberCell(f[c.cycle.index], { fileName, line, column: c.cycle.name }));
     out.push(r);
   };
 

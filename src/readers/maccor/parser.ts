@@ -144,7 +144,7 @@ export function createMaccorParser(opts: MaccorTextOptions): CyclerRowParser {
     const amps = cell.number(c.cAmps);
     const cycleIndex = cell.integer(c.cCyc);
     const stepIndex = cell.integer(c.cStep);
-    const state = f[c.cState.index]!.trim().toUpperCase();
+    const state = cell.text(c.cState).toUpperCase();
     if (state === '') throw new ReaderError({ fileName, line, column: c.cState.name, expected: 'a state letter (C, D, R, O or S)', value: '' });
     const ah = cell.number(c.cAh);
 
@@ -153,7 +153,7 @@ export function createMaccorParser(opts: MaccorTextOptions): CyclerRowParser {
 
     // The oracle, from non-S rows (independent of the sign convention).
     if (state !== 'S') {
-      if (open === undefined || open.cycleIndex !== cycleIndex || open.stepIndex !== stepIndex) {
+      if (open?.cycleIndex !== cycleIndex || open.stepIndex !== stepIndex) {
         // Step (Sec) is only needed on the row that starts a step.
         const ss = c.cStepSec.index >= 0 ? cell.duration(c.cStepSec) : NaN;
         const tStart = Number.isNaN(ss) ? r.ts : r.ts - secondsToMs(ss);

@@ -152,7 +152,7 @@ export function createNewareParser(opts: NewareCsvOptions): CyclerRowParser {
       runStart = ts;
     }
     runEnd = ts;
-    runType = f[c.cType.index]!.trim();
+    runType = cell.text(c.cType);
     runChg = Math.abs(chg);
     runDchg = Math.abs(dchg);
   };

@@ -12,7 +12,7 @@
  *   line or `startTs`.
  * - Clock offset: `offset_ms` is added to every timestamp, to line the logger's clock up with the cycler's.
  */
-import { secondsToMs, shortRowError, splitCsvLine } from '../common.js';
+import { columnAt, secondsToMs, shortRowError, splitCsvLine, type Column } from '../common.js';
 import { detectSeparator, localeDuration, localeNumber, localeNumberCell, parseDateTime, unquote } from '../fields.js';
 import { LineParser, type LineLayout } from '../line-parser.js';
 import { parseAll, type PressureLogUnit, type PressureRow, type PressureRowParser } from '../stream.js';
@@ -86,16 +86,18 @@ function timeKindFromName(name: string): TimeKind | undefined {
 export function parsePressureLog(text: string, opts: PressureLogOptions): PressureLogResult {
   const parser = createPressureLogParser(opts);
   const rows = parseAll(parser, text);
-  return { rows, unit: parser.unit! };
+  // parseAll ends the parser, which throws a ReaderError when the log had no header: the unit is known here.
+  const unit = parser.unit;
+  if (unit === undefined) throw new Error(`${opts.fileName}: a pressure log parsed without its header`);
+  return { rows, unit };
 }
 
 /** Lines of preamble tolerated before the header. */
 const MAX_HEADER_LINE = 100;
 
 interface PressureLogColumns {
-  readonly names: string[];
-  readonly time: number;
-  readonly value: number;
+  readonly time: Column;
+  readonly value: Column;
   readonly need: number;
   readonly unit: PressureLogUnit;
   /** Value in the log's spelling → value in `unit`. */
@@ -110,22 +112,24 @@ function pressureLogHeader(text: string, line: number, opts: PressureLogOptions)
   const { fileName } = opts;
   const sep = detectSeparator(text);
   const names = splitCsvLine(text, sep).map((c) => unquote(c));
-  const { time, value } = pressureLogColumns(names, opts.timeColumn, opts.valueColumn);
-  if (time < 0 || value < 0) return undefined;
-  const spelled = opts.unit ?? unitInName(names[value]!);
+  const found = pressureLogColumns(names, opts.timeColumn, opts.valueColumn);
+  if (found.time < 0 || found.value < 0) return undefined;
+  const time = columnAt(names, found.time);
+  const value = columnAt(names, found.value);
+  const spelled = opts.unit ?? unitInName(value.name);
   if (spelled === undefined) {
     throw new ReaderError({
       fileName,
       line,
-      column: names[value]!,
+      column: value.name,
       expected: 'a unit in the value column name, e.g. "Force (kgf)" (or give the unit: --pressure-unit)',
-      value: names[value]!,
+      value: value.name,
     });
   }
   const u = pressureUnit(spelled);
   if (u === undefined)
-    throw new ReaderError({ fileName, line, column: names[value]!, expected: `a force or pressure unit (${Object.keys(UNITS).join(', ')})`, value: spelled });
-  return { names, time, value, need: Math.max(time, value) + 1, unit: u[0], factor: u[1], sep, timeKind: timeKindFromName(names[time]!) };
+    throw new ReaderError({ fileName, line, column: value.name, expected: `a force or pressure unit (${Object.keys(UNITS).join(', ')})`, value: spelled });
+  return { time, value, need: Math.max(time.index, value.index) + 1, unit: u[0], factor: u[1], sep, timeKind: timeKindFromName(time.name) };
 }
 
 /** A load-cell log's parser: the shared loop, plus the unit its header names. */
@@ -144,9 +148,9 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
   const layout: LineLayout<PressureLogColumns> = {
     header(text, line) {
       if (text.trim() === '') return undefined;
-      const sm = START_LINE.exec(text);
-      if (sm !== null && opts.startTs === undefined) {
-        const t = parseDateTime(unquote(sm[5]!));
+      const started = START_LINE.exec(text)?.[5];
+      if (started !== undefined && opts.startTs === undefined) {
+        const t = parseDateTime(unquote(started));
         if (!Number.isNaN(t)) start = t;
       }
       const cols = pressureLogHeader(text, line, opts);
@@ -166,16 +170,14 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
 
   // Epoch ms of a time cell (before the clock offset).
   const timeMs = (tCell: string, line: number, c: PressureLogColumns): number => {
-    if (timeKind === undefined) {
-      // No unit in the name: the first value tells (a date-time, H:MM:SS, or seconds).
-      timeKind = !Number.isNaN(parseDateTime(tCell)) ? 'datetime' : tCell.includes(':') ? 'duration' : { factor_ms: 1000 };
-    }
+    // No unit in the name: the first value tells (a date-time, H:MM:SS, or seconds).
+    timeKind ??= !Number.isNaN(parseDateTime(tCell)) ? 'datetime' : tCell.includes(':') ? 'duration' : { factor_ms: 1000 };
     if (timeKind === 'datetime') return parseDateTime(tCell);
     if (start === undefined) {
       throw new ReaderError({
         fileName,
         line,
-        column: c.names[c.time]!,
+        column: c.time.name,
         expected: "a start time for elapsed times: a 'Start: <date-time>' line before the header, or --pressure-start",
       });
     }
@@ -191,11 +193,11 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
   const row = (text: string, line: number, c: PressureLogColumns, out: PressureRow[]): void => {
     const f = splitCsvLine(text, c.sep);
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
-    const tCell = unquote(f[c.time]!);
+    // A cell past the row's end reads as empty (the row's length was checked against `need`).
+    const tCell = unquote(f[c.time.index] ?? '');
     const ts = timeMs(tCell, line, c);
-    if (!Number.isFinite(ts))
-      throw new ReaderError({ fileName, line, column: c.names[c.time]!, expected: 'a time (date-time, seconds or H:MM:SS)', value: tCell });
-    const value = localeNumberCell(unquote(f[c.value]!), { fileName, line, column: c.names[c.value]! }) * c.factor;
+    if (!Number.isFinite(ts)) throw new ReaderError({ fileName, line, column: c.time.name, expected: 'a time (date-time, seconds or H:MM:SS)', value: tCell });
+    const value = localeNumberCell(unquote(f[c.value.index] ?? ''), { fileName, line, column: c.value.name }) * c.factor;
     out.push({ ts: ts + offset, value, line });
   };
 
