@@ -28,8 +28,8 @@ import type { CellProcessorSettings } from './cell/settings.js';
 import { assembleStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
 import { attributeSamples, hasSamplesUpTo, newPendingSamples, pushSample, type PendingSamples } from './cell/pending-samples.js';
 import { addCharge, kindFromCharge, mergeGlitch, newRun, stepDraft, type Run, type StepDraft } from './cell/run.js';
-import { confirmedCandidate, kindOf, runFor, splitAtDeadband, type Runs } from './cell/segmentation.js';
-import { NO_SAMPLE_LISTENER, newBoundary, type Boundary, type CurrentLine, type SampleListener, type Segment } from './cell/types.js';
+import { confirmedCandidate, kindOf, runFor, splitAtDeadband, type CyclerIndex, type Runs, type SegmentVisitor } from './cell/segmentation.js';
+import { NO_SAMPLE_LISTENER, newBoundary, type Boundary, type CurrentLine, type SampleListener } from './cell/types.js';
 
 export { MAX_STEPS_PER_CYCLE } from './cell/cycles.js';
 
@@ -70,7 +70,7 @@ interface CyclerCut {
   readonly cycle: number | undefined;
 }
 
-export class CellProcessor {
+export class CellProcessor implements SegmentVisitor {
   private readonly track: PressureTrack;
   private readonly runs: Runs = { step: null, cand: null };
   /** The latest current sample (NaN before the first). */
@@ -83,7 +83,9 @@ export class CellProcessor {
   private stepSeq = 0;
   // Cycler step mode: the cycler's step index is authoritative from its first `step` reading on.
   private cyclerMode = false;
-  private readonly cycler: { step: number | undefined; cycle: number | undefined } = { step: undefined, cycle: undefined };
+  private readonly cycler: CyclerIndex = { step: undefined, cycle: undefined };
+  /** Who hears the samples while a line is being cut (null between calls: functions do not go into a snapshot). */
+  private listener: SampleListener | null = null;
   private cyclerCut: CyclerCut | null = null;
   private readonly cycles: CycleAssembly = newCycleAssembly();
   /** Counters for the daemon's health. */
@@ -190,7 +192,7 @@ export class CellProcessor {
     const run = this.runs.cand ?? this.runs.step;
     if (run === null) return;
     const line: CurrentLine = { t0: this.prevT, i0: this.prevI, t1: this.prevT, i1: this.prevI };
-    attributeSamples(this.pending, tb, { run, ta: this.prevT, line, restCurrent_mA: this.settings.restCurrent_mA, cycle: this.cycles.cycle }, listener);
+    attributeSamples(this.pending, tb, run, this.prevT, line, this.settings.restCurrent_mA, this.cycles.cycle, listener);
   }
 
   // --- current ---------------------------------------------------------------------------------
@@ -214,38 +216,41 @@ export class CellProcessor {
       // The cycler changed step at cut.t, between the previous current sample and this one.
       this.cyclerCut = null;
       const ic = held ? i0 : lerp(t0, i0, t1, i1, cut.t);
-      this.segment({ t0, i0, t1: cut.t, i1: ic }, held, listener);
+      this.cut({ t0, i0, t1: cut.t, i1: ic }, held, listener);
       this.cutCyclerStep(cut, listener);
       this.prevT = cut.t;
       this.prevI = ic;
-      this.segment({ t0: cut.t, i0: ic, t1, i1 }, held, listener);
+      this.cut({ t0: cut.t, i0: ic, t1, i1 }, held, listener);
     } else {
-      this.segment({ t0, i0, t1, i1 }, held, listener);
+      this.cut({ t0, i0, t1, i1 }, held, listener);
     }
     this.prevT = t1;
     this.prevI = i1;
   }
 
-  private segment(line: CurrentLine, held: boolean, listener: SampleListener): void {
+  private cut(line: CurrentLine, held: boolean, listener: SampleListener): void {
     if (held) this.stats.gaps++;
-    for (const seg of splitAtDeadband(line, this.settings.restCurrent_mA, held)) this.feed(seg, listener);
+    this.listener = listener;
+    try {
+      splitAtDeadband(line, this.settings.restCurrent_mA, held, this);
+    } finally {
+      this.listener = null;
+    }
   }
 
-  /** Adds a segment to the run of its kind (with the samples it covers); confirms a candidate that lasted. */
-  private feed(seg: Segment, listener: SampleListener): void {
+  /**
+   * One segment of the current (SegmentVisitor; called by splitAtDeadband): adds it to the run of its kind,
+   * with the samples it covers, and confirms a candidate that lasted.
+   */
+  segment(kind: StepKind, ta: number, ia: number, tb: number, ib: number, line: CurrentLine): void {
     const step = this.runs.step;
     if (step === null) return;
-    let run = step;
-    if (!this.cyclerMode) {
-      const r = runFor(this.runs, step, seg.kind, seg.ta, this.settings, this.cycler);
-      if (r.glitch) this.stats.glitches++;
-      run = r.run;
+    const run = this.cyclerMode ? step : runFor(this.runs, step, kind, ta, this.settings, this.cycler, this.stats);
+    if (hasSamplesUpTo(this.pending, tb)) {
+      attributeSamples(this.pending, tb, run, ta, line, this.settings.restCurrent_mA, this.cycles.cycle, this.listener ?? NO_SAMPLE_LISTENER);
     }
-    if (hasSamplesUpTo(this.pending, seg.tb)) {
-      attributeSamples(this.pending, seg.tb, { run, ta: seg.ta, line: seg.line, restCurrent_mA: this.settings.restCurrent_mA, cycle: this.cycles.cycle }, listener);
-    }
-    addCharge(run, seg.ta, seg.ia, seg.tb, seg.ib);
-    const cand = confirmedCandidate(this.runs, seg.tb, this.settings);
+    addCharge(run, ta, ia, tb, ib);
+    const cand = confirmedCandidate(this.runs, tb, this.settings);
     if (cand !== undefined) {
       this.closeStep(step, cand.start, cand.kind);
       this.runs.step = cand;

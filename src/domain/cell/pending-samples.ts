@@ -29,28 +29,18 @@ export function hasSamplesUpTo(q: PendingSamples, tb: number): boolean {
   return q.t.length > 0 && (q.t[0] ?? Infinity) <= tb;
 }
 
-export interface Attribution {
-  /** The run the samples belong to. */
-  readonly run: Run;
-  /** Start of the part of `line` that belongs to the run (the run's charge `run.q` is counted up to here). */
-  readonly ta: number;
-  /** The current around the samples; past `line.t1` (or for a flat line) it is held at `line.i0`. */
-  readonly line: CurrentLine;
-  readonly restCurrent_mA: number;
-  /** The cycle in progress (for the voltage listener). */
-  readonly cycle: number;
-}
-
 /**
- * Attributes the samples with t ≤ tb to `a.run`: each pressure sample with the run's charge at its
+ * Attributes the samples with t ≤ tb to `run`: each pressure sample with the run's charge at its
  * instant (for the curve), each voltage sample to the extremes; voltage samples not yet shown to the
  * detectors go to `listener` with whether the current was above the deadband at their instant and at
  * the line's end (so a relaxation right after a charge is not a voltage drop under charge).
+ * @param ta start of the part of `line` that belongs to the run (the run's charge `run.q` is counted up to here)
+ * @param line the current around the samples; past `line.t1` (or for a flat line) it is held at `line.i0`
+ * @param cycle the cycle in progress (for the voltage listener)
  */
-export function attributeSamples(q: PendingSamples, tb: number, a: Attribution, listener: SampleListener): void {
+export function attributeSamples(q: PendingSamples, tb: number, run: Run, ta: number, line: CurrentLine, R: number, cycle: number, listener: SampleListener): void {
   const n = q.t.length;
   if (n === 0) return;
-  const { run, ta, line, restCurrent_mA: R } = a;
   const { t0, i0, t1, i1 } = line;
   const heldI = Math.abs(i0);
   let k = 0;
@@ -62,7 +52,7 @@ export function attributeSamples(q: PendingSamples, tb: number, a: Attribution, 
     const inLine = t1 > ta && t <= t1;
     if (kind === 'voltage') {
       const iAt = inLine ? lerp(t0, i0, t1, i1, t) : i0;
-      listener.voltage(t, v, iAt > R && i1 > R, a.cycle);
+      listener.voltage(t, v, iAt > R && i1 > R, cycle);
     }
     if (kind === 'pressure') {
       let q_mAh = NaN;

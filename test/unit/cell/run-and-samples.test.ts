@@ -76,7 +76,7 @@ describe('pending samples', () => {
     pushSample(q, H, 'pressure', 16);
     pushSample(q, H + 1, 'pressure', 99); // after the segment: stays pending
     // The current is 1 mA from 0 to H: the run's charge at H/2 is 0.5 mAh.
-    attributeSamples(q, H, { run: r, ta: 0, line: { t0: 0, i0: 1, t1: H, i1: 1 }, restCurrent_mA: 0.1, cycle: 3 }, listener);
+    attributeSamples(q, H, r, 0, { t0: 0, i0: 1, t1: H, i1: 1 }, 0.1, 3, listener);
     // Pressure 15 → 16 MPa linear in charge 0 → 1 mAh, on a 0.4 mAh grid.
     const c = (x: number): number => expect.closeTo(x, 9) as number;
     expect(r.curve?.points).toEqual([
@@ -94,7 +94,7 @@ describe('pending samples', () => {
     const r = newRun('charge', newBoundary(0), CURVE, undefined, undefined);
     const q = newPendingSamples();
     pushSample(q, 10, 'voltage-seen', 4);
-    attributeSamples(q, Infinity, { run: r, ta: 0, line: { t0: 0, i0: 1, t1: 0, i1: 1 }, restCurrent_mA: 0.1, cycle: 1 }, listener);
+    attributeSamples(q, Infinity, r, 0, { t0: 0, i0: 1, t1: 0, i1: 1 }, 0.1, 1, listener);
     expect(heard).toEqual([]);
     expect(r.vMax).toBe(4);
   });
@@ -104,7 +104,7 @@ describe('pending samples', () => {
     const r = newRun('charge', newBoundary(0), CURVE, undefined, undefined);
     const q = newPendingSamples();
     pushSample(q, 500, 'voltage', 4.1);
-    attributeSamples(q, 1000, { run: r, ta: 0, line: { t0: 0, i0: 1, t1: 1000, i1: 0 }, restCurrent_mA: 0.1, cycle: 1 }, listener);
+    attributeSamples(q, 1000, r, 0, { t0: 0, i0: 1, t1: 1000, i1: 0 }, 0.1, 1, listener);
     expect(heard).toEqual(['500:4.1:false:1']);
   });
 });

@@ -1,7 +1,7 @@
 /** Segmentation: deadband crossings of the piecewise-linear current, and runs with glitch merging. */
 import { describe, expect, it } from 'vitest';
 import { newRun } from '../../../src/domain/cell/run.js';
-import { confirmedCandidate, kindOf, runFor, splitAtDeadband, type Runs, type RunSettings } from '../../../src/domain/cell/segmentation.js';
+import { confirmedCandidate, kindOf, runFor, segmentsOf, type Runs, type RunSettings } from '../../../src/domain/cell/segmentation.js';
 import { newBoundary } from '../../../src/domain/cell/types.js';
 
 const R = 0.1;
@@ -16,14 +16,14 @@ describe('kindOf', () => {
 
 describe('splitAtDeadband', () => {
   it('keeps a line on one side whole', () => {
-    const s = splitAtDeadband({ t0: 0, i0: 1, t1: 1000, i1: 2 }, R, false);
+    const s = segmentsOf({ t0: 0, i0: 1, t1: 1000, i1: 2 }, R, false);
     expect(s).toHaveLength(1);
     expect(s[0]).toMatchObject({ kind: 'charge', ta: 0, ia: 1, tb: 1000, ib: 2 });
   });
 
   it('cuts a charge → discharge line at both deadband crossings, with the current there', () => {
     // I goes 1 → −1 over 2 s: crosses +0.1 at t = 900 and −0.1 at t = 1100.
-    const s = splitAtDeadband({ t0: 0, i0: 1, t1: 2000, i1: -1 }, R, false);
+    const s = segmentsOf({ t0: 0, i0: 1, t1: 2000, i1: -1 }, R, false);
     expect(s.map((x) => x.kind)).toEqual(['charge', 'rest', 'discharge']);
     expect(s[0]!.tb).toBeCloseTo(900, 9);
     expect(s[0]!.ib).toBeCloseTo(0.1, 12);
@@ -34,7 +34,7 @@ describe('splitAtDeadband', () => {
   });
 
   it('holds the earlier value across a gap and starts the new value at the later sample', () => {
-    const s = splitAtDeadband({ t0: 0, i0: 1, t1: 600_000, i1: -1 }, R, true);
+    const s = segmentsOf({ t0: 0, i0: 1, t1: 600_000, i1: -1 }, R, true);
     expect(s).toEqual([
       { kind: 'charge', ta: 0, ia: 1, tb: 600_000, ib: 1, line: { t0: 0, i0: 1, t1: 600_000, i1: 1 } },
       { kind: 'discharge', ta: 600_000, ia: -1, tb: 600_000, ib: -1, line: { t0: 600_000, i0: -1, t1: 600_000, i1: -1 } },
@@ -42,7 +42,7 @@ describe('splitAtDeadband', () => {
   });
 
   it('treats equal timestamps as a jump: one zero-length segment of the new kind', () => {
-    const s = splitAtDeadband({ t0: 5, i0: 1, t1: 5, i1: -1 }, R, false);
+    const s = segmentsOf({ t0: 5, i0: 1, t1: 5, i1: -1 }, R, false);
     expect(s).toHaveLength(1);
     expect(s[0]).toMatchObject({ kind: 'discharge', ta: 5, tb: 5 });
   });
@@ -56,22 +56,24 @@ describe('runs', () => {
 
   it('a segment of the step kind stays in the step; another kind opens a candidate at its start', () => {
     const { runs, step } = fresh();
-    expect(runFor(runs, step, 'charge', 100, S, NO_CYCLER)).toEqual({ run: step, glitch: false });
-    const r = runFor(runs, step, 'rest', 200, S, NO_CYCLER);
-    expect(r.glitch).toBe(false);
-    expect(r.run).toBe(runs.cand);
-    expect(r.run.kind).toBe('rest');
-    expect(r.run.start.t).toBe(200);
+    const stats = { glitches: 0 };
+    expect(runFor(runs, step, 'charge', 100, S, NO_CYCLER, stats)).toBe(step);
+    const r = runFor(runs, step, 'rest', 200, S, NO_CYCLER, stats);
+    expect(stats.glitches).toBe(0);
+    expect(r).toBe(runs.cand);
+    expect(r.kind).toBe('rest');
+    expect(r.start.t).toBe(200);
   });
 
   it('a candidate interrupted before the minimum duration is merged into the step (a glitch)', () => {
     const { runs, step } = fresh();
     step.q = 1;
-    const cand = runFor(runs, step, 'rest', 200, S, NO_CYCLER).run;
+    const stats = { glitches: 0 };
+    const cand = runFor(runs, step, 'rest', 200, S, NO_CYCLER, stats);
     cand.q = 0.25;
     cand.tEnd = 5_000;
-    const back = runFor(runs, step, 'charge', 5_000, S, NO_CYCLER);
-    expect(back).toEqual({ run: step, glitch: true });
+    expect(runFor(runs, step, 'charge', 5_000, S, NO_CYCLER, stats)).toBe(step);
+    expect(stats.glitches).toBe(1);
     expect(runs.cand).toBeNull();
     expect(step.q).toBe(1.25);
     expect(step.tEnd).toBe(5_000);
@@ -79,16 +81,17 @@ describe('runs', () => {
 
   it('a candidate of a third kind replaces a glitch candidate', () => {
     const { runs, step } = fresh();
-    runFor(runs, step, 'rest', 200, S, NO_CYCLER);
-    const r = runFor(runs, step, 'discharge', 300, S, NO_CYCLER);
-    expect(r.glitch).toBe(true);
+    const stats = { glitches: 0 };
+    runFor(runs, step, 'rest', 200, S, NO_CYCLER, stats);
+    runFor(runs, step, 'discharge', 300, S, NO_CYCLER, stats);
+    expect(stats.glitches).toBe(1);
     expect(runs.cand?.kind).toBe('discharge');
     expect(runs.cand?.start.t).toBe(300);
   });
 
   it('a candidate is confirmed once it has lasted the minimum step duration', () => {
     const { runs, step } = fresh();
-    runFor(runs, step, 'rest', 1_000, S, NO_CYCLER);
+    runFor(runs, step, 'rest', 1_000, S, NO_CYCLER, { glitches: 0 });
     expect(confirmedCandidate(runs, 10_999, S)).toBeUndefined();
     expect(confirmedCandidate(runs, 11_000, S)).toBe(runs.cand);
   });
