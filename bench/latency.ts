@@ -29,7 +29,11 @@ export async function alertLatency(cells = 20, duration_s = 40): Promise<string>
     const at = sent.get(`${a.cell}/${a.t}`);
     if (at !== undefined) latencies.push(performance.now() - at);
   });
-  await new Promise<void>((r) => watcher.once('connect', () => r()));
+  await new Promise<void>((r) =>
+    watcher.once('connect', () => {
+      r();
+    }),
+  );
   await watcher.subscribeAsync('oep/+/alerts', { qos: 1 });
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'bench-latency-pub', clean: true });
   const start = Date.now();

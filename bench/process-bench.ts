@@ -17,9 +17,31 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** The columns of an EC-Lab GCPL export with every quantity ticked (what EC-Lab writes by default). */
 const GCPL_COLUMNS = [
-  'mode', 'ox/red', 'error', 'control changes', 'Ns changes', 'counter inc.', 'Ns', 'time/s', 'control/V/mA', 'Ewe/V', '<I>/mA',
-  'dQ/C', '(Q-Qo)/mA.h', 'half cycle', 'Q charge/discharge/mA.h', 'Energy charge/W.h', 'Energy discharge/W.h',
-  'Capacitance charge/µF', 'Capacitance discharge/µF', 'Q discharge/mA.h', 'Q charge/mA.h', 'Capacity/mA.h', 'Efficiency/%', 'cycle number', 'P/W',
+  'mode',
+  'ox/red',
+  'error',
+  'control changes',
+  'Ns changes',
+  'counter inc.',
+  'Ns',
+  'time/s',
+  'control/V/mA',
+  'Ewe/V',
+  '<I>/mA',
+  'dQ/C',
+  '(Q-Qo)/mA.h',
+  'half cycle',
+  'Q charge/discharge/mA.h',
+  'Energy charge/W.h',
+  'Energy discharge/W.h',
+  'Capacitance charge/µF',
+  'Capacitance discharge/µF',
+  'Q discharge/mA.h',
+  'Q charge/mA.h',
+  'Capacity/mA.h',
+  'Efficiency/%',
+  'cycle number',
+  'P/W',
 ];
 const PLAIN_COLUMNS = ['mode', 'ox/red', 'error', 'time/s', 'Ewe/V', '<I>/mA', 'cycle number', 'half cycle', 'Q charge/discharge/mA.h', 'P/W'];
 
@@ -106,7 +128,13 @@ export async function processBench(rows = 1_000_000, layouts: readonly BenchLayo
         (globalThis as { gc?: () => void }).gc?.();
         const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
         t0 = performance.now();
-        const r = await processFiles({ cyclerFile: file, cell: 'bench', setup: resolveCell(cfg, 'bench'), cyclerSteps: true, outDir: join(dir, `out-${layout}-${round}`) });
+        const r = await processFiles({
+          cyclerFile: file,
+          cell: 'bench',
+          setup: resolveCell(cfg, 'bench'),
+          cyclerSteps: true,
+          outDir: join(dir, `out-${layout}-${round}`),
+        });
         bestProc = Math.min(bestProc, (performance.now() - t0) / 1000);
         clearInterval(sampler);
         peak = Math.max(peak, process.memoryUsage().rss);

@@ -118,7 +118,9 @@ function memory(readings: number): void {
     }
     if (n >= readings) break;
   }
-  console.log(`memory: ${fmt(n)} readings through ${CELLS} cells in ${((Date.now() - t0) / 1000).toFixed(0)} s (simulator included); peak RSS ${Math.round(peak / 2 ** 20)} MB; by readings, RSS MB / live heap MB after GC: ${samples.join(' ')}`);
+  console.log(
+    `memory: ${fmt(n)} readings through ${CELLS} cells in ${((Date.now() - t0) / 1000).toFixed(0)} s (simulator included); peak RSS ${Math.round(peak / 2 ** 20)} MB; by readings, RSS MB / live heap MB after GC: ${samples.join(' ')}`,
+  );
 }
 
 async function endToEnd(messages: number, label = 'end to end', withMemory = false): Promise<void> {
@@ -127,7 +129,9 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
   const publish = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const child = fork(publisher, [broker.url, String(messages), String(BATCH), String(CELLS)], { stdio: 'inherit' });
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))));
+      child.on('exit', (code) => {
+        code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`));
+      });
     });
   try {
     // Bare MQTT.js subscriber: receives each message and parses its JSON to count the readings.
@@ -160,7 +164,8 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
     let atPeak = '';
     const sampler = setInterval(() => {
       const m = process.memoryUsage();
-      if (m.rss > peak) atPeak = `heap ${Math.round(m.heapUsed / 2 ** 20)}/${Math.round(m.heapTotal / 2 ** 20)} MB, external ${Math.round(m.external / 2 ** 20)} MB, buffers ${Math.round(m.arrayBuffers / 2 ** 20)} MB`;
+      if (m.rss > peak)
+        atPeak = `heap ${Math.round(m.heapUsed / 2 ** 20)}/${Math.round(m.heapTotal / 2 ** 20)} MB, external ${Math.round(m.external / 2 ** 20)} MB, buffers ${Math.round(m.arrayBuffers / 2 ** 20)} MB`;
       peak = Math.max(peak, m.rss);
       rssSamples.push(m.rss);
       if (rssSamples.length % 20 === 0 && process.env.OEP_BENCH_GC === '1') {
@@ -187,8 +192,7 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
     const tenth = Math.max(1, Math.floor(rssSamples.length / 10));
     const mb = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length / 2 ** 20);
     rmSync(out, { recursive: true, force: true });
-    const memoryNote =
-      `daemon process RSS peak ${Math.round(peak / 2 ** 20)} MB, median ${q(0.5)} MB, mean of first/last tenth ${mb(rssSamples.slice(0, tenth))}/${mb(rssSamples.slice(-tenth))} MB (at peak: ${atPeak})${liveHeap.length > 0 ? `; live heap after GC every 5 s: ${liveHeap.join(' ')} MB` : ''}`;
+    const memoryNote = `daemon process RSS peak ${Math.round(peak / 2 ** 20)} MB, median ${q(0.5)} MB, mean of first/last tenth ${mb(rssSamples.slice(0, tenth))}/${mb(rssSamples.slice(-tenth))} MB (at peak: ${atPeak})${liveHeap.length > 0 ? `; live heap after GC every 5 s: ${liveHeap.join(' ')} MB` : ''}`;
     console.log(
       `${label} through Mosquitto (${fmt(messages)} messages × ${BATCH} readings, ${CELLS} cells, ${cycles} cycles cut): oep ${fmt(oepRate)} readings/s, ` +
         `bare MQTT.js subscriber ${fmt(bareRate)} readings/s, ratio ${(oepRate / bareRate).toFixed(2)}` +
@@ -206,7 +210,11 @@ if (which === 'soak-child') await endToEnd(1_000_000, 'soak: 10 million readings
 if (which === 'all' || which === 'soak') {
   // The daemon as the launcher (bin/oep.js) runs it: a 128 MB old space, in a process of its own.
   const child = fork(fileURLToPath(import.meta.url), ['soak-child'], { execArgv: ['--max-old-space-size=128', '--expose-gc'], stdio: 'inherit' });
-  await new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak exited ${code}`)))));
+  await new Promise<void>((resolve, reject) =>
+    child.on('exit', (code) => {
+      code === 0 ? resolve() : reject(new Error(`soak exited ${code}`));
+    }),
+  );
 }
 if (which === 'all' || which === 'latency') console.log(await alertLatency());
 if (which === 'all' || which === 'memory') memory(10_000_000);

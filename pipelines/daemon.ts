@@ -9,7 +9,7 @@ import { FileSink } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
 import { ingestLine } from '../src/adapters/line-protocol.js';
-import { RateLimitedLog, type Logger } from '../src/adapters/log.js';
+import { errorMessage, RateLimitedLog, type Logger } from '../src/adapters/log.js';
 import { MqttAdapter } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore } from '../src/adapters/state-store.js';
@@ -72,16 +72,29 @@ export class Daemon implements HealthInputs {
     };
     this.setupFor = resolved;
     this.lab = new Lab(resolved);
-    this.mqtt = new MqttAdapter({ ...cfg.mqtt, now: this.now, log: (m) => opts.log.info(m) });
+    this.mqtt = new MqttAdapter({
+      ...cfg.mqtt,
+      now: this.now,
+      log: (m) => {
+        opts.log.info(m);
+      },
+    });
     this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
-    this.rejectLog = new RateLimitedLog((m) => opts.log.warn(m), 10_000, this.now);
+    this.rejectLog = new RateLimitedLog(
+      (m) => {
+        opts.log.warn(m);
+      },
+      10_000,
+      this.now,
+    );
   }
 
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
     if (this.state !== undefined) {
       const r = this.state.restore(this.lab);
-      if (r.cells > 0) log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt!).toISOString()})`);
+      if (r.cells > 0 && r.savedAt !== undefined)
+        log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt).toISOString()})`);
     }
     this.sinks = this.makeSinks();
     const events$ = oepPipeline(this.mqtt.messages$, {
@@ -91,14 +104,18 @@ export class Daemon implements HealthInputs {
       lab: this.lab,
       tick_ms: Math.min(1_000, cfg.alignment.idleTimeout_ms),
       now: this.now,
-      onReject: (cell, reason, detail) => this.rejectLog.report(`${cell}/${reason}`, `rejected (${cell}, ${reason}): ${detail}`),
+      onReject: (cell, reason, detail) => {
+        this.rejectLog.report(`${cell}/${reason}`, `rejected (${cell}, ${reason}): ${detail}`);
+      },
       onFailure: (cell, message) => {
         this.cellFailures++;
         log.error(`cell ${cell} failed and stops processing (its readings are counted as rejected): ${message}`);
       },
     });
     this.sub = events$.subscribe({
-      next: (events) => this.write(events),
+      next: (events) => {
+        this.write(events);
+      },
       error: (e: unknown) => {
         this.pipelineStopped = `failed: ${String(e)}`;
         log.error(`pipeline failed: ${String(e)}`);
@@ -108,7 +125,9 @@ export class Daemon implements HealthInputs {
       },
     });
     if (this.state !== undefined && cfg.state !== undefined) {
-      this.stateTimer = setInterval(() => this.checkpoint(), cfg.state.interval_s * 1000);
+      this.stateTimer = setInterval(() => {
+        this.checkpoint();
+      }, cfg.state.interval_s * 1000);
       this.stateTimer.unref();
     }
     if (cfg.health !== undefined) {
@@ -124,10 +143,25 @@ export class Daemon implements HealthInputs {
   private makeSinks(): Sink[] {
     const { config: cfg, log } = this.opts;
     const sinks: Sink[] = [this.alertTally, new AlertPublisher(this.mqtt, { topicPrefix: cfg.mqtt.topicPrefix, bookOf: (cell) => this.lab.cell(cell).alerts })];
-    if (cfg.alerts.webhook !== undefined) sinks.push(new Webhook({ ...cfg.alerts.webhook, onError: (m) => this.rejectLog.report('webhook', m) }));
+    if (cfg.alerts.webhook !== undefined)
+      sinks.push(
+        new Webhook({
+          ...cfg.alerts.webhook,
+          onError: (m) => {
+            this.rejectLog.report('webhook', m);
+          },
+        }),
+      );
     if (cfg.influx !== undefined) {
       const i = cfg.influx;
-      sinks.push((this.influx = new InfluxSink({ ...i, onError: (m) => this.rejectLog.report('influx', m) })));
+      sinks.push(
+        (this.influx = new InfluxSink({
+          ...i,
+          onError: (m) => {
+            this.rejectLog.report('influx', m);
+          },
+        })),
+      );
       log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
     }
     if (cfg.output !== undefined) {
@@ -157,7 +191,7 @@ export class Daemon implements HealthInputs {
       this.files?.writeLines(lines);
       this.state?.save(this.lab, t);
     } catch (e) {
-      this.opts.log.error(`checkpoint failed: ${(e as Error).message}`);
+      this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
     }
   }
 
@@ -173,7 +207,7 @@ export class Daemon implements HealthInputs {
       try {
         await f();
       } catch (e) {
-        errors.push(`${name}: ${(e as Error).message}`);
+        errors.push(`${name}: ${errorMessage(e)}`);
       }
     };
     let stateSaved = false;

@@ -96,11 +96,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     cells: specs.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, areaMm2: s.area_mm2, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1 })),
   });
   const table = new LiveTable();
-  const daemon = new Daemon({ config, log, onEvents: (e) => table.onEvents(e) });
+  const daemon = new Daemon({
+    config,
+    log,
+    onEvents: (e) => {
+      table.onEvents(e);
+    },
+  });
   await daemon.start();
   log.info(`demo: ${specs.length} simulated cells at ${o.speed}× real time, results under ${o.outDir}`);
   const ac = new AbortController();
-  o.signal?.addEventListener('abort', () => ac.abort());
+  o.signal?.addEventListener('abort', () => {
+    ac.abort();
+  });
   let timer: NodeJS.Timeout | undefined;
   if (o.table) {
     timer = setInterval(() => {
@@ -121,7 +129,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
       cycles: o.cycles,
       signal: ac.signal,
       ...(o.duration_s !== undefined ? { duration_ms: o.duration_s * 1000 } : {}),
-      log: (m) => log.info(m),
+      log: (m) => {
+        log.info(m);
+      },
     });
     readings = sim.readings;
     // Let the last readings through the pipeline.

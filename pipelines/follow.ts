@@ -22,8 +22,6 @@ import { recordedMerge, RecordedLanes, type RecordedReading } from '../src/adapt
 import { FileTail, readFollowState, STATE_VERSION, tailBefore, writeFollowState, type TailRound, type Tracked } from '../src/adapters/tail.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
 import { RowsToReadings } from '../src/readers/readings.js';
-import type { PressureRow } from '../src/readers/stream.js';
-import type { CyclerRow } from '../src/readers/types.js';
 
 export { readFollowState, STATE_VERSION, type FollowState } from '../src/adapters/tail.js';
 
@@ -88,7 +86,9 @@ export class Follower {
     const o = this.o;
     const client = mqttClient({ url: o.url, clientId: o.clientId ?? `oep-follow-${o.cell}-${process.pid}`, clean: true });
     this.client = client;
-    client.on('error', (e) => this.log('warn', `mqtt: ${e.message}`));
+    client.on('error', (e) => {
+      this.log('warn', `mqtt: ${e.message}`);
+    });
     try {
       // The bridge may start before the broker: it keeps retrying until connected (or stopped).
       await whenConnected(client, { failOnError: false, signal: o.signal });
@@ -125,22 +125,17 @@ export class Follower {
     this.resets++;
   }
 
-  private async publishRound(t: Tracked, { rows, pos, line }: TailRound): Promise<void> {
+  private async publishRound(t: Tracked, { cycler, pressure, pos, line }: TailRound): Promise<void> {
     const merge = recordedMerge(1);
     const sink = new RecordedLanes(merge, this.o.cell, 0, 1);
-    let n = 0;
-    if (t.reader.kind === 'cycler') {
-      const keep = (rows as CyclerRow[]).filter((r) => r.ts > this.skipUpTo);
-      this.skipped += rows.length - keep.length;
-      t.convert.cycler(keep, sink);
-      n = keep.length;
-    } else {
-      sink.pressureUnit = t.reader.parser.unit ?? 'MPa';
-      const keep = (rows as PressureRow[]).filter((r) => r.ts > this.skipUpTo);
-      this.skipped += rows.length - keep.length;
-      RowsToReadings.pressure(keep, sink);
-      n = keep.length;
-    }
+    // Rows of a file read again after a reset are skipped up to the newest already published.
+    const keepCycler = cycler.filter((r) => r.ts > this.skipUpTo);
+    const keepPressure = pressure.filter((r) => r.ts > this.skipUpTo);
+    const n = keepCycler.length + keepPressure.length;
+    this.skipped += cycler.length + pressure.length - n;
+    t.convert.cycler(keepCycler, sink);
+    if (t.reader.kind === 'pressure') sink.pressureUnit = t.reader.parser.unit ?? 'MPa';
+    RowsToReadings.pressure(keepPressure, sink);
     const items: RecordedReading[] = [];
     merge.drain(Infinity, items);
     for (const it of items) checkWireTime(it.ts, basename(this.o.file));
@@ -163,7 +158,13 @@ export class Follower {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
-        timer = setTimeout(() => reject(new Error(`the broker did not acknowledge the last rows within ${STOP_WAIT_MS / 1000} s of the stop; they were not marked as published and go out again on the next start`)), STOP_WAIT_MS);
+        timer = setTimeout(() => {
+          reject(
+            new Error(
+              `the broker did not acknowledge the last rows within ${STOP_WAIT_MS / 1000} s of the stop; they were not marked as published and go out again on the next start`,
+            ),
+          );
+        }, STOP_WAIT_MS);
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });

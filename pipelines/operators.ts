@@ -50,7 +50,12 @@ export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, Par
         rejections = [...rejections];
         readings = readings.filter((r) => {
           if (r.ts <= limit) return true;
-          rejections.push({ cell: r.cell, channel: r.channel, reason: 'bad_timestamp', detail: `ts ${new Date(r.ts).toISOString()} is more than ${o.maxFutureSkew_ms} ms ahead of arrival` });
+          rejections.push({
+            cell: r.cell,
+            channel: r.channel,
+            reason: 'bad_timestamp',
+            detail: `ts ${new Date(r.ts).toISOString()} is more than ${o.maxFutureSkew_ms} ms ahead of arrival`,
+          });
           return false;
         });
       }
@@ -184,7 +189,9 @@ export function oepPipeline(messages$: Observable<RawMessage>, o: PipelineOption
     const ticks$ = interval(o.tick_ms, o.scheduler ?? asyncScheduler).pipe(
       map(() => {
         const now = o.now();
-        return isolated('*', now, o, (events) => lab.tick(now, events));
+        return isolated('*', now, o, (events) => {
+          lab.tick(now, events);
+        });
       }),
     );
     return merge(processed$, ticks$).pipe(filter((e) => e.length > 0));

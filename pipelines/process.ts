@@ -94,7 +94,10 @@ export function prepareOutDir(dir: string, force: boolean): void {
 }
 
 /** Counts of what was read, and the progress callback (at most every 200 ms). */
-function readCounter(sources: readonly Source[], onProgress: ProcessOptions['onProgress']): { rows: number; pressureRows: number; bytes: () => number; onRead: (r: RecordedRead) => void } {
+function readCounter(
+  sources: readonly Source[],
+  onProgress: ProcessOptions['onProgress'],
+): { rows: number; pressureRows: number; bytes: () => number; onRead: (r: RecordedRead) => void } {
   const bytes = sources.map((s) => s.bom);
   const totalBytes = sources.reduce((s, x) => s + x.size, 0);
   let lastProgress = 0;
@@ -120,7 +123,8 @@ function readCounter(sources: readonly Source[], onProgress: ProcessOptions['onP
 /** Opens the cycler file (and the pressure log); refuses a pressure log given as the cycler file. */
 async function openSources(o: ProcessOptions): Promise<{ cycler: Source; pressure: Source | undefined }> {
   const cycler = await openSource(o.cyclerFile, { ...(o.reader ?? {}), oracle: false }, o.format);
-  if (cycler.reader.kind !== 'cycler') throw new ConfigError(`${cycler.fileName} is a pressure log, not a cycler export (give the cycler file first and the log with --pressure)`);
+  if (cycler.reader.kind !== 'cycler')
+    throw new ConfigError(`${cycler.fileName} is a pressure log, not a cycler export (give the cycler file first and the log with --pressure)`);
   const pressure = o.pressureFile !== undefined ? await openSource(o.pressureFile, { pressure: o.pressureReader ?? {} }, 'pressure') : undefined;
   return { cycler, pressure };
 }
@@ -146,7 +150,13 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
   const read = readCounter(sources, o.onProgress);
   const recorded = recordedReadings(
     sources.map((source) => ({ source, cell: o.cell })),
-    { withSteps: o.cyclerSteps, signal: o.signal, onRead: (r) => read.onRead(r) },
+    {
+      withSteps: o.cyclerSteps,
+      signal: o.signal,
+      onRead: (r) => {
+        read.onRead(r);
+      },
+    },
   );
   const finished = defer(() => {
     const events: LabEvent[] = [];

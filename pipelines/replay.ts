@@ -56,7 +56,6 @@ export function cellFromFile(path: string): string {
   return basename(path, extname(path)).replace(/[/+#\s]/g, '_');
 }
 
-
 /**
  * The merged stream of the files (the same `recordedReadings` that `oep process` feeds the lab) onto the
  * wire, window by window. Consumed with `for await`, not RxJS: publishing waits (pacing, PUBACKs), and
@@ -80,7 +79,15 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayReport> {
     if (Number.isNaN(t0)) t0 = windowEnd - (o.window_ms ?? 1000);
     await sleep(wallStart + (windowEnd - t0) / o.speed - now(), o.signal);
   };
-  const pub = new WindowPublisher(client, { topicPrefix: o.topicPrefix, ...(o.window_ms !== undefined ? { window_ms: o.window_ms } : {}), ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}) }, pace);
+  const pub = new WindowPublisher(
+    client,
+    {
+      topicPrefix: o.topicPrefix,
+      ...(o.window_ms !== undefined ? { window_ms: o.window_ms } : {}),
+      ...(o.maxBatch !== undefined ? { maxBatch: o.maxBatch } : {}),
+    },
+    pace,
+  );
   let firstTs = Infinity;
   let lastTs = -Infinity;
   try {

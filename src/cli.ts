@@ -20,12 +20,13 @@ function commandNames(): string[] {
 
 async function load(name: string): Promise<Command | undefined> {
   if (!/^[a-z-]+$/.test(name) || NOT_COMMANDS.has(name) || !commandNames().includes(name)) return undefined;
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- a command module exports `command` (src/commands/types.ts)
   return ((await import(new URL(`${name}.js`, COMMANDS_DIR).href)) as { command: Command }).command;
 }
 
 async function help(): Promise<string> {
   const lines = ['oep: operando electrochemical pressiometry stream processor', '', 'Commands:'];
-  for (const n of commandNames()) lines.push(`  oep ${n.padEnd(10)} ${(await load(n))!.summary}`);
+  for (const n of commandNames()) lines.push(`  oep ${n.padEnd(10)} ${(await load(n))?.summary ?? ''}`);
   lines.push('', '`oep <command> --help` shows its options.');
   lines.push('Environment: OEP_INFLUX_TOKEN, OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD supply secrets the config leaves out;');
   lines.push('OEP_LOG_LEVEL = debug|info|warn|error.');

@@ -33,7 +33,11 @@ export class AlertPublisher implements Sink {
     const time = new Date(a.t).toISOString();
     const book = this.o.bookOf(a.cell);
     this.send(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }), false);
-    this.send(`${prefix}/${a.cell}/status`, JSON.stringify({ cell: a.cell, level: worst(book), kinds: levels(book), updated: time, lastMessage: a.message }), true);
+    this.send(
+      `${prefix}/${a.cell}/status`,
+      JSON.stringify({ cell: a.cell, level: worst(book), kinds: levels(book), updated: time, lastMessage: a.message }),
+      true,
+    );
   }
 
   private send(topic: string, payload: string, retain: boolean): void {

@@ -26,18 +26,12 @@ export function sniffEncoding(head: Buffer, fileName: string): { encoding: TextE
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
     throw new Error(`${fileName}: UTF-16 text is not supported; save the export as UTF-8 or ANSI`);
   }
-  let ascii = true;
-  for (let i = 0; i < head.length; i++) {
-    if (head[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return { encoding: 'latin1', bom: 0 };
+  if (!head.some((b) => b >= 0x80)) return { encoding: 'latin1', bom: 0 };
   // A multi-byte sequence cut at the end of the head is fine: only judge complete text.
   let end = head.length;
-  while (end > 0 && end > head.length - 4 && (head[end - 1]! & 0xc0) === 0x80) end--;
-  if (end > 0 && head[end - 1]! >= 0xc0) end--;
+  const byteAt = (i: number): number => head[i] ?? 0;
+  while (end > 0 && end > head.length - 4 && (byteAt(end - 1) & 0xc0) === 0x80) end--;
+  if (end > 0 && byteAt(end - 1) >= 0xc0) end--;
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, end));
     return { encoding: 'utf8', bom: 0 };
@@ -73,12 +67,12 @@ export interface LineBatch {
 export async function* fileLines(path: string, encoding: TextEncoding, start = 0, firstLine = 1, signal?: AbortSignal): AsyncGenerator<LineBatch> {
   const fh = await open(path, 'r');
   // Two buffers: the next chunk is being read while the caller works on the lines of this one.
-  const bufs = [Buffer.alloc(CHUNK_BYTES), Buffer.alloc(CHUNK_BYTES)];
-  let which = 0;
+  const bufs: readonly [Buffer, Buffer] = [Buffer.alloc(CHUNK_BYTES), Buffer.alloc(CHUNK_BYTES)];
+  let which: 0 | 1 = 0;
   let pos = start;
   const readNext = (): Promise<{ bytesRead: number; buffer: Buffer }> => {
-    const p = fh.read(bufs[which]!, 0, CHUNK_BYTES, pos);
-    which ^= 1;
+    const p = fh.read(bufs[which], 0, CHUNK_BYTES, pos);
+    which = which === 0 ? 1 : 0;
     return p;
   };
   let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined;
@@ -136,7 +130,9 @@ export async function openSource(path: string, options: Omit<ReaderOptions, 'fil
 }
 
 /** A batch of parsed rows, with the file offset just after them. */
-export type RowBatch = { readonly kind: 'cycler'; readonly rows: CyclerRow[]; readonly offset: number } | { readonly kind: 'pressure'; readonly rows: PressureRow[]; readonly offset: number };
+export type RowBatch =
+  | { readonly kind: 'cycler'; readonly rows: CyclerRow[]; readonly offset: number }
+  | { readonly kind: 'pressure'; readonly rows: PressureRow[]; readonly offset: number };
 
 /** The rows of a source, in batches (file order), then whatever the parser held to the end. */
 export async function* parsedBatches(src: Source, signal?: AbortSignal): AsyncGenerator<RowBatch> {
@@ -146,11 +142,15 @@ export async function* parsedBatches(src: Source, signal?: AbortSignal): AsyncGe
     offset = b.offset;
     if (r.kind === 'cycler') {
       const rows: CyclerRow[] = [];
-      for (let i = 0; i < b.lines.length; i++) r.parser.line(b.lines[i]!, b.firstLine + i, rows);
+      b.lines.forEach((line, i) => {
+        r.parser.line(line, b.firstLine + i, rows);
+      });
       yield { kind: 'cycler', rows, offset };
     } else {
       const rows: PressureRow[] = [];
-      for (let i = 0; i < b.lines.length; i++) r.parser.line(b.lines[i]!, b.firstLine + i, rows);
+      b.lines.forEach((line, i) => {
+        r.parser.line(line, b.firstLine + i, rows);
+      });
       yield { kind: 'pressure', rows, offset };
     }
   }

@@ -11,7 +11,6 @@
  * The metric names, labels and meanings are listed in the README ("Health and metrics").
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LEVEL_CODE } from './line-protocol.js';
 
@@ -216,10 +215,22 @@ export class HealthMetrics {
       });
     };
     perCellCounter('oep_readings_accepted_total', 'Readings accepted into the cell (in event-time order, not duplicate, not late)', (c) => c.accepted);
-    perCellCounter('oep_readings_duplicate_total', 'Exact duplicate readings dropped (QoS 1 redelivery: same channel, timestamp and value)', (c) => c.duplicate);
+    perCellCounter(
+      'oep_readings_duplicate_total',
+      'Exact duplicate readings dropped (QoS 1 redelivery: same channel, timestamp and value)',
+      (c) => c.duplicate,
+    );
     perCellCounter('oep_readings_late_total', 'Readings that arrived behind the watermark (kept aside in oep_late / late.csv, not processed)', (c) => c.late);
-    perCellCounter('oep_readings_bare_total', 'Bare-number payloads (stamped with their arrival time; also counted as accepted, duplicate or late)', (c) => c.bare);
-    perCellCounter('oep_readings_forced_release_total', 'Readings released before the watermark because the cell hit alignment.maxBuffered', (c) => c.forcedReleases);
+    perCellCounter(
+      'oep_readings_bare_total',
+      'Bare-number payloads (stamped with their arrival time; also counted as accepted, duplicate or late)',
+      (c) => c.bare,
+    );
+    perCellCounter(
+      'oep_readings_forced_release_total',
+      'Readings released before the watermark because the cell hit alignment.maxBuffered',
+      (c) => c.forcedReleases,
+    );
     perCellCounter('oep_steps_total', 'Steps closed (oep_step points)', (c) => c.steps);
     perCellCounter('oep_cycles_total', 'Cycles closed (oep_cycle points)', (c) => c.cycles);
 
@@ -252,8 +263,10 @@ export class HealthMetrics {
     perCellGauge('oep_watermark_lag_seconds', "Newest reading's event time minus the cell's watermark, s (absent until the cell has a watermark)", (c) =>
       Number.isFinite(c.watermark) && Number.isFinite(c.newestTs) ? Math.max(0, c.newestTs - c.watermark) / 1000 : undefined,
     );
-    perCellGauge('oep_newest_reading_timestamp_seconds', "Event time of the cell's newest reading, Unix s (time() minus it: how old the cell's data is)", (c) =>
-      Number.isFinite(c.newestTs) ? c.newestTs / 1000 : undefined,
+    perCellGauge(
+      'oep_newest_reading_timestamp_seconds',
+      "Event time of the cell's newest reading, Unix s (time() minus it: how old the cell's data is)",
+      (c) => (Number.isFinite(c.newestTs) ? c.newestTs / 1000 : undefined),
     );
     perCellGauge('oep_readings_buffered', 'Readings buffered in the cell aligner, waiting for the watermark', (c) => c.buffered);
   }
@@ -306,7 +319,11 @@ export class HealthMetrics {
         },
       });
     };
-    influxCounter('oep_influx_points_enqueued_total', 'Line-protocol points handed to the InfluxDB writer (0 when InfluxDB is not configured)', (i) => i.enqueued);
+    influxCounter(
+      'oep_influx_points_enqueued_total',
+      'Line-protocol points handed to the InfluxDB writer (0 when InfluxDB is not configured)',
+      (i) => i.enqueued,
+    );
     influxCounter('oep_influx_points_written_total', 'Points InfluxDB acknowledged', (i) => i.written);
     influxCounter('oep_influx_points_dropped_total', 'Points given up on (retry limit or outage buffer overflow): lost for InfluxDB', (i) => i.dropped);
     new Gauge({
@@ -399,7 +416,9 @@ export class HealthServer {
     // Scrapers keep connections alive; never let an idle one hold stop() up.
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(new Error(`health server: cannot listen on ${this.opts.host}:${this.opts.port}: ${e.message}`));
+      const onError = (e: Error): void => {
+        reject(new Error(`health server: cannot listen on ${this.opts.host}:${this.opts.port}: ${e.message}`));
+      };
       server.once('error', onError);
       server.listen(this.opts.port, this.opts.host, () => {
         server.off('error', onError);
@@ -407,7 +426,9 @@ export class HealthServer {
       });
     });
     this.server = server;
-    const { address, port } = server.address() as AddressInfo;
+    const bound = server.address();
+    if (bound === null || typeof bound === 'string') throw new Error('health server: not listening on a TCP port');
+    const { address, port } = bound;
     const host = address.includes(':') ? `[${address}]` : address;
     this.url = `http://${host}:${port}`;
     return { url: this.url };
@@ -419,7 +440,9 @@ export class HealthServer {
     if (server === undefined) return;
     this.server = undefined;
     await new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => {
+        resolve();
+      });
       server.closeAllConnections();
     });
   }

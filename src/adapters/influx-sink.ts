@@ -82,7 +82,7 @@ export class InfluxSink implements Sink {
   writeLines(lines: readonly string[]): void {
     if (this.closed || lines.length === 0) return;
     this.enqueued += lines.length;
-    this.api.writeRecords(lines as string[]);
+    this.api.writeRecords(lines.slice());
   }
 
   /** Lines accepted so far, written, and waiting (batched or in retry). */
@@ -101,7 +101,12 @@ export class InfluxSink implements Sink {
     if (this.closed) return { written: this.succeeded, lost: this.enqueued - this.succeeded };
     this.closed = true;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout_ms)));
+    const timeout = new Promise<'timeout'>(
+      (resolve) =>
+        (timer = setTimeout(() => {
+          resolve('timeout');
+        }, timeout_ms)),
+    );
     // flush() sends what is buffered and what waits for a retry, but does not wait for requests the
     // client already started by itself (batch full, flush interval): wait for the count to settle.
     const settled = (async (): Promise<void> => {

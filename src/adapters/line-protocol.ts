@@ -109,9 +109,14 @@ export function curveLines(s: StepRecord): string[] {
   if (pts === undefined || pts.length < 2) return [];
   const d = gridDerivative_kPa_per_mAh(pts);
   const out: string[] = [];
-  for (let k = 1; k < pts.length; k++) {
-    const [q, p, t] = pts[k]!;
-    const l = line('oep_dpdq', { cell: s.cell, kind: s.kind }, { cycle: int(s.cycle), step: int(s.step), q_mAh: q, p_MPa: p, dpdq_kPa_per_mAh: d[k - 1]?.[1] }, t);
+  for (const [k, [q, p, t]] of pts.entries()) {
+    if (k === 0) continue;
+    const l = line(
+      'oep_dpdq',
+      { cell: s.cell, kind: s.kind },
+      { cycle: int(s.cycle), step: int(s.step), q_mAh: q, p_MPa: p, dpdq_kPa_per_mAh: d[k - 1]?.[1] },
+      t,
+    );
     if (l !== undefined) out.push(l);
   }
   return out;
@@ -127,7 +132,15 @@ export function ingestLine(cell: string, c: CellCounters, now: number): string |
   return line(
     'oep_ingest',
     { cell },
-    { accepted: int(c.accepted), rejected: int(rejected), late: int(c.late), duplicate: int(c.duplicate), bare: int(c.bare), steps: int(c.steps), cycles: int(c.cycles) },
+    {
+      accepted: int(c.accepted),
+      rejected: int(rejected),
+      late: int(c.late),
+      duplicate: int(c.duplicate),
+      bare: int(c.bare),
+      steps: int(c.steps),
+      cycles: int(c.cycles),
+    },
     now,
   );
 }

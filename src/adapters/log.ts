@@ -2,6 +2,11 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+/** The message of anything thrown (an Error's message, or the value itself as text). */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 export interface Logger {
   debug(msg: string): void;
   info(msg: string): void;

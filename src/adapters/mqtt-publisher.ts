@@ -18,7 +18,10 @@ import { CHANNEL_RANK } from '../readers/readings.js';
 /** Waits `ms`, or less if `signal` aborts (resolves either way). */
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted === true) return resolve();
+    if (ms <= 0 || signal?.aborted === true) {
+      resolve();
+      return;
+    }
     const t = setTimeout(done, ms);
     function done(): void {
       clearTimeout(t);
@@ -162,6 +165,7 @@ interface WirePayload {
 }
 
 function wirePayload(r: EdgeReading): WirePayload {
-  if (r.cycle !== undefined) return r.unit === undefined ? { ts: r.ts, value: r.value, cycle: r.cycle } : { ts: r.ts, value: r.value, unit: r.unit, cycle: r.cycle };
+  if (r.cycle !== undefined)
+    return r.unit === undefined ? { ts: r.ts, value: r.value, cycle: r.cycle } : { ts: r.ts, value: r.value, unit: r.unit, cycle: r.cycle };
   return r.unit === undefined ? { ts: r.ts, value: r.value } : { ts: r.ts, value: r.value, unit: r.unit };
 }

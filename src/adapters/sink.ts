@@ -4,6 +4,7 @@
  * events to every one of them.
  */
 import type { LabEvent } from '../domain/lab.js';
+import { errorMessage } from './log.js';
 
 /** What a sink says when it closes: what it delivered and what it could not, never hidden. */
 export interface SinkReport {
@@ -38,7 +39,7 @@ export async function closeAll(sinks: readonly Sink[]): Promise<{ reports: Recor
     try {
       reports[s.name] = await s.close();
     } catch (e) {
-      errors.push(`${s.name}: ${(e as Error).message}`);
+      errors.push(`${s.name}: ${errorMessage(e)}`);
     }
   }
   return { reports, errors };

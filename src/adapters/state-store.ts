@@ -41,6 +41,7 @@ export class StateStore {
   /** Restores the saved cells into `lab`; returns how many, or 0 when there is no state yet. */
   restore(lab: Lab): { cells: number; savedAt?: number } {
     if (!existsSync(this.path)) return { cells: 0 };
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- v8 deserialize returns any: the version is checked next
     const saved = deserialize(readFileSync(this.path)) as Saved;
     if (saved.version !== STATE_FORMAT_VERSION) throw new Error(`state file ${this.path} has format ${saved.version}, expected ${STATE_FORMAT_VERSION}`);
     for (const [id, c] of saved.cells) lab.restoreCell(id, c);

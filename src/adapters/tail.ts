@@ -13,6 +13,7 @@ import { RowsToReadings } from '../readers/readings.js';
 import type { PressureRow } from '../readers/stream.js';
 import { ReaderError, type CyclerRow } from '../readers/types.js';
 import { HEAD_BYTES, sniffEncoding, type TextEncoding } from './files.js';
+import { errorMessage } from './log.js';
 
 /** Bytes kept from just before the offset, to recognise a rewritten file. */
 const TAIL_BYTES = 64;
@@ -44,9 +45,10 @@ export function readFollowState(path: string): FollowState | undefined {
   if (!existsSync(path)) return undefined;
   let s: FollowState;
   try {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- JSON.parse returns any: the version is checked next
     s = JSON.parse(readFileSync(path, 'utf8')) as FollowState;
   } catch (e) {
-    throw new Error(`the follow state ${path} is not readable JSON (${(e as Error).message}); remove it to start over`);
+    throw new Error(`the follow state ${path} is not readable JSON (${errorMessage(e)}); remove it to start over`);
   }
   if (s.version !== STATE_VERSION) throw new Error(`the follow state ${path} has version ${s.version}, expected ${STATE_VERSION}`);
   return s;
@@ -79,7 +81,6 @@ function readBytes(path: string, position: number, length: number): Buffer {
 /** The bytes just before `offset` (at most TAIL_BYTES). */
 export const tailBefore = (path: string, offset: number): Buffer => readBytes(path, Math.max(0, offset - TAIL_BYTES), Math.min(TAIL_BYTES, offset));
 
-
 /** The file being followed: identity, parser, positions. */
 export interface Tracked {
   readonly dev: number;
@@ -97,9 +98,10 @@ export interface Tracked {
   safeLine: number;
 }
 
-/** Rows read in one round, and the safe position after them. */
+/** Rows read in one round (a file gives one kind: the other list stays empty), and the safe position after them. */
 export interface TailRound {
-  readonly rows: (CyclerRow | PressureRow)[];
+  readonly cycler: CyclerRow[];
+  readonly pressure: PressureRow[];
   readonly pos: number;
   readonly line: number;
 }
@@ -160,11 +162,12 @@ export class FileTail {
     if (!same) return false;
     const t = this.track(st, s.format, s.encoding);
     const discard = { step: (): void => undefined, current: (): void => undefined, voltage: (): void => undefined, pressure: (): void => undefined };
-    this.consume(t, readBytes(this.o.file, t.readPos, s.offset - t.readPos), (rows) => {
-      if (t.reader.kind === 'cycler') t.convert.cycler(rows as CyclerRow[], discard);
+    this.consume(t, readBytes(this.o.file, t.readPos, s.offset - t.readPos), (cycler) => {
+      t.convert.cycler(cycler, discard);
     });
     this.tailAtRead = tailBefore(this.o.file, t.readPos);
-    if (t.safePos !== s.offset) throw new Error(`follow: re-reading ${this.o.file} up to the saved offset ${s.offset} stopped at ${t.safePos}; remove ${this.o.statePath} to start over`);
+    if (t.safePos !== s.offset)
+      throw new Error(`follow: re-reading ${this.o.file} up to the saved offset ${s.offset} stopped at ${t.safePos}; remove ${this.o.statePath} to start over`);
     this.log('info', `follow: resuming ${basename(this.o.file)} at line ${t.readLine + 1} (byte ${s.offset}); ${s.rows} rows published before`);
     return true;
   }
@@ -173,7 +176,18 @@ export class FileTail {
     const o = this.o;
     const reader = createParser(format, { ...(o.reader ?? {}), oracle: false, pressure: o.pressure ?? {}, fileName: basename(o.file) });
     const bom = encoding === 'utf8' && readBytes(o.file, 0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0;
-    const t: Tracked = { dev: st.dev, ino: st.ino, format, encoding, reader, convert: new RowsToReadings(o.cyclerSteps ?? true), readPos: bom, readLine: 0, safePos: bom, safeLine: 0 };
+    const t: Tracked = {
+      dev: st.dev,
+      ino: st.ino,
+      format,
+      encoding,
+      reader,
+      convert: new RowsToReadings(o.cyclerSteps ?? true),
+      readPos: bom,
+      readLine: 0,
+      safePos: bom,
+      safeLine: 0,
+    };
     this.tracked = t;
     return t;
   }
@@ -196,20 +210,21 @@ export class FileTail {
   }
 
   /** Feeds the complete lines of `buf` (file bytes from t.readPos) to the parser; `onRows` after each line that produced rows. */
-  private consume(t: Tracked, buf: Buffer, onRows: (rows: CyclerRow[] | PressureRow[], line: number, safe: boolean) => void): void {
+  private consume(t: Tracked, buf: Buffer, onRows: (cycler: CyclerRow[], pressure: PressureRow[], safe: boolean) => void): void {
     let s = 0;
     for (;;) {
       const nl = buf.indexOf(10, s);
       if (nl < 0) break;
       const text = buf.toString(t.encoding, s, nl);
       t.readLine++;
-      const rows: (CyclerRow | PressureRow)[] = [];
+      const cycler: CyclerRow[] = [];
+      const pressure: PressureRow[] = [];
       try {
-        if (t.reader.kind === 'cycler') t.reader.parser.line(text, t.readLine, rows as CyclerRow[]);
-        else t.reader.parser.line(text, t.readLine, rows as PressureRow[]);
+        if (t.reader.kind === 'cycler') t.reader.parser.line(text, t.readLine, cycler);
+        else t.reader.parser.line(text, t.readLine, pressure);
       } catch (e) {
         // A bad row in a file being written is skipped (and said), the same way on every re-read; a bad header is fatal.
-        if (!(e instanceof ReaderError) || !t.reader.parser.ready || rows.length > 0) throw e;
+        if (!(e instanceof ReaderError) || !t.reader.parser.ready || cycler.length + pressure.length > 0) throw e;
         this.badRow(e);
       }
       t.readPos += nl + 1 - s;
@@ -218,14 +233,15 @@ export class FileTail {
         t.safePos = t.readPos;
         t.safeLine = t.readLine;
       }
-      if (rows.length > 0 || safe) onRows(rows as CyclerRow[] | PressureRow[], t.readLine, safe);
+      if (cycler.length + pressure.length > 0 || safe) onRows(cycler, pressure, safe);
       s = nl + 1;
     }
   }
 
   private badRow(e: ReaderError): void {
     this.badRows++;
-    if (this.badRows <= 10 || this.badRows % 1000 === 0) this.log('warn', `follow: skipping a row: ${e.message}${this.badRows === 10 ? ' (further ones are counted, reported every 1000)' : ''}`);
+    if (this.badRows <= 10 || this.badRows % 1000 === 0)
+      this.log('warn', `follow: skipping a row: ${e.message}${this.badRows === 10 ? ' (further ones are counted, reported every 1000)' : ''}`);
   }
 
   private changed(t: Tracked, st: Stats): string | undefined {
@@ -243,7 +259,8 @@ export class FileTail {
     let reset: string | undefined;
     if (t !== undefined) {
       reset = this.changed(t, st);
-      if (reset === undefined && t.readPos > 0 && this.tailAtRead !== undefined && !tailBefore(this.o.file, t.readPos).equals(this.tailAtRead)) reset = 'rewritten (the bytes already read changed)';
+      if (reset === undefined && t.readPos > 0 && this.tailAtRead !== undefined && !tailBefore(this.o.file, t.readPos).equals(this.tailAtRead))
+        reset = 'rewritten (the bytes already read changed)';
       if (reset !== undefined) this.tracked = t = undefined;
     }
     const r = reset !== undefined ? { reset } : {};
@@ -253,18 +270,19 @@ export class FileTail {
     const end = buf.lastIndexOf(10);
     if (end < 0) return { rounds: [], ...r }; // only a partial line so far
     const tracked = t;
-    let batch: (CyclerRow | PressureRow)[] = [];
+    let batch = { cycler: new Array<CyclerRow>(), pressure: new Array<PressureRow>() };
     let batchSafe = { pos: tracked.safePos, line: tracked.safeLine };
     const rounds: TailRound[] = [];
-    this.consume(tracked, buf.subarray(0, end + 1), (rows, _line, safe) => {
-      for (const row of rows) batch.push(row);
+    this.consume(tracked, buf.subarray(0, end + 1), (cycler, pressure, safe) => {
+      for (const row of cycler) batch.cycler.push(row);
+      for (const row of pressure) batch.pressure.push(row);
       if (safe) batchSafe = { pos: tracked.safePos, line: tracked.safeLine };
-      if (safe && batch.length >= roundRows) {
-        rounds.push({ rows: batch, ...batchSafe });
-        batch = [];
+      if (safe && batch.cycler.length + batch.pressure.length >= roundRows) {
+        rounds.push({ ...batch, ...batchSafe });
+        batch = { cycler: [], pressure: [] };
       }
     });
-    rounds.push({ rows: batch, ...batchSafe });
+    rounds.push({ ...batch, ...batchSafe });
     this.tailAtRead = tailBefore(this.o.file, tracked.readPos);
     return { rounds, ...r };
   }

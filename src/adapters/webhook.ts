@@ -5,6 +5,7 @@
  */
 import type { AlertEvent } from '../domain/alerts/lifecycle.js';
 import type { LabEvent } from '../domain/lab.js';
+import { errorMessage } from './log.js';
 import type { Sink, SinkReport } from './sink.js';
 
 export interface WebhookOptions {
@@ -55,9 +56,10 @@ export class Webhook implements Sink {
 
   private async drain(): Promise<void> {
     this.running = true;
-    while (this.queue.length > 0 && !this.stopped) {
-      const a = this.queue[0]!;
+    for (let a = this.queue[0]; a !== undefined && !this.stopped; a = this.queue[0]) {
       let ok = false;
+      // stop() may set `stopped` while an attempt waits.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       for (let attempt = 0; attempt <= this.opts.retries && !this.stopped; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, WEBHOOK_BACKOFF_MS * 2 ** (attempt - 1)));
         try {
@@ -74,7 +76,7 @@ export class Webhook implements Sink {
           this.opts.onError?.(`webhook: HTTP ${res.status} for ${a.cell}/${a.kind}`);
           if (res.status >= 400 && res.status < 500 && res.status !== 429) break;
         } catch (e) {
-          this.opts.onError?.(`webhook: ${(e as Error).message}`);
+          this.opts.onError?.(`webhook: ${errorMessage(e)}`);
         }
       }
       this.queue.shift();

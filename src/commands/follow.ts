@@ -15,14 +15,19 @@ ${publishUsage('the cell the file belongs to (required)')}
   Stops on SIGINT/SIGTERM after the round in flight is acknowledged and the position saved.
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals, reader: r } = parseFileCommand(args, { ...PUBLISH_OPTIONS, state: { type: 'string' }, poll: { type: 'string' }, round: { type: 'string' } });
+    const {
+      values,
+      positionals,
+      reader: r,
+    } = parseFileCommand(args, { ...PUBLISH_OPTIONS, state: { type: 'string' }, poll: { type: 'string' }, round: { type: 'string' } });
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new ConfigError('oep follow takes one file');
     if (values.cell === undefined) throw new ConfigError('oep follow needs --cell <id>');
     const publish = publishArgs(values);
     const poll_ms = numberOption(values.poll, DEFAULT_POLL_MS, 'poll');
     const roundRows = numberOption(values.round, DEFAULT_ROUND_ROWS, 'round');
-    if (!(poll_ms > 0 && Number.isFinite(poll_ms) && roundRows >= 1 && Number.isFinite(roundRows))) throw new ConfigError('--poll and --round must be positive numbers');
+    if (!(poll_ms > 0 && Number.isFinite(poll_ms) && roundRows >= 1 && Number.isFinite(roundRows)))
+      throw new ConfigError('--poll and --round must be positive numbers');
     const log = createLogger(logLevel());
     const signal = abortOnSignals();
     const follower = new Follower({
@@ -36,14 +41,16 @@ ${READER_USAGE}`,
       poll_ms,
       roundRows,
       signal,
-      log: (level, m) => log[level](m),
+      log: (level, m) => {
+        log[level](m);
+      },
     });
     log.info(`oep follow: ${file} → ${publish.url} as cell ${values.cell}`);
     const report = await withInputErrors(() => follower.run());
     log.info(
       `oep follow: stopped; ${report.rows} rows published in ${report.messages} messages this run` +
-        `${report.resets > 0 ? `, ${report.resets} truncation/replacement(s), ${report.skipped} rows skipped as already published` : ''}` +
-        `${report.badRows > 0 ? `, ${report.badRows} malformed rows skipped` : ''}`,
+        (report.resets > 0 ? `, ${report.resets} truncation/replacement(s), ${report.skipped} rows skipped as already published` : '') +
+        (report.badRows > 0 ? `, ${report.badRows} malformed rows skipped` : ''),
     );
     return 0;
   },

@@ -1,3 +1,4 @@
+import { errorMessage } from '../adapters/log.js';
 import { processFiles } from '../../pipelines/process.js';
 import { progressBar } from './progress.js';
 import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
@@ -31,17 +32,19 @@ type CellOption = keyof typeof CELL_OPTIONS;
 export function cellConfig(base: OepConfig, cell: string, values: Partial<Record<CellOption, string | undefined>>): OepConfig {
   const over: Record<string, unknown> = {};
   for (const [opt, [key, type]] of Object.entries(CELL_OPTIONS)) {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- Object.entries widens the keys of CELL_OPTIONS to string
     const v = values[opt as CellOption];
     if (v === undefined) continue;
     over[key] = type === 'number' ? Number(v) : v;
   }
   // Validated by the schema on its own, so a bad value names the option's config key.
-  let checked: OepConfig['cells'][number];
+  let checked: OepConfig['cells'][number] | undefined;
   try {
-    checked = parseConfig({ cells: [{ id: cell, ...over }] }, {}, 'the command line').cells[0]!;
+    checked = parseConfig({ cells: [{ id: cell, ...over }] }, {}, 'the command line').cells[0];
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    throw new ConfigError(errorMessage(e));
   }
+  if (checked === undefined) throw new ConfigError(`the command line's settings for ${cell} did not make a cell entry`);
   const entry = base.cells.find((c) => c.id === cell);
   return { ...base, cells: [...base.cells.filter((c) => c.id !== cell), { ...(entry ?? {}), ...checked }] };
 }
@@ -62,7 +65,11 @@ export const command: Command = {
       --cycle-source derived|cycler --formation-cycles <n> --ref-cycle <n> --dpdq-grid-mah <n>
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals, reader: r } = parseFileCommand(args, {
+    const {
+      values,
+      positionals,
+      reader: r,
+    } = parseFileCommand(args, {
       cell: { type: 'string' },
       out: { type: 'string' },
       pressure: { type: 'string' },
@@ -70,6 +77,7 @@ ${READER_USAGE}`,
       force: { type: 'boolean' },
       steps: { type: 'string' },
       'no-progress': { type: 'boolean' },
+      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- Object.fromEntries loses the keys, which are exactly CELL_OPTIONS's
       ...(Object.fromEntries(Object.keys(CELL_OPTIONS).map((k) => [k, { type: 'string' }])) as Record<CellOption, { type: 'string' }>),
     });
     const file = positionals[0];
@@ -96,7 +104,13 @@ ${READER_USAGE}`,
         force: values.force === true,
         influx: config.influx,
         signal: abortOnSignals(),
-        ...(bar !== undefined ? { onProgress: (p) => bar.update(p.bytes, p.totalBytes, p.rows) } : {}),
+        ...(bar !== undefined
+          ? {
+              onProgress: (p) => {
+                bar.update(p.bytes, p.totalBytes, p.rows);
+              },
+            }
+          : {}),
       }),
     );
     bar?.done();
@@ -113,7 +127,9 @@ ${READER_USAGE}`,
       return 130;
     }
     if (report.late > 0) {
-      process.stderr.write(`oep process: ${report.late} readings went back in time by more than the lateness bound and were kept aside in late.csv (is a file out of order?)\n`);
+      process.stderr.write(
+        `oep process: ${report.late} readings went back in time by more than the lateness bound and were kept aside in late.csv (is a file out of order?)\n`,
+      );
       return 1;
     }
     return (report.influx?.lost ?? 0) > 0 ? 1 : 0;

@@ -11,7 +11,7 @@ export interface ProgressBar {
 const WIDTH = 30;
 
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, now: () => number = () => performance.now()): ProgressBar {
-  if (stream.isTTY !== true) return { update: () => undefined, done: () => undefined };
+  if (!stream.isTTY) return { update: () => undefined, done: () => undefined };
   const t0 = now();
   let drawn = false;
   return {
@@ -20,7 +20,9 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       const filled = Math.round(f * WIDTH);
       const s = (now() - t0) / 1000;
       const rate = s > 0 ? Math.round(rows / s).toLocaleString('en-US') : '…';
-      stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(f * 100).toFixed(0).padStart(3)}%  ${rows.toLocaleString('en-US')} rows  ${rate} rows/s `);
+      stream.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(f * 100).toFixed(0).padStart(3)}%  ${rows.toLocaleString('en-US')} rows  ${rate} rows/s `,
+      );
       drawn = true;
     },
     done() {

@@ -10,6 +10,7 @@ import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/s
 import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
 import { parseGenericMapping, type GenericCsvMapping } from '../readers/generic/mapping.js';
 import { ReaderError } from '../readers/types.js';
+import { errorMessage } from '../adapters/log.js';
 import { DEFAULT_WINDOW_MS, TimeRangeError } from '../adapters/mqtt-publisher.js';
 import { numberOption } from './shared.js';
 
@@ -77,9 +78,10 @@ export function mappingFrom(a: ReaderArgs): GenericCsvMapping | undefined {
     try {
       raw = parseYaml(readFileSync(a.mapping, 'utf8'));
     } catch (e) {
-      throw new ConfigError(`cannot read the mapping file ${a.mapping}: ${(e as Error).message}`);
+      throw new ConfigError(`cannot read the mapping file ${a.mapping}: ${errorMessage(e)}`);
     }
     if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${a.mapping}: expected a mapping of keys (time, current, …)`);
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- an object from YAML: its keys are checked by parseGenericMapping
     fromFile = raw as Record<string, unknown>;
   }
   const cli: Record<string, unknown> = {
@@ -95,12 +97,12 @@ export function mappingFrom(a: ReaderArgs): GenericCsvMapping | undefined {
     separator: a.sep === 'tab' ? '\t' : a.sep,
     headerLine: finite(a['header-line'], 'header-line'),
   };
-  for (const k of Object.keys(cli)) if (cli[k] === undefined) delete cli[k];
-  if (a.mapping === undefined && Object.keys(cli).length === 0) return undefined;
+  const given = Object.fromEntries(Object.entries(cli).filter(([, v]) => v !== undefined));
+  if (a.mapping === undefined && Object.keys(given).length === 0) return undefined;
   try {
-    return parseGenericMapping({ ...fromFile, ...cli }, a.mapping ?? 'the column options');
+    return parseGenericMapping({ ...fromFile, ...given }, a.mapping ?? 'the column options');
   } catch (e) {
-    throw new ConfigError((e as Error).message);
+    throw new ConfigError(errorMessage(e));
   }
 }
 
@@ -120,7 +122,8 @@ export function readerArgs(a: ReaderArgs): ParsedReaderArgs {
   const mapping = mappingFrom(a);
   if (format === undefined && mapping !== undefined) format = 'generic';
   const sign = a['maccor-sign'];
-  if (sign !== undefined && sign !== 'auto' && sign !== 'signed' && sign !== 'state') throw new ConfigError(`--maccor-sign must be auto, signed or state, got ${sign}`);
+  if (sign !== undefined && sign !== 'auto' && sign !== 'signed' && sign !== 'state')
+    throw new ConfigError(`--maccor-sign must be auto, signed or state, got ${sign}`);
   const offset_s = finite(a['pressure-offset'], 'pressure-offset');
   const startTs = isoOption(a.start, 'start');
   const pStart = isoOption(a['pressure-start'], 'pressure-start');
@@ -150,8 +153,9 @@ export async function withInputErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (e instanceof ReaderError || e instanceof TimeRangeError || code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new ConfigError((e as Error).message);
+    const code = e instanceof Error && 'code' in e ? e.code : undefined;
+    if (e instanceof ReaderError || e instanceof TimeRangeError || code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+      throw new ConfigError(errorMessage(e));
     throw e;
   }
 }

@@ -28,7 +28,9 @@ ${READER_USAGE}`,
       }),
     );
     const span = Number.isFinite(report.firstTs) ? `${new Date(report.firstTs).toISOString()} … ${new Date(report.lastTs).toISOString()}` : 'no readings';
-    process.stderr.write(`oep replay: ${report.readings} readings (${report.rows} rows; ${span}) in ${report.messages} messages, ${(report.wall_ms / 1000).toFixed(1)} s${report.aborted ? ' (interrupted)' : ''}\n`);
+    process.stderr.write(
+      `oep replay: ${report.readings} readings (${report.rows} rows; ${span}) in ${report.messages} messages, ${(report.wall_ms / 1000).toFixed(1)} s${report.aborted ? ' (interrupted)' : ''}\n`,
+    );
     return report.aborted ? 130 : 0;
   },
 };

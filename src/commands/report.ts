@@ -27,7 +27,7 @@ export const command: Command = {
       return Promise.resolve(0);
     } catch (e) {
       // A folder that is not an output folder is the user's input problem: exit 2 with the message, no stack.
-      return Promise.reject(e instanceof ReportInputError ? new ConfigError(e.message) : (e as Error));
+      return Promise.reject(e instanceof ReportInputError ? new ConfigError(e.message) : e instanceof Error ? e : new Error(String(e)));
     }
   },
 };

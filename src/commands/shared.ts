@@ -22,8 +22,12 @@ export function onSignals(stop: () => Promise<void>): void {
       },
     );
   };
-  process.on('SIGINT', () => handler('SIGINT'));
-  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => {
+    handler('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    handler('SIGTERM');
+  });
 }
 
 /** An abort signal tripped by the first SIGINT/SIGTERM (for commands that finish by themselves). */
@@ -49,7 +53,10 @@ export function numberOption(v: string | undefined, def: number, name: string): 
   return n;
 }
 
-export const logLevel = (): LogLevel => (process.env.OEP_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** OEP_LOG_LEVEL, or `info` when it is unset or not a level. */
+export const logLevel = (): LogLevel => LOG_LEVELS.find((l) => l === process.env.OEP_LOG_LEVEL) ?? 'info';
 
 /** The simulation's options, shared by `oep demo` and `oep simulate`. */
 export const SIM_OPTIONS = {

@@ -8,26 +8,11 @@
  */
 import { z } from 'zod';
 import type { Channel, Reading } from '../domain/types.js';
-import {
-  currentToMilliamp,
-  normalizeUnit,
-  pressureToMPa,
-  voltageToVolt,
-  type CurrentUnit,
-  type PressureUnit,
-  type VoltageUnit,
-} from '../domain/units.js';
+import { currentToMilliamp, normalizeUnit, pressureToMPa, voltageToVolt, type CurrentUnit, type PressureUnit, type VoltageUnit } from '../domain/units.js';
 
 /** Why a message or one element of a batch was rejected. Counted per cell and reason. */
 export type RejectReason =
-  | 'bad_topic'
-  | 'unknown_channel'
-  | 'invalid_json'
-  | 'schema'
-  | 'bad_timestamp'
-  | 'unknown_unit'
-  | 'unit_not_for_channel'
-  | 'batch_too_large';
+  'bad_topic' | 'unknown_channel' | 'invalid_json' | 'schema' | 'bad_timestamp' | 'unknown_unit' | 'unit_not_for_channel' | 'batch_too_large';
 
 export interface Rejection {
   readonly cell: string;
@@ -70,6 +55,7 @@ type ReadingPayload = z.infer<typeof readingSchema>;
  */
 function isReadingPayload(o: unknown): o is ReadingPayload {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- a non-null object's fields, each read as unknown and checked below
   const r = o as Record<string, unknown>;
   const ts = r.ts;
   const unit = r.unit;
@@ -101,11 +87,11 @@ export function parseTopic(topic: string, prefix: string): TopicParts | undefine
   if (!topic.startsWith(prefix + '/')) return undefined;
   const rest = topic.slice(prefix.length + 1);
   const slash = rest.indexOf('/');
-  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) !== -1) return undefined;
+  if (slash <= 0 || slash === rest.length - 1 || rest.includes('/', slash + 1)) return undefined;
   return { cell: rest.slice(0, slash), channel: rest.slice(slash + 1) };
 }
 
-const INPUT_CHANNELS = new Set<string>(['pressure', 'current', 'voltage', 'step']);
+const INPUT_CHANNELS: readonly Channel[] = ['pressure', 'current', 'voltage', 'step'];
 
 function toEpochMs(ts: number | string): number | undefined {
   const ms = typeof ts === 'number' ? ts : Date.parse(ts);
@@ -189,7 +175,9 @@ export function canonicalReading(r: EdgeReading, cell: CellIngestSettings, memo:
   const f = memo.convert;
   if (typeof f === 'string') return { cell: r.cell, channel, reason: f, detail: `unit ${JSON.stringify(r.unit)} is not valid for ${channel}` };
   const value = f(r.value);
-  return channel === 'step' && r.cycle !== undefined ? { cell: r.cell, channel, ts: r.ts, value, cycleIndex: r.cycle } : { cell: r.cell, channel, ts: r.ts, value };
+  return channel === 'step' && r.cycle !== undefined
+    ? { cell: r.cell, channel, ts: r.ts, value, cycleIndex: r.cycle }
+    : { cell: r.cell, channel, ts: r.ts, value };
 }
 
 /** True for a rejection from {@link canonicalReading}. */
@@ -234,11 +222,20 @@ export function parseMessage(
     return { readings, rejections: [{ cell: '?', reason: 'bad_topic', detail: `topic ${topic} is not ${prefix}/<cell>/<channel>` }], bare: 0 };
   }
   const { cell: cellId, channel } = parts;
-  if (!INPUT_CHANNELS.has(channel)) {
-    return { readings, rejections: [{ cell: cellId, channel, reason: 'unknown_channel', detail: `channel ${channel} is not pressure|current|voltage|step` }], bare: 0 };
+  const ch = INPUT_CHANNELS.find((c) => c === channel);
+  if (ch === undefined) {
+    return {
+      readings,
+      rejections: [{ cell: cellId, channel, reason: 'unknown_channel', detail: `channel ${channel} is not pressure|current|voltage|step` }],
+      bare: 0,
+    };
   }
-  const ch = channel as Channel;
-  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  const text =
+    typeof payload === 'string'
+      ? payload
+      : Buffer.isBuffer(payload)
+        ? payload.toString('utf8')
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -6,7 +6,13 @@ import type { LabEvent } from '../../src/domain/lab.js';
 import { HealthServer, readiness, type AlertCount, type CellHealth, type HealthSource, type InfluxHealth } from '../../src/adapters/health-server.js';
 import { parsePrometheus } from '../support/prometheus.js';
 
-function fakeSource(): HealthSource & { connected: boolean; influxState: InfluxHealth | undefined; cellMap: Map<string, CellHealth>; alerts: AlertCount[]; calls: number } {
+function fakeSource(): HealthSource & {
+  connected: boolean;
+  influxState: InfluxHealth | undefined;
+  cellMap: Map<string, CellHealth>;
+  alerts: AlertCount[];
+  calls: number;
+} {
   const s = {
     connected: true,
     influxState: undefined as InfluxHealth | undefined,
@@ -116,7 +122,9 @@ describe('HealthServer', () => {
 });
 
 describe('healthSourceFor', () => {
-  const daemonWith = (stats: { enqueued: number; written: number; pending: number; dropped: number } | undefined): { -readonly [K in keyof HealthInputs]: HealthInputs[K] } => ({
+  const daemonWith = (
+    stats: { enqueued: number; written: number; pending: number; dropped: number } | undefined,
+  ): { -readonly [K in keyof HealthInputs]: HealthInputs[K] } => ({
     lab: { cells: new Map() },
     mqtt: { connected: true, received: 0 },
     influxStats: stats,
@@ -152,10 +160,17 @@ describe('healthSourceFor', () => {
       type: 'alert',
       alert: { cell: 'c1', kind, level, previous, t: 0, value: 1, threshold: 1, unit: 'kPa', message: '' },
     });
-    tally.write([alert('pressure_drop', 'warning', 'ok'), alert('pressure_drop', 'critical', 'warning'), alert('pressure_drop', 'warning', 'critical'), alert('pressure_drop', 'ok', 'warning')]);
+    tally.write([
+      alert('pressure_drop', 'warning', 'ok'),
+      alert('pressure_drop', 'critical', 'warning'),
+      alert('pressure_drop', 'warning', 'critical'),
+      alert('pressure_drop', 'ok', 'warning'),
+    ]);
     tally.write([alert('pressure_drop', 'warning', 'ok'), alert('silence', 'critical', 'ok')]);
     const aligner = { watermark: 0, newestTs: 0, buffered: 0, forcedReleases: 0 };
-    const cells = new Map([['c1', { counters: counters(0), aligner, alerts: { kinds: { pressure_drop: { level: 'warning' }, silence: { level: 'critical' } } } }]]);
+    const cells = new Map([
+      ['c1', { counters: counters(0), aligner, alerts: { kinds: { pressure_drop: { level: 'warning' }, silence: { level: 'critical' } } } }],
+    ]);
     const d: HealthInputs = { lab: { cells }, mqtt: { connected: true, received: 0 }, influxStats: undefined, alertTally: tally };
     const src = healthSourceFor(d);
     expect([...src.alertLevels!()]).toEqual([
@@ -181,6 +196,12 @@ describe('healthSourceFor', () => {
     const d = daemonWith(undefined);
     expect(readiness(healthSourceFor(d))).toMatchObject({ ready: true, pipeline: 'running' });
     d.pipelineStopped = 'failed: Error: boom';
-    expect(readiness(healthSourceFor(d))).toEqual({ ready: false, reasons: ['pipeline: stopped: failed: Error: boom'], pipeline: 'stopped', mqtt: 'connected', influx: 'not configured' });
+    expect(readiness(healthSourceFor(d))).toEqual({
+      ready: false,
+      reasons: ['pipeline: stopped: failed: Error: boom'],
+      pipeline: 'stopped',
+      mqtt: 'connected',
+      influx: 'not configured',
+    });
   });
 });
