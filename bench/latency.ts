@@ -24,6 +24,7 @@ export async function alertLatency(cells = 20, duration_s = 40): Promise<string>
   const latencies: number[] = [];
   const watcher = mqtt.connect(broker.url, { clientId: 'bench-latency-watch', clean: true });
   watcher.on('message', (_topic, payload) => {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the daemon's own alert events (src/adapters/alert-publisher.ts)
     const a = JSON.parse(payload.toString()) as { cell: string; kind: string; level: string; t: number };
     if (a.kind !== 'hard_short' || a.level !== 'critical') return;
     const at = sent.get(`${a.cell}/${a.t}`);

@@ -11,7 +11,8 @@ const batch = Number(batchArg);
 const cells = Number(cellsArg);
 const T0 = Date.UTC(2026, 0, 1);
 
-const client = await mqtt.connectAsync(url!, { clientId: `bench-pub-${process.pid}`, clean: true });
+if (url === undefined) throw new Error('usage: publisher.js <broker url> <messages> <batch> <cells>');
+const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}`, clean: true });
 const WINDOW = 2_000;
 let inflight: Promise<unknown>[] = [];
 for (let m = 0; m < messages; m++) {

@@ -18,10 +18,11 @@ import type { RawMessage } from '../src/adapters/mqtt.js';
 import { createLogger } from '../src/adapters/log.js';
 import { parseConfig, resolveCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { parseMessage } from '../src/ingest/payload.js';
 import { defaultSimCellSpec } from '../src/sim/cell-model.js';
 import { simulateCells } from '../src/sim/simulator.js';
 import { startMosquitto } from '../test/support/services.js';
-import { processBench } from './process-bench.js';
+import { collectGarbage, processBench } from './process-bench.js';
 import { alertLatency } from './latency.js';
 
 const CELLS = 100;
@@ -73,22 +74,23 @@ function inProcess(readings: number): void {
     subject
       .pipe(parseMessages({ topicPrefix: 'oep', settingsFor: (id) => settingsFor(id).ingest, maxFutureSkew_ms: 0 }), processInLab(lab))
       .subscribe((e: LabEvent[]) => (events += e.length));
-    (globalThis as { gc?: () => void }).gc?.();
+    collectGarbage();
     const t0 = process.hrtime.bigint();
     for (const m of msgs) subject.next(m);
     rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
   }
   rates.sort((a, b) => a - b);
   console.log(
-    `in-process pipeline, ${CELLS} cells, ${BATCH}-reading payloads → steps, cycles, alerts: median ${fmt(rates[2]!)} readings/s ` +
-      `(best ${fmt(rates[4]!)}, worst ${fmt(rates[0]!)}; 5 rounds of ${fmt(n)} readings, ${events} events per round)`,
+    `in-process pipeline, ${CELLS} cells, ${BATCH}-reading payloads → steps, cycles, alerts: median ${fmt(rates[2] ?? NaN)} readings/s ` +
+      `(best ${fmt(rates[4] ?? NaN)}, worst ${fmt(rates[0] ?? NaN)}; 5 rounds of ${fmt(n)} readings, ${events} events per round)`,
   );
   // Typed readings only (no JSON): the cost of alignment, segmentation and metrics.
-  const { lab } = newLab();
+  const { lab, settingsFor } = newLab();
   const typed = msgs.map((m) => {
-    const [, cell, channel] = m.topic.split('/');
-    const arr = JSON.parse(m.payload.toString()) as { ts: number; value: number }[];
-    return { cell: cell!, readings: arr.map((x) => ({ cell: cell!, channel: channel as 'pressure', ts: x.ts, value: x.value })), arrival: m.arrival };
+    const cell = m.topic.split('/')[1] ?? '?';
+    // The edge's typed readings of the bench's payloads (converted before the clock starts).
+    const parsed = parseMessage(m.topic, m.payload, m.arrival, 'oep', (id) => settingsFor(id).ingest);
+    return { cell, readings: parsed.readings, arrival: m.arrival };
   });
   const t0 = process.hrtime.bigint();
   const ev: LabEvent[] = [];
@@ -113,7 +115,7 @@ function memory(readings: number): void {
     if (n % 1_000_000 === 0) {
       const rss = process.memoryUsage().rss;
       peak = Math.max(peak, rss);
-      (globalThis as { gc?: () => void }).gc?.();
+      collectGarbage();
       samples.push(`${n / 1e6}M:${Math.round(rss / 2 ** 20)}/${Math.round(process.memoryUsage().heapUsed / 2 ** 20)}`);
     }
     if (n >= readings) break;
@@ -130,7 +132,8 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
     new Promise((resolve, reject) => {
       const child = fork(publisher, [broker.url, String(messages), String(BATCH), String(CELLS)], { stdio: 'inherit' });
       child.on('exit', (code) => {
-        code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`));
+        if (code === 0) resolve();
+        else reject(new Error(`publisher exited ${String(code)}`));
       });
     });
   try {
@@ -142,7 +145,8 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
     let last = 0;
     bare.on('message', (_t, p) => {
       if (got === 0) first = performance.now();
-      got += (JSON.parse(p.toString()) as unknown[]).length;
+      const batch: unknown = JSON.parse(p.toString());
+      got += Array.isArray(batch) ? batch.length : 0;
       last = performance.now();
     });
     await publish();
@@ -169,7 +173,7 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
       peak = Math.max(peak, m.rss);
       rssSamples.push(m.rss);
       if (rssSamples.length % 20 === 0 && process.env.OEP_BENCH_GC === '1') {
-        (globalThis as { gc?: () => void }).gc?.();
+        collectGarbage();
         liveHeap.push(Math.round(process.memoryUsage().heapUsed / 2 ** 20));
       }
     }, 250);
@@ -188,7 +192,7 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
     clearInterval(sampler);
     const cycles = [...daemon.lab.cells.values()].reduce((s, c) => s + c.counters.cycles, 0);
     await daemon.stop();
-    const q = (f: number): number => Math.round([...rssSamples].sort((a, b) => a - b)[Math.floor(f * (rssSamples.length - 1))]! / 2 ** 20);
+    const q = (f: number): number => Math.round(([...rssSamples].sort((a, b) => a - b)[Math.floor(f * (rssSamples.length - 1))] ?? NaN) / 2 ** 20);
     const tenth = Math.max(1, Math.floor(rssSamples.length / 10));
     const mb = (xs: number[]): number => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length / 2 ** 20);
     rmSync(out, { recursive: true, force: true });
@@ -212,7 +216,8 @@ if (which === 'all' || which === 'soak') {
   const child = fork(fileURLToPath(import.meta.url), ['soak-child'], { execArgv: ['--max-old-space-size=128', '--expose-gc'], stdio: 'inherit' });
   await new Promise<void>((resolve, reject) =>
     child.on('exit', (code) => {
-      code === 0 ? resolve() : reject(new Error(`soak exited ${code}`));
+      if (code === 0) resolve();
+      else reject(new Error(`soak exited ${String(code)}`));
     }),
   );
 }
