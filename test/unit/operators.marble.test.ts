@@ -5,7 +5,8 @@
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { oepPipeline, parseMessages, processInLab, type ParsedBatch } from '../../pipelines/operators.js';
+import { oepPipeline, parseMessages, processInLab, recordedBatches, type ParsedBatch } from '../../pipelines/operators.js';
+import type { EdgeReading } from '../../src/ingest/payload.js';
 import type { RawMessage } from '../../src/adapters/mqtt.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
@@ -101,5 +102,36 @@ describe('processInLab and oepPipeline', () => {
       expectObservable(out).toBe('a-b|', { a: 'bad failed', b: '' });
     });
     expect(failures).toEqual(['bad: Error: boom']);
+  });
+});
+
+describe('recordedBatches', () => {
+  it('cuts event-time ordered chunks into one-cell batches of at most maxReadings and span_ms, each arriving at its last reading', () => {
+    const r = (cell: string, t: number, channel: EdgeReading['channel'] = 'current'): EdgeReading => ({
+      cell,
+      channel,
+      ts: T + t,
+      value: 1,
+      unit: channel === 'current' ? 'mA' : 'MPa',
+    });
+    scheduler().run(({ cold, expectObservable }) => {
+      const src = cold<readonly EdgeReading[]>('a------(b|)', {
+        a: [r('c1', 0), r('c1', 100, 'pressure'), r('c1', 200), r('c1', 1_201), r('c2', 1_201)],
+        b: [r('c2', 1_300), r('c2', 1_400), r('c2', 1_500)],
+      });
+      const out = src.pipe(
+        recordedBatches({ settingsFor, span_ms: 1_000, maxReadings: 2 }),
+        map((b) => `${b.cell}:${b.readings.map((x) => x.ts - T).join('/')}@${b.arrival - T}`),
+      );
+      // c1: 0 and 100 (the cap of 2), then 200 (1 201 is more than 1 000 ms after it), then 1 201; c2 starts its own batch.
+      expectObservable(out).toBe('(wxyz)-(uv|)', {
+        w: 'c1:0/100@100',
+        x: 'c1:200@200',
+        y: 'c1:1201@1201',
+        z: 'c2:1201@1201',
+        u: 'c2:1300/1400@1400',
+        v: 'c2:1500@1500',
+      });
+    });
   });
 });

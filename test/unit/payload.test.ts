@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage, parseTopic, type CellIngestSettings } from '../../src/ingest/payload.js';
+import { canonicalReading, isRejection, newUnitMemo, parseMessage, parseTopic, type CellIngestSettings } from '../../src/ingest/payload.js';
 import { countPressure_MPa, MOLD_13MM_AREA_MM2, N_PER_KGF } from '../../src/domain/units.js';
 
 const CELL: CellIngestSettings = { areaMm2: MOLD_13MM_AREA_MM2, currentSign: 1, defaultPressureUnit: 'MPa', defaultCurrentUnit: 'mA', defaultVoltageUnit: 'V' };
@@ -64,5 +64,45 @@ describe('payloads', () => {
     expect(reasons('oep/c1/pressure', '"hello"')).toEqual(['schema']);
     expect(reasons('oep/c1/pressure', 'null')).toEqual(['schema']);
     expect(reasons('oep/c1/pressure', '')).toEqual(['invalid_json']);
+  });
+});
+
+describe('canonicalReading: the one conversion of MQTT payloads and recorded files', () => {
+  const discharging: CellIngestSettings = { ...CELL, currentSign: -1 };
+  it('gives a file reading the same bits as the same value published over MQTT', () => {
+    const cases = [
+      { channel: 'pressure', value: 203.1, unit: 'kgf' },
+      { channel: 'pressure', value: 14.987654321, unit: 'MPa' },
+      { channel: 'current', value: -0.6512345, unit: 'mA' },
+      { channel: 'voltage', value: 3.7123456789, unit: 'V' },
+    ] as const;
+    for (const c of cases) {
+      const wire = parse(`oep/c1/${c.channel}`, JSON.stringify({ ts: T, value: c.value, unit: c.unit }), discharging).readings;
+      const file = canonicalReading({ cell: 'c1', channel: c.channel, ts: T, value: c.value, unit: c.unit }, discharging);
+      expect(file).toEqual(wire[0]);
+      expect(Object.is(isRejection(file) ? NaN : file.value, wire[0]?.value)).toBe(true);
+    }
+  });
+
+  it('keeps the cycler index on a step, rejects what the wire rejects (non-finite value, unknown or wrong unit)', () => {
+    expect(canonicalReading({ cell: 'c1', channel: 'step', ts: T, value: 4, cycle: 2 }, CELL)).toEqual({
+      cell: 'c1',
+      channel: 'step',
+      ts: T,
+      value: 4,
+      cycleIndex: 2,
+    });
+    const memo = newUnitMemo();
+    const reason = (value: number, unit: string | undefined, channel: 'pressure' | 'step' = 'pressure'): string | undefined => {
+      const r = canonicalReading({ cell: 'c1', channel, ts: T, value, unit }, CELL, memo);
+      return isRejection(r) ? r.reason : undefined;
+    };
+    expect(reason(Number.NaN, 'MPa')).toBe('schema');
+    expect(reason(1, 'bar')).toBe('unknown_unit');
+    expect(reason(1, 'mA')).toBe('unit_not_for_channel');
+    expect(reason(1, 'MPa', 'step')).toBe('unit_not_for_channel');
+    // the memo follows a change of unit within one batch
+    expect(reason(1, 'kPa')).toBeUndefined();
+    expect(canonicalReading({ cell: 'c1', channel: 'pressure', ts: T, value: 1500, unit: 'kPa' }, CELL, memo)).toMatchObject({ value: 1.5 });
   });
 });
