@@ -5,6 +5,9 @@ import { parseFileCommand, publishArgs, publishUsage, PUBLISH_OPTIONS, READER_US
 import { abortOnSignals, logLevel, numberOption } from './shared.js';
 import type { Command } from './types.js';
 
+/** `oep follow`'s own options, besides the reader's. */
+const FOLLOW_OPTIONS = { ...PUBLISH_OPTIONS, state: { type: 'string' }, poll: { type: 'string' }, round: { type: 'string' } } as const;
+
 export const command: Command = {
   summary: 'bridge: tail a cycler export being written and publish each new row once to MQTT',
   usage: `oep follow <cycler file> --url <mqtt url> --cell <id> [options]
@@ -15,11 +18,7 @@ ${publishUsage('the cell the file belongs to (required)')}
   Stops on SIGINT/SIGTERM after the round in flight is acknowledged and the position saved.
 ${READER_USAGE}`,
   async main(args) {
-    const {
-      values,
-      positionals,
-      reader: r,
-    } = parseFileCommand(args, { ...PUBLISH_OPTIONS, state: { type: 'string' }, poll: { type: 'string' }, round: { type: 'string' } });
+    const { values, positionals, reader: files } = parseFileCommand(args, FOLLOW_OPTIONS);
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new ConfigError('oep follow takes one file');
     if (values.cell === undefined) throw new ConfigError('oep follow needs --cell <id>');
@@ -35,9 +34,9 @@ ${READER_USAGE}`,
       ...publish,
       cell: values.cell,
       statePath: values.state ?? `${file}.oep-follow.json`,
-      format: r.format,
-      reader: r.reader,
-      pressure: r.pressure,
+      format: files.format,
+      reader: files.reader,
+      pressure: files.pressure,
       poll_ms,
       roundRows,
       signal,

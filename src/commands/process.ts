@@ -49,6 +49,19 @@ export function cellConfig(base: OepConfig, cell: string, values: Partial<Record
   return { ...base, cells: [...base.cells.filter((c) => c.id !== cell), { ...(entry ?? {}), ...checked }] };
 }
 
+/** `oep process`'s own options, besides the reader's. */
+const PROCESS_OPTIONS = {
+  cell: { type: 'string' },
+  out: { type: 'string' },
+  pressure: { type: 'string' },
+  config: { type: 'string' },
+  force: { type: 'boolean' },
+  steps: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- Object.fromEntries loses the keys, which are exactly CELL_OPTIONS's
+  ...(Object.fromEntries(Object.keys(CELL_OPTIONS).map((k) => [k, { type: 'string' }])) as Record<CellOption, { type: 'string' }>),
+} as const;
+
 export const command: Command = {
   summary: 'process a recorded cycler export (and load-cell log) offline into steps.csv / cycles.csv',
   usage: `oep process <cycler file> --cell <id> --out <dir> [options]
@@ -65,21 +78,7 @@ export const command: Command = {
       --cycle-source derived|cycler --formation-cycles <n> --ref-cycle <n> --dpdq-grid-mah <n>
 ${READER_USAGE}`,
   async main(args) {
-    const {
-      values,
-      positionals,
-      reader: r,
-    } = parseFileCommand(args, {
-      cell: { type: 'string' },
-      out: { type: 'string' },
-      pressure: { type: 'string' },
-      config: { type: 'string' },
-      force: { type: 'boolean' },
-      steps: { type: 'string' },
-      'no-progress': { type: 'boolean' },
-      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- Object.fromEntries loses the keys, which are exactly CELL_OPTIONS's
-      ...(Object.fromEntries(Object.keys(CELL_OPTIONS).map((k) => [k, { type: 'string' }])) as Record<CellOption, { type: 'string' }>),
-    });
+    const { values, positionals, reader: files } = parseFileCommand(args, PROCESS_OPTIONS);
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new ConfigError('oep process takes one cycler file (the pressure log goes with --pressure)');
     if (values.cell === undefined) throw new ConfigError('oep process needs --cell <id>');
@@ -93,10 +92,10 @@ ${READER_USAGE}`,
     const report = await withInputErrors(() =>
       processFiles({
         cyclerFile: file,
-        format: r.format,
-        reader: r.reader,
+        format: files.format,
+        reader: files.reader,
         pressureFile: values.pressure,
-        pressureReader: r.pressure,
+        pressureReader: files.pressure,
         cell,
         setup: resolveCell(config, cell),
         cyclerSteps: steps === 'cycler',

@@ -11,7 +11,7 @@ ${publishUsage("cell of every file (default: each file's name without extension)
       --speed <x|max>        event time per wall time: 1 = real time (default), 60 = a minute per second, max = as fast as the broker accepts
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals, reader: r } = parseFileCommand(args, { ...PUBLISH_OPTIONS, speed: { type: 'string' } });
+    const { values, positionals, reader: files } = parseFileCommand(args, { ...PUBLISH_OPTIONS, speed: { type: 'string' } });
     if (positionals.length === 0) throw new ConfigError('oep replay needs at least one file');
     const publish = publishArgs(values);
     const speed = numberOption(values.speed, 1, 'speed');
@@ -20,9 +20,9 @@ ${READER_USAGE}`,
       runReplay({
         ...publish,
         files: positionals.map((path) => ({ path, cell: values.cell })),
-        format: r.format,
-        reader: r.reader,
-        pressure: r.pressure,
+        format: files.format,
+        reader: files.reader,
+        pressure: files.pressure,
         speed,
         signal: abortOnSignals(),
       }),
