@@ -172,7 +172,9 @@ export class Daemon implements HealthInputs {
   }
 
   private write(events: readonly LabEvent[]): void {
-    writeAll(this.sinks, events);
+    writeAll(this.sinks, events, (sink, e) => {
+      this.rejectLog.report(`sink/${sink.name}`, `sink ${sink.name} failed to take ${events.length} events: ${errorMessage(e)}`);
+    });
     for (const e of events) {
       if (e.type !== 'alert') continue;
       const a = e.alert;

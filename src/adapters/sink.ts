@@ -25,10 +25,22 @@ export interface Sink {
   close(): Promise<SinkReport>;
 }
 
-/** Writes one batch to every sink. */
-export function writeAll(sinks: readonly Sink[], events: readonly LabEvent[]): void {
+/**
+ * Writes one batch to every sink. A sink that throws all the same (a bug) does not keep the batch from
+ * the others, and does not end the pipeline: `onError` hears of it (default: rethrown after the others).
+ */
+export function writeAll(sinks: readonly Sink[], events: readonly LabEvent[], onError?: (sink: Sink, error: unknown) => void): void {
   if (events.length === 0) return;
-  for (const s of sinks) s.write(events);
+  let failure: { error: unknown } | undefined;
+  for (const s of sinks) {
+    try {
+      s.write(events);
+    } catch (e) {
+      if (onError !== undefined) onError(s, e);
+      else failure ??= { error: e };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
 }
 
 /** Closes every sink (in order), each failure kept as a message; returns the reports by sink name. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/adapters/state-store.js';
+import { writeAll, type Sink } from '../../src/adapters/sink.js';
 import { Webhook, type WebhookOptions } from '../../src/adapters/webhook.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import type { AlertEvent } from '../../src/domain/alerts/lifecycle.js';
@@ -88,5 +89,27 @@ describe('state store', () => {
     expect(second.cell('c1').counters.accepted).toBe(whole.cell('c1').counters.accepted);
     // the alert raised before the restart clears after it, exactly when it does in an uninterrupted run
     expect(summary(after).filter((x) => x.startsWith('hard_short:ok'))).toHaveLength(1);
+  });
+});
+
+describe('sinks', () => {
+  it('a sink that throws does not keep a batch from the others; the daemon hears of it', () => {
+    const got: string[] = [];
+    const sink = (name: string, fail: boolean): Sink => ({
+      name,
+      write: (events) => {
+        if (fail) throw new Error(`${name} broke`);
+        got.push(`${name}:${events.length}`);
+      },
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve({ written: 0, lost: 0 }),
+    });
+    const errors: string[] = [];
+    const batch = [{ type: 'failure', cell: 'c1', message: 'x', t: 0 }] as const;
+    writeAll([sink('a', false), sink('b', true), sink('c', false)], batch, (s, e) => errors.push(`${s.name}: ${e instanceof Error ? e.message : ''}`));
+    expect(got).toEqual(['a:1', 'c:1']);
+    expect(errors).toEqual(['b: b broke']);
+    expect(() => writeAll([sink('b', true), sink('d', false)], batch)).toThrow('b broke');
+    expect(got).toEqual(['a:1', 'c:1', 'd:1']);
   });
 });
