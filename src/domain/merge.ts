@@ -4,18 +4,24 @@
  * Items stay queued until the caller knows no source can still produce an earlier one (the horizon: the
  * smallest newest-timestamp over the sources that have not ended).
  */
+/** One lane: its queued items and how many of them have been drained. */
+interface Lane<T> {
+  items: T[];
+  head: number;
+}
+
 export class TimeMerge<T extends { readonly ts: number }> {
-  private readonly items: T[][];
-  private readonly heads: number[];
+  private readonly queues: Lane<T>[];
   private queued = 0;
 
   constructor(readonly lanes: number) {
-    this.items = Array.from({ length: lanes }, () => []);
-    this.heads = new Array<number>(lanes).fill(0);
+    this.queues = Array.from({ length: lanes }, () => ({ items: [], head: 0 }));
   }
 
   push(lane: number, item: T): void {
-    this.items[lane]!.push(item);
+    const q = this.queues[lane];
+    if (q === undefined) throw new RangeError(`TimeMerge: lane ${String(lane)} of ${String(this.lanes)}`);
+    q.items.push(item);
     this.queued++;
   }
 
@@ -25,39 +31,32 @@ export class TimeMerge<T extends { readonly ts: number }> {
 
   /** Appends every queued item with ts < horizon (all of them for Infinity) to `out`, in (ts, lane) order. */
   drain(horizon: number, out: T[]): void {
-    const items = this.items;
-    const heads = this.heads;
-    const n = this.lanes;
+    const queues = this.queues;
     for (;;) {
-      let best = -1;
-      let bt = Infinity;
-      for (let k = 0; k < n; k++) {
-        const q = items[k]!;
-        const h = heads[k]!;
-        if (h < q.length) {
-          const t = q[h]!.ts;
-          if (t < bt || best < 0) {
-            bt = t;
-            best = k;
-          }
+      let best: Lane<T> | undefined;
+      let bestItem: T | undefined;
+      for (const q of queues) {
+        const item = q.items[q.head];
+        // Strictly earlier wins: at equal timestamps the lower lane (met first) keeps its place.
+        if (item !== undefined && (bestItem === undefined || item.ts < bestItem.ts)) {
+          best = q;
+          bestItem = item;
         }
       }
-      if (best < 0 || !(bt < horizon)) break;
-      out.push(items[best]![heads[best]!]!);
-      heads[best]!++;
+      if (best === undefined || bestItem === undefined || !(bestItem.ts < horizon)) break;
+      out.push(bestItem);
+      best.head++;
       this.queued--;
     }
-    for (let k = 0; k < n; k++) {
-      const h = heads[k]!;
-      const q = items[k]!;
-      if (h === q.length) {
-        if (h > 0) {
-          items[k] = [];
-          heads[k] = 0;
+    for (const q of queues) {
+      if (q.head === q.items.length) {
+        if (q.head > 0) {
+          q.items = [];
+          q.head = 0;
         }
-      } else if (h > 4096) {
-        items[k] = q.slice(h);
-        heads[k] = 0;
+      } else if (q.head > 4096) {
+        q.items = q.items.slice(q.head);
+        q.head = 0;
       }
     }
   }

@@ -56,7 +56,7 @@ export interface StepRecord {
   readonly vMin_V?: number;
   readonly vMax_V?: number;
   /** Pressure on a fixed capacity grid: [q_mAh, p_MPa, t_ms] (the dP/dQ curve; t = when the step reached q). */
-  readonly curve?: ReadonlyArray<readonly [number, number, number]>;
+  readonly curve?: readonly (readonly [number, number, number])[];
   /** Cycler's cycle index, when the cycler published one. */
   readonly cyclerCycle?: number;
 }

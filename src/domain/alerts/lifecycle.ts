@@ -96,7 +96,7 @@ export function applySignal(book: AlertBook, s: Signal, settings: LifecycleSetti
   }
   // A downgrade: only once it has lasted the dwell time.
   if (st.lowerSince === null || RANK[want] > RANK[st.lowerTo]) {
-    if (st.lowerSince === null) st.lowerSince = s.t;
+    st.lowerSince ??= s.t;
     st.lowerTo = want;
   }
   if (s.t - st.lowerSince >= settings.clearDwell_ms) {

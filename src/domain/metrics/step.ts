@@ -61,7 +61,7 @@ export class CapacityGridResampler {
 }
 
 /** dP/dQ on the grid from resampled points, kPa/mAh: [q_mid_mAh, dpdq] pairs. */
-export function gridDerivative_kPa_per_mAh(points: ReadonlyArray<readonly [number, number, number?]>): [number, number][] {
+export function gridDerivative_kPa_per_mAh(points: readonly (readonly [number, number, number?])[]): [number, number][] {
   const out: [number, number][] = [];
   for (let k = 1; k < points.length; k++) {
     const a = points[k - 1];
