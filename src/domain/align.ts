@@ -202,8 +202,16 @@ export class EventTimeAligner {
     let i = buf.length;
     // Fast path: in-order arrival appends. Otherwise walk back (disorder is bounded by the lateness).
     const rank = TIE_RANK[r.channel];
-    for (let b = buf[i - 1]; i > this.head && b !== undefined && (b.ts > r.ts || (b.ts === r.ts && TIE_RANK[b.channel] > rank)); b = buf[i - 1]) i--;
-    for (let j = buf.length - 1, o = buf[j]; j >= this.head && o !== undefined && o.ts >= r.ts; o = buf[--j]) {
+    const head = this.head;
+    // Bounds are checked before every read: reading buf[-1] sends V8 down a slow path on the hottest loop.
+    while (i > head) {
+      const b = buf[i - 1];
+      if (b === undefined || !(b.ts > r.ts || (b.ts === r.ts && TIE_RANK[b.channel] > rank))) break;
+      i--;
+    }
+    for (let j = buf.length - 1; j >= head; j--) {
+      const o = buf[j];
+      if (o === undefined || o.ts < r.ts) break;
       if (o.ts === r.ts && o.channel === r.channel && o.value === r.value && o.cycleIndex === r.cycleIndex) return false;
     }
     if (i === buf.length) buf.push(r);
@@ -216,9 +224,12 @@ export class EventTimeAligner {
     this.wm = w;
     const buf = this.buf;
     let h = this.head;
-    for (let r = buf[h]; r !== undefined && r.ts <= w; r = buf[++h]) {
+    while (h < buf.length) {
+      const r = buf[h];
+      if (r === undefined || r.ts > w) break;
       this.recent[CHANNEL_INDEX[r.channel]]?.push(r.ts, r.value);
       out.push(r);
+      h++;
     }
     this.head = h;
     if (h > 4096 && h * 2 > buf.length) {
