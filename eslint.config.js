@@ -4,20 +4,8 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-/**
- * Files on the strict rule set (issue 8). Folders are added when their owners finish restructuring them; at the end
- * of the redesign this list becomes `['**\/*.ts']` and the `recommendedTypeChecked` block below can go.
- */
-const STRICT = [
-  'src/config/**/*.ts',
-  'src/report/**/*.ts',
-  'src/sim/**/*.ts',
-  'test/support/grafana.ts',
-  'test/support/grafana-schema.ts',
-  'test/support/grafana-types.ts',
-  'test/support/prometheus.ts',
-  'test/support/square-cells.ts',
-];
+/** Every TypeScript file is on the strict rule set (issue 8); tests relax three rules (the block for test/**). */
+const STRICT = ['**/*.ts'];
 
 /** Rules on top of `strictTypeChecked` and `stylisticTypeChecked` for the strict files. */
 const strictRules = {
@@ -47,7 +35,6 @@ const boundaries = [
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'out/', 'scripts/', 'bin/', 'eslint*.config.{js,mjs}'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   ...tseslint.configs.strictTypeChecked.map((c) => ({ ...c, files: STRICT })),
   ...tseslint.configs.stylisticTypeChecked.map((c) => ({ ...c, files: STRICT })),
   {
@@ -65,8 +52,19 @@ export default tseslint.config(
     },
   },
   { files: STRICT, rules: strictRules },
-  // Outside the strict files the cast rule is off, so a `-- why` directive written ahead of the move is not "unused".
-  { files: ['**/*.ts'], ignores: STRICT, linterOptions: { reportUnusedDisableDirectives: 'off' } },
+  {
+    // Tests state what they set up: a non-null assertion or a cast on known test data says so, a
+    // describe block runs as long as its cases, and teardown guards (`broker?.stop()`) cover a setup
+    // that failed halfway, which the declared types do not know. Production code gets none of these.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/consistent-type-assertions': 'off',
+      'max-lines-per-function': 'off',
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'off' },
+  },
   {
     files: ['src/domain/**/*.ts'],
     rules: {

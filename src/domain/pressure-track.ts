@@ -32,7 +32,7 @@ export class PressureTrack {
 
   /** Newest sample time, or −Infinity. */
   get lastTs(): number {
-    return this.size === 0 ? -Infinity : this.ts[(this.next - 1 + this.capacity) % this.capacity] ?? NaN;
+    return this.size === 0 ? -Infinity : (this.ts[(this.next - 1 + this.capacity) % this.capacity] ?? NaN);
   }
 
   /** Appends a sample; samples must come in nondecreasing time order. */

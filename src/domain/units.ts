@@ -65,8 +65,8 @@ const UNIT_SPELLINGS: Readonly<Record<string, PressureUnit | CurrentUnit | Volta
   a: 'A',
   ma: 'mA',
   ua: 'uA',
-  'µa': 'uA',
-  'μa': 'uA',
+  µa: 'uA',
+  μa: 'uA',
   v: 'V',
   mv: 'mV',
 };

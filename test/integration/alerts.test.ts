@@ -54,7 +54,10 @@ describe('alerts through Mosquitto', () => {
       influx: { url: vm.url, org: 'lab', bucket: 'oep', token: 't', flushInterval_ms: 200 },
       alignment: { maxFutureSkew_ms: 0 },
       alerts: { clearDwell_s: 60 },
-      cells: [...SPECS.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1, formationCycles: 1 })), { id: 'quiet', alerts: { clearDwell_s: 1, silence: { warn_s: 1.5, crit_s: 3 } } }],
+      cells: [
+        ...SPECS.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1, formationCycles: 1 })),
+        { id: 'quiet', alerts: { clearDwell_s: 1, silence: { warn_s: 1.5, crit_s: 3 } } },
+      ],
     });
     watcher = mqtt.connect(broker.url, { clientId: 'alert-watcher', clean: true });
     watcher.on('message', (topic, payload) => {
@@ -62,13 +65,27 @@ describe('alerts through Mosquitto', () => {
       if (topic.endsWith('/alerts')) alerts.push(j);
       else status.set(topic.split('/')[1]!, j);
     });
-    await new Promise<void>((r) => watcher.once('connect', () => r()));
+    await new Promise<void>((r) =>
+      watcher.once('connect', () => {
+        r();
+      }),
+    );
     await watcher.subscribeAsync(['oep/+/alerts', 'oep/+/status'], { qos: 1 });
     daemon = new Daemon({ config, log: createLogger('error') });
     await daemon.start();
     const start = Date.now() - 60 * 86_400_000;
     await Promise.all(
-      SPECS.map((s) => runSimulator({ url: broker.url, topicPrefix: 'oep', cells: [s], speed: Infinity, seed: 3, startTs: start, cycles: CYCLES[s.id as keyof typeof CYCLES] })),
+      SPECS.map((s) =>
+        runSimulator({
+          url: broker.url,
+          topicPrefix: 'oep',
+          cells: [s],
+          speed: Infinity,
+          seed: 3,
+          startTs: start,
+          cycles: CYCLES[s.id as keyof typeof CYCLES],
+        }),
+      ),
     );
   }, 120_000);
 
@@ -89,8 +106,8 @@ describe('alerts through Mosquitto', () => {
       ['hard', 'hard_short', 'critical'],
     ] as const;
     const all = (): boolean => expected.every(([c, k, l]) => got(c, k, l));
-    await until(() => Promise.resolve(all() ? true : undefined), 60_000, `alerts ${JSON.stringify(expected)}`).catch((e: Error) => {
-      throw new Error(`${e.message}; got ${JSON.stringify(alerts.map((a) => `${a.cell}/${a.kind}/${a.level}`))}`);
+    await until(() => Promise.resolve(all() ? true : undefined), 60_000, `alerts ${JSON.stringify(expected)}`).catch((e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; got ${JSON.stringify(alerts.map((a) => `${a.cell}/${a.kind}/${a.level}`))}`);
     });
     // let the simulated runs finish before looking for what must not be there
     await until(() => Promise.resolve(daemon.lab.cell('calm').counters.cycles >= CYCLES.calm - 1 ? true : undefined), 60_000, 'calm cell done');
@@ -125,7 +142,8 @@ describe('alerts through Mosquitto', () => {
     const t0 = Date.now() - 3_600_000;
     let k = 0;
     const send = async (channels: ('pressure' | 'current')[]): Promise<void> => {
-      for (const ch of channels) await pub.publishAsync(`oep/quiet/${ch}`, JSON.stringify({ ts: t0 + k * 1000, value: ch === 'pressure' ? 15 + k * 1e-4 : 1.0 }), { qos: 1 });
+      for (const ch of channels)
+        await pub.publishAsync(`oep/quiet/${ch}`, JSON.stringify({ ts: t0 + k * 1000, value: ch === 'pressure' ? 15 + k * 1e-4 : 1.0 }), { qos: 1 });
       k++;
     };
     for (let j = 0; j < 20; j++) await send(['pressure', 'current']);
@@ -142,7 +160,11 @@ describe('alerts through Mosquitto', () => {
       await send(['pressure', 'current']);
       await new Promise((r) => setTimeout(r, 200));
     }
-    await until(() => Promise.resolve(alerts.some((a) => a.cell === 'quiet' && a.kind === 'silence' && a.level === 'ok') ? true : undefined), 10_000, 'silence cleared');
+    await until(
+      () => Promise.resolve(alerts.some((a) => a.cell === 'quiet' && a.kind === 'silence' && a.level === 'ok') ? true : undefined),
+      10_000,
+      'silence cleared',
+    );
     await pub.endAsync();
   });
 });

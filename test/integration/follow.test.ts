@@ -19,9 +19,16 @@ const T0 = Date.UTC(2024, 0, 15, 10, 0, 0);
 const T1 = Date.UTC(2024, 1, 1, 8, 0, 0); // a second experiment, after the first
 
 const header = (acq: string): string =>
-  ['EC-Lab ASCII FILE', 'Nb header lines : 5', 'Galvanostatic Cycling with Potential Limitation', `Acquisition started on : ${acq}`, 'mode\ttime/s\t<I>/mA\tEwe/V\thalf cycle'].join('\r\n') + '\r\n';
+  [
+    'EC-Lab ASCII FILE',
+    'Nb header lines : 5',
+    'Galvanostatic Cycling with Potential Limitation',
+    `Acquisition started on : ${acq}`,
+    'mode\ttime/s\t<I>/mA\tEwe/V\thalf cycle',
+  ].join('\r\n') + '\r\n';
 /** Row k: 10 s apart, 0.5 mA alternating every 100 rows. */
-const row = (k: number): string => `1\t${(k * 10).toFixed(4)}\t${Math.floor(k / 100) % 2 === 0 ? '5.000000000000000E-001' : '-5.000000000000000E-001'}\t${(3.7 + (k % 100) / 1000).toFixed(7)}\t${Math.floor(k / 100)}\r\n`;
+const row = (k: number): string =>
+  `1\t${(k * 10).toFixed(4)}\t${Math.floor(k / 100) % 2 === 0 ? '5.000000000000000E-001' : '-5.000000000000000E-001'}\t${(3.7 + (k % 100) / 1000).toFixed(7)}\t${Math.floor(k / 100)}\r\n`;
 const rows = (from: number, to: number): string => Array.from({ length: to - from }, (_, i) => row(from + i)).join('');
 
 describe('oep follow (a bridge process) with a real Mosquitto', () => {
@@ -42,13 +49,33 @@ describe('oep follow (a bridge process) with a real Mosquitto', () => {
     return n;
   };
   const start = (): ChildProcess => {
-    const c = spawnTs('test/support/run-command.ts', ['follow', file, '--url', broker.url, '--cell', 'f1', '--state', state, '--poll', '50', '--round', String(ROUND)]);
+    const c = spawnTs('test/support/run-command.ts', [
+      'follow',
+      file,
+      '--url',
+      broker.url,
+      '--cell',
+      'f1',
+      '--state',
+      state,
+      '--poll',
+      '50',
+      '--round',
+      String(ROUND),
+    ]);
     c.stderr?.on('data', (d: Buffer) => (childLog += d.toString()));
     c.stdout?.on('data', (d: Buffer) => (childLog += d.toString()));
     child = c;
     return c;
   };
-  const exited = (c: ChildProcess): Promise<number | null> => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code))));
+  const exited = (c: ChildProcess): Promise<number | null> =>
+    new Promise((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) resolve(c.exitCode);
+      else
+        c.once('exit', (code) => {
+          resolve(code);
+        });
+    });
   const waitFor = (n: number, what: string): Promise<true> =>
     until(() => Promise.resolve(total() >= n ? true : undefined), 20_000, `${what} (have ${total()} of ${n}); follower log:\n${childLog}`);
   const quiet = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

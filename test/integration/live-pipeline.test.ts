@@ -52,7 +52,18 @@ describe('live pipeline: Mosquitto → oep → InfluxDB line protocol (VictoriaM
   });
 
   it('writes every cycle of every cell with the closed-form Δ(ΔP), Δ(ΔP_Q), capacities and CE', async () => {
-    const fields = ['cycle', 'q_charge_mAh', 'q_discharge_mAh', 'ce', 'ddp_MPa', 'ddp_q_MPa_g_per_Ah', 'swing_MPa', 'drift_MPa_g_per_Ah', 'p_irrev_MPa', 'complete'];
+    const fields = [
+      'cycle',
+      'q_charge_mAh',
+      'q_discharge_mAh',
+      'ce',
+      'ddp_MPa',
+      'ddp_q_MPa_g_per_Ah',
+      'swing_MPa',
+      'drift_MPa_g_per_Ah',
+      'p_irrev_MPa',
+      'complete',
+    ];
     const rows = await until(
       async () => {
         const r = await readInfluxFields(vm, 'oep_cycle', fields);

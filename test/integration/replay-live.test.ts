@@ -86,7 +86,10 @@ describe('live (replay → Mosquitto → daemon) equals offline (oep process) on
       cyclerSteps: true,
       outDir: offline.ncm.dir,
     });
-    offline.nw = { dir: join(live, 'offline-nw'), report: await processFiles({ cyclerFile: NEWARE, cell: 'nw', setup: resolveCell(config, 'nw'), cyclerSteps: true, outDir: join(live, 'offline-nw') }) };
+    offline.nw = {
+      dir: join(live, 'offline-nw'),
+      report: await processFiles({ cyclerFile: NEWARE, cell: 'nw', setup: resolveCell(config, 'nw'), cyclerSteps: true, outDir: join(live, 'offline-nw') }),
+    };
   });
 
   afterAll(async () => {
@@ -153,12 +156,20 @@ describe('oep replay pacing', () => {
     expect(r.wall_ms).toBeGreaterThan(1_400);
     expect(arrivals[0]!.cell).toBe('cell7'); // the cell is the file's name
     arrivals.length = 0;
-    const m = await runReplay({ url: broker.url, topicPrefix: 'oep', files: [{ path: file, cell: 'c8' }], reader: { startTs: Date.parse(start) }, speed: Infinity });
+    const m = await runReplay({
+      url: broker.url,
+      topicPrefix: 'oep',
+      files: [{ path: file, cell: 'c8' }],
+      reader: { startTs: Date.parse(start) },
+      speed: Infinity,
+    });
     expect(m.wall_ms).toBeLessThan(1_000);
     expect(m.readings).toBe(122);
     await sub.endAsync();
     // A file without a clock and no --start cannot go on the wire (1970 is outside its time range).
-    await expect(runReplay({ url: broker.url, topicPrefix: 'oep', files: [{ path: file }], speed: Infinity })).rejects.toThrow(/no clock of its own; give its time zero with --start/);
+    await expect(runReplay({ url: broker.url, topicPrefix: 'oep', files: [{ path: file }], speed: Infinity })).rejects.toThrow(
+      /no clock of its own; give its time zero with --start/,
+    );
     expect(readFileSync(file, 'latin1')).toContain('EC-Lab');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -170,7 +181,15 @@ describe('oep process --config with an influx section also writes to InfluxDB (V
     try {
       const dir = mkdtempSync(join(tmpdir(), 'oep-process-influx-'));
       const cfg = join(dir, 'oep.yaml');
-      writeFileSync(cfg, [`influx: { url: "${vm.url}", org: lab, bucket: oep, token: t, flushInterval_ms: 200 }`, 'cells:', '  - { id: nw, firstHalf: discharge, cycleSource: cycler, activeMassG: 0.02 }', ''].join('\n'));
+      writeFileSync(
+        cfg,
+        [
+          `influx: { url: "${vm.url}", org: lab, bucket: oep, token: t, flushInterval_ms: 200 }`,
+          'cells:',
+          '  - { id: nw, firstHalf: discharge, cycleSource: cycler, activeMassG: 0.02 }',
+          '',
+        ].join('\n'),
+      );
       const out = join(dir, 'out');
       expect(await processCommand.main([NEWARE, '--config', cfg, '--cell', 'nw', '--out', out])).toBe(0);
       const csv = readCsv(join(out, 'cycles.csv')).rows;

@@ -65,7 +65,9 @@ async function generateOutput(dir: string): Promise<string[]> {
   const messages = new Subject<RawMessage>();
   const sub = messages
     .pipe(parseMessages({ topicPrefix: 'oep', settingsFor: (id) => resolveCell(config, id).ingest, maxFutureSkew_ms: 0 }), processInLab(lab))
-    .subscribe((events) => sink.write(events));
+    .subscribe((events) => {
+      sink.write(events);
+    });
   const lateCell = specs[0]!.id;
   let windowEnd = START + TICK_MS;
   let lateInjected = false;

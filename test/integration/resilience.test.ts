@@ -55,7 +55,10 @@ describe('resilience', () => {
 
   it('resumes after its own restart: state restored, readings sent while it was down delivered', async () => {
     const [broker, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
-    cleanup.push(() => broker.stop(), () => vm.stop());
+    cleanup.push(
+      () => broker.stop(),
+      () => vm.stop(),
+    );
     const config = configFor(broker, vm, mkdtempSync(join(tmpdir(), 'oep-state-')));
     const msgs = messagesFor(PLAN);
     const cut = Math.floor(msgs.length * 0.45); // mid-cycle 2
@@ -81,7 +84,10 @@ describe('resilience', () => {
 
   it('survives a broker restart and a database outage without losing a cycle', async () => {
     const [broker, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
-    cleanup.push(() => broker.stop(), () => vm.stop());
+    cleanup.push(
+      () => broker.stop(),
+      () => vm.stop(),
+    );
     const config = configFor(broker, vm, mkdtempSync(join(tmpdir(), 'oep-state-')));
     const msgs = messagesFor(PLAN);
     const third = Math.floor(msgs.length / 3);

@@ -31,9 +31,13 @@ async function connectCollecting(url: string, opts: IClientOptions): Promise<{ c
   client.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), qos: packet.qos }));
   try {
     await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
+      client.once('connect', () => {
+        resolve();
+      });
       client.once('error', reject);
-      client.once('close', () => reject(new Error(`connection to ${url} closed before CONNACK`)));
+      client.once('close', () => {
+        reject(new Error(`connection to ${url} closed before CONNACK`));
+      });
     });
   } catch (err) {
     client.end(true);
@@ -149,13 +153,22 @@ describe('victoria-metrics', () => {
   it('keeps about 12 significant digits, not exact float64 (documented quirk; compare with vmClose)', { timeout: 15_000 }, async () => {
     const values = [1 / 3, 1.0000000000000002, 0.1 + 0.2, Math.PI * 1e-5];
     const writeApi = new InfluxDB({ url: vm.url, token: 'x' }).getWriteApi('org', 'bucket', 'ms');
-    values.forEach((v, i) => writeApi.writePoint(new Point('svc_prec').tag('i', String(i)).floatField('v', v).timestamp(Date.UTC(2021, 0, 1))));
+    values.forEach((v, i) => {
+      writeApi.writePoint(
+        new Point('svc_prec')
+          .tag('i', String(i))
+          .floatField('v', v)
+          .timestamp(Date.UTC(2021, 0, 1)),
+      );
+    });
     await writeApi.close();
     const rows = await readInfluxFields(vm, 'svc_prec', ['v']);
     const back = rows.sort((a, b) => Number(a.tags.i) - Number(b.tags.i)).map((r) => r.fields.v ?? NaN);
     expect(back).toHaveLength(values.length);
     expect(back[0]).not.toBe(1 / 3);
-    back.forEach((v, i) => expect(vmClose(v, values[i] ?? NaN), `value ${i}: ${v} vs ${values[i]}`).toBe(true));
+    back.forEach((v, i) => {
+      expect(vmClose(v, values[i] ?? NaN), `value ${i}: ${v} vs ${values[i]}`).toBe(true);
+    });
     expect(vmClose(1.001, 1)).toBe(false);
   });
 
@@ -221,7 +234,13 @@ describe('influxdb 1.x', () => {
     await influx.query('', 'CREATE DATABASE oep_v2');
     const ts = Date.UTC(2019, 11, 31, 23, 59, 59, 999);
     const writeApi = new InfluxDB({ url: influx.v2Url, token: 'x' }).getWriteApi('org', 'oep_v2', 'ms', { gzipThreshold: 0 });
-    writeApi.writePoint(new Point('svc_exact').tag('cell', 'A1').floatField('v', 1 / 3).floatField('w', 1.0000000000000002).timestamp(ts));
+    writeApi.writePoint(
+      new Point('svc_exact')
+        .tag('cell', 'A1')
+        .floatField('v', 1 / 3)
+        .floatField('w', 1.0000000000000002)
+        .timestamp(ts),
+    );
     await writeApi.close();
     expect(await influx.query('oep_v2', 'SELECT v, w FROM svc_exact')).toEqual({
       results: [{ statement_id: 0, series: [{ name: 'svc_exact', columns: ['time', 'v', 'w'], values: [[ts, 1 / 3, 1.0000000000000002]] }] }],

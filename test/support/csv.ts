@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 export type CsvRecord = Record<string, number | string | undefined>;
 
 export function readCsv(path: string): { header: string[]; rows: CsvRecord[]; lines: string[] } {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const header = lines[0]!.split(',');
   const rows = lines.slice(1).map((l) => {
     const cells = l.split(',');

@@ -79,25 +79,62 @@ export function profile(cycles: number, current_mA: number): Segment[] {
     segs.push({ ...s, t0_s: t });
     t += s.dur_s;
   };
-  const rest = (half: number, cycle: number, afterKind: Segment['afterKind'], q: number, v0: number, v1: number, cc: number, cd: number): void =>
+  const rest = (half: number, cycle: number, afterKind: Segment['afterKind'], q: number, v0: number, v1: number, cc: number, cd: number): void => {
     add({
-      kind: 'rest', dur_s: REST_S, half, cycle, afterKind, qHalf0_mAh: q, cycleCharge0_mAh: cc, cycleDischarge0_mAh: cd,
-      current: () => 0, voltage: (u) => v0 + (v1 - v0) * (1 - Math.exp(-u / 120)), charge: () => 0,
+      kind: 'rest',
+      dur_s: REST_S,
+      half,
+      cycle,
+      afterKind,
+      qHalf0_mAh: q,
+      cycleCharge0_mAh: cc,
+      cycleDischarge0_mAh: cd,
+      current: () => 0,
+      voltage: (u) => v0 + (v1 - v0) * (1 - Math.exp(-u / 120)),
+      charge: () => 0,
     });
+  };
   rest(0, 0, 'none', 0, 3.45, 3.45, 0, 0);
   for (let c = 0; c < cycles; c++) {
     add({
-      kind: 'cc', dur_s: CC_S, half: 2 * c, cycle: c, afterKind: 'none', qHalf0_mAh: 0, cycleCharge0_mAh: 0, cycleDischarge0_mAh: 0,
-      current: () => current_mA, voltage: (u) => 3.65 + 0.65 * Math.pow(u / CC_S, 0.8), charge: (u) => (current_mA * u) / 3600,
+      kind: 'cc',
+      dur_s: CC_S,
+      half: 2 * c,
+      cycle: c,
+      afterKind: 'none',
+      qHalf0_mAh: 0,
+      cycleCharge0_mAh: 0,
+      cycleDischarge0_mAh: 0,
+      current: () => current_mA,
+      voltage: (u) => 3.65 + 0.65 * Math.pow(u / CC_S, 0.8),
+      charge: (u) => (current_mA * u) / 3600,
     });
     add({
-      kind: 'cv', dur_s: CV_S, half: 2 * c, cycle: c, afterKind: 'none', qHalf0_mAh: qCc_mAh, cycleCharge0_mAh: qCc_mAh, cycleDischarge0_mAh: 0,
-      current: (u) => current_mA * Math.exp(-u / CV_TAU_S), voltage: () => 4.3, charge: (u) => (current_mA * CV_TAU_S * (1 - Math.exp(-u / CV_TAU_S))) / 3600,
+      kind: 'cv',
+      dur_s: CV_S,
+      half: 2 * c,
+      cycle: c,
+      afterKind: 'none',
+      qHalf0_mAh: qCc_mAh,
+      cycleCharge0_mAh: qCc_mAh,
+      cycleDischarge0_mAh: 0,
+      current: (u) => current_mA * Math.exp(-u / CV_TAU_S),
+      voltage: () => 4.3,
+      charge: (u) => (current_mA * CV_TAU_S * (1 - Math.exp(-u / CV_TAU_S))) / 3600,
     });
     rest(2 * c, c, 'charge', qCharge_mAh, 4.3, 4.2, qCharge_mAh, 0);
     add({
-      kind: 'discharge', dur_s: DIS_S, half: 2 * c + 1, cycle: c, afterKind: 'none', qHalf0_mAh: 0, cycleCharge0_mAh: qCharge_mAh, cycleDischarge0_mAh: 0,
-      current: () => -current_mA, voltage: (u) => 4.15 - 1.15 * Math.pow(u / DIS_S, 2.5), charge: (u) => (current_mA * u) / 3600,
+      kind: 'discharge',
+      dur_s: DIS_S,
+      half: 2 * c + 1,
+      cycle: c,
+      afterKind: 'none',
+      qHalf0_mAh: 0,
+      cycleCharge0_mAh: qCharge_mAh,
+      cycleDischarge0_mAh: 0,
+      current: () => -current_mA,
+      voltage: (u) => 4.15 - 1.15 * Math.pow(u / DIS_S, 2.5),
+      charge: (u) => (current_mA * u) / 3600,
     });
     rest(2 * c + 1, c, 'discharge', -qDischarge_mAh, 3.0, 3.4, qCharge_mAh, qDischarge_mAh);
   }

@@ -68,7 +68,13 @@ export async function simulatorGolden(cycles: number): Promise<GoldenRun> {
   });
   const cfg = parseConfig({
     alignment: { maxFutureSkew_ms: 0 },
-    cells: specs.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, areaMm2: s.area_mm2, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1, formationCycles: s.formationCycles })),
+    cells: specs.map((s) => ({
+      id: s.id,
+      activeMassG: s.activeMass_g,
+      areaMm2: s.area_mm2,
+      nominalCurrent_mA: s.nominalCapacity_mAh * 0.1,
+      formationCycles: s.formationCycles,
+    })),
   });
   const messages: RawMessage[] = [];
   const open = new Map<string, { ts: number; value: number; unit: string }[]>();
@@ -90,7 +96,11 @@ export async function simulatorGolden(cycles: number): Promise<GoldenRun> {
   for (const key of open.keys()) flush(key, last);
   const lab = new Lab((id) => resolveCell(cfg, id));
   const batches = await lastValueFrom(
-    from(messages).pipe(parseMessages({ topicPrefix: 'oep', settingsFor: (id) => resolveCell(cfg, id).ingest, maxFutureSkew_ms: 0 }), processInLab(lab), toArray()),
+    from(messages).pipe(
+      parseMessages({ topicPrefix: 'oep', settingsFor: (id) => resolveCell(cfg, id).ingest, maxFutureSkew_ms: 0 }),
+      processInLab(lab),
+      toArray(),
+    ),
   );
   const events = batches.flat();
   lab.finish(events);
@@ -112,7 +122,9 @@ export interface FileCase {
 export function fileCases(): FileCase[] {
   const cases: FileCase[] = [];
   const real = [
-    ...readdirSync(SHARED).filter((f) => !f.endsWith('.md')).map((f) => join(SHARED, f)),
+    ...readdirSync(SHARED)
+      .filter((f) => !f.endsWith('.md'))
+      .map((f) => join(SHARED, f)),
     ...readdirSync(join(SHARED, 'cyclers'))
       .filter((f) => !/\.(md|json|py)$/.test(f))
       .map((f) => join(SHARED, 'cyclers', f)),
@@ -124,11 +136,28 @@ export function fileCases(): FileCase[] {
   }
   const mapping = parseGenericMapping(parseYaml(readFileSync(join(FORMATS, 'generic_logger.mapping.yaml'), 'utf8')) as object, 'mapping');
   cases.push(
-    { name: 'fixture-eclab_gcpl_ncm+loadcell', cyclerFile: join(FORMATS, 'eclab_gcpl_ncm.mpt'), pressureFile: join(FORMATS, 'loadcell_kgf.csv'), pressureReader: { offset_ms: 300_000 }, cyclerSteps: true },
+    {
+      name: 'fixture-eclab_gcpl_ncm+loadcell',
+      cyclerFile: join(FORMATS, 'eclab_gcpl_ncm.mpt'),
+      pressureFile: join(FORMATS, 'loadcell_kgf.csv'),
+      pressureReader: { offset_ms: 300_000 },
+      cyclerSteps: true,
+    },
     { name: 'fixture-eclab_plain_fr', cyclerFile: join(FORMATS, 'eclab_plain_fr.mpt'), reader: { startTs: Date.UTC(2024, 2, 14, 9, 40) }, cyclerSteps: true },
-    { name: 'fixture-arbin+pressure_iso', cyclerFile: join(FORMATS, 'arbin_channel_1.csv'), pressureFile: join(FORMATS, 'pressure_iso_mpa.csv'), cyclerSteps: true },
+    {
+      name: 'fixture-arbin+pressure_iso',
+      cyclerFile: join(FORMATS, 'arbin_channel_1.csv'),
+      pressureFile: join(FORMATS, 'pressure_iso_mpa.csv'),
+      cyclerSteps: true,
+    },
     { name: 'fixture-arbin-derived', cyclerFile: join(FORMATS, 'arbin_channel_1.csv'), cyclerSteps: false },
-    { name: 'fixture-generic_logger', cyclerFile: join(FORMATS, 'generic_logger.csv'), format: 'generic', reader: { mapping, startTs: Date.UTC(2024, 2, 14, 9, 40) }, cyclerSteps: true },
+    {
+      name: 'fixture-generic_logger',
+      cyclerFile: join(FORMATS, 'generic_logger.csv'),
+      format: 'generic',
+      reader: { mapping, startTs: Date.UTC(2024, 2, 14, 9, 40) },
+      cyclerSteps: true,
+    },
   );
   return cases;
 }

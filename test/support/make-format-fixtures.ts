@@ -13,7 +13,9 @@ import { ECLAB_PROFILE_START_TS, FORMAT_TRUTH as T, type Segment, profile, store
 
 const DIR = new URL('../fixtures/formats/', import.meta.url);
 mkdirSync(DIR, { recursive: true });
-const write = (name: string, text: string, encoding: BufferEncoding = 'latin1'): void => writeFileSync(new URL(name, DIR), Buffer.from(text, encoding));
+const write = (name: string, text: string, encoding: BufferEncoding = 'latin1'): void => {
+  writeFileSync(new URL(name, DIR), Buffer.from(text, encoding));
+};
 
 const e16 = (v: number): string => {
   // EC-Lab v11 style: 3.600012300000000E+003
@@ -107,9 +109,31 @@ function eclabFull(): void {
     '',
   ];
   const columns = [
-    'mode', 'ox/red', 'error', 'control changes', 'Ns changes', 'counter inc.', 'Ns', 'time/s', 'control/V/mA', 'Ewe/V', '<I>/mA',
-    'dQ/C', '(Q-Qo)/mA.h', 'half cycle', 'Q charge/discharge/mA.h', 'Energy charge/W.h', 'Energy discharge/W.h',
-    'Capacitance charge/µF', 'Capacitance discharge/µF', 'Q discharge/mA.h', 'Q charge/mA.h', 'Capacity/mA.h', 'Efficiency/%', 'cycle number', 'P/W',
+    'mode',
+    'ox/red',
+    'error',
+    'control changes',
+    'Ns changes',
+    'counter inc.',
+    'Ns',
+    'time/s',
+    'control/V/mA',
+    'Ewe/V',
+    '<I>/mA',
+    'dQ/C',
+    '(Q-Qo)/mA.h',
+    'half cycle',
+    'Q charge/discharge/mA.h',
+    'Energy charge/W.h',
+    'Energy discharge/W.h',
+    'Capacitance charge/µF',
+    'Capacitance discharge/µF',
+    'Q discharge/mA.h',
+    'Q charge/mA.h',
+    'Capacity/mA.h',
+    'Efficiency/%',
+    'cycle number',
+    'P/W',
   ];
   const n = 3 + settings.length;
   const lines = ['EC-Lab ASCII FILE', `Nb header lines : ${n}`, ...settings, columns.join('\t') + '\t'];
@@ -124,10 +148,31 @@ function eclabFull(): void {
     const qDis = r.q_half < 0 ? -r.q_half : 0;
     lines.push(
       [
-        mode, r.i_mA >= 0 ? 1 : 0, 0, change, change, 0, s.kind === 'discharge' ? 1 : 0, fixed(T.eclabTimeOffset_s + r.t_s, 4),
+        mode,
+        r.i_mA >= 0 ? 1 : 0,
+        0,
+        change,
+        change,
+        0,
+        s.kind === 'discharge' ? 1 : 0,
+        fixed(T.eclabTimeOffset_s + r.t_s, 4),
         s.kind === 'cv' ? fixed(4.3, 4) : fixed(s.kind === 'discharge' ? -0.65 : s.kind === 'rest' ? 0 : 0.65, 4),
-        fixed(r.v, 7), e16(r.i_mA), e16(0), e16(stored), s.half, e16(r.q_half), e16((qCh * r.v) / 1000), e16((qDis * r.v) / 1000),
-        e16(0), e16(0), e16(qDis), e16(qCh), e16(Math.abs(r.q_half)), e16(0), e16(s.cycle), e16((r.v * r.i_mA) / 1000),
+        fixed(r.v, 7),
+        e16(r.i_mA),
+        e16(0),
+        e16(stored),
+        s.half,
+        e16(r.q_half),
+        e16((qCh * r.v) / 1000),
+        e16((qDis * r.v) / 1000),
+        e16(0),
+        e16(0),
+        e16(qDis),
+        e16(qCh),
+        e16(Math.abs(r.q_half)),
+        e16(0),
+        e16(s.cycle),
+        e16((r.v * r.i_mA) / 1000),
       ].join('\t') + '\t',
     );
   }
@@ -144,7 +189,20 @@ function eclabPlain(): void {
     const s = r.seg;
     const mode = s.kind === 'rest' ? 3 : s.kind === 'cv' ? 2 : 1;
     const c = (x: string): string => x.replace('.', ',');
-    lines.push([mode, r.i_mA >= 0 ? 1 : 0, 0, c(fixed(T.plainTimeOffset_s + r.t_s, 4)), c(fixed(r.v, 7)), c(e16(r.i_mA)), c(e16(s.cycle)), s.half, c(e16(r.q_half)), c(e16(0))].join('\t'));
+    lines.push(
+      [
+        mode,
+        r.i_mA >= 0 ? 1 : 0,
+        0,
+        c(fixed(T.plainTimeOffset_s + r.t_s, 4)),
+        c(fixed(r.v, 7)),
+        c(e16(r.i_mA)),
+        c(e16(s.cycle)),
+        s.half,
+        c(e16(r.q_half)),
+        c(e16(0)),
+      ].join('\t'),
+    );
   }
   write('eclab_plain_fr.mpt', lines.join('\r\n') + '\r\n');
 }
@@ -189,7 +247,25 @@ function arbin(): void {
     const wall = new Date(T.arbinStartTs + Math.round(test) * 1000);
     const mdy = `${String(wall.getUTCMonth() + 1).padStart(2, '0')}/${String(wall.getUTCDate()).padStart(2, '0')}/${wall.getUTCFullYear()} ${wall.toISOString().slice(11, 19)}`;
     lines.push(
-      [++k, test.toFixed(15), mdy, (r.t_s - s.t0_s + 0.000509866513465).toFixed(15), step, s.cycle + 1, (r.i_mA / 1000).toExponential(9), r.v.toFixed(9), (qc / 1000).toFixed(12), (qd / 1000).toFixed(12), 0, 0, 0, 0.0612, 0, 0, 0].join(','),
+      [
+        ++k,
+        test.toFixed(15),
+        mdy,
+        (r.t_s - s.t0_s + 0.000509866513465).toFixed(15),
+        step,
+        s.cycle + 1,
+        (r.i_mA / 1000).toExponential(9),
+        r.v.toFixed(9),
+        (qc / 1000).toFixed(12),
+        (qd / 1000).toFixed(12),
+        0,
+        0,
+        0,
+        0.0612,
+        0,
+        0,
+        0,
+      ].join(','),
     );
   }
   write('arbin_channel_1.csv', '\ufeff' + lines.join('\r\n') + '\r\n', 'utf8');

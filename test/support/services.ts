@@ -202,7 +202,9 @@ export async function freePort(): Promise<number> {
       server.listen(0, '127.0.0.1', () => {
         const address = server.address();
         const p = typeof address === 'object' && address !== null ? address.port : 0;
-        server.close(() => resolve(p));
+        server.close(() => {
+          resolve(p);
+        });
       });
     });
     if (port > 0 && !handedOut.has(port)) {
@@ -220,9 +222,15 @@ function tcpAccepts(port: number): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    socket.setTimeout(1000, () => {
+      done(false);
+    });
+    socket.once('connect', () => {
+      done(true);
+    });
+    socket.once('error', () => {
+      done(false);
+    });
   });
 }
 
@@ -288,8 +296,12 @@ class Supervised {
     const child = spawn(this.bin.path, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     liveChildren.add(child);
-    child.stdout?.on('data', (c: Buffer) => this.append(c.toString('utf8')));
-    child.stderr?.on('data', (c: Buffer) => this.append(c.toString('utf8')));
+    child.stdout?.on('data', (c: Buffer) => {
+      this.append(c.toString('utf8'));
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      this.append(c.toString('utf8'));
+    });
     // A forgotten stop() must not keep the test worker alive; the exit hook kills the child anyway.
     child.unref();
     (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
@@ -374,60 +386,60 @@ async function startWithRetry<T>(
 export async function startMosquitto(opts: { port?: number; persistenceDir?: string } = {}): Promise<MosquittoHandle> {
   requireBinary(MOSQUITTO);
   const dir = await makeTempDir('mosquitto');
-  let persistenceDir = opts.persistenceDir;
-  if (persistenceDir === undefined) {
-    persistenceDir = join(dir, 'persist');
-  }
+  const persistenceDir = opts.persistenceDir ?? join(dir, 'persist');
   await mkdir(persistenceDir, { recursive: true });
   const persistDir = persistenceDir;
   const configPath = join(dir, 'mosquitto.conf');
 
-  return startWithRetry(async () => {
-    const port = opts.port ?? (await freePort());
-    const config = [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence true',
-      `persistence_location ${persistDir.endsWith('/') ? persistDir : `${persistDir}/`}`,
-      'persistence_file mosquitto.db',
-      // The broker writes its database on SIGTERM; the periodic autosave is only a safety net.
-      'autosave_interval 60',
-      // 0 = no limit: QoS 1/2 messages queued for offline persistent sessions are never dropped.
-      'max_queued_messages 0',
-      'max_queued_bytes 0',
-      // persistent_client_expiration is left unset: persistent sessions never expire.
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      'log_type information',
-      'log_timestamp_format %H:%M:%S',
-      // As root, mosquitto would otherwise drop to the `mosquitto` user and could not write our temp dir.
-      ...(process.getuid?.() === 0 ? ['user root'] : []),
-      '',
-    ].join('\n');
-    await writeFile(configPath, config);
-    // Ready once it says it is running (so a port taken by someone else is not mistaken for ours) and accepts TCP.
-    const proc = new Supervised(
-      MOSQUITTO,
-      ['-c', configPath],
-      async (out) => / running\b/.test(out) && (await tcpAccepts(port)),
-      `mosquitto on 127.0.0.1:${port}`,
-    );
-    const handle: MosquittoHandle = {
-      url: `mqtt://127.0.0.1:${port}`,
-      port,
-      persistenceDir: persistDir,
-      configPath,
-      stop: () => proc.stop(),
-      restart: async () => {
-        await proc.stop();
-        await proc.start();
-      },
-      logs: () => proc.logs(),
-    };
-    return { proc, value: handle };
-  }, opts.port === undefined ? 3 : 0);
+  return startWithRetry(
+    async () => {
+      const port = opts.port ?? (await freePort());
+      const config = [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${persistDir.endsWith('/') ? persistDir : `${persistDir}/`}`,
+        'persistence_file mosquitto.db',
+        // The broker writes its database on SIGTERM; the periodic autosave is only a safety net.
+        'autosave_interval 60',
+        // 0 = no limit: QoS 1/2 messages queued for offline persistent sessions are never dropped.
+        'max_queued_messages 0',
+        'max_queued_bytes 0',
+        // persistent_client_expiration is left unset: persistent sessions never expire.
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        'log_type notice',
+        'log_type information',
+        'log_timestamp_format %H:%M:%S',
+        // As root, mosquitto would otherwise drop to the `mosquitto` user and could not write our temp dir.
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
+        '',
+      ].join('\n');
+      await writeFile(configPath, config);
+      // Ready once it says it is running (so a port taken by someone else is not mistaken for ours) and accepts TCP.
+      const proc = new Supervised(
+        MOSQUITTO,
+        ['-c', configPath],
+        async (out) => / running\b/.test(out) && (await tcpAccepts(port)),
+        `mosquitto on 127.0.0.1:${port}`,
+      );
+      const handle: MosquittoHandle = {
+        url: `mqtt://127.0.0.1:${port}`,
+        port,
+        persistenceDir: persistDir,
+        configPath,
+        stop: () => proc.stop(),
+        restart: async () => {
+          await proc.stop();
+          await proc.start();
+        },
+        logs: () => proc.logs(),
+      };
+      return { proc, value: handle };
+    },
+    opts.port === undefined ? 3 : 0,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -684,7 +696,10 @@ async function handleV2Proxy(influxUrl: string, req: IncomingMessage, res: Serve
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'invalid', message: error, error }));
   };
   const mapped = v2ProxyTarget(influxUrl, req.url ?? '/');
-  if ('error' in mapped) return answer(mapped.status, mapped.error);
+  if ('error' in mapped) {
+    answer(mapped.status, mapped.error);
+    return;
+  }
   const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
   const headers: Record<string, string> = {};
   for (const name of ['content-type', 'content-encoding', 'accept', 'accept-encoding']) {
@@ -695,7 +710,8 @@ async function handleV2Proxy(influxUrl: string, req: IncomingMessage, res: Serve
   try {
     upstream = await fetch(mapped.target, { method: req.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
-    return answer(502, `influxd unreachable: ${err instanceof Error ? err.message : String(err)}`);
+    answer(502, `influxd unreachable: ${err instanceof Error ? err.message : String(err)}`);
+    return;
   }
   let payload = Buffer.from(await upstream.arrayBuffer());
   // 1.x errors are {"error": "..."}; the v2 client builds its message from "message".
@@ -735,7 +751,9 @@ class V2Proxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => {
+        resolve();
+      });
     });
     server.unref();
     this.server = server;
@@ -746,7 +764,11 @@ class V2Proxy {
     if (!server) return;
     this.server = undefined;
     server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
   }
 }
 

@@ -20,7 +20,13 @@ export function configFor(specs: readonly SimCellSpec[], extra: object = {}) {
   return parseConfig({
     alignment: { maxFutureSkew_ms: 0 },
     ...extra,
-    cells: specs.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, areaMm2: s.area_mm2, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1, formationCycles: s.formationCycles })),
+    cells: specs.map((s) => ({
+      id: s.id,
+      activeMassG: s.activeMass_g,
+      areaMm2: s.area_mm2,
+      nominalCurrent_mA: s.nominalCapacity_mAh * 0.1,
+      formationCycles: s.formationCycles,
+    })),
   });
 }
 

@@ -37,7 +37,7 @@ function healthyLab(n: number): SimCellSpec[] {
   return Array.from({ length: n }, (_, i) =>
     defaultSimCellSpec(`clean-${i}`, {
       ddpQ_MPa_g_per_Ah: ddpq[i % 3]!,
-      activeMass_g: 0.0179 * (1 + ((i * 37) % 7 - 3) / 100),
+      activeMass_g: 0.0179 * (1 + (((i * 37) % 7) - 3) / 100),
       basePressure_MPa: 12 + (i % 5) * 0.8,
       pressureUnit: i % 2 === 0 ? 'kgf' : 'MPa',
       // Lower sampling rates than the daemon sees in a lab: fewer samples per averaging window is the harder case.
@@ -56,7 +56,14 @@ describe('false alarms and detection margins', () => {
   const sick = runSimLab(
     [
       // penetration after the detector has learnt the cell's own trend (reference cycle 2 + 8 cycles)
-      defaultSimCellSpec('pen', { ddpQ_MPa_g_per_Ah: 23.8, formationCycles: 1, pressureRate_Hz: 1, currentRate_Hz: 0.5, voltageRate_Hz: 0.5, penetration: { onsetCycle: 11, ddpQDecline_MPa_g_per_Ah_per_cycle: -0.5 } }),
+      defaultSimCellSpec('pen', {
+        ddpQ_MPa_g_per_Ah: 23.8,
+        formationCycles: 1,
+        pressureRate_Hz: 1,
+        currentRate_Hz: 0.5,
+        voltageRate_Hz: 0.5,
+        penetration: { onsetCycle: 11, ddpQDecline_MPa_g_per_Ah_per_cycle: -0.5 },
+      }),
       defaultSimCellSpec('soft', { formationCycles: 1, pressureRate_Hz: 1, currentRate_Hz: 0.5, voltageRate_Hz: 0.5, softShort: { onsetCycle: 9 } }),
       defaultSimCellSpec('hard', { formationCycles: 1, pressureRate_Hz: 1, currentRate_Hz: 0.5, voltageRate_Hz: 0.5, hardShort: { cycle: 4 } }),
     ],
@@ -80,7 +87,10 @@ describe('false alarms and detection margins', () => {
       hard_short: { clean: worstClean('hard_short'), detected: sick.peak.get('hard')!.get('hard_short')! },
     };
     // value / warning level: < 1 never alerts. Printed for the README's margin table.
-    console.log('alert margins (peak value / warning level):', JSON.stringify(margins, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v)));
+    console.log(
+      'alert margins (peak value / warning level):',
+      JSON.stringify(margins, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(3)) : v)),
+    );
     const raised = (cell: string, kind: string, level: string) =>
       sick.events.some((e) => e.type === 'alert' && e.alert.cell === cell && e.alert.kind === kind && e.alert.level === level);
     expect(raised('pen', 'pressure_drop', 'critical')).toBe(true);

@@ -91,7 +91,13 @@ function cellMessages(cycles: number, pressureHz: number, unit: 'MPa' | 'kgf'): 
   return msgs;
 }
 
-const INGEST: CellIngestSettings = { areaMm2: MOLD_13MM_AREA_MM2, currentSign: 1, defaultPressureUnit: 'MPa', defaultCurrentUnit: 'mA', defaultVoltageUnit: 'V' };
+const INGEST: CellIngestSettings = {
+  areaMm2: MOLD_13MM_AREA_MM2,
+  currentSign: 1,
+  defaultPressureUnit: 'MPa',
+  defaultCurrentUnit: 'mA',
+  defaultVoltageUnit: 'V',
+};
 
 function throughEdge(msgs: { topic: string; payload: string }[]): { steps: StepRecord[]; cycles: CycleRecord[] } {
   const parsed = msgs.map((m) => parseMessage(m.topic, m.payload, 0, 'oep', () => INGEST));

@@ -16,7 +16,10 @@ const T = Date.UTC(2026, 0, 1);
 const cfg = parseConfig({ alignment: { lateness_ms: 0, idleTimeout_ms: 5 }, defaults: { minStepDuration_s: 0.5 } });
 const settingsFor = (id: string) => resolveCell(cfg, id).ingest;
 const msg = (topic: string, payload: string, arrival = 0): RawMessage => ({ topic, payload: Buffer.from(payload), arrival });
-const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const scheduler = (): TestScheduler =>
+  new TestScheduler((actual, expected) => {
+    expect(actual).toEqual(expected);
+  });
 const summary = (b: ParsedBatch): string => `${b.cell}:${b.readings.map((r) => r.value).join('/')}:${b.rejections.map((r) => r.reason).join('/')}`;
 const kinds = (e: LabEvent[]): string => e.map((x) => (x.type === 'step' ? x.record.kind : x.type)).join(',');
 

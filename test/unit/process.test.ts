@@ -35,7 +35,11 @@ afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
-async function run(cell: string, cellCfg: object, o: Omit<ProcessOptions, 'cell' | 'setup' | 'outDir' | 'cyclerSteps'> & { cyclerSteps?: boolean }): Promise<{ report: ProcessReport; steps: CsvRecord[]; cycles: CsvRecord[]; out: string }> {
+async function run(
+  cell: string,
+  cellCfg: object,
+  o: Omit<ProcessOptions, 'cell' | 'setup' | 'outDir' | 'cyclerSteps'> & { cyclerSteps?: boolean },
+): Promise<{ report: ProcessReport; steps: CsvRecord[]; cycles: CsvRecord[]; out: string }> {
   const out = tmp();
   const cfg = parseConfig({ cells: [{ id: cell, ...cellCfg }] });
   const report = await processFiles({ cyclerSteps: true, ...o, cell, setup: resolveCell(cfg, cell), outDir: out });
@@ -99,7 +103,8 @@ describe('oep process on the real Neware export', () => {
       expect(num(c, 'ce')).toBeCloseTo(num(c, 'q_discharge_mAh') / num(c, 'q_charge_mAh'), 12);
     });
     // No pressure file: the pressure fields are empty, never zero.
-    for (const r of [...steps, ...cycles]) for (const k of ['p_start_MPa', 'p_end_MPa', 'dp_MPa', 'ddp_MPa', 'ddp_q_MPa_g_per_Ah']) expect(r[k]).toBeUndefined();
+    for (const r of [...steps, ...cycles])
+      for (const k of ['p_start_MPa', 'p_end_MPa', 'dp_MPa', 'ddp_MPa', 'ddp_q_MPa_g_per_Ah']) expect(r[k]).toBeUndefined();
   });
 });
 
@@ -172,7 +177,11 @@ describe('oep process on the synthetic exports, against the cell they were writt
   });
 
   it('Arbin + ISO-timestamped pressure in MPa: CC and CV are cycler steps, cycles match the truth', async () => {
-    const { cycles, steps } = await run('arb', { activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA }, { cyclerFile: join(FORMATS, 'arbin_channel_1.csv'), pressureFile: join(FORMATS, 'pressure_iso_mpa.csv') });
+    const { cycles, steps } = await run(
+      'arb',
+      { activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA },
+      { cyclerFile: join(FORMATS, 'arbin_channel_1.csv'), pressureFile: join(FORMATS, 'pressure_iso_mpa.csv') },
+    );
     expect(steps.slice(0, 6).map((s) => s.cycler_step)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(cycles).toHaveLength(2);
     const c = cycles[0]!;
@@ -185,7 +194,19 @@ describe('oep process on the synthetic exports, against the cell they were writt
 describe('oep process, the command', () => {
   it('writes steps.csv and cycles.csv with the oep_step / oep_cycle field names, and refuses to mix with an earlier run', async () => {
     const out = tmp();
-    const args = [join(FORMATS, 'generic_logger.csv'), '--mapping', join(FORMATS, 'generic_logger.mapping.yaml'), '--cell', 'gen', '--out', out, '--active-mass-g', '0.0179', '--nominal-current-ma', '0.65'];
+    const args = [
+      join(FORMATS, 'generic_logger.csv'),
+      '--mapping',
+      join(FORMATS, 'generic_logger.mapping.yaml'),
+      '--cell',
+      'gen',
+      '--out',
+      out,
+      '--active-mass-g',
+      '0.0179',
+      '--nominal-current-ma',
+      '0.65',
+    ];
     expect(await processCommand.main(args)).toBe(0);
     const steps = readCsv(join(out, 'steps.csv'));
     const cycles = readCsv(join(out, 'cycles.csv'));
@@ -222,7 +243,9 @@ describe('oep process, the command', () => {
   it('an unknown layout is a clear error naming the file and line', async () => {
     const dir = tmp();
     copyFileSync(join(FORMATS, 'generic_logger.csv'), join(dir, 'logger.csv'));
-    await expect(processCommand.main([join(dir, 'logger.csv'), '--cell', 'x', '--out', join(dir, 'o')])).rejects.toThrow(/^logger\.csv:1: expected an EC-Lab \.mpt/);
+    await expect(processCommand.main([join(dir, 'logger.csv'), '--cell', 'x', '--out', join(dir, 'o')])).rejects.toThrow(
+      /^logger\.csv:1: expected an EC-Lab \.mpt/,
+    );
     expect(existsSync(join(dir, 'o', 'steps.csv'))).toBe(false);
   });
 });
@@ -238,7 +261,12 @@ describe('progress bar', () => {
     expect(written[0]).toBe(`\roep process [${'#'.repeat(15)}${'.'.repeat(15)}]  50%  1,000,000 rows  500,000 rows/s `);
     bar.done();
     expect(written[1]).toBe('\r\x1b[2K');
-    const pipe = { isTTY: false, write: () => { throw new Error('no drawing on a pipe'); } } as unknown as NodeJS.WriteStream;
+    const pipe = {
+      isTTY: false,
+      write: () => {
+        throw new Error('no drawing on a pipe');
+      },
+    } as unknown as NodeJS.WriteStream;
     const quiet = progressBar('x', pipe);
     quiet.update(1, 2, 3);
     quiet.done();

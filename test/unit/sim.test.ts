@@ -383,7 +383,7 @@ describe('simulateCell', () => {
       softShort: { onsetCycle: 3 },
     });
     const st: SimCycleTruth[] = [];
-    for (const r of simulateCell(soft, { startTs: START, seed: 1, cycles: 8, onCycle: (t) => st.push(t) })) void r;
+    for (const _reading of simulateCell(soft, { startTs: START, seed: 1, cycles: 8, onCycle: (t) => st.push(t) })) continue;
     const ce = st.map((t) => t.ce);
     const qch = st.map((t) => t.qCharge_mAh);
     expect(ce[1]).toBeGreaterThan(0.98);

@@ -11,7 +11,17 @@ import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import type { AlertEvent } from '../../src/domain/alerts/lifecycle.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 
-const ALERT: AlertEvent = { cell: 'c1', kind: 'hard_short', level: 'critical', previous: 'ok', t: Date.UTC(2026, 0, 1), value: 300, threshold: 200, unit: 'mV', message: 'hard_short critical: …' };
+const ALERT: AlertEvent = {
+  cell: 'c1',
+  kind: 'hard_short',
+  level: 'critical',
+  previous: 'ok',
+  t: Date.UTC(2026, 0, 1),
+  value: 300,
+  threshold: 200,
+  unit: 'mV',
+  message: 'hard_short critical: …',
+};
 
 async function server(statuses: number[]): Promise<{ url: string; bodies: string[]; close: () => Promise<void> }> {
   const bodies: string[] = [];
@@ -24,13 +34,32 @@ async function server(statuses: number[]): Promise<{ url: string; bodies: string
       res.end();
     });
   });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) =>
+    s.listen(0, '127.0.0.1', () => {
+      r();
+    }),
+  );
   const { port } = s.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, bodies, close: () => new Promise((r) => s.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    bodies,
+    close: () =>
+      new Promise((r) =>
+        s.close(() => {
+          r();
+        }),
+      ),
+  };
 }
 
 describe('webhook', () => {
-  const opts = (url: string, format: WebhookOptions['format']): WebhookOptions => ({ url, format, timeout_ms: 2_000, retries: 3, levels: ['warning', 'critical', 'ok'] });
+  const opts = (url: string, format: WebhookOptions['format']): WebhookOptions => ({
+    url,
+    format,
+    timeout_ms: 2_000,
+    retries: 3,
+    levels: ['warning', 'critical', 'ok'],
+  });
 
   it('posts the alert as JSON, retrying a failing endpoint, without blocking the caller', async () => {
     const srv = await server([500, 503]);
@@ -64,12 +93,17 @@ describe('state store', () => {
       const ev: LabEvent[] = [];
       for (let s = from; s < to; s++) {
         const charging = Math.floor(s / 600) % 2 === 0;
-        lab.ingest('c1', [
-          { cell: 'c1', channel: 'current', ts: T + s * 1000, value: charging ? 1 : -1 },
-          { cell: 'c1', channel: 'pressure', ts: T + s * 1000, value: 15 + (charging ? s % 600 : 600 - (s % 600)) * 1e-3 },
-          // a voltage drop during a charge: a hard-short alert that is still critical at the snapshot
-          { cell: 'c1', channel: 'voltage', ts: T + s * 1000, value: s === 1450 ? 3.5 : 4.0 },
-        ], T + s * 1000, ev);
+        lab.ingest(
+          'c1',
+          [
+            { cell: 'c1', channel: 'current', ts: T + s * 1000, value: charging ? 1 : -1 },
+            { cell: 'c1', channel: 'pressure', ts: T + s * 1000, value: 15 + (charging ? s % 600 : 600 - (s % 600)) * 1e-3 },
+            // a voltage drop during a charge: a hard-short alert that is still critical at the snapshot
+            { cell: 'c1', channel: 'voltage', ts: T + s * 1000, value: s === 1450 ? 3.5 : 4.0 },
+          ],
+          T + s * 1000,
+          ev,
+        );
       }
       return ev;
     };
@@ -84,7 +118,14 @@ describe('state store', () => {
     expect(first.cell('c1').alerts.kinds.hard_short?.level).toBe('critical');
     expect(second.cell('c1').alerts.kinds.hard_short?.level).toBe('critical');
     const after = feed(second, 1500, 3000);
-    const summary = (e: LabEvent[]) => e.map((x) => (x.type === 'step' ? `${x.record.kind}@${x.record.tStart}:${x.record.q_mAh.toFixed(9)}` : x.type === 'alert' ? `${x.alert.kind}:${x.alert.level}@${x.alert.t}` : x.type));
+    const summary = (e: LabEvent[]) =>
+      e.map((x) =>
+        x.type === 'step'
+          ? `${x.record.kind}@${x.record.tStart}:${x.record.q_mAh.toFixed(9)}`
+          : x.type === 'alert'
+            ? `${x.alert.kind}:${x.alert.level}@${x.alert.t}`
+            : x.type,
+      );
     expect(summary([...before, ...after])).toEqual(summary(all));
     expect(second.cell('c1').counters.accepted).toBe(whole.cell('c1').counters.accepted);
     // the alert raised before the restart clears after it, exactly when it does in an uninterrupted run
@@ -109,7 +150,9 @@ describe('sinks', () => {
     writeAll([sink('a', false), sink('b', true), sink('c', false)], batch, (s, e) => errors.push(`${s.name}: ${e instanceof Error ? e.message : ''}`));
     expect(got).toEqual(['a:1', 'c:1']);
     expect(errors).toEqual(['b: b broke']);
-    expect(() => writeAll([sink('b', true), sink('d', false)], batch)).toThrow('b broke');
+    expect(() => {
+      writeAll([sink('b', true), sink('d', false)], batch);
+    }).toThrow('b broke');
     expect(got).toEqual(['a:1', 'c:1', 'd:1']);
   });
 });

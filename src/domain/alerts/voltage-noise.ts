@@ -54,7 +54,14 @@ function closeEpisode(s: VoltageNoiseState, cfg: VoltageNoiseSettings): void {
 }
 
 /** Feeds one voltage sample; `learnable` says whether the cell is past its reference cycle. */
-export function feedVoltageNoise(s: VoltageNoiseState, t: number, v: number, charging: boolean, learnable: boolean, cfg: VoltageNoiseSettings): Signal | undefined {
+export function feedVoltageNoise(
+  s: VoltageNoiseState,
+  t: number,
+  v: number,
+  charging: boolean,
+  learnable: boolean,
+  cfg: VoltageNoiseSettings,
+): Signal | undefined {
   if (!charging) return undefined;
   if (t - s.lastCharging > DROP_EPISODE_GAP_MS) {
     closeEpisode(s, cfg);

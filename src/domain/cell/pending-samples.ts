@@ -38,7 +38,16 @@ export function hasSamplesUpTo(q: PendingSamples, tb: number): boolean {
  * @param line the current around the samples; past `line.t1` (or for a flat line) it is held at `line.i0`
  * @param cycle the cycle in progress (for the voltage listener)
  */
-export function attributeSamples(q: PendingSamples, tb: number, run: Run, ta: number, line: CurrentLine, R: number, cycle: number, listener: SampleListener): void {
+export function attributeSamples(
+  q: PendingSamples,
+  tb: number,
+  run: Run,
+  ta: number,
+  line: CurrentLine,
+  R: number,
+  cycle: number,
+  listener: SampleListener,
+): void {
   const n = q.t.length;
   if (n === 0) return;
   const { t0, i0, t1, i1 } = line;

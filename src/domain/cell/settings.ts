@@ -28,8 +28,7 @@ export interface CellProcessorSettings {
    * charge); absent = off. The processor does not run them: the lab feeds them from its sample events.
    */
   readonly detectors?:
-    | { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings; readonly voltageNoise: VoltageNoiseSettings }
-    | undefined;
+    { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings; readonly voltageNoise: VoltageNoiseSettings } | undefined;
 }
 
 export const DEFAULT_MIN_STEP_DURATION_MS = 10_000;

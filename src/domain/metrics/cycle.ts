@@ -95,7 +95,12 @@ export function computeCycle(steps: readonly StepRecord[], ctx: CycleContext): C
   const n = ctx.normalization;
   if (n.kind === 'mass') {
     const q = ddp === undefined ? undefined : ddpQMass_MPa_g_per_Ah(ddp, qDischarge, n.activeMass_g);
-    return { ...rec, qDischarge_mAh_g: qDischarge / n.activeMass_g, ...defined('ddpQ_MPa_g_per_Ah', q), ...defined('drift_MPa_g_per_Ah', diff(q, ctx.ddpQRef)) };
+    return {
+      ...rec,
+      qDischarge_mAh_g: qDischarge / n.activeMass_g,
+      ...defined('ddpQ_MPa_g_per_Ah', q),
+      ...defined('drift_MPa_g_per_Ah', diff(q, ctx.ddpQRef)),
+    };
   }
   const q = ddp === undefined ? undefined : ddpQAreal_MPa_cm2_per_mAh(ddp, qDischarge, n.electrodeArea_cm2);
   return {

@@ -43,7 +43,15 @@ function feed(readings: readonly Reading[], s: CellProcessorSettings = SETTINGS)
 
 describe('CellProcessor', () => {
   it('folds a 5 s rest inside a charge into the charge (a glitch), keeping every mAh', () => {
-    const { out, p } = feed(stream([[0, 1], [600, 0], [605, 1], [1200, 0], [1800, 0]]));
+    const { out, p } = feed(
+      stream([
+        [0, 1],
+        [600, 0],
+        [605, 1],
+        [1200, 0],
+        [1800, 0],
+      ]),
+    );
     expect(out.steps.map((x) => x.kind)).toEqual(['charge', 'rest']);
     expect(p.stats.glitches).toBe(1);
     const total = out.steps.reduce((q, x) => q + x.q_mAh, 0);
@@ -66,7 +74,15 @@ describe('CellProcessor', () => {
   });
 
   it("switches to the cycler's step index on its first step reading, and takes each step's kind from its charge", () => {
-    const r = stream([[0, 1], [3600, -1], [7200, 0], [7800, 0]], 10);
+    const r = stream(
+      [
+        [0, 1],
+        [3600, -1],
+        [7200, 0],
+        [7800, 0],
+      ],
+      10,
+    );
     // The cycler says step 1 from 1800 s (mid-charge: the deadband's charge step ends there), 2 at 3600 s, 3 at 7200 s.
     const steps: Reading[] = [
       { cell: 'c1', channel: 'step', ts: T0 + 1_800_000 + 500, value: 1, cycleIndex: 1 },
@@ -84,8 +100,30 @@ describe('CellProcessor', () => {
   });
 
   it('with firstHalf discharge starts cycles at discharges', () => {
-    const { out } = feed(stream([[0, 1], [1800, 0], [2400, -1], [4200, 0], [4800, 1], [6600, 0], [7200, -1], [9000, 0], [9600, 0]]), { ...SETTINGS, firstHalf: 'discharge' });
-    expect(out.steps.map((x) => `${x.kind}:${x.cycle}`)).toEqual(['charge:0', 'rest:0', 'discharge:1', 'rest:1', 'charge:1', 'rest:1', 'discharge:2', 'rest:2']);
+    const { out } = feed(
+      stream([
+        [0, 1],
+        [1800, 0],
+        [2400, -1],
+        [4200, 0],
+        [4800, 1],
+        [6600, 0],
+        [7200, -1],
+        [9000, 0],
+        [9600, 0],
+      ]),
+      { ...SETTINGS, firstHalf: 'discharge' },
+    );
+    expect(out.steps.map((x) => `${x.kind}:${x.cycle}`)).toEqual([
+      'charge:0',
+      'rest:0',
+      'discharge:1',
+      'rest:1',
+      'charge:1',
+      'rest:1',
+      'discharge:2',
+      'rest:2',
+    ]);
   });
 });
 
@@ -101,12 +139,29 @@ describe('Lab failure isolation', () => {
       processor: id === 'bad' ? broken : { ...SETTINGS, cell: id },
     }));
     const events: LabEvent[] = [];
-    const good = stream([[0, 1], [1800, 0], [2400, 0]], 10);
+    const good = stream(
+      [
+        [0, 1],
+        [1800, 0],
+        [2400, 0],
+      ],
+      10,
+    );
     for (let i = 0; i < good.length; i += 100) {
       const part = good.slice(i, i + 100);
       const now = part[part.length - 1]!.ts;
-      lab.ingest('ok', part.map((r) => ({ ...r, cell: 'ok' })), now, events);
-      lab.ingest('bad', part.map((r) => ({ ...r, cell: 'bad' })), now, events);
+      lab.ingest(
+        'ok',
+        part.map((r) => ({ ...r, cell: 'ok' })),
+        now,
+        events,
+      );
+      lab.ingest(
+        'bad',
+        part.map((r) => ({ ...r, cell: 'bad' })),
+        now,
+        events,
+      );
     }
     lab.finish(events);
     const failures = events.filter((e) => e.type === 'failure');

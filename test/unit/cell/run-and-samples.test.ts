@@ -55,7 +55,21 @@ describe('run charge accounting', () => {
     end.resolved = true; // no pressure at the end
     const d = stepDraft('c', 7, 'charge', r, end);
     const one = expect.closeTo(1, 12) as number;
-    expect(d).toEqual({ cell: 'c', step: 7, kind: 'charge', tStart: 0, tEnd: H, duration_s: 3600, q_mAh: one, qCharge_mAh: one, qDischarge_mAh: 0, iMean_mA: one, pStart_MPa: 15, pMin_MPa: 15, pMax_MPa: 15 });
+    expect(d).toEqual({
+      cell: 'c',
+      step: 7,
+      kind: 'charge',
+      tStart: 0,
+      tEnd: H,
+      duration_s: 3600,
+      q_mAh: one,
+      qCharge_mAh: one,
+      qDischarge_mAh: 0,
+      iMean_mA: one,
+      pStart_MPa: 15,
+      pMin_MPa: 15,
+      pMax_MPa: 15,
+    });
     expect('dp_MPa' in d).toBe(false);
   });
 });

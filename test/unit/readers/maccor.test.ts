@@ -144,7 +144,9 @@ describe('Maccor incremental', () => {
     const lines = ['meta', header, '1\t0\t1\t0\t0\t0\tR', '2\t0\t2\t10\t0.01\t2\tC', '3\t0\t3\t20\t0.01\t2\tD', '4\t0\t3\t30\t0.02\t2\tD'];
     const p = createMaccorParser({ fileName: 'm' });
     const out: CyclerRow[] = [];
-    lines.slice(0, 4).forEach((l, i) => p.line(l, i + 1, out));
+    lines.slice(0, 4).forEach((l, i) => {
+      p.line(l, i + 1, out);
+    });
     expect(out).toHaveLength(0);
     expect(p.held).toBe(2);
     p.line(lines[4]!, 5, out);

@@ -51,7 +51,10 @@ describe('incremental readers', () => {
       if (b.kind === 'cycler') {
         const lines = text.split('\n');
         if (lines[lines.length - 1] === '') lines.pop();
-        for (let i = 0; i < lines.length; i += 97) lines.slice(i, i + 97).forEach((l, j) => b.parser.line(l, i + j + 1, rows));
+        for (let i = 0; i < lines.length; i += 97)
+          lines.slice(i, i + 97).forEach((l, j) => {
+            b.parser.line(l, i + j + 1, rows);
+          });
         b.parser.end(rows);
       }
       expect(rows).toEqual(a);

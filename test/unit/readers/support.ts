@@ -94,7 +94,9 @@ export function feed(p: CyclerRowParser, text: string): CyclerRow[] {
   const out: CyclerRow[] = [];
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((l, i) => p.line(l, i + 1, out));
+  lines.forEach((l, i) => {
+    p.line(l, i + 1, out);
+  });
   p.end(out);
   return out;
 }
