@@ -8,29 +8,29 @@ import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node
 import { join } from 'node:path';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord, StepRecord } from '../domain/types.js';
-import { cycleFields, eventLines, stepFields } from './line-protocol.js';
+import { CYCLE_FIELD_NAMES, cycleFields, eventLines, STEP_FIELD_NAMES, stepFields } from './line-protocol.js';
+import { csvField } from './csv.js';
 import type { Sink, SinkReport } from './sink.js';
 
-// The field functions list every field whatever the record holds: only their keys are read here.
-// eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- an empty record stands for any
-const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...Object.keys(stepFields({} as StepRecord))];
-// eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- an empty record stands for any
-const CYCLE_COLUMNS = ['time_ms', 'cell', ...Object.keys(cycleFields({} as CycleRecord))];
+// Columns: the wire contract's field names, in the README's order (line-protocol.ts spells them once).
+const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...STEP_FIELD_NAMES];
+const CYCLE_COLUMNS = ['time_ms', 'cell', ...CYCLE_FIELD_NAMES];
 
 function csvValue(v: number | string | { readonly int: number } | undefined): string {
   if (v === undefined) return '';
   if (typeof v === 'object') return String(v.int);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  const s = v;
-  return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  return csvField(v);
 }
 
 export function stepCsvRow(s: StepRecord): string {
-  return [s.tEnd, s.cell, s.kind, ...Object.values(stepFields(s))].map(csvValue).join(',');
+  const f = stepFields(s);
+  return [s.tEnd, s.cell, s.kind, ...STEP_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
 }
 
 export function cycleCsvRow(c: CycleRecord): string {
-  return [c.tEnd, c.cell, ...Object.values(cycleFields(c))].map(csvValue).join(',');
+  const f = cycleFields(c);
+  return [c.tEnd, c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
 }
 
 export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
@@ -83,7 +83,7 @@ export class FileSink implements Sink {
       else if (e.type === 'alert') {
         const a = e.alert;
         al += [a.t, a.cell, a.kind, a.level, a.previous, a.value, a.threshold, a.unit, a.message].map(csvValue).join(',') + '\n';
-      } else if (e.type === 'late') la += `${e.reading.ts},${e.reading.cell},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
+      } else if (e.type === 'late') la += `${e.reading.ts},${csvField(e.reading.cell)},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
       // A cell's failure is logged and counted by the daemon, not a record of the files.
     }
     if (st !== '') this.steps.write(st);

@@ -9,7 +9,7 @@
  *   oep_ingest tags cell              time = when the counters were read (processing time)
  *   oep_alert  tags cell, kind, level time = the measurement that changed the alert state
  */
-import type { AlertEvent, AlertLevel } from '../domain/alerts/lifecycle.js';
+import { LEVEL_RANK, type AlertEvent, type AlertLevel } from '../domain/alerts/lifecycle.js';
 import type { CellCounters, LabEvent } from '../domain/lab.js';
 import { gridDerivative_kPa_per_mAh } from '../domain/metrics/step.js';
 import type { CycleRecord, Reading, StepRecord } from '../domain/types.js';
@@ -43,8 +43,58 @@ function line(measurement: string, tags: Record<string, string>, fields: Record<
 
 const int = (n: number | undefined): { int: number } | undefined => (n === undefined ? undefined : { int: n });
 
-/** oep_step fields, in the order the README lists them. */
-export function stepFields(s: StepRecord): Record<string, FieldValue> {
+/** oep_step field names, in the order the README lists them (and the CSV columns after time, cell, kind). */
+export const STEP_FIELD_NAMES = [
+  'cycle',
+  'step',
+  'start_time_ms',
+  'duration_s',
+  'q_mAh',
+  'q_charge_mAh',
+  'q_discharge_mAh',
+  'i_mean_mA',
+  'p_start_MPa',
+  'p_end_MPa',
+  'p_min_MPa',
+  'p_max_MPa',
+  'dp_MPa',
+  'dpdq_kPa_per_mAh',
+  'v_min_V',
+  'v_max_V',
+  'cycler_step',
+  'cycler_cycle',
+] as const;
+export type StepFieldName = (typeof STEP_FIELD_NAMES)[number];
+
+/** oep_cycle field names, in the order the README lists them (and the CSV columns after time, cell). */
+export const CYCLE_FIELD_NAMES = [
+  'cycle',
+  'start_time_ms',
+  'duration_s',
+  'steps',
+  'complete',
+  'q_charge_mAh',
+  'q_discharge_mAh',
+  'q_discharge_mAh_g',
+  'q_discharge_mAh_cm2',
+  'ce',
+  'p_start_MPa',
+  'p_end_MPa',
+  'dp_cum_MPa',
+  'dp_charge_MPa',
+  'dp_discharge_MPa',
+  'ddp_MPa',
+  'swing_MPa',
+  'ddp_q_MPa_g_per_Ah',
+  'drift_MPa_g_per_Ah',
+  'ddp_q_MPa_cm2_per_mAh',
+  'drift_MPa_cm2_per_mAh',
+  'p_irrev_MPa',
+] as const;
+export type CycleFieldName = (typeof CYCLE_FIELD_NAMES)[number];
+
+/** oep_step fields of a step record: every wire name, from the record's typed fields (the compiler checks both sides). */
+export function stepFields(s: StepRecord): Record<StepFieldName, FieldValue> {
   return {
     cycle: int(s.cycle),
     step: int(s.step),
@@ -67,8 +117,8 @@ export function stepFields(s: StepRecord): Record<string, FieldValue> {
   };
 }
 
-/** oep_cycle fields, in the order the README lists them. */
-export function cycleFields(c: CycleRecord): Record<string, FieldValue> {
+/** oep_cycle fields of a cycle record: every wire name, from the record's typed fields. */
+export function cycleFields(c: CycleRecord): Record<CycleFieldName, FieldValue> {
   return {
     cycle: int(c.cycle),
     start_time_ms: c.tStart,
@@ -145,8 +195,8 @@ export function ingestLine(cell: string, c: CellCounters, now: number): string |
   );
 }
 
-/** ok = 0, warning = 1, critical = 2: numeric, for state timelines and thresholds in Grafana. */
-export const LEVEL_CODE: Record<AlertLevel, number> = { ok: 0, warning: 1, critical: 2 };
+/** ok = 0, warning = 1, critical = 2: numeric, for state timelines and thresholds in Grafana (the domain's severity order). */
+export const LEVEL_CODE: Readonly<Record<AlertLevel, number>> = LEVEL_RANK;
 
 export function alertLine(a: AlertEvent): string | undefined {
   const extra: Record<string, FieldValue> = {};

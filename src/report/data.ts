@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { csvNumber, parseCsv, type CsvTable } from './csv.js';
+import { csvNumber, parseCsv, type CsvTable } from '../adapters/csv.js';
 
 export interface ReportStep {
   readonly cell: string;

@@ -19,7 +19,7 @@ import { FileSink } from '../../src/adapters/file-sink.js';
 import { command as reportCommand } from '../../src/commands/report.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
-import { parseCsv } from '../../src/report/csv.js';
+import { parseCsv } from '../../src/adapters/csv.js';
 import { demoCells } from '../../src/sim/scenarios.js';
 import { simulateCells } from '../../src/sim/simulator.js';
 

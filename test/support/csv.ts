@@ -1,23 +1,22 @@
 /** Reads oep's own CSV outputs (steps.csv, cycles.csv) back as records: numbers, or undefined for empty cells. */
 import { readFileSync } from 'node:fs';
+import { parseCsv, parseCsvRecords } from '../../src/adapters/csv.js';
 
 export type CsvRecord = Record<string, number | string | undefined>;
 
 export function readCsv(path: string): { header: string[]; rows: CsvRecord[]; lines: string[] } {
-  const lines = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '');
-  const header = lines[0]!.split(',');
-  const rows = lines.slice(1).map((l) => {
-    const cells = l.split(',');
+  const text = readFileSync(path, 'utf8');
+  const table = parseCsv(text);
+  const rows = table.rows.map((row) => {
     const r: CsvRecord = {};
-    header.forEach((h, i) => {
-      const c = cells[i] ?? '';
-      r[h] = c === '' ? undefined : Number.isNaN(Number(c)) ? c : Number(c);
-    });
+    for (const [h, c] of Object.entries(row)) r[h] = c === '' ? undefined : Number.isNaN(Number(c)) ? c : Number(c);
     return r;
   });
-  return { header, rows, lines: lines.slice(1) };
+  // The data records as written (one line each unless a field is quoted across lines), for counting and comparing.
+  const lines = parseCsvRecords(text)
+    .slice(1)
+    .map((rec) => rec.join(','));
+  return { header: [...table.columns], rows, lines };
 }
 
 export const num = (r: CsvRecord, k: string): number => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CYCLE_CSV_HEADER, STEP_CSV_HEADER } from '../../src/adapters/file-sink.js';
 import { command } from '../../src/commands/report.js';
 import { ConfigError } from '../../src/config/schema.js';
-import { csvNumber, parseCsv, parseCsvRecords } from '../../src/report/csv.js';
+import { csvNumber, parseCsv, parseCsvRecords } from '../../src/adapters/csv.js';
 import { loadReportData, ReportInputError } from '../../src/report/data.js';
 import { renderReportHtml } from '../../src/report/html.js';
 import { formatTick, niceTicks, renderPlot } from '../../src/report/svg-plot.js';

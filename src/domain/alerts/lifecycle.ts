@@ -69,7 +69,9 @@ export function newAlertBook(cell: string): AlertBook {
   return { cell, kinds: {}, flapsSuppressed: 0, raised: 0 };
 }
 
-const RANK: Record<AlertLevel, number> = { ok: 0, warning: 1, critical: 2 };
+/** Severity order of the levels; also the level codes written as `oep_alert` fields and health metrics. */
+export const LEVEL_RANK: Readonly<Record<AlertLevel, number>> = { ok: 0, warning: 1, critical: 2 };
+const RANK = LEVEL_RANK;
 
 /** The level a value calls for, given the current level (hysteresis: clearing needs the reset level). */
 function target(current: AlertLevel, s: Signal, reset: number): AlertLevel {

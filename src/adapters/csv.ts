@@ -1,9 +1,15 @@
 /**
- * A small CSV reader for oep's own output files (RFC 4180: comma separated, `"` quoting with `""` escapes,
- * quoted fields may hold commas and newlines; CRLF or LF). Rows are keyed by the header's column names, so
- * columns added by a later version do not break older reports, and a repeated header line (two runs appended
- * to one file by different versions) is skipped.
+ * The one CSV codec of oep's own output files (RFC 4180: comma separated, `"` quoting with `""` escapes,
+ * quoted fields may hold commas, CR and LF; CRLF or LF line ends). The file sink writes with `csvField`;
+ * the report and the tests read with `parseCsv`. Rows are keyed by the header's column names, so columns
+ * added by a later version do not break older reports, and a repeated header line (two runs appended to
+ * one file by different versions) is skipped.
  */
+
+/** One field, quoted when it holds a comma, a quote, CR or LF (a cell id or an alert message may). */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
 
 /** Splits CSV text into records of fields. */
 export function parseCsvRecords(text: string): string[][] {
