@@ -12,37 +12,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { processFiles } from '../pipelines/process.js';
 import { parseConfig, resolveCell } from '../src/config/schema.js';
+import { ECLAB_GCPL_COLUMNS } from '../src/readers/biologic/columns.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** The columns of an EC-Lab GCPL export with every quantity ticked (what EC-Lab writes by default). */
-const GCPL_COLUMNS = [
-  'mode',
-  'ox/red',
-  'error',
-  'control changes',
-  'Ns changes',
-  'counter inc.',
-  'Ns',
-  'time/s',
-  'control/V/mA',
-  'Ewe/V',
-  '<I>/mA',
-  'dQ/C',
-  '(Q-Qo)/mA.h',
-  'half cycle',
-  'Q charge/discharge/mA.h',
-  'Energy charge/W.h',
-  'Energy discharge/W.h',
-  'Capacitance charge/µF',
-  'Capacitance discharge/µF',
-  'Q discharge/mA.h',
-  'Q charge/mA.h',
-  'Capacity/mA.h',
-  'Efficiency/%',
-  'cycle number',
-  'P/W',
-];
+const GCPL_COLUMNS = ECLAB_GCPL_COLUMNS;
 const PLAIN_COLUMNS = ['mode', 'ox/red', 'error', 'time/s', 'Ewe/V', '<I>/mA', 'cycle number', 'half cycle', 'Q charge/discharge/mA.h', 'P/W'];
 
 /** EC-Lab number style: 6.500000000000000E-001. */

@@ -106,11 +106,13 @@ describe('alerts through Mosquitto', () => {
       ['hard', 'hard_short', 'critical'],
     ] as const;
     const all = (): boolean => expected.every(([c, k, l]) => got(c, k, l));
-    await until(() => Promise.resolve(all() ? true : undefined), 60_000, `alerts ${JSON.stringify(expected)}`).catch((e: unknown) => {
+    // Generous bounds: the daemon works through the whole simulated run as fast as the broker delivers it
+    // (about 40 s alone on this 2-core machine, longer beside other test files); latency is benchmarked apart.
+    await until(() => Promise.resolve(all() ? true : undefined), 150_000, `alerts ${JSON.stringify(expected)}`).catch((e: unknown) => {
       throw new Error(`${e instanceof Error ? e.message : String(e)}; got ${JSON.stringify(alerts.map((a) => `${a.cell}/${a.kind}/${a.level}`))}`);
     });
     // let the simulated runs finish before looking for what must not be there
-    await until(() => Promise.resolve(daemon.lab.cell('calm').counters.cycles >= CYCLES.calm - 1 ? true : undefined), 60_000, 'calm cell done');
+    await until(() => Promise.resolve(daemon.lab.cell('calm').counters.cycles >= CYCLES.calm - 1 ? true : undefined), 150_000, 'calm cell done');
     // the pressure drop clears when plating resumes without a drop (the next charge step)
     expect(alerts.some((a) => a.cell === 'drop' && a.kind === 'pressure_drop' && a.level === 'ok' && a.previous !== 'ok')).toBe(true);
     // nothing on the healthy cell, and no wrong kind on the others
@@ -120,7 +122,7 @@ describe('alerts through Mosquitto', () => {
     // the retained status carries the worst current level per cell
     expect(status.get('hard')?.level).toBe('critical');
     expect(['warning', 'critical']).toContain(status.get('hard')?.kinds.hard_short);
-  });
+  }, 320_000);
 
   it('writes oep_alert points with their level codes to the database', async () => {
     const rows = await until(

@@ -53,13 +53,18 @@ describe('resilience', () => {
     cleanup.length = 0;
   });
 
-  it('resumes after its own restart: state restored, readings sent while it was down delivered', async () => {
+  /** A broker and a database of its own for one test, stopped after it; the daemon's config for them. */
+  async function services(): Promise<{ broker: MosquittoHandle; vm: VmHandle; config: OepConfig }> {
     const [broker, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
     cleanup.push(
       () => broker.stop(),
       () => vm.stop(),
     );
-    const config = configFor(broker, vm, mkdtempSync(join(tmpdir(), 'oep-state-')));
+    return { broker, vm, config: configFor(broker, vm, mkdtempSync(join(tmpdir(), 'oep-state-'))) };
+  }
+
+  it('resumes after its own restart: state restored, readings sent while it was down delivered', async () => {
+    const { broker, vm, config } = await services();
     const msgs = messagesFor(PLAN);
     const cut = Math.floor(msgs.length * 0.45); // mid-cycle 2
 
@@ -83,12 +88,7 @@ describe('resilience', () => {
   });
 
   it('survives a broker restart and a database outage without losing a cycle', async () => {
-    const [broker, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
-    cleanup.push(
-      () => broker.stop(),
-      () => vm.stop(),
-    );
-    const config = configFor(broker, vm, mkdtempSync(join(tmpdir(), 'oep-state-')));
+    const { broker, vm, config } = await services();
     const msgs = messagesFor(PLAN);
     const third = Math.floor(msgs.length / 3);
     const daemon = new Daemon({ config, log: createLogger('error') });

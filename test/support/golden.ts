@@ -22,6 +22,7 @@ import { parseGenericMapping } from '../../src/readers/generic/mapping.js';
 import type { FormatName, ReaderOptions } from '../../src/readers/formats.js';
 import { demoCells } from '../../src/sim/scenarios.js';
 import { simulateCells } from '../../src/sim/simulator.js';
+import { configFor } from './sim-lab.js';
 import { parse as parseYaml } from 'yaml';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));
@@ -66,16 +67,7 @@ export async function simulatorGolden(cycles: number): Promise<GoldenRun> {
     const cycler_Hz = s.hardShort !== null ? 0.2 : 1 / 30;
     return { ...s, pressureRate_Hz: 0.1, currentRate_Hz: cycler_Hz, voltageRate_Hz: cycler_Hz };
   });
-  const cfg = parseConfig({
-    alignment: { maxFutureSkew_ms: 0 },
-    cells: specs.map((s) => ({
-      id: s.id,
-      activeMassG: s.activeMass_g,
-      areaMm2: s.area_mm2,
-      nominalCurrent_mA: s.nominalCapacity_mAh * 0.1,
-      formationCycles: s.formationCycles,
-    })),
-  });
+  const cfg = configFor(specs);
   const messages: RawMessage[] = [];
   const open = new Map<string, { ts: number; value: number; unit: string }[]>();
   const flush = (key: string, arrival: number): void => {

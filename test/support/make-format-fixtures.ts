@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ECLAB_PROFILE_START_TS, FORMAT_TRUTH as T, type Segment, profile, storedAt } from './format-truth.js';
+import { ECLAB_GCPL_COLUMNS } from '../../src/readers/biologic/columns.js';
 
 const DIR = new URL('../fixtures/formats/', import.meta.url);
 mkdirSync(DIR, { recursive: true });
@@ -108,33 +109,7 @@ function eclabFull(): void {
     'nc cycles           3                   ',
     '',
   ];
-  const columns = [
-    'mode',
-    'ox/red',
-    'error',
-    'control changes',
-    'Ns changes',
-    'counter inc.',
-    'Ns',
-    'time/s',
-    'control/V/mA',
-    'Ewe/V',
-    '<I>/mA',
-    'dQ/C',
-    '(Q-Qo)/mA.h',
-    'half cycle',
-    'Q charge/discharge/mA.h',
-    'Energy charge/W.h',
-    'Energy discharge/W.h',
-    'Capacitance charge/µF',
-    'Capacitance discharge/µF',
-    'Q discharge/mA.h',
-    'Q charge/mA.h',
-    'Capacity/mA.h',
-    'Efficiency/%',
-    'cycle number',
-    'P/W',
-  ];
+  const columns = ECLAB_GCPL_COLUMNS;
   const n = 3 + settings.length;
   const lines = ['EC-Lab ASCII FILE', `Nb header lines : ${n}`, ...settings, columns.join('\t') + '\t'];
   let prevSeg: Segment | undefined;

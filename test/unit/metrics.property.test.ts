@@ -1,26 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cellSettings } from '../support/cell-settings.js';
 import { absChargeLinear_mAh } from '../../src/domain/capacity.js';
-import { CellProcessor, newOutput, type CellProcessorSettings } from '../../src/domain/cell-processor.js';
+import { CellProcessor, newOutput } from '../../src/domain/cell-processor.js';
 import { ddpQMass_MPa_g_per_Ah } from '../../src/domain/metrics/cycle.js';
 import type { Reading, StepRecord, CycleRecord } from '../../src/domain/types.js';
 import { parseMessage, type CellIngestSettings } from '../../src/ingest/payload.js';
 import { MOLD_13MM_AREA_MM2, N_PER_KGF } from '../../src/domain/units.js';
 
 const T0 = Date.UTC(2026, 2, 1);
-const SETTINGS: CellProcessorSettings = {
-  cell: 'p',
-  restCurrent_mA: 0.01,
-  minStepDuration_ms: 0,
-  currentMaxGap_ms: 1e12,
-  pressureMaxGap_ms: 1e12,
-  firstHalf: 'charge',
-  cycleSource: 'derived',
-  normalization: { kind: 'mass', activeMass_g: 0.0179 },
-  refCycle: 2,
-  dpdqGrid_mAh: 0,
-  maxCurvePoints: 0,
-};
+const SETTINGS = cellSettings({ cell: 'p', minStepDuration_ms: 0, currentMaxGap_ms: 1e12, pressureMaxGap_ms: 1e12, dpdqGrid_mAh: 0, maxCurvePoints: 0 });
 
 function runAll(readings: readonly Reading[], s = SETTINGS): { steps: StepRecord[]; cycles: CycleRecord[] } {
   const p = new CellProcessor(s);

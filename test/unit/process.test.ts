@@ -15,11 +15,12 @@ import { processFiles, type ProcessOptions, type ProcessReport } from '../../pip
 import { progressBar } from '../../src/commands/progress.js';
 import { command as processCommand, cellConfig } from '../../src/commands/process.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
-import { parseMaccorText } from '../../src/readers/maccor.js';
-import { parseNewareCsv } from '../../src/readers/neware.js';
+import { parseMaccorText } from '../../src/readers/maccor/parser.js';
+import { parseNewareCsv } from '../../src/readers/neware/parser.js';
 import type { CyclerStepOracle } from '../../src/readers/types.js';
 import { num, readCsv, type CsvRecord } from '../support/csv.js';
 import { cycleTruth, FORMAT_TRUTH as T } from '../support/format-truth.js';
+import { perCycle } from './readers/support.js';
 
 const CYCLERS = fileURLToPath(new URL('../fixtures/cyclers/', import.meta.url));
 const FORMATS = fileURLToPath(new URL('../fixtures/formats/', import.meta.url));
@@ -45,17 +46,6 @@ async function run(
   const report = await processFiles({ cyclerSteps: true, ...o, cell, setup: resolveCell(cfg, cell), outDir: out });
   expect(report.late).toBe(0);
   return { report, steps: readCsv(join(out, 'steps.csv')).rows, cycles: readCsv(join(out, 'cycles.csv')).rows, out };
-}
-
-function oracleCycles(oracle: readonly CyclerStepOracle[]): Map<number, { c: number; d: number }> {
-  const m = new Map<number, { c: number; d: number }>();
-  for (const s of oracle) {
-    const e = m.get(s.cycleIndex) ?? { c: 0, d: 0 };
-    if (s.kind === 'charge') e.c += s.capacity_mAh;
-    if (s.kind === 'discharge') e.d += s.capacity_mAh;
-    m.set(s.cycleIndex, e);
-  }
-  return m;
 }
 
 const rel = (a: number, b: number): number => Math.abs(a - b) / b;
@@ -84,7 +74,7 @@ describe('oep process on the real Neware export', () => {
     expect(report.format).toBe('neware');
     expect(report.rows).toBe(9065);
     expectStepsAgree(steps, data.oracle);
-    const oracle = oracleCycles(data.oracle);
+    const oracle = perCycle(data.oracle);
     expect(cycles.map((c) => c.cycle)).toEqual([1, 2, 3, 4]);
     expect(cycles.map((c) => c.complete)).toEqual([1, 1, 1, 0]);
     // SOURCES.md: per-cycle (charge, discharge) Ah.
@@ -114,7 +104,7 @@ describe('oep process on the real Maccor export', () => {
   it('every cycler step and all 24 cycles agree with the cycler within 0.5 % (cycles derived: charge first)', async () => {
     const { steps, cycles } = await run('mc', { nominalCurrent_mA: 4700, activeMassG: 20 }, { cyclerFile: MACCOR });
     expectStepsAgree(steps, data.oracle);
-    const oracle = oracleCycles(data.oracle);
+    const oracle = perCycle(data.oracle);
     expect(cycles).toHaveLength(oracle.size);
     for (const c of cycles) {
       // Ours count from 1, the cycler's Cyc# from 0.
@@ -129,7 +119,7 @@ describe('oep process on the real Maccor export', () => {
   it('segmented from the current alone (--steps derived) the cycles still agree within 0.5 %', async () => {
     const { cycles, steps } = await run('mc', { nominalCurrent_mA: 4700, activeMassG: 20 }, { cyclerFile: MACCOR, cyclerSteps: false });
     expect(steps.every((s) => s.cycler_step === undefined)).toBe(true);
-    const oracle = oracleCycles(data.oracle);
+    const oracle = perCycle(data.oracle);
     expect(cycles).toHaveLength(24);
     for (const c of cycles) expect(rel(num(c, 'q_charge_mAh'), oracle.get(num(c, 'cycle') - 1)!.c)).toBeLessThan(0.005);
   });

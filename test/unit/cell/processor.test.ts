@@ -1,23 +1,12 @@
 /** The composed core on small hand-made streams: glitches, held gaps, the switch to cycler steps; and the lab's isolation of a failing cell. */
 import { describe, expect, it } from 'vitest';
+import { cellSettings } from '../../support/cell-settings.js';
 import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from '../../../src/domain/cell-processor.js';
 import { CELL_FAILED, Lab, type LabEvent } from '../../../src/domain/lab.js';
 import type { Reading } from '../../../src/domain/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-const SETTINGS: CellProcessorSettings = {
-  cell: 'c1',
-  restCurrent_mA: 0.01,
-  minStepDuration_ms: 10_000,
-  currentMaxGap_ms: 120_000,
-  pressureMaxGap_ms: 30_000,
-  firstHalf: 'charge',
-  cycleSource: 'derived',
-  normalization: { kind: 'mass', activeMass_g: 0.0179 },
-  refCycle: 2,
-  dpdqGrid_mAh: 0.05,
-  maxCurvePoints: 400,
-};
+const SETTINGS = cellSettings();
 const S = 1000;
 
 /** Current every `every` s and pressure every second, from the (t_s, I_mA) plan, held between plan points. */

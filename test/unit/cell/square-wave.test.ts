@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CellProcessor, newOutput, type CellProcessorSettings } from '../../../src/domain/cell-processor.js';
+import { cellSettings } from '../../support/cell-settings.js';
+import { CellProcessor, newOutput } from '../../../src/domain/cell-processor.js';
 import type { Reading } from '../../../src/domain/types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-export const SETTINGS: CellProcessorSettings = {
-  cell: 'c1',
-  restCurrent_mA: 0.01,
-  minStepDuration_ms: 10_000,
-  currentMaxGap_ms: 120_000,
-  pressureMaxGap_ms: 30_000,
-  firstHalf: 'charge',
-  cycleSource: 'derived',
-  normalization: { kind: 'mass', activeMass_g: 0.0179 },
-  refCycle: 2,
-  dpdqGrid_mAh: 0.05,
-  maxCurvePoints: 400,
-};
+export const SETTINGS = cellSettings();
 
 /** A square-wave cell: charge I for h hours, rest, discharge I for h hours, rest; pressure = P0 + k·(charge stored). */
 function squareCell(cycles: number, i_mA: number, hours: number, k_MPa_per_mAh: number): Reading[] {
