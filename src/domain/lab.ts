@@ -75,9 +75,17 @@ export function newCounters(): CellCounters {
   return { accepted: 0, duplicate: 0, late: 0, bare: 0, rejected: {}, steps: 0, cycles: 0, alerts: 0 };
 }
 
+/** Where a cell's core puts its records and its detectors their measurements; reused call after call. */
+interface Tap {
+  readonly out: CellOutput;
+  readonly signals: Signal[];
+}
+
 export class Lab {
   readonly cells = new Map<string, CellState>();
   private readonly released: Reading[] = [];
+  /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
+  private readonly taps = new WeakMap<CellState, Tap>();
 
   /**
    * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
@@ -151,23 +159,30 @@ export class Lab {
       this.reject(cellId, CELL_FAILED, readings.length);
       return;
     }
-    this.guard(c, now, events, () => {
-      const released = this.released;
-      released.length = 0;
-      const a = c.aligner;
-      const counters = c.counters;
-      for (const r of readings) {
-        const o = a.offer(r, now);
-        if (o === 'accepted') counters.accepted++;
-        else if (o === 'duplicate') counters.duplicate++;
-        else {
-          counters.late++;
-          events.push({ type: 'late', reading: r, watermark: a.watermark });
-        }
+    // try/catch inline rather than through guard(): this is the hottest call, a closure per call costs.
+    try {
+      this.offerAll(c, readings, now, events);
+    } catch (e) {
+      this.fail(c, e, now, events);
+    }
+  }
+
+  private offerAll(c: CellState, readings: readonly Reading[], now: number, events: LabEvent[]): void {
+    const released = this.released;
+    released.length = 0;
+    const a = c.aligner;
+    const counters = c.counters;
+    for (const r of readings) {
+      const o = a.offer(r, now);
+      if (o === 'accepted') counters.accepted++;
+      else if (o === 'duplicate') counters.duplicate++;
+      else {
+        counters.late++;
+        events.push({ type: 'late', reading: r, watermark: a.watermark });
       }
-      a.release(now, released);
-      this.run(c, released, events);
-    });
+    }
+    a.release(now, released);
+    this.run(c, released, events);
   }
 
   /**
@@ -196,8 +211,7 @@ export class Lab {
         released.length = 0;
         c.aligner.flush(released);
         this.run(c, released, events);
-        const signals: Signal[] = [];
-        const out = this.outputFor(c, signals);
+        const { out, signals } = this.tap(c);
         c.processor.finish(out);
         this.emit(c, out, signals, events);
       });
@@ -223,10 +237,14 @@ export class Lab {
     try {
       work();
     } catch (e) {
-      const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      c.failure = message;
-      events.push({ type: 'failure', cell: c.id, message, t: now });
+      this.fail(c, e, now, events);
     }
+  }
+
+  private fail(c: CellState, e: unknown, now: number, events: LabEvent[]): void {
+    const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    c.failure = message;
+    events.push({ type: 'failure', cell: c.id, message, t: now });
   }
 
   private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
@@ -240,17 +258,32 @@ export class Lab {
 
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
     if (released.length === 0) return;
-    const signals: Signal[] = [];
-    const out = this.outputFor(c, signals);
+    const { out, signals } = this.tap(c);
     for (const r of released) c.processor.process(r, out);
     this.emit(c, out, signals, events);
   }
 
-  /** Where a cell's core puts its records; its samples go to the cell's in-step detectors, if any. */
-  private outputFor(c: CellState, signals: Signal[]): CellOutput {
-    const det = c.processor.settings.detectors;
-    if (c.alertSetup === undefined || det === undefined) return newOutput();
-    return newOutput(sampleDetectorListener(c.sampleDetectors, { ...det, refCycle: c.processor.settings.refCycle }, signals));
+  /**
+   * The cell's tap, emptied: its core's records go there, and its samples to the cell's in-step detectors
+   * (if any), whose measurements go to `signals`. Made once per cell (a hot path: offline, a call may
+   * carry a handful of readings).
+   */
+  private tap(c: CellState): Tap {
+    let t = this.taps.get(c);
+    if (t === undefined) {
+      const signals: Signal[] = [];
+      const det = c.processor.settings.detectors;
+      const out =
+        c.alertSetup === undefined || det === undefined
+          ? newOutput()
+          : newOutput(sampleDetectorListener(c.sampleDetectors, { ...det, refCycle: c.processor.settings.refCycle }, signals));
+      t = { out, signals };
+      this.taps.set(c, t);
+    }
+    t.out.steps.length = 0;
+    t.out.cycles.length = 0;
+    t.signals.length = 0;
+    return t;
   }
 
   private emit(c: CellState, out: CellOutput, signals: readonly Signal[], events: LabEvent[]): void {
