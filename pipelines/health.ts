@@ -6,7 +6,7 @@
  * config has a `health` section. It reads the daemon through {@link HealthInputs}, so it does not import it.
  */
 import type { AlertTally } from '../src/adapters/alert-tally.js';
-import type { AlertCount, AlertState, CellHealth, HealthSource, InfluxHealth } from '../src/adapters/health-server.js';
+import type { AlertCount, AlertState, CellHealth, HealthSource, InfluxHealth } from '../src/adapters/health-metrics.js';
 import type { InfluxSink } from '../src/adapters/influx-sink.js';
 
 /** What the health source reads of one cell of the lab. */

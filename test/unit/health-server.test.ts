@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { healthSourceFor, type HealthInputs } from '../../pipelines/health.js';
 import { AlertTally } from '../../src/adapters/alert-tally.js';
 import type { LabEvent } from '../../src/domain/lab.js';
-import { HealthServer, readiness, type AlertCount, type CellHealth, type HealthSource, type InfluxHealth } from '../../src/adapters/health-server.js';
+import { readiness, type AlertCount, type CellHealth, type HealthSource, type InfluxHealth } from '../../src/adapters/health-metrics.js';
+import { HealthServer } from '../../src/adapters/health-server.js';
 import { parsePrometheus } from '../support/prometheus.js';
 
 function fakeSource(): HealthSource & {
