@@ -19,7 +19,7 @@ import { createLogger } from '../src/adapters/log.js';
 import { parseConfig, resolveCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { parseMessage } from '../src/ingest/payload.js';
-import { defaultSimCellSpec } from '../src/sim/cell-model.js';
+import { defaultSimCellSpec } from '../src/sim/cell-spec.js';
 import { simulateCells } from '../src/sim/simulator.js';
 import { startMosquitto } from '../test/support/services.js';
 import { collectGarbage, processBench } from './process-bench.js';

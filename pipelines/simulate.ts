@@ -5,7 +5,7 @@
 import { connectMqtt } from '../src/adapters/mqtt.js';
 import { Publisher } from '../src/adapters/mqtt-publisher.js';
 import { simulateCells } from '../src/sim/simulator.js';
-import type { SimCellSpec } from '../src/sim/cell-model.js';
+import type { SimCellSpec } from '../src/sim/cell-spec.js';
 
 export interface SimulatorRunOptions {
   readonly url: string;

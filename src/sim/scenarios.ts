@@ -3,7 +3,7 @@
  * LiF-coated Li (Δ(ΔP_Q) ≈ 23.8 MPa·g/(A·h)), Mg-coated Li (22.4) and MgF2-coated Li (15.6).
  */
 
-import { defaultSimCellSpec, type SimCellOverrides, type SimCellSpec } from './cell-model.js';
+import { defaultSimCellSpec, type SimCellOverrides, type SimCellSpec } from './cell-spec.js';
 import { Prng, hashString32 } from './prng.js';
 
 /** Δ(ΔP_Q) of the LiF-coated Li cell at the first 0.3C cycle, MPa·g/(A·h) (paper). */

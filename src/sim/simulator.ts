@@ -11,7 +11,9 @@
  * Pure code: no I/O, no clock, no `Math.random()`. Memory is constant in the length of the run.
  */
 
-import { CellPhysics, STANDARD_GRAVITY_M_S2, validateSimCellSpec, type SimCellSpec, type SimCycleTruth } from './cell-model.js';
+import { CellPhysics, type SimCycleTruth } from './cell-model.js';
+import { STANDARD_GRAVITY_M_S2 } from './cell-defaults.js';
+import { validateSimCellSpec, type SimCellSpec } from './cell-spec.js';
 import { Prng, deriveSeed } from './prng.js';
 
 export type { SimCycleTruth } from './cell-model.js';

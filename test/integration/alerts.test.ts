@@ -8,7 +8,7 @@ import { Daemon } from '../../pipelines/daemon.js';
 import { runSimulator } from '../../pipelines/simulate.js';
 import { createLogger } from '../../src/adapters/log.js';
 import { parseConfig } from '../../src/config/schema.js';
-import { defaultSimCellSpec, type SimCellOverrides, type SimCellSpec } from '../../src/sim/cell-model.js';
+import { defaultSimCellSpec, type SimCellOverrides, type SimCellSpec } from '../../src/sim/cell-spec.js';
 import { readInfluxFields, startMosquitto, startVictoriaMetrics, type MosquittoHandle, type VmHandle } from '../support/services.js';
 import { until } from '../support/square-cells.js';
 

@@ -6,7 +6,7 @@
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import { pressureToMPa } from '../../src/domain/units.js';
-import type { SimCellSpec } from '../../src/sim/cell-model.js';
+import type { SimCellSpec } from '../../src/sim/cell-spec.js';
 import { simulateCells } from '../../src/sim/simulator.js';
 
 export interface SimLabResult {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applySignal, newAlertBook, type Signal } from '../../src/domain/alerts/lifecycle.js';
-import { defaultSimCellSpec, type SimCellSpec } from '../../src/sim/cell-model.js';
+import { defaultSimCellSpec, type SimCellSpec } from '../../src/sim/cell-spec.js';
 import { PAPER_DDPQ_LIF_MPA_G_PER_AH, PAPER_DDPQ_MG_MPA_G_PER_AH, PAPER_DDPQ_MGF2_MPA_G_PER_AH } from '../../src/sim/scenarios.js';
 import { runSimLab } from '../support/sim-lab.js';
 

@@ -1,16 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import {
-  CellPhysics,
-  DEFAULT_MOLD_AREA_MM2,
-  STANDARD_GRAVITY_M_S2,
-  defaultSimCellSpec,
-  ncmOcv_V,
-  oneC_mA,
-  pressurePerCount_MPa,
-  type SimCellSpec,
-} from '../../src/sim/cell-model.js';
+import { CellPhysics, ncmOcv_V, oneC_mA, pressurePerCount_MPa } from '../../src/sim/cell-model.js';
+import { DEFAULT_MOLD_AREA_MM2, STANDARD_GRAVITY_M_S2 } from '../../src/sim/cell-defaults.js';
+import { defaultSimCellSpec, type SimCellSpec } from '../../src/sim/cell-spec.js';
 import { Prng } from '../../src/sim/prng.js';
 import { DEMO_PENETRATION_ONSET_CYCLE, demoCells } from '../../src/sim/scenarios.js';
 import { simulateCell, simulateCells, type SimCycleTruth, type SimReading } from '../../src/sim/simulator.js';
