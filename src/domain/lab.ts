@@ -159,7 +159,6 @@ export class Lab {
       this.reject(cellId, CELL_FAILED, readings.length);
       return;
     }
-    // try/catch inline rather than through guard(): this is the hottest call, a closure per call costs.
     try {
       this.offerAll(c, readings, now, events);
     } catch (e) {
@@ -192,30 +191,42 @@ export class Lab {
   tick(now: number, events: LabEvent[]): void {
     for (const c of this.cells.values()) {
       if (c.failure !== undefined) continue;
-      this.guard(c, now, events, () => {
-        const released = this.released;
-        released.length = 0;
-        c.aligner.tick(now, released);
-        if (released.length > 0) this.run(c, released, events);
-        this.checkSilence(c, now, events);
-      });
+      try {
+        this.tickCell(c, now, events);
+      } catch (e) {
+        this.fail(c, e, now, events);
+      }
     }
+  }
+
+  private tickCell(c: CellState, now: number, events: LabEvent[]): void {
+    const released = this.released;
+    released.length = 0;
+    c.aligner.tick(now, released);
+    if (released.length > 0) this.run(c, released, events);
+    this.checkSilence(c, now, events);
   }
 
   /** End of input (offline processing): releases every buffer and closes every open step and cycle. */
   finish(events: LabEvent[]): void {
     for (const c of this.cells.values()) {
       if (c.failure !== undefined) continue;
-      this.guard(c, NaN, events, () => {
-        const released = this.released;
-        released.length = 0;
-        c.aligner.flush(released);
-        this.run(c, released, events);
-        const { out, signals } = this.tap(c);
-        c.processor.finish(out);
-        this.emit(c, out, signals, events);
-      });
+      try {
+        this.finishCell(c, events);
+      } catch (e) {
+        this.fail(c, e, NaN, events);
+      }
     }
+  }
+
+  private finishCell(c: CellState, events: LabEvent[]): void {
+    const released = this.released;
+    released.length = 0;
+    c.aligner.flush(released);
+    this.run(c, released, events);
+    const { out, signals } = this.tap(c);
+    c.processor.finish(out);
+    this.emit(c, out, signals, events);
   }
 
   /** Cells that failed, with why. */
@@ -232,15 +243,7 @@ export class Lab {
     return n;
   }
 
-  /** Runs one cell's work; an exception fails that cell alone. */
-  private guard(c: CellState, now: number, events: LabEvent[], work: () => void): void {
-    try {
-      work();
-    } catch (e) {
-      this.fail(c, e, now, events);
-    }
-  }
-
+  /** An exception in one cell's work fails that cell alone (ingest, tick and finish each catch around one cell). */
   private fail(c: CellState, e: unknown, now: number, events: LabEvent[]): void {
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     c.failure = message;
