@@ -26,6 +26,12 @@ export interface MqttAdapterOptions {
   /** Clock for arrival stamps (injectable for tests). */
   readonly now?: () => number;
   readonly log?: (message: string) => void;
+  /**
+   * Called with each message before the stream sees it, and before its PUBACK: MQTT.js acknowledges a
+   * QoS 1 message once the `message` listeners have returned, so a write-ahead journal that appends and
+   * syncs here is durable before the broker forgets the message. false: drop it (a redelivery already in).
+   */
+  readonly beforeDelivery?: (m: RawMessage) => boolean;
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -129,7 +135,8 @@ export class MqttAdapter {
     this.client = client;
     client.on('message', (topic, payload) => {
       this.received++;
-      this.subject.next({ topic, payload, arrival: now() });
+      const m = { topic, payload, arrival: now() };
+      if (o.beforeDelivery === undefined || o.beforeDelivery(m)) this.subject.next(m);
     });
     client.on('connect', (ack) => {
       this.connected = true;

@@ -1,21 +1,53 @@
 /**
- * Persists the lab (every cell's aligner buffer, open step, open cycle, reference Δ(ΔP_Q), counters)
- * so a restarted daemon resumes each cell mid-cycle. One file, written atomically (temp + rename),
- * with v8's structured clone so shared references inside a cell survive.
+ * The checkpoint: the lab (every cell's aligner buffer, open step, open cycle, reference Δ(ΔP_Q),
+ * counters), where the journal stood (the sequence number of the last message the lab holds, and the
+ * digests that recognise a redelivery), and each output file's size. One file, written atomically
+ * (temp file, fsync, rename, fsync of the folder), so a crash leaves the previous checkpoint or this one.
+ *
+ * Format 2 adds the journal position and the file sizes to format 1 (the release before the journal),
+ * which still restores: it resumes without a journal to replay and without cutting the files back.
+ * Any other version is an error, never a silent fresh start.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
+import { z } from 'zod';
 import type { CellSnapshot, Lab } from '../domain/lab.js';
+import type { FileOffsets } from './file-sink.js';
 
-export const STATE_FORMAT_VERSION = 1;
+export const STATE_FORMAT_VERSION = 2;
+/** The formats this release restores. */
+export const STATE_FORMATS_READ = [1, 2] as const;
 const FILE = 'lab-state.v8';
 
-interface Saved {
-  readonly version: number;
-  readonly savedAt: number;
-  readonly cells: [string, CellSnapshot][];
+/** Where the journal stood at the checkpoint. */
+export interface JournalMark {
+  /** Sequence number of the last journaled message the checkpoint's state holds (0: none). */
+  readonly seq: number;
+  /** Digests of the latest journaled messages (a redelivery of one of them is not taken twice). */
+  readonly recent: readonly string[];
 }
+
+/** What a checkpoint holds besides the cells. */
+export interface CheckpointMeta {
+  readonly savedAt: number;
+  readonly journal: JournalMark;
+  /** Output file sizes (absent without output files). */
+  readonly files?: FileOffsets | undefined;
+}
+
+export interface Restored extends CheckpointMeta {
+  readonly cells: number;
+  readonly version: number;
+}
+
+const envelope = z.looseObject({ version: z.number() });
+const v1 = z.object({ version: z.literal(1), savedAt: z.number(), cells: z.array(z.tuple([z.string(), z.looseObject({})])) });
+const v2 = v1.extend({
+  version: z.literal(2),
+  journal: z.strictObject({ seq: z.number().int().nonnegative(), recent: z.array(z.string()) }),
+  files: z.record(z.string(), z.number().int().nonnegative()).optional(),
+});
 
 export class StateStore {
   constructor(readonly dir: string) {}
@@ -24,27 +56,55 @@ export class StateStore {
     return join(this.dir, FILE);
   }
 
-  save(lab: Lab, now: number): number {
-    mkdirSync(this.dir, { recursive: true });
-    const saved: Saved = {
+  /** Writes a checkpoint; returns its size in bytes. */
+  save(lab: Lab, meta: CheckpointMeta): number {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const saved = {
       version: STATE_FORMAT_VERSION,
-      savedAt: now,
+      savedAt: meta.savedAt,
+      journal: { seq: meta.journal.seq, recent: [...meta.journal.recent] },
+      ...(meta.files !== undefined ? { files: { ...meta.files } } : {}),
       cells: lab.snapshot(),
     };
     const buf = serialize(saved);
     const tmp = this.path + '.tmp';
-    writeFileSync(tmp, buf);
+    writeFileSync(tmp, buf, { mode: 0o600 });
+    syncPath(tmp);
     renameSync(tmp, this.path);
+    syncPath(this.dir);
     return buf.length;
   }
 
-  /** Restores the saved cells into `lab`; returns how many, or 0 when there is no state yet. */
-  restore(lab: Lab): { cells: number; savedAt?: number } {
-    if (!existsSync(this.path)) return { cells: 0 };
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- v8 deserialize returns any: the version is checked next
-    const saved = deserialize(readFileSync(this.path)) as Saved;
-    if (saved.version !== STATE_FORMAT_VERSION) throw new Error(`state file ${this.path} has format ${saved.version}, expected ${STATE_FORMAT_VERSION}`);
-    for (const [id, c] of saved.cells) lab.restoreCell(id, c);
-    return { cells: saved.cells.length, savedAt: saved.savedAt };
+  /**
+   * Restores the saved cells into `lab`; undefined when there is no checkpoint yet. A file of an unknown
+   * format, or one that does not match its format's schema, throws: the daemon does not start afresh
+   * over a lab's history.
+   */
+  restore(lab: Lab): Restored | undefined {
+    if (!existsSync(this.path)) return undefined;
+    const raw: unknown = deserialize(readFileSync(this.path));
+    const head = envelope.safeParse(raw);
+    if (!head.success) throw new Error(`state file ${this.path} is not an oep checkpoint`);
+    const { version } = head.data;
+    if (version !== 1 && version !== 2)
+      throw new Error(`state file ${this.path} has format ${version}; this release reads formats ${STATE_FORMATS_READ.join(', ')} (a newer oep wrote it?)`);
+    const parsed = version === 1 ? v1.safeParse(raw) : v2.safeParse(raw);
+    if (!parsed.success) throw new Error(`state file ${this.path} (format ${version}) does not match its schema: ${parsed.error.message}`);
+    const saved = parsed.data;
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the cells are structured clones of the lab's parts, revived by their classes
+    for (const [id, c] of saved.cells) lab.restoreCell(id, c as unknown as CellSnapshot);
+    const journal = 'journal' in saved ? saved.journal : { seq: 0, recent: [] };
+    const files = 'files' in saved ? saved.files : undefined;
+    return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal, files };
+  }
+}
+
+/** fsync of a file or a folder (a rename is durable once its folder is synced). */
+function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -145,6 +145,11 @@ export class Lab {
     });
   }
 
+  /** After a restart: see {@link EventTimeAligner.resumeAt}. */
+  resumeAt(now: number): void {
+    for (const c of this.cells.values()) c.aligner.resumeAt(now);
+  }
+
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally). */
   reject(cell: string, reason: string, count = 1): void {
     const r = this.cell(cell).counters.rejected;
