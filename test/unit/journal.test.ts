@@ -56,7 +56,7 @@ describe('journal', () => {
     for (let i = 1; i <= 3; i++) j.append(msg(i));
     j.close();
     const b = readFileSync(j.path);
-    b[b.length - 3] ^= 0xff; // a byte of the last payload
+    b.writeUInt8(b.readUInt8(b.length - 3) ^ 0xff, b.length - 3); // a byte of the last payload
     writeFileSync(j.path, b);
     expect(new Journal(dir).open(0, []).map((e) => e.seq)).toEqual([1, 2]);
   });
