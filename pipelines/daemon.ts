@@ -2,12 +2,14 @@
  * The daemon: wires the MQTT adapter, the OEP pipeline and the sinks (InfluxDB, local files, a live
  * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
  */
+import { join } from 'node:path';
 import { merge, Subject, type Subscription } from 'rxjs';
 import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import { FileSink, type FileOffsets } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
+import { DiskOutbox } from '../src/adapters/outbox.js';
 import { ingestLine } from '../src/adapters/line-protocol.js';
 import { errorMessage, RateLimitedLog, type Logger } from '../src/adapters/log.js';
 import { Journal } from '../src/adapters/journal.js';
@@ -19,6 +21,9 @@ import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/sc
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
+
+/** One file of the InfluxDB outbox holds this much before the next one starts (a sent file is deleted whole). */
+const OUTBOX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 export interface DaemonOptions {
   readonly config: OepConfig;
@@ -192,14 +197,21 @@ export class Daemon implements HealthInputs {
       );
     if (cfg.influx !== undefined) {
       const i = cfg.influx;
+      // With a state folder, the lines wait on disk until the database has them (they survive a stop and a crash).
+      const outbox =
+        cfg.state !== undefined ? new DiskOutbox(join(cfg.state.dir, 'outbox'), { maxBytes: i.outboxMaxBytes, segmentBytes: OUTBOX_SEGMENT_BYTES }) : undefined;
       sinks.push(
-        (this.influx = new InfluxSink({
-          ...i,
-          onError: (m) => {
-            this.rejectLog.report('influx', m);
+        (this.influx = new InfluxSink(
+          {
+            ...i,
+            onError: (m) => {
+              this.rejectLog.report('influx', m);
+            },
           },
-        })),
+          outbox,
+        )),
       );
+      if (outbox !== undefined && outbox.pending > 0) log.info(`influx: ${outbox.pending} lines from before the restart wait in ${outbox.dir}`);
       log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
     }
     if (cfg.output !== undefined) {
@@ -234,6 +246,7 @@ export class Daemon implements HealthInputs {
       this.influx?.writeLines(lines);
       this.files?.writeLines(lines);
       this.files?.sync();
+      this.influx?.sync();
       const j = this.journal;
       this.state?.save(this.lab, { savedAt: t, journal: { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] }, files: this.files?.offsets });
       j?.truncate();

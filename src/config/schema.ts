@@ -30,6 +30,8 @@ export const DEFAULT_INFLUX_BATCH_SIZE = 5_000;
 export const DEFAULT_INFLUX_FLUSH_INTERVAL_MS = 1_000;
 export const DEFAULT_INFLUX_MAX_BUFFER_LINES = 1_000_000;
 export const DEFAULT_INFLUX_MAX_RETRIES = 1_000_000;
+/** Most bytes of line protocol waiting on disk for InfluxDB (the daemon's outbox); past it the oldest are dropped, counted. */
+export const DEFAULT_INFLUX_OUTBOX_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_STATE_INTERVAL_S = 30;
 /** The journal past which a checkpoint is taken early (it then starts empty again), bytes. */
 export const DEFAULT_MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
@@ -141,6 +143,8 @@ export const configSchema = z.strictObject({
       flushInterval_ms: z.number().int().positive().default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
       maxBufferLines: z.number().int().positive().default(DEFAULT_INFLUX_MAX_BUFFER_LINES),
       maxRetries: z.number().int().nonnegative().default(DEFAULT_INFLUX_MAX_RETRIES),
+      /** With a state folder, lines wait on disk (`<state>/outbox/`) up to this size; maxBufferLines bounds the memory queue otherwise. */
+      outboxMaxBytes: z.number().int().positive().default(DEFAULT_INFLUX_OUTBOX_MAX_BYTES),
       writeCurves: z.boolean().default(true),
     })
     .optional(),

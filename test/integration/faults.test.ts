@@ -121,6 +121,28 @@ describe('fault injection: every cycle as an uninterrupted run gives it', () => 
     await expectIdentical(`kill -9 of the daemon at ${moments.map((m) => (m / 1000).toFixed(1)).join(', ')} s apart`, setup.outDir, vm);
   }, 240_000);
 
+  it('database down, then a stop (SIGTERM) and a kill -9 of the daemon while it is down, then the database back', async () => {
+    const { broker, vm } = await services();
+    const setup = faultConfig(broker.url, 'oep-fault-db', vm.url);
+    let d = await daemon(setup.configPath);
+    const publishing = publishFaultCells(broker.url);
+    await sleep(2_000);
+    await vm.stop();
+    await sleep(3_000);
+    await killDaemon(d, 'SIGTERM');
+    d = await daemon(setup.configPath);
+    await sleep(3_000);
+    await killDaemon(d, 'SIGKILL');
+    d = await daemon(setup.configPath);
+    await publishing;
+    await settled(setup.outDir, 8_000, 120_000);
+    await vm.restart(); // it is stopped: this starts it
+    // The outbox empties once the database is back (its retry delay is at most 30 s).
+    const deadline = Date.now() + 90_000;
+    while ((await compareDatabase(vm, baseline)).identical < baseline.cycles.byKey.size && Date.now() < deadline) await sleep(1_000);
+    await expectIdentical('database down 20 s+, daemon stopped and killed meanwhile, database back', setup.outDir, vm);
+  }, 300_000);
+
   for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     it(`broker ${how} and restart, with persistence`, async () => {
       const { broker, vm } = await services();
