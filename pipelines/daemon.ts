@@ -84,14 +84,23 @@ export class Daemon implements HealthInputs {
     this.setupFor = resolved;
     this.lab = new Lab(resolved);
     this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
-    this.journal = cfg.state?.journal === true ? new Journal(cfg.state.dir) : undefined;
+    this.journal =
+      cfg.state?.journal === true
+        ? new Journal(cfg.state.dir, {
+            onError: (m) => {
+              opts.log.error(m);
+            },
+          })
+        : undefined;
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
       now: this.now,
       log: (m) => {
         opts.log.info(m);
       },
-      ...(this.journal !== undefined ? { beforeDelivery: (m: RawMessage) => this.journaled(m) } : {}),
+      ...(this.journal !== undefined
+        ? { beforeDelivery: (m: RawMessage) => this.journaled(m), holdAck: (send: () => void) => this.journal?.whenDurable(send) }
+        : {}),
     });
     this.rejectLog = new RateLimitedLog(
       (m) => {
@@ -272,6 +281,8 @@ export class Daemon implements HealthInputs {
     };
     let stateSaved = false;
     await step('health', () => this.health?.stop());
+    // The held PUBACKs go out before the client disconnects (the broker then keeps nothing it need not).
+    await step('journal', () => this.journal?.syncNow());
     await step('mqtt', () => this.mqtt.stop());
     await step('pipeline', () => this.sub?.unsubscribe());
     clearInterval(this.stateTimer);

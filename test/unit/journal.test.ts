@@ -81,6 +81,40 @@ describe('journal', () => {
   });
 });
 
+describe('journal group commit', () => {
+  it('holds each release until an fdatasync covers its message; one covers all appended before it; a checkpoint releases all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-journal-'));
+    const j = new Journal(dir);
+    j.open(0, []);
+    const released: number[] = [];
+    for (let i = 1; i <= 5; i++) {
+      j.append(msg(i));
+      j.whenDurable(() => released.push(i));
+    }
+    expect(released).toEqual([]);
+    expect(j.held).toBe(5);
+    await until(() => released.length === 5);
+    expect(released).toEqual([1, 2, 3, 4, 5]);
+    // durable already: at once
+    j.whenDurable(() => released.push(0));
+    expect(released).toHaveLength(6);
+    j.append(msg(6));
+    j.whenDurable(() => released.push(6));
+    j.truncate();
+    expect(released.at(-1)).toBe(6);
+    expect(j.held).toBe(0);
+    j.close();
+  });
+});
+
+async function until(f: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!f()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe('file sink resume', () => {
   it('cuts every file back to the sizes of the checkpoint, then appends', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-files-'));
