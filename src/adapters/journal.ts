@@ -1,13 +1,14 @@
 /**
- * The write-ahead journal of incoming MQTT messages: a message is appended (written to the file, so a
- * kill -9 of the daemon cannot lose it) before the pipeline sees it, and its PUBACK is held until the
- * journal is durable (fdatasync) or a checkpoint holds it: `MqttAdapter` hands each PUBACK to
+ * The write-ahead journal of incoming MQTT messages: a message is appended before the pipeline sees it,
+ * and its PUBACK is held until the journal is durable (written and fdatasync'd) or a checkpoint holds it: `MqttAdapter` hands each PUBACK to
  * {@link Journal.whenDurable}. So a message the broker has forgotten is always on disk: in the journal,
  * or in the state of the last checkpoint, which truncates the journal.
  *
- * Group commit: one fdatasync runs at a time, off the event loop; the PUBACKs of the messages appended
- * meanwhile wait for the next one, which covers them all (under load, one fdatasync per many messages;
- * when idle, one per message, a few ms).
+ * Group commit: one sync runs at a time: the records appended since the last one are written in one call,
+ * then fdatasync runs off the event loop; the PUBACKs of the messages appended meanwhile wait for the
+ * next sync, which covers them all (under load, one write and one fdatasync per many messages; when
+ * idle, one per message, a few ms). A message whose record was not written when the daemon died was not
+ * acknowledged either: the broker delivers it again.
  *
  * Every message in the journal is either in the checkpoint's state or after it, by its sequence number
  * (the append and the pipeline's processing are one synchronous step, which a checkpoint never splits).
@@ -51,7 +52,11 @@ export function messageDigest(topic: string, payload: Buffer): string {
 
 export class Journal {
   private fd: number | undefined;
+  /** Bytes in the file. */
   private size = 0;
+  /** Records appended but not written yet: written in one call when a sync starts (their PUBACKs wait for it). */
+  private unwritten: Buffer[] = [];
+  private unwrittenBytes = 0;
   /** Sequence number of the latest appended message (0: none yet). */
   seq = 0;
   private recent: string[] = [];
@@ -76,7 +81,7 @@ export class Journal {
 
   /** Bytes in the journal now (checkpoints truncate it; the daemon checkpoints early when it grows past its bound). */
   get bytes(): number {
-    return this.size;
+    return this.size + this.unwrittenBytes;
   }
 
   /**
@@ -116,8 +121,7 @@ export class Journal {
    * it is the redelivery of one of the latest journaled messages, whose PUBACK a crash lost.
    */
   append(m: RawMessage): boolean {
-    const fd = this.fd;
-    if (fd === undefined) throw new Error('the journal is not open');
+    if (this.fd === undefined) throw new Error('the journal is not open');
     const digest = messageDigest(m.topic, m.payload);
     if (this.recentSet.has(digest)) {
       this.redelivered++;
@@ -130,9 +134,8 @@ export class Journal {
     head.copy(rec, HEAD_BYTES);
     m.payload.copy(rec, HEAD_BYTES + head.length);
     rec.writeUInt32LE(crc32(rec.subarray(HEAD_BYTES)), 8);
-    let done = 0;
-    while (done < rec.length) done += writeSync(fd, rec, done, rec.length - done, this.size + done);
-    this.size += rec.length;
+    this.unwritten.push(rec);
+    this.unwrittenBytes += rec.length;
     this.seq++;
     this.appended++;
     this.remember(digest);
@@ -165,6 +168,7 @@ export class Journal {
     if (this.syncing || fd === undefined) return;
     this.syncing = true;
     const target = this.seq;
+    this.writeOut(fd);
     fdatasync(fd, (e) => {
       this.syncing = false;
       if (this.fd !== fd) return;
@@ -177,6 +181,17 @@ export class Journal {
     });
   }
 
+  /** Writes the appended records to the file, in one call. */
+  private writeOut(fd: number): void {
+    if (this.unwritten.length === 0) return;
+    const buf = this.unwritten.length === 1 && this.unwritten[0] !== undefined ? this.unwritten[0] : Buffer.concat(this.unwritten, this.unwrittenBytes);
+    this.unwritten = [];
+    this.unwrittenBytes = 0;
+    let done = 0;
+    while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, this.size + done);
+    this.size += buf.length;
+  }
+
   private markDurable(seq: number): void {
     if (seq > this.durableSeq) this.durableSeq = seq;
     const ready = this.waiting.filter((w) => w.seq <= this.durableSeq);
@@ -187,6 +202,7 @@ export class Journal {
   /** Makes everything appended durable now and releases the held PUBACKs (before a stop). */
   syncNow(): void {
     if (this.fd === undefined) return;
+    this.writeOut(this.fd);
     fdatasyncSync(this.fd);
     this.markDurable(this.seq);
   }
@@ -194,6 +210,9 @@ export class Journal {
   /** Empties the journal: a checkpoint now holds everything up to {@link seq} (held PUBACKs go). */
   truncate(): void {
     if (this.fd === undefined) return;
+    // Records not written yet belong to messages the checkpoint holds: they are not needed either.
+    this.unwritten = [];
+    this.unwrittenBytes = 0;
     ftruncateSync(this.fd, 0);
     fdatasyncSync(this.fd);
     this.size = 0;
@@ -202,6 +221,7 @@ export class Journal {
 
   close(): void {
     if (this.fd === undefined) return;
+    this.writeOut(this.fd);
     if (fstatSync(this.fd).size !== this.size) ftruncateSync(this.fd, this.size);
     closeSync(this.fd);
     this.fd = undefined;
