@@ -4,9 +4,14 @@
  * digests that recognise a redelivery), and each output file's size. One file, written atomically
  * (temp file, fsync, rename, fsync of the folder), so a crash leaves the previous checkpoint or this one.
  *
- * Format 2 adds the journal position and the file sizes to format 1 (the release before the journal),
- * which still restores: it resumes without a journal to replay and without cutting the files back.
- * Any other version is an error, never a silent fresh start.
+ * Format 3: each cell is a plain-data record (`Lab.cellRecord`: every part's state, no class instances,
+ * checked on restore by the zod schema of state-schema.ts), encoded on its own with v8's serializer
+ * (numbers may be NaN or ±Infinity); a checkpoint re-encodes only the cells changed since the previous
+ * one (`Lab.takeDirty`) and writes the others' bytes as they were.
+ *
+ * Formats 1 (the release before the journal: v8 clones of the parts' classes) and 2 (format 1 plus the
+ * journal position and the file sizes) still restore: a format-1 checkpoint resumes without a journal to
+ * replay and without cutting the files back. Any other version is an error, never a silent fresh start.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,10 +19,11 @@ import { deserialize, serialize } from 'node:v8';
 import { z } from 'zod';
 import type { CellSnapshot, Lab } from '../domain/lab.js';
 import type { FileOffsets } from './file-sink.js';
+import { parseCellRecord } from './state-schema.js';
 
-export const STATE_FORMAT_VERSION = 2;
+export const STATE_FORMAT_VERSION = 3;
 /** The formats this release restores. */
-export const STATE_FORMATS_READ = [1, 2] as const;
+export const STATE_FORMATS_READ = [1, 2, 3] as const;
 const FILE = 'lab-state.v8';
 
 /** Where the journal stood at the checkpoint. */
@@ -48,8 +54,14 @@ const v2 = v1.extend({
   journal: z.strictObject({ seq: z.number().int().nonnegative(), recent: z.array(z.string()) }),
   files: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
+const v3 = v2.extend({ version: z.literal(3), cells: z.array(z.tuple([z.string(), z.instanceof(Uint8Array)])) });
 
 export class StateStore {
+  /** Each cell's encoded record as last written (a checkpoint re-encodes only the changed cells). */
+  private readonly encoded = new Map<string, Uint8Array>();
+  /** Cells encoded by the latest save. */
+  lastEncoded = 0;
+
   constructor(readonly dir: string) {}
 
   get path(): string {
@@ -59,12 +71,20 @@ export class StateStore {
   /** Writes a checkpoint; returns its size in bytes. */
   save(lab: Lab, meta: CheckpointMeta): number {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const dirty = lab.takeDirty();
+    for (const id of dirty) {
+      const r = lab.cellRecord(id);
+      if (r === undefined) this.encoded.delete(id);
+      else this.encoded.set(id, serialize(r));
+    }
+    for (const id of this.encoded.keys()) if (!lab.cells.has(id)) this.encoded.delete(id);
+    this.lastEncoded = dirty.size;
     const saved = {
       version: STATE_FORMAT_VERSION,
       savedAt: meta.savedAt,
       journal: { seq: meta.journal.seq, recent: [...meta.journal.recent] },
       ...(meta.files !== undefined ? { files: { ...meta.files } } : {}),
-      cells: lab.snapshot(),
+      cells: [...this.encoded],
     };
     const buf = serialize(saved);
     const tmp = this.path + '.tmp';
@@ -86,17 +106,25 @@ export class StateStore {
     const head = envelope.safeParse(raw);
     if (!head.success) throw new Error(`state file ${this.path} is not an oep checkpoint`);
     const { version } = head.data;
+    if (version === 3) {
+      const saved = parsed(this.path, version, v3.safeParse(raw));
+      for (const [id, bytes] of saved.cells) lab.restoreRecord(id, parseCellRecord(id, deserialize(bytes)));
+      return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal: saved.journal, files: saved.files };
+    }
     if (version !== 1 && version !== 2)
       throw new Error(`state file ${this.path} has format ${version}; this release reads formats ${STATE_FORMATS_READ.join(', ')} (a newer oep wrote it?)`);
-    const parsed = version === 1 ? v1.safeParse(raw) : v2.safeParse(raw);
-    if (!parsed.success) throw new Error(`state file ${this.path} (format ${version}) does not match its schema: ${parsed.error.message}`);
-    const saved = parsed.data;
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the cells are structured clones of the lab's parts, revived by their classes
+    const saved = version === 1 ? parsed(this.path, version, v1.safeParse(raw)) : parsed(this.path, version, v2.safeParse(raw));
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- formats 1 and 2 hold structured clones of the lab's parts, revived by their classes
     for (const [id, c] of saved.cells) lab.restoreCell(id, c as unknown as CellSnapshot);
     const journal = 'journal' in saved ? saved.journal : { seq: 0, recent: [] };
     const files = 'files' in saved ? saved.files : undefined;
     return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal, files };
   }
+}
+
+function parsed<T>(path: string, version: number, r: z.ZodSafeParseResult<T>): T {
+  if (!r.success) throw new Error(`state file ${path} (format ${version}) does not match its schema: ${r.error.message}`);
+  return r.data;
 }
 
 /** fsync of a file or a folder (a rename is durable once its folder is synced). */
