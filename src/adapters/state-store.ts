@@ -9,9 +9,11 @@
  * (numbers may be NaN or ±Infinity); a checkpoint re-encodes only the cells changed since the previous
  * one (`Lab.takeDirty`) and writes the others' bytes as they were.
  *
- * Formats 1 (the release before the journal: v8 clones of the parts' classes) and 2 (format 1 plus the
- * journal position and the file sizes) still restore: a format-1 checkpoint resumes without a journal to
- * replay and without cutting the files back. Any other version is an error, never a silent fresh start.
+ * Older formats still restore, without a journal to replay and without cutting the files back: format 1
+ * (the release before the journal: v8 clones of the parts' classes as they were then) through the
+ * migration of state-migrate.ts into plain-data records; format 2 (the same clones after the lazily grown
+ * rings, briefly on main) by reviving the classes. Any other version is an error, never a silent fresh
+ * start.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { deserialize, serialize } from 'node:v8';
 import { z } from 'zod';
 import type { CellSnapshot, Lab } from '../domain/lab.js';
 import type { FileOffsets } from './file-sink.js';
+import { cellRecordFromV1 } from './state-migrate.js';
 import { parseCellRecord } from './state-schema.js';
 
 export const STATE_FORMAT_VERSION = 3;
@@ -49,12 +52,14 @@ export interface Restored extends CheckpointMeta {
 
 const envelope = z.looseObject({ version: z.number() });
 const v1 = z.object({ version: z.literal(1), savedAt: z.number(), cells: z.array(z.tuple([z.string(), z.looseObject({})])) });
-const v2 = v1.extend({
-  version: z.literal(2),
+const v2 = v1.extend({ version: z.literal(2) });
+const v3 = z.object({
+  version: z.literal(3),
+  savedAt: z.number(),
   journal: z.strictObject({ seq: z.number().int().nonnegative(), recent: z.array(z.string()) }),
   files: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  cells: z.array(z.tuple([z.string(), z.instanceof(Uint8Array)])),
 });
-const v3 = v2.extend({ version: z.literal(3), cells: z.array(z.tuple([z.string(), z.instanceof(Uint8Array)])) });
 
 export class StateStore {
   /** Each cell's encoded record as last written (a checkpoint re-encodes only the changed cells). */
@@ -111,14 +116,17 @@ export class StateStore {
       for (const [id, bytes] of saved.cells) lab.restoreRecord(id, parseCellRecord(id, deserialize(bytes)));
       return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal: saved.journal, files: saved.files };
     }
-    if (version !== 1 && version !== 2)
+    if (version === 1) {
+      const saved = parsed(this.path, version, v1.safeParse(raw));
+      for (const [id, c] of saved.cells) lab.restoreRecord(id, parseCellRecord(id, cellRecordFromV1(id, c)));
+      return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal: { seq: 0, recent: [] }, files: undefined };
+    }
+    if (version !== 2)
       throw new Error(`state file ${this.path} has format ${version}; this release reads formats ${STATE_FORMATS_READ.join(', ')} (a newer oep wrote it?)`);
-    const saved = version === 1 ? parsed(this.path, version, v1.safeParse(raw)) : parsed(this.path, version, v2.safeParse(raw));
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- formats 1 and 2 hold structured clones of the lab's parts, revived by their classes
+    const saved = parsed(this.path, version, v2.safeParse(raw));
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- format 2 holds structured clones of the lab's parts, revived by their classes
     for (const [id, c] of saved.cells) lab.restoreCell(id, c as unknown as CellSnapshot);
-    const journal = 'journal' in saved ? saved.journal : { seq: 0, recent: [] };
-    const files = 'files' in saved ? saved.files : undefined;
-    return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal, files };
+    return { version, cells: saved.cells.length, savedAt: saved.savedAt, journal: { seq: 0, recent: [] }, files: undefined };
   }
 }
 

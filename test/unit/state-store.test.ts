@@ -83,7 +83,7 @@ describe('state store', () => {
       throw new Error('no cell expected');
     });
     expect(() => new StateStore(dir).restore(lab)).toThrow(/format 99; this release reads formats 1, 2, 3/);
-    writeFileSync(join(dir, 'lab-state.v8'), serialize({ version: 2, savedAt: 0, cells: [] }));
+    writeFileSync(join(dir, 'lab-state.v8'), serialize({ version: 3, savedAt: 0, cells: [] })); // no journal position
     expect(() => new StateStore(dir).restore(lab)).toThrow(/does not match its schema/);
     // a format-3 cell record with a field of the wrong type: the error names it
     const record = { version: 1, aligner: {}, processor: {}, counters: {}, alerts: {}, cycleDetector: {}, sampleDetectors: {} };
