@@ -125,7 +125,17 @@ function memory(readings: number): void {
   );
 }
 
-async function endToEnd(messages: number, label = 'end to end', withMemory = false): Promise<void> {
+function benchConfig(url: string, out: string, journal: boolean): ReturnType<typeof parseConfig> {
+  return parseConfig({
+    mqtt: { url, clientId: 'bench-oep', cleanSession: true },
+    output: { dir: out },
+    ...(journal ? { state: { dir: join(out, 'state') } } : {}),
+    alignment: { maxFutureSkew_ms: 0 },
+    defaults: { activeMassG: 0.0179 },
+  });
+}
+
+async function endToEnd(messages: number, label = 'end to end', withMemory = false, journal = false): Promise<number> {
   const broker = await startMosquitto();
   const publisher = fileURLToPath(new URL('./publisher.js', import.meta.url));
   const publish = (): Promise<void> =>
@@ -155,12 +165,7 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
     await bare.endAsync();
 
     const out = mkdtempSync(join(tmpdir(), 'oep-bench-'));
-    const config = parseConfig({
-      mqtt: { url: broker.url, clientId: 'bench-oep', cleanSession: true },
-      output: { dir: out },
-      alignment: { maxFutureSkew_ms: 0 },
-      defaults: { activeMassG: 0.0179 },
-    });
+    const config = benchConfig(broker.url, out, journal);
     const daemon = new Daemon({ config, log: createLogger('error') });
     await daemon.start();
     let peak = 0;
@@ -202,13 +207,30 @@ async function endToEnd(messages: number, label = 'end to end', withMemory = fal
         `bare MQTT.js subscriber ${fmt(bareRate)} readings/s, ratio ${(oepRate / bareRate).toFixed(2)}` +
         (withMemory ? `; ${memoryNote}` : ''),
     );
+    return oepRate;
   } finally {
     await broker.stop();
   }
 }
 
+/** The journal's cost: end to end without and with it (state folder, write-ahead journal, held PUBACKs), interleaved. */
+async function journalCost(messages: number, rounds: number): Promise<void> {
+  const without: number[] = [];
+  const withJournal: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    without.push(await endToEnd(messages, 'end to end, no journal'));
+    withJournal.push(await endToEnd(messages, 'end to end, journal', false, true));
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const cost = 1 - median(withJournal) / median(without);
+  console.log(
+    `journal: median ${fmt(median(withJournal))} vs ${fmt(median(without))} readings/s without it (${rounds} interleaved rounds): ${(cost * 100).toFixed(1)} % slower`,
+  );
+}
+
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'inprocess') inProcess(2_000_000);
+if (which === 'all' || which === 'journal') await journalCost(200_000, 3);
 if (which === 'all' || which === 'e2e') await endToEnd(200_000);
 if (which === 'soak-child') await endToEnd(1_000_000, 'soak: 10 million readings', true);
 if (which === 'all' || which === 'soak') {

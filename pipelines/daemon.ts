@@ -2,15 +2,18 @@
  * The daemon: wires the MQTT adapter, the OEP pipeline and the sinks (InfluxDB, local files, a live
  * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
  */
-import type { Subscription } from 'rxjs';
+import { join } from 'node:path';
+import { merge, Subject, type Subscription } from 'rxjs';
 import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
-import { FileSink } from '../src/adapters/file-sink.js';
+import { FileSink, type FileOffsets } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
+import { DiskOutbox } from '../src/adapters/outbox.js';
 import { ingestLine } from '../src/adapters/line-protocol.js';
 import { errorMessage, RateLimitedLog, type Logger } from '../src/adapters/log.js';
-import { MqttAdapter } from '../src/adapters/mqtt.js';
+import { Journal } from '../src/adapters/journal.js';
+import { MqttAdapter, type RawMessage } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
@@ -18,6 +21,9 @@ import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/sc
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
+
+/** One file of the InfluxDB outbox holds this much before the next one starts (a sent file is deleted whole). */
+const OUTBOX_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 export interface DaemonOptions {
   readonly config: OepConfig;
@@ -46,6 +52,11 @@ export class Daemon implements HealthInputs {
   /** Where every batch of events goes: the alert tally, MQTT alerts, the webhook, InfluxDB, the files. */
   private sinks: Sink[] = [];
   private readonly state: StateStore | undefined;
+  /** The write-ahead journal of incoming messages (with the state folder, unless `state.journal: false`). */
+  readonly journal: Journal | undefined;
+  /** Journaled messages replayed into the lab at start (those after the last checkpoint). */
+  private readonly replay$ = new Subject<RawMessage>();
+  private checkpointSoon = false;
   private sub: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
@@ -72,14 +83,25 @@ export class Daemon implements HealthInputs {
     };
     this.setupFor = resolved;
     this.lab = new Lab(resolved);
+    this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
+    this.journal =
+      cfg.state?.journal === true
+        ? new Journal(cfg.state.dir, {
+            onError: (m) => {
+              opts.log.error(m);
+            },
+          })
+        : undefined;
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
       now: this.now,
       log: (m) => {
         opts.log.info(m);
       },
+      ...(this.journal !== undefined
+        ? { beforeDelivery: (m: RawMessage) => this.journaled(m), holdAck: (send: () => void) => this.journal?.whenDurable(send) }
+        : {}),
     });
-    this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
     this.rejectLog = new RateLimitedLog(
       (m) => {
         opts.log.warn(m);
@@ -91,13 +113,12 @@ export class Daemon implements HealthInputs {
 
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
-    if (this.state !== undefined) {
-      const r = this.state.restore(this.lab);
-      if (r.cells > 0 && r.savedAt !== undefined)
-        log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt).toISOString()})`);
-    }
-    this.sinks = this.makeSinks();
-    const events$ = oepPipeline(this.mqtt.messages$, {
+    const restored = this.state?.restore(this.lab);
+    if (restored !== undefined && restored.cells > 0)
+      log.info(`state: resumed ${restored.cells} cells from ${this.state?.path ?? ''} (saved ${new Date(restored.savedAt).toISOString()})`);
+    this.lab.resumeAt(this.now());
+    this.sinks = this.makeSinks(restored?.files);
+    const events$ = oepPipeline(merge(this.replay$, this.mqtt.messages$), {
       topicPrefix: cfg.mqtt.topicPrefix,
       settingsFor: (id) => this.setupFor(id).ingest,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
@@ -124,7 +145,9 @@ export class Daemon implements HealthInputs {
         if (this.stopping === undefined) this.pipelineStopped = 'the message stream ended';
       },
     });
+    this.replayJournal(restored?.journal ?? { seq: 0, recent: [] });
     if (this.state !== undefined && cfg.state !== undefined) {
+      this.checkpoint();
       this.stateTimer = setInterval(() => {
         this.checkpoint();
       }, cfg.state.interval_s * 1000);
@@ -139,8 +162,37 @@ export class Daemon implements HealthInputs {
     log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
 
+  /**
+   * Feeds the lab the journaled messages after the checkpoint, with their arrival times (the lab then
+   * stands where it stood before the stop or the crash), and restarts the cells' clocks.
+   */
+  private replayJournal(mark: { readonly seq: number; readonly recent: readonly string[] }): void {
+    if (this.journal === undefined) return;
+    const entries = this.journal.open(mark.seq, mark.recent);
+    for (const e of entries) this.replay$.next(e);
+    if (entries.length > 0) this.opts.log.info(`journal: replayed ${entries.length} messages received after the last checkpoint`);
+    this.lab.resumeAt(this.now());
+  }
+
+  /** Journals a message before the pipeline sees it (and before its PUBACK); a journal past its bound asks for an early checkpoint. */
+  private journaled(m: RawMessage): boolean {
+    const j = this.journal;
+    if (j === undefined) return true;
+    const fresh = j.append(m);
+    const max = this.opts.config.state?.maxJournalBytes;
+    if (max !== undefined && j.bytes > max && !this.checkpointSoon) {
+      this.checkpointSoon = true;
+      // After this message has gone through the (synchronous) pipeline: the journal and the lab agree.
+      setImmediate(() => {
+        this.checkpointSoon = false;
+        if (this.stopping === undefined) this.checkpoint();
+      });
+    }
+    return fresh;
+  }
+
   /** The sinks the config asks for, in the order they are closed. */
-  private makeSinks(): Sink[] {
+  private makeSinks(resumeAt: FileOffsets | undefined): Sink[] {
     const { config: cfg, log } = this.opts;
     const sinks: Sink[] = [this.alertTally, new AlertPublisher(this.mqtt, { topicPrefix: cfg.mqtt.topicPrefix, bookOf: (cell) => this.lab.cell(cell).alerts })];
     if (cfg.alerts.webhook !== undefined)
@@ -154,18 +206,25 @@ export class Daemon implements HealthInputs {
       );
     if (cfg.influx !== undefined) {
       const i = cfg.influx;
+      // With a state folder, the lines wait on disk until the database has them (they survive a stop and a crash).
+      const outbox =
+        cfg.state !== undefined ? new DiskOutbox(join(cfg.state.dir, 'outbox'), { maxBytes: i.outboxMaxBytes, segmentBytes: OUTBOX_SEGMENT_BYTES }) : undefined;
       sinks.push(
-        (this.influx = new InfluxSink({
-          ...i,
-          onError: (m) => {
-            this.rejectLog.report('influx', m);
+        (this.influx = new InfluxSink(
+          {
+            ...i,
+            onError: (m) => {
+              this.rejectLog.report('influx', m);
+            },
           },
-        })),
+          outbox,
+        )),
       );
+      if (outbox !== undefined && outbox.pending > 0) log.info(`influx: ${outbox.pending} lines from before the restart wait in ${outbox.dir}`);
       log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
     }
     if (cfg.output !== undefined) {
-      sinks.push((this.files = new FileSink(cfg.output.dir)));
+      sinks.push((this.files = new FileSink(cfg.output.dir, true, this.journal !== undefined ? resumeAt : undefined)));
       log.info(`output: writing CSV and line protocol under ${cfg.output.dir}`);
     }
     return sinks;
@@ -184,14 +243,22 @@ export class Daemon implements HealthInputs {
     this.opts.onEvents?.(events);
   }
 
-  /** Saves the lab state and writes the per-cell counters; errors are logged, never thrown. */
+  /**
+   * Saves the lab state and writes the per-cell counters; errors are logged, never thrown. In order: the
+   * outputs made durable (their sizes recorded), the state saved with the journal's position, the journal
+   * emptied. A crash anywhere in between leaves a checkpoint and a journal that agree.
+   */
   checkpoint(): void {
     try {
       const t = this.now();
       const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
       this.influx?.writeLines(lines);
       this.files?.writeLines(lines);
-      this.state?.save(this.lab, t);
+      this.files?.sync();
+      this.influx?.sync();
+      const j = this.journal;
+      this.state?.save(this.lab, { savedAt: t, journal: { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] }, files: this.files?.offsets });
+      j?.truncate();
     } catch (e) {
       this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
     }
@@ -214,6 +281,8 @@ export class Daemon implements HealthInputs {
     };
     let stateSaved = false;
     await step('health', () => this.health?.stop());
+    // The held PUBACKs go out before the client disconnects (the broker then keeps nothing it need not).
+    await step('journal', () => this.journal?.syncNow());
     await step('mqtt', () => this.mqtt.stop());
     await step('pipeline', () => this.sub?.unsubscribe());
     clearInterval(this.stateTimer);
@@ -224,6 +293,7 @@ export class Daemon implements HealthInputs {
       }
     });
     const closed = await closeAll(this.sinks);
+    this.journal?.close();
     errors.push(...closed.errors);
     const webhookLost = closed.reports.webhook?.lost ?? 0;
     if (webhookLost > 0) errors.push(`webhook: ${webhookLost} alerts not delivered`);

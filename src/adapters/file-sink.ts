@@ -1,10 +1,11 @@
 /**
  * The local sink: per-step and per-cycle CSV files (columns = the `oep_step` / `oep_cycle` field names),
  * a line-protocol file with every point (importable with `influx write`), and late readings kept aside.
- * Appends, so a restarted daemon continues the same files. Used by the daemon (output.dir), the embedded
- * default and `oep process`.
+ * Appends synchronously (the sizes are exact), so a restarted daemon continues the same files, cut back to
+ * the sizes of its last checkpoint (the journal's replay writes what came after again: no row twice). Used
+ * by the daemon (output.dir), the embedded default and `oep process`.
  */
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord, StepRecord } from '../domain/types.js';
@@ -36,39 +37,71 @@ export function cycleCsvRow(c: CycleRecord): string {
 export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
 export const CYCLE_CSV_HEADER = CYCLE_COLUMNS.join(',');
 
+/** Each output file's size in bytes, by file name (what a checkpoint keeps, to cut the files back to on resume). */
+export type FileOffsets = Readonly<Record<string, number>>;
+
+const FILES = {
+  steps: { name: 'steps.csv', header: STEP_CSV_HEADER },
+  cycles: { name: 'cycles.csv', header: CYCLE_CSV_HEADER },
+  lp: { name: 'points.lp', header: undefined },
+  late: { name: 'late.csv', header: 'ts_ms,cell,channel,value,behind_watermark_ms' },
+  alerts: { name: 'alerts.csv', header: 'time_ms,cell,kind,level,previous,value,threshold,unit,message' },
+} as const;
+type FileKey = keyof typeof FILES;
+
+/** One appended file: its descriptor and its size (every write is synchronous, so the size is exact). */
+interface OutFile {
+  readonly name: string;
+  fd: number | undefined;
+  size: number;
+}
+
 export class FileSink implements Sink {
   readonly name = 'files';
-  private readonly steps: WriteStream;
-  private readonly cycles: WriteStream;
-  private readonly lp: WriteStream;
-  private readonly late: WriteStream;
-  private readonly alerts: WriteStream;
+  private readonly files: Record<FileKey, OutFile>;
   private lines = 0;
   /** Line-protocol lines written after a file failed (a full disk, a removed folder): they are lost. */
   private lost = 0;
   private failure: string | undefined;
-  private closing: Promise<SinkReport> | undefined;
 
+  /**
+   * @param resumeAt the sizes a checkpoint recorded: each file is cut back to it, so the records the
+   * journal's replay writes again are not in the files twice.
+   */
   constructor(
     readonly dir: string,
     private readonly withCurves = true,
+    resumeAt?: FileOffsets,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.steps = this.open('steps.csv', STEP_CSV_HEADER);
-    this.cycles = this.open('cycles.csv', CYCLE_CSV_HEADER);
-    this.lp = this.open('points.lp');
-    this.late = this.open('late.csv', 'ts_ms,cell,channel,value,behind_watermark_ms');
-    this.alerts = this.open('alerts.csv', 'time_ms,cell,kind,level,previous,value,threshold,unit,message');
+    const open = (k: FileKey): OutFile => this.open(FILES[k].name, FILES[k].header, resumeAt?.[FILES[k].name]);
+    this.files = { steps: open('steps'), cycles: open('cycles'), lp: open('lp'), late: open('late'), alerts: open('alerts') };
   }
 
-  private open(name: string, header?: string): WriteStream {
+  private open(name: string, header: string | undefined, resumeAt: number | undefined): OutFile {
     const path = join(this.dir, name);
-    const fresh = !existsSync(path);
-    const s = createWriteStream(path, { flags: 'a' });
-    // A failed write must not crash the daemon: the sink stops counting lines as written.
-    s.on('error', (e) => (this.failure ??= `${name}: ${e.message}`));
-    if (fresh && header !== undefined) s.write(header + '\n');
-    return s;
+    const fd = openSync(path, 'a');
+    let size = fstatSync(fd).size;
+    if (resumeAt !== undefined && size > resumeAt) {
+      ftruncateSync(fd, resumeAt);
+      size = resumeAt;
+    }
+    const f: OutFile = { name, fd, size };
+    if (size === 0 && header !== undefined) this.append(f, header + '\n');
+    return f;
+  }
+
+  /** Appends synchronously; a failed write (a full disk, a removed folder) never crashes the daemon: the sink stops counting lines as written. */
+  private append(f: OutFile, text: string): void {
+    if (f.fd === undefined || text === '') return;
+    try {
+      const b = Buffer.from(text);
+      let done = 0;
+      while (done < b.length) done += writeSync(f.fd, b, done, b.length - done);
+      f.size += b.length;
+    } catch (e) {
+      this.failure ??= `${f.name}: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 
   write(events: readonly LabEvent[]): void {
@@ -86,19 +119,20 @@ export class FileSink implements Sink {
       } else if (e.type === 'late') la += `${e.reading.ts},${csvField(e.reading.cell)},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
       // A cell's failure is logged and counted by the daemon, not a record of the files.
     }
-    if (st !== '') this.steps.write(st);
-    if (cy !== '') this.cycles.write(cy);
-    if (la !== '') this.late.write(la);
-    if (al !== '') this.alerts.write(al);
+    const f = this.files;
+    this.append(f.steps, st);
+    this.append(f.cycles, cy);
+    this.append(f.late, la);
+    this.append(f.alerts, al);
     const lines = eventLines(events, this.withCurves);
+    if (lines.length > 0) this.append(f.lp, lines.join('\n') + '\n');
     if (this.failure !== undefined) this.lost += lines.length;
     else this.lines += lines.length;
-    if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
   }
 
   /** Extra lines (e.g. `oep_ingest` counters) for the line-protocol file. */
   writeLines(lines: readonly string[]): void {
-    if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
+    if (lines.length > 0) this.append(this.files.lp, lines.join('\n') + '\n');
   }
 
   /** Line-protocol lines written so far (the event lines; the CSV rows go with them). */
@@ -111,39 +145,31 @@ export class FileSink implements Sink {
     return this.failure;
   }
 
-  private get streams(): WriteStream[] {
-    return [this.steps, this.cycles, this.lp, this.late, this.alerts];
+  /** Every file's size now, by name (for a checkpoint: call {@link sync} first). */
+  get offsets(): FileOffsets {
+    return Object.fromEntries(Object.values(this.files).map((f) => [f.name, f.size]));
   }
 
-  /** Resolves once every file has taken what was written (the operating system has it). */
-  async flush(): Promise<void> {
-    const draining = this.streams.filter((s) => s.writableNeedDrain);
-    await Promise.all(
-      draining.map(
-        (s) =>
-          new Promise<void>((resolve) =>
-            s.once('drain', () => {
-              resolve();
-            }),
-          ),
-      ),
-    );
+  /** Makes everything written so far durable (fdatasync of every file). */
+  sync(): void {
+    for (const f of Object.values(this.files)) if (f.fd !== undefined) fdatasyncSync(f.fd);
+  }
+
+  /** Writes are synchronous: the operating system already has everything. */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   close(): Promise<SinkReport> {
-    this.closing ??= (async () => {
-      await Promise.all(
-        this.streams.map(
-          (s) =>
-            new Promise<void>((resolve) =>
-              s.end(() => {
-                resolve();
-              }),
-            ),
-        ),
-      );
-      return { written: this.lines, lost: this.lost };
-    })();
-    return this.closing;
+    for (const f of Object.values(this.files)) {
+      if (f.fd === undefined) continue;
+      try {
+        closeSync(f.fd);
+      } catch (e) {
+        this.failure ??= `${f.name}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      f.fd = undefined;
+    }
+    return Promise.resolve({ written: this.lines, lost: this.lost });
   }
 }

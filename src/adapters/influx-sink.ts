@@ -1,11 +1,14 @@
 /**
  * Writes line protocol to InfluxDB (2.x/3.x `/api/v2/write`, or any server speaking it) through
- * `@influxdata/influxdb-client`, with batching, retries with backoff across outages, and an honest
- * account at the end: how many lines were written and how many could not be.
+ * `@influxdata/influxdb-client`'s transport: lines wait in an outbox (on disk for the daemon, see
+ * outbox.ts) until the database acknowledges them, sent in batches, one at a time, retried with backoff
+ * across outages; a batch the server refuses (4xx) is dropped and counted. An honest account at the end:
+ * how many lines were written, how many could not be, how many wait on disk for the next start.
  */
-import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { LabEvent } from '../domain/lab.js';
 import { eventLines } from './line-protocol.js';
+import { MemoryOutbox, type Outbox } from './outbox.js';
 import type { Sink, SinkReport } from './sink.js';
 
 export type { SinkReport } from './sink.js';
@@ -32,45 +35,38 @@ export interface InfluxSinkOptions {
 
 export const DEFAULT_MAX_RETRY_TIME_MS = 30 * 24 * 3_600_000;
 export const DEFAULT_MAX_RETRY_DELAY_MS = 30_000;
+const MIN_RETRY_DELAY_MS = 500;
 
 export class InfluxSink implements Sink {
   readonly name = 'influx';
-  private readonly api: WriteApi;
+  private readonly transport: Transport;
+  private readonly path: string;
+  private readonly outbox: Outbox;
   private enqueued = 0;
   private succeeded = 0;
-  private dropped = 0;
+  /** Lines given up on: a batch the server refused (4xx), or one past the retry limits. The outbox's own drops are added. */
+  private givenUp = 0;
   private closed = false;
+  private sending: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Wakes a sender waiting out its retry delay (close). */
+  private wake: (() => void) | undefined;
   /** True after a failed write until the next success: the database is unreachable. */
   failing = false;
 
-  constructor(private readonly opts: InfluxSinkOptions) {
-    // The client logs every retry to the console; route it through our rate-limited reporting instead.
+  /** @param outbox where lines wait for the database (default: in memory, `maxBufferLines` at most). */
+  constructor(
+    private readonly opts: InfluxSinkOptions,
+    outbox?: Outbox,
+  ) {
+    // The client logs to the console; route it through our rate-limited reporting instead.
     setLogger({
       error: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
       warn: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
     });
-    const client = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000 });
-    this.api = client.getWriteApi(opts.org, opts.bucket, 'ms', {
-      batchSize: opts.batchSize,
-      flushInterval: opts.flushInterval_ms,
-      maxBufferLines: opts.maxBufferLines,
-      maxRetries: opts.maxRetries,
-      maxRetryTime: opts.maxRetryTime_ms ?? DEFAULT_MAX_RETRY_TIME_MS,
-      maxRetryDelay: DEFAULT_MAX_RETRY_DELAY_MS,
-      minRetryDelay: 500,
-      writeSuccess: (lines) => {
-        this.succeeded += lines.length;
-        this.failing = false;
-      },
-      writeFailed: (error, lines, attempt) => {
-        this.failing = true;
-        opts.onError?.(`InfluxDB write of ${lines.length} lines failed (attempt ${attempt}): ${error.message}`);
-        return undefined;
-      },
-      writeRetrySkipped: (entry) => {
-        this.dropped += entry.lines.length;
-      },
-    });
+    this.transport = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000 }).transport;
+    this.path = `/api/v2/write?${new URLSearchParams({ org: opts.org, bucket: opts.bucket, precision: 'ms' }).toString()}`;
+    this.outbox = outbox ?? new MemoryOutbox(opts.maxBufferLines);
   }
 
   /** Queues the events' points; never blocks and never throws into the pipeline. */
@@ -82,44 +78,101 @@ export class InfluxSink implements Sink {
   writeLines(lines: readonly string[]): void {
     if (this.closed || lines.length === 0) return;
     this.enqueued += lines.length;
-    this.api.writeRecords(lines.slice());
+    this.outbox.append(lines);
+    if (this.outbox.pending >= this.opts.batchSize) this.send();
+    else
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.send();
+      }, this.opts.flushInterval_ms);
   }
 
-  /** Lines accepted so far, written, and waiting (batched or in retry). */
+  /** Makes the waiting lines durable (a disk outbox; the daemon's checkpoint calls it before saving the state). */
+  sync(): void {
+    this.outbox.sync();
+  }
+
+  /** Lines accepted so far, written, waiting (in the outbox), and dropped (refused, past the retry limits, or the outbox's bound). */
   get stats(): { enqueued: number; written: number; pending: number; dropped: number } {
-    return { enqueued: this.enqueued, written: this.succeeded, pending: this.enqueued - this.succeeded - this.dropped, dropped: this.dropped };
+    return { enqueued: this.enqueued, written: this.succeeded, pending: this.outbox.pending, dropped: this.givenUp + this.outbox.dropped };
   }
 
+  /** Starts the sender if it is not running: it sends batch after batch until the outbox is empty. */
+  private send(): void {
+    this.sending ??= this.drain().finally(() => {
+      this.sending = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    let delay = MIN_RETRY_DELAY_MS;
+    let firstFailure: number | undefined;
+    let attempts = 0;
+    for (;;) {
+      const batch = this.outbox.peek(this.opts.batchSize);
+      if (batch.lines.length === 0) return;
+      try {
+        await this.transport.request(this.path, batch.lines.join('\n'), { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        this.outbox.ack(batch);
+        this.succeeded += batch.lines.length;
+        this.failing = false;
+        delay = MIN_RETRY_DELAY_MS;
+        firstFailure = undefined;
+        attempts = 0;
+      } catch (e) {
+        attempts++;
+        firstFailure ??= Date.now();
+        const refused = e instanceof HttpError && !e.canRetry();
+        this.opts.onError?.(`InfluxDB write of ${batch.lines.length} lines failed (attempt ${attempts}): ${e instanceof Error ? e.message : String(e)}`);
+        if (refused || attempts > this.opts.maxRetries || Date.now() - firstFailure > (this.opts.maxRetryTime_ms ?? DEFAULT_MAX_RETRY_TIME_MS)) {
+          this.outbox.ack(batch);
+          this.givenUp += batch.lines.length;
+          attempts = 0;
+          firstFailure = undefined;
+          continue;
+        }
+        this.failing = true;
+        if (this.closed) return;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        delay = Math.min(delay * 2, DEFAULT_MAX_RETRY_DELAY_MS);
+      }
+    }
+  }
+
+  /** Resolves once the sender has tried everything waiting (sent, or failing). */
   async flush(): Promise<void> {
-    await this.api.flush(true);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.send();
+    while (this.sending !== undefined && !this.failing) await this.sending;
   }
 
   /**
-   * Flushes what it can within `timeout_ms`, then gives up on the rest and says how much was lost.
+   * Sends what it can within `timeout_ms`, then stops. With a disk outbox what is not sent stays on disk
+   * for the next start (not lost); in memory it is lost, and counted.
    */
   async close(timeout_ms = 10_000): Promise<SinkReport> {
-    if (this.closed) return { written: this.succeeded, lost: this.enqueued - this.succeeded };
-    this.closed = true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>(
-      (resolve) =>
-        (timer = setTimeout(() => {
-          resolve('timeout');
-        }, timeout_ms)),
-    );
-    // flush() sends what is buffered and what waits for a retry, but does not wait for requests the
-    // client already started by itself (batch full, flush interval): wait for the count to settle.
-    const settled = (async (): Promise<void> => {
-      await this.api.flush(true).catch(() => undefined);
-      while (this.stats.pending > 0 && !this.failing) await new Promise((r) => setTimeout(r, 50));
-      if (this.stats.pending > 0) await this.api.flush(true).catch(() => undefined);
-    })();
-    try {
-      await Promise.race([settled, timeout]);
-    } finally {
-      clearTimeout(timer);
+    if (!this.closed) {
+      this.closed = true;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout_ms)));
+      try {
+        await Promise.race([this.flush(), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      this.wake?.();
+      await this.sending;
+      this.outbox.close();
     }
-    this.api.dispose();
-    return { written: this.succeeded, lost: this.enqueued - this.succeeded };
+    const kept = this.outbox instanceof MemoryOutbox ? 0 : this.outbox.pending;
+    return { written: this.succeeded, lost: this.stats.dropped + (this.outbox.pending - kept), ...(kept > 0 ? { kept } : {}) };
   }
 }

@@ -26,6 +26,13 @@ export interface MqttAdapterOptions {
   /** Clock for arrival stamps (injectable for tests). */
   readonly now?: () => number;
   readonly log?: (message: string) => void;
+  /**
+   * Called with each message before the stream sees it (a write-ahead journal appends here). false: drop
+   * it (a redelivery of a message already in).
+   */
+  readonly beforeDelivery?: (m: RawMessage) => boolean;
+  /** Holds each PUBACK until `send` is called (the journal's group commit): see {@link holdPubacks}. */
+  readonly holdAck?: (send: () => void) => void;
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -99,6 +106,30 @@ export async function connectMqtt(o: MqttConnectOptions): Promise<MqttClient> {
   return client;
 }
 
+type SendPacket = (packet: { readonly cmd: string }, cb?: (e?: Error) => void, ...rest: unknown[]) => void;
+
+/**
+ * MQTT.js sends the PUBACK of a QoS 1 message through its `_sendPacket` once the `message` listeners have
+ * returned, and reads the next packet when that call says so. Holding the PUBACK packet (and answering
+ * the call at once) lets messages flow while a journal syncs, so one fdatasync covers many of them; the
+ * broker forgets a message only once `hold` sends its PUBACK.
+ */
+function holdPubacks(client: MqttClient, hold: (send: () => void) => void): void {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- MQTT.js declares _sendPacket private, without a type
+  const c = client as unknown as { _sendPacket: SendPacket };
+  const send = c._sendPacket.bind(client);
+  c._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd !== 'puback') {
+      send(packet, cb, ...rest);
+      return;
+    }
+    hold(() => {
+      send(packet, undefined, ...rest);
+    });
+    cb?.();
+  };
+}
+
 export function daemonStatusTopic(prefix: string): string {
   return `${prefix}/_daemon/status`;
 }
@@ -127,9 +158,11 @@ export class MqttAdapter {
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
     });
     this.client = client;
+    if (o.holdAck !== undefined) holdPubacks(client, o.holdAck);
     client.on('message', (topic, payload) => {
       this.received++;
-      this.subject.next({ topic, payload, arrival: now() });
+      const m = { topic, payload, arrival: now() };
+      if (o.beforeDelivery === undefined || o.beforeDelivery(m)) this.subject.next(m);
     });
     client.on('connect', (ack) => {
       this.connected = true;

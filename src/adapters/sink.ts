@@ -12,6 +12,8 @@ export interface SinkReport {
   readonly written: number;
   /** Those accepted by `write` that never arrived (a dead server, a full queue, a failed file). */
   readonly lost: number;
+  /** Those not delivered yet but kept on disk for the next start (the InfluxDB outbox). */
+  readonly kept?: number;
 }
 
 export interface Sink {

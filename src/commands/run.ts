@@ -20,7 +20,7 @@ export const command: Command = {
       const r = await daemon.stop();
       const lost = r.influx?.lost ?? 0;
       log.info(
-        `oep: stopped; ${r.influx ? `InfluxDB: ${r.influx.written} lines written, ${lost} not written; ` : ''}` +
+        `oep: stopped; ${r.influx ? `InfluxDB: ${r.influx.written} lines written, ${lost} not written${r.influx.kept !== undefined ? `, ${r.influx.kept} kept on disk for the next start` : ''}; ` : ''}` +
           `${r.fileLines !== undefined ? `files: ${r.fileLines} lines; ` : ''}state ${r.stateSaved ? 'saved' : 'not kept (no state.dir)'}`,
       );
       for (const e of r.errors) log.error(`oep: during shutdown: ${e}`);

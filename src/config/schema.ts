@@ -30,7 +30,11 @@ export const DEFAULT_INFLUX_BATCH_SIZE = 5_000;
 export const DEFAULT_INFLUX_FLUSH_INTERVAL_MS = 1_000;
 export const DEFAULT_INFLUX_MAX_BUFFER_LINES = 1_000_000;
 export const DEFAULT_INFLUX_MAX_RETRIES = 1_000_000;
+/** Most bytes of line protocol waiting on disk for InfluxDB (the daemon's outbox); past it the oldest are dropped, counted. */
+export const DEFAULT_INFLUX_OUTBOX_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_STATE_INTERVAL_S = 30;
+/** The journal past which a checkpoint is taken early (it then starts empty again), bytes. */
+export const DEFAULT_MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 /** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
 export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;
@@ -139,6 +143,8 @@ export const configSchema = z.strictObject({
       flushInterval_ms: z.number().int().positive().default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
       maxBufferLines: z.number().int().positive().default(DEFAULT_INFLUX_MAX_BUFFER_LINES),
       maxRetries: z.number().int().nonnegative().default(DEFAULT_INFLUX_MAX_RETRIES),
+      /** With a state folder, lines wait on disk (`<state>/outbox/`) up to this size; maxBufferLines bounds the memory queue otherwise. */
+      outboxMaxBytes: z.number().int().positive().default(DEFAULT_INFLUX_OUTBOX_MAX_BYTES),
       writeCurves: z.boolean().default(true),
     })
     .optional(),
@@ -152,6 +158,9 @@ export const configSchema = z.strictObject({
     .strictObject({
       dir: z.string().min(1),
       interval_s: positive.default(DEFAULT_STATE_INTERVAL_S),
+      /** Journal every message before it is acknowledged (exactly-once across crashes); false: acknowledged on arrival. */
+      journal: z.boolean().default(true),
+      maxJournalBytes: z.number().int().positive().default(DEFAULT_MAX_JOURNAL_BYTES),
     })
     .optional(),
   alerts: z

@@ -238,6 +238,17 @@ export class EventTimeAligner {
     this.forcedReleases += out.length - before;
   }
 
+  /**
+   * After a restart (state restored, journal replayed): every channel seen before counts as having
+   * arrived at `now`, so the watermark is the one an uninterrupted run has (every channel live) and the
+   * first tick does not release the buffer as if the cell were idle; a channel that stays silent goes idle
+   * after the idle timeout as usual.
+   */
+  resumeAt(now: number): void {
+    for (let c = 0; c < N_CHANNELS; c++) if ((this.maxTs[c] ?? -Infinity) !== -Infinity) this.arrivedAt[c] = now;
+    if (this.newestTs !== -Infinity) this.lastArrival = now;
+  }
+
   snapshot(): AlignerSnapshot {
     return {
       buffered: this.buf.slice(this.head),

@@ -25,6 +25,7 @@ import { DEFAULT_PRESSURE_RING, PressureTrack } from './pressure-track.js';
 import type { CycleRecord, Reading, StepKind, StepRecord } from './types.js';
 import { expireBoundaries, resolveBoundaries } from './cell/boundaries.js';
 import type { CellProcessorSettings } from './cell/settings.js';
+import { PROCESSOR_STATE_VERSION, type BoundaryState, type ProcessorState, type RunState } from './cell/state.js';
 import { assembleStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
 import { attributeSamples, hasSamplesUpTo, newPendingSamples, pushSample, type PendingSamples } from './cell/pending-samples.js';
 import { addCharge, kindFromCharge, mergeGlitch, newRun, stepDraft, type Run, type StepDraft } from './cell/run.js';
@@ -71,7 +72,7 @@ interface CyclerCut {
 }
 
 export class CellProcessor implements SegmentVisitor {
-  private readonly track: PressureTrack;
+  private track: PressureTrack;
   private readonly runs: Runs = { step: null, cand: null };
   /** The latest current sample (NaN before the first). */
   private prevT = NaN;
@@ -107,6 +108,74 @@ export class CellProcessor implements SegmentVisitor {
     const runs = [p.runs.step, p.runs.cand, ...p.closed.map((c) => c.run)];
     for (const r of runs) if (r?.curve) Object.setPrototypeOf(r.curve, CapacityGridResampler.prototype);
     Object.defineProperty(p, 'settings', { value: settings });
+    return p;
+  }
+
+  /** The core's state as plain data, for a checkpoint (see cell/state.ts): copies, never the live objects. */
+  toState(): ProcessorState {
+    const index = new Map<Boundary, number>();
+    const boundaries: BoundaryState[] = [];
+    const ref = (b: Boundary): number => {
+      let i = index.get(b);
+      if (i === undefined) {
+        index.set(b, (i = boundaries.length));
+        boundaries.push({ t: b.t, p: b.p, resolved: b.resolved });
+      }
+      return i;
+    };
+    const run = (r: Run): RunState => ({ ...r, start: ref(r.start), curve: r.curve?.toState() ?? null });
+    return {
+      version: PROCESSOR_STATE_VERSION,
+      step: this.runs.step === null ? null : run(this.runs.step),
+      cand: this.runs.cand === null ? null : run(this.runs.cand),
+      closed: this.closed.map((c) => ({ run: run(c.run), end: ref(c.end), nextKind: c.nextKind })),
+      pendingBoundaries: this.pendingBoundaries.map(ref),
+      boundaries,
+      track: this.track.toJSON(),
+      prevT: this.prevT,
+      prevI: this.prevI,
+      pending: { t: [...this.pending.t], kind: [...this.pending.kind], value: [...this.pending.value] },
+      eventTs: this.eventTs,
+      stepSeq: this.stepSeq,
+      cyclerMode: this.cyclerMode,
+      cycler: { ...this.cycler },
+      cyclerCut: this.cyclerCut === null ? null : { ...this.cyclerCut },
+      cycles: { ...this.cycles, steps: [...this.cycles.steps] },
+      stats: { ...this.stats },
+    };
+  }
+
+  /** A core from its plain-data state, with the current settings. */
+  static fromState(settings: CellProcessorSettings, s: ProcessorState): CellProcessor {
+    const p = new CellProcessor(settings);
+    const boundaries: Boundary[] = s.boundaries.map((b) => ({ t: b.t, p: b.p, resolved: b.resolved }));
+    const boundary = (i: number): Boundary => {
+      const b = boundaries[i];
+      if (b === undefined) throw new Error(`cell core state: boundary ${i} of ${boundaries.length}`);
+      return b;
+    };
+    const run = (r: RunState): Run => ({
+      ...r,
+      start: boundary(r.start),
+      curve: r.curve === null ? null : CapacityGridResampler.fromState(settings.dpdqGrid_mAh, settings.maxCurvePoints, r.curve),
+    });
+    p.runs.step = s.step === null ? null : run(s.step);
+    p.runs.cand = s.cand === null ? null : run(s.cand);
+    for (const c of s.closed) p.closed.push({ run: run(c.run), end: boundary(c.end), nextKind: c.nextKind });
+    for (const i of s.pendingBoundaries) p.pendingBoundaries.push(boundary(i));
+    p.track = PressureTrack.fromJSON(settings.pressureMaxGap_ms, DEFAULT_PRESSURE_RING, s.track);
+    p.prevT = s.prevT;
+    p.prevI = s.prevI;
+    p.pending.t.push(...s.pending.t);
+    p.pending.kind.push(...s.pending.kind);
+    p.pending.value.push(...s.pending.value);
+    p.eventTs = s.eventTs;
+    p.stepSeq = s.stepSeq;
+    p.cyclerMode = s.cyclerMode;
+    Object.assign(p.cycler, s.cycler);
+    p.cyclerCut = s.cyclerCut === null ? null : { ...s.cyclerCut };
+    Object.assign(p.cycles, { ...s.cycles, steps: [...s.cycles.steps] });
+    Object.assign(p.stats, s.stats);
     return p;
   }
 

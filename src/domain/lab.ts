@@ -8,11 +8,12 @@
  * processing (its later readings are counted as rejected `cell_failed`, so nothing is invented from a
  * broken state), and every other cell goes on.
  */
-import { EventTimeAligner, type AlignerSettings } from './align.js';
+import { EventTimeAligner, type AlignerSettings, type AlignerSnapshot } from './align.js';
 import { applySignals, cycleSignals, newCellAlertState, silenceCheck, type CellAlertSetup, type CellAlertState } from './alerts/cell-alerts.js';
 import type { AlertEvent, Signal } from './alerts/lifecycle.js';
 import { newSampleDetectorState, sampleDetectorListener } from './alerts/sample-detectors.js';
 import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from './cell-processor.js';
+import type { ProcessorState } from './cell/state.js';
 import type { CycleRecord, Reading, StepRecord } from './types.js';
 
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
@@ -71,6 +72,22 @@ export interface CellSnapshot extends Omit<CellAlertState, 'sampleDetectors'> {
   readonly failure?: string;
 }
 
+/** The version of {@link CellRecord}'s shape (its parts carry their own where they have one). */
+export const CELL_RECORD_VERSION = 1;
+
+/**
+ * What a checkpoint keeps of a cell: every part's state as plain data (copies, independent of the
+ * classes' private fields): the aligner's snapshot, the core's state (cell/state.ts), the counters and
+ * the alert state (plain data already).
+ */
+export interface CellRecord extends CellAlertState {
+  readonly version: typeof CELL_RECORD_VERSION;
+  readonly aligner: AlignerSnapshot;
+  readonly processor: ProcessorState;
+  readonly counters: CellCounters;
+  readonly failure?: string;
+}
+
 export function newCounters(): CellCounters {
   return { accepted: 0, duplicate: 0, late: 0, bare: 0, rejected: {}, steps: 0, cycles: 0, alerts: 0 };
 }
@@ -83,6 +100,8 @@ interface Tap {
 
 export class Lab {
   readonly cells = new Map<string, CellState>();
+  /** Cells changed since {@link takeDirty} was last called (a checkpoint re-encodes only those). */
+  private dirty = new Set<string>();
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
@@ -109,8 +128,49 @@ export class Lab {
         ...newCellAlertState(id),
       };
       this.cells.set(id, c);
+      this.dirty.add(id);
     }
     return c;
+  }
+
+  /** The ids of the cells changed since the previous call (every cell, the first time). */
+  takeDirty(): Set<string> {
+    const d = this.dirty;
+    this.dirty = new Set();
+    return d;
+  }
+
+  /** One cell's state as plain data (see {@link CellRecord}). */
+  cellRecord(id: string): CellRecord | undefined {
+    const c = this.cells.get(id);
+    if (c === undefined) return undefined;
+    return {
+      version: CELL_RECORD_VERSION,
+      aligner: c.aligner.snapshot(),
+      processor: c.processor.toState(),
+      counters: structuredClone(c.counters),
+      alerts: structuredClone(c.alerts),
+      cycleDetector: structuredClone(c.cycleDetector),
+      sampleDetectors: structuredClone(c.sampleDetectors),
+      ...(c.failure !== undefined ? { failure: c.failure } : {}),
+    };
+  }
+
+  /** Puts a cell back from its plain-data record, with the cell's current settings. */
+  restoreRecord(id: string, r: CellRecord): void {
+    const s = this.setupFor(id);
+    this.cells.set(id, {
+      id,
+      alertSetup: s.alerts,
+      aligner: EventTimeAligner.restore(s.aligner, r.aligner),
+      processor: CellProcessor.fromState(s.processor, r.processor),
+      counters: structuredClone(r.counters),
+      alerts: structuredClone(r.alerts),
+      cycleDetector: structuredClone(r.cycleDetector),
+      sampleDetectors: structuredClone(r.sampleDetectors),
+      ...(r.failure !== undefined ? { failure: r.failure } : {}),
+    });
+    this.dirty.add(id);
   }
 
   /** Every cell's state, for a snapshot (the objects themselves: serialize them before the lab moves on). */
@@ -143,17 +203,26 @@ export class Lab {
       sampleDetectors: saved.sampleDetectors ?? newSampleDetectorState(),
       ...(saved.failure !== undefined ? { failure: saved.failure } : {}),
     });
+    this.dirty.add(id);
+  }
+
+  /** After a restart: see {@link EventTimeAligner.resumeAt}. */
+  resumeAt(now: number): void {
+    for (const c of this.cells.values()) c.aligner.resumeAt(now);
+    for (const id of this.cells.keys()) this.dirty.add(id);
   }
 
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally). */
   reject(cell: string, reason: string, count = 1): void {
     const r = this.cell(cell).counters.rejected;
     r[reason] = (r[reason] ?? 0) + count;
+    this.dirty.add(cell);
   }
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
   ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
     const c = this.cell(cellId);
+    this.dirty.add(cellId);
     c.counters.bare += bare;
     if (c.failure !== undefined) {
       this.reject(cellId, CELL_FAILED, readings.length);
@@ -202,7 +271,9 @@ export class Lab {
   private tickCell(c: CellState, now: number, events: LabEvent[]): void {
     const released = this.released;
     released.length = 0;
+    const wm = c.aligner.watermark;
     c.aligner.tick(now, released);
+    if (released.length > 0 || c.aligner.watermark !== wm) this.dirty.add(c.id);
     if (released.length > 0) this.run(c, released, events);
     this.checkSilence(c, now, events);
   }
@@ -220,6 +291,7 @@ export class Lab {
   }
 
   private finishCell(c: CellState, events: LabEvent[]): void {
+    this.dirty.add(c.id);
     const released = this.released;
     released.length = 0;
     c.aligner.flush(released);
@@ -247,6 +319,7 @@ export class Lab {
   private fail(c: CellState, e: unknown, now: number, events: LabEvent[]): void {
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     c.failure = message;
+    this.dirty.add(c.id);
     events.push({ type: 'failure', cell: c.id, message, t: now });
   }
 
@@ -303,6 +376,7 @@ export class Lab {
   private apply(c: CellState, signals: readonly Signal[], events: LabEvent[]): void {
     const setup = c.alertSetup;
     if (setup === undefined || signals.length === 0) return;
+    this.dirty.add(c.id);
     if (this.observe !== undefined) for (const s of signals) this.observe.signal(c.id, s);
     const changes: AlertEvent[] = [];
     applySignals(c, signals, setup, changes);

@@ -81,7 +81,7 @@ export class PressureTrack {
     return t;
   }
 
-  static fromJSON(maxGap_ms: number, capacity: number, s: { ts: number[]; p: number[] }): PressureTrack {
+  static fromJSON(maxGap_ms: number, capacity: number, s: { readonly ts: readonly number[]; readonly p: readonly number[] }): PressureTrack {
     const t = new PressureTrack(maxGap_ms, capacity);
     s.ts.forEach((ts, k) => {
       t.add(ts, s.p[k] ?? NaN);

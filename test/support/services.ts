@@ -61,6 +61,10 @@ export interface ServiceHandle {
 export interface MosquittoHandle extends ServiceHandle {
   readonly persistenceDir: string;
   readonly configPath: string;
+  /** SIGKILL (no save of the persistence file), await exit. */
+  kill(): Promise<void>;
+  /** Start again after stop() or kill(), on the same port with the same config and data. */
+  start(): Promise<void>;
 }
 
 export interface VmSeries {
@@ -344,6 +348,13 @@ class Supervised {
     }
   }
 
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
@@ -383,7 +394,7 @@ async function startWithRetry<T>(
 // ---------------------------------------------------------------------------------------------------------
 // Mosquitto
 
-export async function startMosquitto(opts: { port?: number; persistenceDir?: string } = {}): Promise<MosquittoHandle> {
+export async function startMosquitto(opts: { port?: number; persistenceDir?: string; extraConfig?: readonly string[] } = {}): Promise<MosquittoHandle> {
   requireBinary(MOSQUITTO);
   const dir = await makeTempDir('mosquitto');
   const persistenceDir = opts.persistenceDir ?? join(dir, 'persist');
@@ -414,6 +425,7 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
         'log_timestamp_format %H:%M:%S',
         // As root, mosquitto would otherwise drop to the `mosquitto` user and could not write our temp dir.
         ...(process.getuid?.() === 0 ? ['user root'] : []),
+        ...(opts.extraConfig ?? []),
         '',
       ].join('\n');
       await writeFile(configPath, config);
@@ -430,6 +442,8 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
         persistenceDir: persistDir,
         configPath,
         stop: () => proc.stop(),
+        kill: () => proc.kill(),
+        start: () => proc.start(),
         restart: async () => {
           await proc.stop();
           await proc.start();

@@ -112,9 +112,9 @@ describe('state store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-state-'));
     const first = new Lab(setup);
     const before = feed(first, 0, 1500);
-    new StateStore(dir).save(first, 0);
+    new StateStore(dir).save(first, { savedAt: 0, journal: { seq: 0, recent: [] } });
     const second = new Lab(setup);
-    expect(new StateStore(dir).restore(second).cells).toBe(1);
+    expect(new StateStore(dir).restore(second)?.cells).toBe(1);
     expect(first.cell('c1').alerts.kinds.hard_short?.level).toBe('critical');
     expect(second.cell('c1').alerts.kinds.hard_short?.level).toBe('critical');
     const after = feed(second, 1500, 3000);

@@ -58,6 +58,30 @@ export class CapacityGridResampler {
   private push(q: number, p: number, t: number): void {
     if (this.points.length < this.maxPoints) this.points.push([q, p, Math.round(t)]);
   }
+
+  /** Plain data for a checkpoint (the grid and the point limit come from the settings on restore). */
+  toState(): CurveState {
+    return { lastQ: this.lastQ, lastP: this.lastP, lastT: this.lastT, nextK: this.nextK, points: this.points.map(([q, p, t]) => [q, p, t]) };
+  }
+
+  static fromState(grid_mAh: number, maxPoints: number, s: CurveState): CapacityGridResampler {
+    const r = new CapacityGridResampler(grid_mAh, maxPoints);
+    r.lastQ = s.lastQ;
+    r.lastP = s.lastP;
+    r.lastT = s.lastT;
+    r.nextK = s.nextK;
+    for (const [q, p, t] of s.points) r.points.push([q, p, t]);
+    return r;
+  }
+}
+
+/** A resampler's state: plain data. */
+export interface CurveState {
+  readonly lastQ: number;
+  readonly lastP: number;
+  readonly lastT: number;
+  readonly nextK: number;
+  readonly points: readonly (readonly [number, number, number])[];
 }
 
 /** dP/dQ on the grid from resampled points, kPa/mAh: [q_mid_mAh, dpdq] pairs. */

@@ -1,0 +1,115 @@
+/**
+ * The zod schema of a checkpoint's cell record (src/domain/lab.ts `CellRecord`): every part's plain-data
+ * state, checked on restore so that a checkpoint that does not match this release is a clear error
+ * naming the field, never a cell that resumes from garbage. Numbers may be NaN or ±Infinity (the parts
+ * use them for "none yet"), which is why checkpoints are encoded with v8's serializer, not JSON.
+ * The alert state (alerts, cycleDetector, sampleDetectors) is plain data owned by src/domain/alerts; it
+ * is checked for being plain objects here, its fields by the alert code that reads them.
+ */
+import { z } from 'zod';
+import { CELL_RECORD_VERSION, type CellRecord } from '../domain/lab.js';
+import { PROCESSOR_STATE_VERSION } from '../domain/cell/state.js';
+
+const num = z.union([z.number(), z.nan(), z.literal(Infinity), z.literal(-Infinity)]);
+const maybeNum = num.optional();
+const stepKind = z.enum(['charge', 'discharge', 'rest']);
+
+const reading = z.object({
+  cell: z.string(),
+  channel: z.enum(['pressure', 'current', 'voltage', 'step']),
+  ts: num,
+  value: num,
+  cycleIndex: z.number().optional(),
+});
+
+const aligner = z.strictObject({
+  buffered: z.array(reading),
+  watermark: num.nullable(),
+  maxTs: z.array(num.nullable()),
+  arrivedAt: z.array(num.nullable()),
+  lastArrival: num.nullable(),
+  recent: z.array(z.strictObject({ ts: z.array(num), value: z.array(num) })),
+  forcedReleases: z.number(),
+});
+
+const curve = z.strictObject({ lastQ: num, lastP: num, lastT: num, nextK: z.number(), points: z.array(z.tuple([num, num, num])) });
+
+const run = z.strictObject({
+  kind: stepKind,
+  tStart: num,
+  tEnd: num,
+  q: num,
+  qPos: num,
+  qNeg: num,
+  qSigned: num,
+  pMin: num,
+  pMax: num,
+  vMin: num,
+  vMax: num,
+  start: z.number().int().nonnegative(),
+  curve: curve.nullable(),
+  cyclerStep: maybeNum,
+  cyclerCycle: maybeNum,
+});
+
+/** A step record kept in the open cycle (the wire contract's record, plain data). */
+const stepRecord = z.looseObject({ cell: z.string(), cycle: z.number(), step: z.number(), kind: stepKind, tStart: num, tEnd: num });
+
+const processor = z.strictObject({
+  version: z.literal(PROCESSOR_STATE_VERSION),
+  boundaries: z.array(z.strictObject({ t: num, p: maybeNum, resolved: z.boolean() })),
+  track: z.strictObject({ ts: z.array(num), p: z.array(num) }),
+  step: run.nullable(),
+  cand: run.nullable(),
+  prevT: num,
+  prevI: num,
+  pending: z.strictObject({ t: z.array(num), kind: z.array(z.enum(['pressure', 'voltage', 'voltage-seen'])), value: z.array(num) }),
+  pendingBoundaries: z.array(z.number().int().nonnegative()),
+  closed: z.array(z.strictObject({ run, end: z.number().int().nonnegative(), nextKind: stepKind.optional() })),
+  eventTs: num,
+  stepSeq: z.number(),
+  cyclerMode: z.boolean(),
+  cycler: z.strictObject({ step: maybeNum, cycle: maybeNum }),
+  cyclerCut: z.strictObject({ t: num, step: num, cycle: maybeNum }).nullable(),
+  cycles: z.strictObject({
+    cycle: z.number(),
+    phase: z.enum(['none', 'first-half', 'second-half']),
+    steps: z.array(stepRecord),
+    pInitial: maybeNum,
+    ddpQRef: maybeNum,
+    lastCyclerCycle: maybeNum,
+  }),
+  stats: z.strictObject({ gaps: z.number(), glitches: z.number(), pressureMissing: z.number() }),
+});
+
+const counters = z.strictObject({
+  accepted: z.number(),
+  duplicate: z.number(),
+  late: z.number(),
+  bare: z.number(),
+  rejected: z.record(z.string(), z.number()),
+  steps: z.number(),
+  cycles: z.number(),
+  alerts: z.number(),
+});
+
+const plain = z.looseObject({});
+
+const cellRecord = z.strictObject({
+  version: z.literal(CELL_RECORD_VERSION),
+  aligner,
+  processor,
+  counters,
+  alerts: plain,
+  cycleDetector: plain,
+  sampleDetectors: plain,
+  failure: z.string().optional(),
+});
+
+/** Checks a decoded cell record; throws with the path of the first mismatch. */
+export function parseCellRecord(id: string, raw: unknown): CellRecord {
+  const r = cellRecord.safeParse(raw);
+  if (!r.success) throw new Error(`cell ${id}: the checkpoint's record does not match this release's schema: ${r.error.message}`);
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- checked above; the alert parts are plain data owned (and read) by src/domain/alerts
+  return raw as CellRecord;
+}
