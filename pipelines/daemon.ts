@@ -9,7 +9,7 @@ import { FileSink } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
 import { ingestLine } from '../src/adapters/line-protocol.js';
-import { errorMessage, RateLimitedLog, type Logger } from '../src/adapters/log.js';
+import { errorMessage, RateLimitedLog, redactUrl, type Logger } from '../src/adapters/log.js';
 import { MqttAdapter } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore } from '../src/adapters/state-store.js';
@@ -136,7 +136,7 @@ export class Daemon implements HealthInputs {
       log.info(`health: ${url}/healthz, /readyz, /metrics`);
     }
     await this.mqtt.start();
-    log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
+    log.info(`oep: listening on ${redactUrl(cfg.mqtt.url)} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
 
   /** The sinks the config asks for, in the order they are closed. */
@@ -162,7 +162,7 @@ export class Daemon implements HealthInputs {
           },
         })),
       );
-      log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
+      log.info(`influx: writing to ${redactUrl(i.url)} bucket ${i.bucket}`);
     }
     if (cfg.output !== undefined) {
       sinks.push((this.files = new FileSink(cfg.output.dir)));

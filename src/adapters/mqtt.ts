@@ -6,6 +6,7 @@
  * daemon status with a Last Will, so dashboards see `offline` when the daemon dies.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { redactUrl } from './log.js';
 import { Observable, Subject } from 'rxjs';
 
 export interface RawMessage {
@@ -133,7 +134,7 @@ export class MqttAdapter {
     });
     client.on('connect', (ack) => {
       this.connected = true;
-      o.log?.(`mqtt: connected to ${o.url}${ack.sessionPresent ? ' (session resumed)' : ''}`);
+      o.log?.(`mqtt: connected to ${redactUrl(o.url)}${ack.sessionPresent ? ' (session resumed)' : ''}`);
       client.publish(statusTopic, JSON.stringify({ state: 'online', since: new Date(now()).toISOString() }), { qos: 1, retain: true });
     });
     client.on('close', () => {

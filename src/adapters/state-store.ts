@@ -9,6 +9,9 @@ import { deserialize, serialize } from 'node:v8';
 import type { CellSnapshot, Lab } from '../domain/lab.js';
 
 export const STATE_FORMAT_VERSION = 1;
+/** Permissions of the state folder and of the files in it (the daemon's user alone). */
+export const STATE_DIR_MODE = 0o700;
+export const STATE_FILE_MODE = 0o600;
 const FILE = 'lab-state.v8';
 
 interface Saved {
@@ -25,7 +28,8 @@ export class StateStore {
   }
 
   save(lab: Lab, now: number): number {
-    mkdirSync(this.dir, { recursive: true });
+    // the state holds the lab's readings in flight: readable by the daemon's user alone
+    mkdirSync(this.dir, { recursive: true, mode: STATE_DIR_MODE });
     const saved: Saved = {
       version: STATE_FORMAT_VERSION,
       savedAt: now,
@@ -33,7 +37,7 @@ export class StateStore {
     };
     const buf = serialize(saved);
     const tmp = this.path + '.tmp';
-    writeFileSync(tmp, buf);
+    writeFileSync(tmp, buf, { mode: STATE_FILE_MODE });
     renameSync(tmp, this.path);
     return buf.length;
   }
