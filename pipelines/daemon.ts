@@ -16,8 +16,12 @@ import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { AdmissionControl } from './admission.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
+
+/** How often idle unknown cells are looked for, ms. */
+const EVICT_SWEEP_MS = 10_000;
 
 export interface DaemonOptions {
   readonly config: OepConfig;
@@ -60,6 +64,9 @@ export class Daemon implements HealthInputs {
   /** Each cell's settings, resolved from the config once. */
   private readonly setupFor: (cell: string) => ResolvedCell;
   readonly rejectLog: RateLimitedLog;
+  /** Which cells hold state: the edge's admission check and the eviction of idle unknown cells. */
+  readonly admission: AdmissionControl;
+  private evictTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
     const cfg = opts.config;
@@ -72,11 +79,15 @@ export class Daemon implements HealthInputs {
     };
     this.setupFor = resolved;
     this.lab = new Lab(resolved);
+    this.admission = new AdmissionControl(cfg, this.lab);
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
       now: this.now,
       log: (m) => {
         opts.log.info(m);
+      },
+      warn: (m) => {
+        opts.log.warn(m);
       },
     });
     this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
@@ -93,6 +104,8 @@ export class Daemon implements HealthInputs {
     const { config: cfg, log } = this.opts;
     if (this.state !== undefined) {
       const r = this.state.restore(this.lab);
+      // the daemon ran before with this client id: the broker should still hold its session
+      this.mqtt.expectSession = r.savedAt !== undefined;
       if (r.cells > 0 && r.savedAt !== undefined)
         log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt).toISOString()})`);
     }
@@ -101,11 +114,12 @@ export class Daemon implements HealthInputs {
       topicPrefix: cfg.mqtt.topicPrefix,
       settingsFor: (id) => this.setupFor(id).ingest,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
+      edge: this.admission.edge,
       lab: this.lab,
       tick_ms: Math.min(1_000, cfg.alignment.idleTimeout_ms),
       now: this.now,
       onReject: (cell, reason, detail) => {
-        this.rejectLog.report(`${cell}/${reason}`, `rejected (${cell}, ${reason}): ${detail}`);
+        this.rejectLog.report(this.admission.logKey(cell, reason), `rejected (${cell}, ${reason}): ${detail}`);
       },
       onFailure: (cell, message) => {
         this.cellFailures++;
@@ -130,6 +144,11 @@ export class Daemon implements HealthInputs {
       }, cfg.state.interval_s * 1000);
       this.stateTimer.unref();
     }
+    this.evictTimer = setInterval(() => {
+      const n = this.admission.sweep(this.now());
+      if (n > 0) this.rejectLog.report('evict', `edge: forgot ${n} idle cells the config does not name (${this.admission.evicted} so far)`);
+    }, EVICT_SWEEP_MS);
+    this.evictTimer.unref();
     if (cfg.health !== undefined) {
       this.health = new HealthServer(healthSourceFor(this), cfg.health);
       const { url } = await this.health.start();
@@ -217,6 +236,7 @@ export class Daemon implements HealthInputs {
     await step('mqtt', () => this.mqtt.stop());
     await step('pipeline', () => this.sub?.unsubscribe());
     clearInterval(this.stateTimer);
+    clearInterval(this.evictTimer);
     await step('state', () => {
       if (this.state !== undefined) {
         this.checkpoint();

@@ -162,11 +162,12 @@ function isolated(cell: string, t: number, o: LabOptions, work: (events: LabEven
 export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
   return map((b) =>
     isolated(b.cell ?? '?', b.arrival, o, (events) => {
+      // readings first: a batch's own cell then exists to count its bad elements (a rejection alone creates no cell)
+      if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
       for (const r of b.rejections) {
         lab.reject(r.cell, r.reason);
         o.onReject?.(r.cell, r.reason, r.detail);
       }
-      if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
     }),
   );
 }

@@ -27,6 +27,8 @@ export interface MqttAdapterOptions {
   /** Clock for arrival stamps (injectable for tests). */
   readonly now?: () => number;
   readonly log?: (message: string) => void;
+  /** Where warnings go (default: `log`). */
+  readonly warn?: (message: string) => void;
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -111,6 +113,16 @@ export class MqttAdapter {
   readonly messages$: Observable<RawMessage> = this.subject.asObservable();
   connected = false;
   received = 0;
+  /**
+   * Whether the broker should still hold a session for this client id at the first connection (the
+   * daemon ran before: its state was saved). Later connections of a persistent session always expect it.
+   */
+  expectSession = false;
+  /** Connections on which the broker had lost the persistent session (CONNACK sessionPresent false when it was expected). */
+  sessionsLost = 0;
+  /** When the last one happened (arrival clock), if ever. */
+  sessionLostAt: number | undefined;
+  private connects = 0;
 
   constructor(private readonly opts: MqttAdapterOptions) {}
 
@@ -134,7 +146,16 @@ export class MqttAdapter {
     });
     client.on('connect', (ack) => {
       this.connected = true;
+      const expected = !o.cleanSession && (this.connects++ > 0 || this.expectSession);
       o.log?.(`mqtt: connected to ${redactUrl(o.url)}${ack.sessionPresent ? ' (session resumed)' : ''}`);
+      if (expected && !ack.sessionPresent) {
+        this.sessionsLost++;
+        this.sessionLostAt = now();
+        (o.warn ?? o.log)?.(
+          `mqtt: the broker did not resume the session of ${o.clientId}: readings published while oep was away are lost ` +
+            '(broker restarted without persistence, session expired, or queue limits; see config/mosquitto.conf)',
+        );
+      }
       client.publish(statusTopic, JSON.stringify({ state: 'online', since: new Date(now()).toISOString() }), { qos: 1, retain: true });
     });
     client.on('close', () => {
