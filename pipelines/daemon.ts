@@ -7,6 +7,7 @@ import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import { FileSink } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
+import { InstanceLock } from '../src/adapters/instance-lock.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
 import { ingestLine } from '../src/adapters/line-protocol.js';
 import { errorMessage, RateLimitedLog, redactUrl, type Logger } from '../src/adapters/log.js';
@@ -67,6 +68,8 @@ export class Daemon implements HealthInputs {
   /** Which cells hold state: the edge's admission check and the eviction of idle unknown cells. */
   readonly admission: AdmissionControl;
   private evictTimer: NodeJS.Timeout | undefined;
+  /** This daemon's hold on its state folder (one daemon per state folder and client id). */
+  private lock: InstanceLock | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
     const cfg = opts.config;
@@ -102,6 +105,7 @@ export class Daemon implements HealthInputs {
 
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
+    if (cfg.state !== undefined) this.lock = InstanceLock.acquire(cfg.state.dir, cfg.mqtt.clientId);
     if (this.state !== undefined) {
       const r = this.state.restore(this.lab);
       // the daemon ran before with this client id: the broker should still hold its session
@@ -244,6 +248,7 @@ export class Daemon implements HealthInputs {
       }
     });
     const closed = await closeAll(this.sinks);
+    this.lock?.release();
     errors.push(...closed.errors);
     const webhookLost = closed.reports.webhook?.lost ?? 0;
     if (webhookLost > 0) errors.push(`webhook: ${webhookLost} alerts not delivered`);
