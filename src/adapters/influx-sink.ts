@@ -7,6 +7,7 @@ import { InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client'
 import type { LabEvent } from '../domain/lab.js';
 import { eventLines } from './line-protocol.js';
 import type { Sink, SinkReport } from './sink.js';
+import { readTls, type TlsFiles } from './tls.js';
 
 export type { SinkReport } from './sink.js';
 
@@ -15,6 +16,8 @@ export interface InfluxSinkOptions {
   readonly org: string;
   readonly bucket: string;
   readonly token?: string | undefined;
+  /** TLS for `https://` (CA, client certificate and key, rejectUnauthorized). */
+  readonly tls?: TlsFiles | undefined;
   /** Lines per write request. */
   readonly batchSize: number;
   /** Longest a line waits before it is sent, ms. */
@@ -49,7 +52,7 @@ export class InfluxSink implements Sink {
       error: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
       warn: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
     });
-    const client = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000 });
+    const client = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000, transportOptions: { ...readTls(opts.tls) } });
     this.api = client.getWriteApi(opts.org, opts.bucket, 'ms', {
       batchSize: opts.batchSize,
       flushInterval: opts.flushInterval_ms,

@@ -7,6 +7,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { redactUrl } from './log.js';
+import { readTls, type TlsFiles } from './tls.js';
 import { Observable, Subject } from 'rxjs';
 
 export interface RawMessage {
@@ -24,6 +25,8 @@ export interface MqttAdapterOptions {
   readonly qos: 0 | 1 | 2;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /** TLS for `mqtts://` (CA, client certificate and key, rejectUnauthorized). */
+  readonly tls?: TlsFiles | undefined;
   /** Clock for arrival stamps (injectable for tests). */
   readonly now?: () => number;
   readonly log?: (message: string) => void;
@@ -43,6 +46,8 @@ export interface MqttConnectOptions {
   readonly password?: string | undefined;
   /** The Last Will, published by the broker if the client dies. */
   readonly will?: IClientOptions['will'];
+  /** TLS for `mqtts://` (files read when the client is made). */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** Reconnect delay after a lost connection, ms. */
@@ -60,6 +65,7 @@ export function mqttClient(o: MqttConnectOptions): MqttClient {
     username: o.username,
     password: o.password,
     ...(o.will !== undefined ? { will: o.will } : {}),
+    ...readTls(o.tls),
   });
 }
 
@@ -137,6 +143,7 @@ export class MqttAdapter {
       clean: o.cleanSession,
       username: o.username,
       password: o.password,
+      tls: o.tls,
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
     });
     this.client = client;

@@ -45,6 +45,14 @@ export const DEFAULT_EVICT_IDLE_S = 600;
 
 const positive = z.number().positive();
 
+/** TLS of a connection: PEM files, and whether the server's certificate must verify. */
+const tlsSchema = z.strictObject({
+  ca: z.string().min(1).optional().describe('CA certificate file (PEM) the server certificate must chain to'),
+  cert: z.string().min(1).optional().describe('client certificate file (PEM)'),
+  key: z.string().min(1).optional().describe("client certificate's private key file (PEM)"),
+  rejectUnauthorized: z.boolean().default(true),
+});
+
 /** Per-detector thresholds; every key optional, so a cell can override one number. */
 const detectorFields = {
   enabled: z.boolean().optional(),
@@ -134,6 +142,7 @@ export const configSchema = z.strictObject({
       qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
       username: z.string().optional(),
       password: z.string().optional(),
+      tls: tlsSchema.optional(),
     })
     .prefault({}),
   influx: z
@@ -142,6 +151,7 @@ export const configSchema = z.strictObject({
       org: z.string().default(''),
       bucket: z.string().min(1),
       token: z.string().optional(),
+      tls: tlsSchema.optional(),
       batchSize: z.number().int().positive().default(DEFAULT_INFLUX_BATCH_SIZE),
       flushInterval_ms: z.number().int().positive().default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
       maxBufferLines: z.number().int().positive().default(DEFAULT_INFLUX_MAX_BUFFER_LINES),

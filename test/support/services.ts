@@ -383,7 +383,15 @@ async function startWithRetry<T>(
 // ---------------------------------------------------------------------------------------------------------
 // Mosquitto
 
-export async function startMosquitto(opts: { port?: number; persistenceDir?: string } = {}): Promise<MosquittoHandle> {
+/** A TLS listener's PEM files; with `requireCertificate`, clients must present a certificate signed by `ca`. */
+export interface MosquittoTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly requireCertificate: boolean;
+}
+
+export async function startMosquitto(opts: { port?: number; persistenceDir?: string; tls?: MosquittoTls } = {}): Promise<MosquittoHandle> {
   requireBinary(MOSQUITTO);
   const dir = await makeTempDir('mosquitto');
   const persistenceDir = opts.persistenceDir ?? join(dir, 'persist');
@@ -396,6 +404,9 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
       const port = opts.port ?? (await freePort());
       const config = [
         `listener ${port} 127.0.0.1`,
+        ...(opts.tls !== undefined
+          ? [`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`, `require_certificate ${String(opts.tls.requireCertificate)}`]
+          : []),
         'allow_anonymous true',
         'persistence true',
         `persistence_location ${persistDir.endsWith('/') ? persistDir : `${persistDir}/`}`,
@@ -425,7 +436,7 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
         `mosquitto on 127.0.0.1:${port}`,
       );
       const handle: MosquittoHandle = {
-        url: `mqtt://127.0.0.1:${port}`,
+        url: opts.tls !== undefined ? `mqtts://localhost:${port}` : `mqtt://127.0.0.1:${port}`,
         port,
         persistenceDir: persistDir,
         configPath,
