@@ -4,61 +4,19 @@
  * with a clear error; a lock left by a killed daemon is taken over; kill -9 of the launcher takes the
  * child down with it (IPC channel), and the child stops in order (it releases its lock).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/adapters/instance-lock.js';
 import { startMosquitto, type MosquittoHandle } from '../support/services.js';
 import { until } from '../support/square-cells.js';
-
-const LAUNCHER = fileURLToPath(new URL('../../bin/oep.js', import.meta.url));
-
-interface Run {
-  readonly proc: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function launch(configPath: string): Run {
-  const proc = spawn(process.execPath, [LAUNCHER, 'run', '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OEP_LOG_LEVEL: 'info' },
-  });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    proc.on('exit', (code) => {
-      resolve(code);
-    }),
-  );
-  return { proc, output: () => out, exited };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const lockPid = (dir: string): number | undefined => {
-  try {
-    const o = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number };
-    return o.pid;
-  } catch {
-    return undefined;
-  }
-};
+import { alive, launchDaemon as launch, listening, lockPid, type DaemonProcess } from '../support/daemon-process.js';
 
 describe('one instance, no orphans', () => {
   let broker: MosquittoHandle;
-  const runs: Run[] = [];
+  const runs: DaemonProcess[] = [];
   beforeAll(async () => {
     broker = await startMosquitto();
   });
@@ -78,7 +36,7 @@ describe('one instance, no orphans', () => {
     const config = configIn(dir);
     const first = launch(config);
     runs.push(first);
-    await until(() => Promise.resolve(first.output().includes('listening on') ? true : undefined), 20_000, 'first daemon listening');
+    await listening(first);
     const pid = lockPid(join(dir, 'state'));
     expect(pid).toBeDefined();
     expect(statSync(join(dir, 'state', LOCK_FILE)).mode & 0o777).toBe(0o600);
@@ -104,7 +62,7 @@ describe('one instance, no orphans', () => {
     writeFileSync(join(dir, 'state', LOCK_FILE), JSON.stringify({ pid: gone.pid, host: hostname(), clientId: 'x', since: 'then' }));
     const run = launch(config);
     runs.push(run);
-    await until(() => Promise.resolve(run.output().includes('listening on') ? true : undefined), 20_000, 'daemon listening over a stale lock');
+    await listening(run);
     expect(lockPid(join(dir, 'state'))).not.toBe(gone.pid);
     run.proc.kill('SIGTERM');
     expect(await run.exited).toBe(0);
@@ -114,7 +72,7 @@ describe('one instance, no orphans', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-inst-'));
     const run = launch(configIn(dir));
     runs.push(run);
-    await until(() => Promise.resolve(run.output().includes('listening on') ? true : undefined), 20_000, 'daemon listening');
+    await listening(run);
     const child = lockPid(join(dir, 'state'));
     expect(child).toBeDefined();
     expect(child).not.toBe(run.proc.pid); // the daemon is the launcher's child
