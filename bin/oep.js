@@ -20,7 +20,9 @@ const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) =>
 if (chosen || !(heapMb > 0)) {
   await import(cli);
 } else {
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, cli, ...process.argv.slice(2)], { stdio: 'inherit' });
+  // An IPC channel ties the child to the launcher: if the launcher dies, even by SIGKILL, the channel
+  // closes and the child shuts down in order (src/cli.ts, 'disconnect'), so no daemon is left orphaned.
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, cli, ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   // The child handles SIGINT/SIGTERM (one orderly shutdown); forward what only the launcher received.
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -8,10 +8,11 @@ import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import { FileSink, type FileOffsets } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
+import { InstanceLock } from '../src/adapters/instance-lock.js';
 import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
 import { DiskOutbox } from '../src/adapters/outbox.js';
 import { ingestLine } from '../src/adapters/line-protocol.js';
-import { errorMessage, RateLimitedLog, type Logger } from '../src/adapters/log.js';
+import { errorMessage, RateLimitedLog, redactUrl, type Logger } from '../src/adapters/log.js';
 import { Journal } from '../src/adapters/journal.js';
 import { MqttAdapter, type RawMessage } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
@@ -19,11 +20,14 @@ import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { AdmissionControl } from './admission.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
 
 /** One file of the InfluxDB outbox holds this much before the next one starts (a sent file is deleted whole). */
 const OUTBOX_SEGMENT_BYTES = 16 * 1024 * 1024;
+/** How often idle unknown cells are looked for, ms. */
+const EVICT_SWEEP_MS = 10_000;
 
 export interface DaemonOptions {
   readonly config: OepConfig;
@@ -71,6 +75,11 @@ export class Daemon implements HealthInputs {
   /** Each cell's settings, resolved from the config once. */
   private readonly setupFor: (cell: string) => ResolvedCell;
   readonly rejectLog: RateLimitedLog;
+  /** Which cells hold state: the edge's admission check and the eviction of idle unknown cells. */
+  readonly admission: AdmissionControl;
+  private evictTimer: NodeJS.Timeout | undefined;
+  /** This daemon's hold on its state folder (one daemon per state folder and client id). */
+  private lock: InstanceLock | undefined;
 
   constructor(private readonly opts: DaemonOptions) {
     const cfg = opts.config;
@@ -92,6 +101,7 @@ export class Daemon implements HealthInputs {
             },
           })
         : undefined;
+    this.admission = new AdmissionControl(cfg, this.lab);
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
       now: this.now,
@@ -101,6 +111,9 @@ export class Daemon implements HealthInputs {
       ...(this.journal !== undefined
         ? { beforeDelivery: (m: RawMessage) => this.journaled(m), holdAck: (send: () => void) => this.journal?.whenDurable(send) }
         : {}),
+      warn: (m) => {
+        opts.log.warn(m);
+      },
     });
     this.rejectLog = new RateLimitedLog(
       (m) => {
@@ -113,7 +126,10 @@ export class Daemon implements HealthInputs {
 
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
+    if (cfg.state !== undefined) this.lock = InstanceLock.acquire(cfg.state.dir, cfg.mqtt.clientId);
     const restored = this.state?.restore(this.lab);
+    // the daemon ran before with this client id: the broker should still hold its session
+    this.mqtt.expectSession = restored !== undefined;
     if (restored !== undefined && restored.cells > 0)
       log.info(`state: resumed ${restored.cells} cells from ${this.state?.path ?? ''} (saved ${new Date(restored.savedAt).toISOString()})`);
     this.lab.resumeAt(this.now());
@@ -122,11 +138,12 @@ export class Daemon implements HealthInputs {
       topicPrefix: cfg.mqtt.topicPrefix,
       settingsFor: (id) => this.setupFor(id).ingest,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
+      edge: this.admission.edge,
       lab: this.lab,
       tick_ms: Math.min(1_000, cfg.alignment.idleTimeout_ms),
       now: this.now,
       onReject: (cell, reason, detail) => {
-        this.rejectLog.report(`${cell}/${reason}`, `rejected (${cell}, ${reason}): ${detail}`);
+        this.rejectLog.report(this.admission.logKey(cell, reason), `rejected (${cell}, ${reason}): ${detail}`);
       },
       onFailure: (cell, message) => {
         this.cellFailures++;
@@ -153,13 +170,18 @@ export class Daemon implements HealthInputs {
       }, cfg.state.interval_s * 1000);
       this.stateTimer.unref();
     }
+    this.evictTimer = setInterval(() => {
+      const n = this.admission.sweep(this.now());
+      if (n > 0) this.rejectLog.report('evict', `edge: forgot ${n} idle cells the config does not name (${this.admission.evicted} so far)`);
+    }, EVICT_SWEEP_MS);
+    this.evictTimer.unref();
     if (cfg.health !== undefined) {
       this.health = new HealthServer(healthSourceFor(this), cfg.health);
       const { url } = await this.health.start();
       log.info(`health: ${url}/healthz, /readyz, /metrics`);
     }
     await this.mqtt.start();
-    log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
+    log.info(`oep: listening on ${redactUrl(cfg.mqtt.url)} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
 
   /**
@@ -221,7 +243,7 @@ export class Daemon implements HealthInputs {
         )),
       );
       if (outbox !== undefined && outbox.pending > 0) log.info(`influx: ${outbox.pending} lines from before the restart wait in ${outbox.dir}`);
-      log.info(`influx: writing to ${i.url} bucket ${i.bucket}`);
+      log.info(`influx: writing to ${redactUrl(i.url)} bucket ${i.bucket}`);
     }
     if (cfg.output !== undefined) {
       sinks.push((this.files = new FileSink(cfg.output.dir, true, this.journal !== undefined ? resumeAt : undefined)));
@@ -286,6 +308,7 @@ export class Daemon implements HealthInputs {
     await step('mqtt', () => this.mqtt.stop());
     await step('pipeline', () => this.sub?.unsubscribe());
     clearInterval(this.stateTimer);
+    clearInterval(this.evictTimer);
     await step('state', () => {
       if (this.state !== undefined) {
         this.checkpoint();
@@ -294,6 +317,7 @@ export class Daemon implements HealthInputs {
     });
     const closed = await closeAll(this.sinks);
     this.journal?.close();
+    this.lock?.release();
     errors.push(...closed.errors);
     const webhookLost = closed.reports.webhook?.lost ?? 0;
     if (webhookLost > 0) errors.push(`webhook: ${webhookLost} alerts not delivered`);

@@ -6,6 +6,7 @@
  * config has a `health` section. It reads the daemon through {@link HealthInputs}, so it does not import it.
  */
 import type { AlertTally } from '../src/adapters/alert-tally.js';
+import type { EdgeHealth } from '../src/adapters/health-edge.js';
 import type { AlertCount, AlertState, CellHealth, HealthSource, InfluxHealth } from '../src/adapters/health-metrics.js';
 import type { InfluxSink } from '../src/adapters/influx-sink.js';
 
@@ -18,8 +19,10 @@ export interface HealthCellView {
 
 /** What the health source reads: the Daemon has all of it. */
 export interface HealthInputs {
-  readonly lab: { readonly cells: ReadonlyMap<string, HealthCellView> };
-  readonly mqtt: { readonly connected: boolean; readonly received: number };
+  readonly lab: { readonly cells: ReadonlyMap<string, HealthCellView>; readonly unattributed?: Readonly<Record<string, number>> };
+  readonly mqtt: { readonly connected: boolean; readonly received: number; readonly sessionsLost?: number; readonly sessionLostAt?: number | undefined };
+  /** Which cells hold state (configured or not) and how many unknown ones were forgotten. */
+  readonly admission?: { readonly evicted: number; readonly admission: { unknownCount(cells: ReadonlyMap<string, unknown>): number } };
   readonly influxStats: InfluxSink['stats'] | undefined;
   /** True while InfluxDB writes are failing (undefined without InfluxDB). */
   readonly influxFailing?: boolean | undefined;
@@ -33,6 +36,12 @@ export interface HealthInputs {
  * being written (a write in flight against a dead server may not have failed yet), ms.
  */
 export const DEFAULT_INFLUX_STALL_MS = 30_000;
+
+/**
+ * After the broker lost the daemon's persistent session, /readyz answers 503 for this long (ms), so a
+ * probe polling it sees the loss even though the daemon itself recovered at once.
+ */
+export const SESSION_LOST_UNREADY_MS = 15 * 60_000;
 
 export interface HealthSourceOptions {
   /** Alerts raised so far (default: the daemon's `alertTally`). */
@@ -78,5 +87,21 @@ export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions 
       }
     },
     alertsRaised,
+    mqttSessionLost(): string | undefined {
+      const at = daemon.mqtt.sessionLostAt;
+      if (at === undefined || now() - at >= SESSION_LOST_UNREADY_MS) return undefined;
+      return `mqtt: the broker did not resume the persistent session at ${new Date(at).toISOString()}: readings sent while oep was away may be lost`;
+    },
+    edge(): EdgeHealth {
+      const cells = daemon.lab.cells;
+      const unknown = daemon.admission?.admission.unknownCount(cells) ?? 0;
+      return {
+        unattributed: daemon.lab.unattributed ?? {},
+        unknownCells: unknown,
+        configuredCells: cells.size - unknown,
+        evicted: daemon.admission?.evicted ?? 0,
+        sessionsLost: daemon.mqtt.sessionsLost ?? 0,
+      };
+    },
   };
 }

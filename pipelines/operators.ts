@@ -20,6 +20,7 @@ import {
   newUnitMemo,
   parseMessage,
   type CellIngestSettings,
+  type EdgeOptions,
   type EdgeReading,
   type ParsedMessage,
   type Rejection,
@@ -36,12 +37,14 @@ export interface ParseOptions {
   readonly settingsFor: (cell: string) => CellIngestSettings;
   /** Readings stamped further than this ahead of their arrival are rejected; 0 disables the check, ms. */
   readonly maxFutureSkew_ms: number;
+  /** Bounds on a payload and the cells admitted (default: DEFAULT_EDGE_LIMITS, every cell). */
+  readonly edge?: EdgeOptions;
 }
 
 /** Raw MQTT messages → typed readings in canonical units, with rejections (never an error in the stream). */
 export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, ParsedBatch> {
   return map((m) => {
-    const parsed = parseMessage(m.topic, m.payload, m.arrival, o.topicPrefix, o.settingsFor);
+    const parsed = parseMessage(m.topic, m.payload, m.arrival, o.topicPrefix, o.settingsFor, o.edge);
     let readings = parsed.readings;
     let rejections = parsed.rejections;
     if (o.maxFutureSkew_ms > 0) {
@@ -159,11 +162,12 @@ function isolated(cell: string, t: number, o: LabOptions, work: (events: LabEven
 export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
   return map((b) =>
     isolated(b.cell ?? '?', b.arrival, o, (events) => {
+      // readings first: a batch's own cell then exists to count its bad elements (a rejection alone creates no cell)
+      if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
       for (const r of b.rejections) {
         lab.reject(r.cell, r.reason);
         o.onReject?.(r.cell, r.reason, r.detail);
       }
-      if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
     }),
   );
 }

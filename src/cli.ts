@@ -51,6 +51,16 @@ async function main(argv: string[]): Promise<number | 'running'> {
   return cmd.main(rest);
 }
 
+// Started by bin/oep.js over an IPC channel: the channel closes when the launcher dies, even by SIGKILL
+// (which it cannot forward); then stop as on SIGTERM, so no daemon runs on as an orphan. The channel
+// alone does not keep the process alive.
+if (process.channel !== undefined) {
+  process.channel.unref();
+  process.on('disconnect', () => {
+    process.kill(process.pid, 'SIGTERM');
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 'running') process.exit(code);

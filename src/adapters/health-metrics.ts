@@ -6,6 +6,7 @@
  * listed in the README ("Health and metrics"). `health-server.ts` serves them over HTTP.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerEdgeMetrics, type EdgeHealth } from './health-edge.js';
 import { LEVEL_CODE } from './line-protocol.js';
 
 /** The per-cell counters the lab keeps (structurally `CellCounters` of src/domain/lab.ts). */
@@ -80,6 +81,10 @@ export interface HealthSource {
   alertsRaised?(): Iterable<AlertCount>;
   /** The current level of every alert kind evaluated so far (optional). */
   alertLevels?(): Iterable<AlertState>;
+  /** Why readiness is withheld after the broker lost the persistent session (undefined: it did not, or long ago). */
+  mqttSessionLost?(): string | undefined;
+  /** Rejections without a cell, cells by kind, evictions, sessions lost (optional). */
+  edge?(): EdgeHealth;
 }
 
 export interface Readiness {
@@ -89,6 +94,8 @@ export interface Readiness {
   readonly pipeline: 'running' | 'stopped';
   readonly mqtt: 'connected' | 'disconnected';
   readonly influx: 'ok' | 'failing' | 'not configured';
+  /** Set while readiness is withheld because the broker lost the persistent session. */
+  readonly mqttSession?: string;
 }
 
 /** Ready = the pipeline runs, MQTT connected, and InfluxDB (when configured) not failing. */
@@ -101,7 +108,16 @@ export function readiness(source: HealthSource): Readiness {
   const i = source.influx();
   const influx = i === undefined ? 'not configured' : i.failing ? 'failing' : 'ok';
   if (influx === 'failing') reasons.push(`influx: writes are failing (${i?.pending ?? 0} lines pending)`);
-  return { ready: reasons.length === 0, reasons, pipeline: stopped === undefined ? 'running' : 'stopped', mqtt, influx };
+  const session = source.mqttSessionLost?.();
+  if (session !== undefined) reasons.push(session);
+  return {
+    ready: reasons.length === 0,
+    reasons,
+    pipeline: stopped === undefined ? 'running' : 'stopped',
+    mqtt,
+    influx,
+    ...(session !== undefined ? { mqttSession: session } : {}),
+  };
 }
 
 interface CellSnapshot {
@@ -127,6 +143,8 @@ interface Snapshot {
   readonly influx: InfluxHealth | undefined;
   readonly alerts: readonly AlertCount[] | undefined;
   readonly alertLevels: readonly AlertState[] | undefined;
+  readonly sessionLost: string | undefined;
+  readonly edge: EdgeHealth | undefined;
 }
 
 /** Copies what one scrape needs (numbers only), so that every metric of the scrape sees the same state. */
@@ -158,6 +176,8 @@ function takeSnapshot(source: HealthSource): Snapshot {
     influx: i === undefined ? undefined : { ...i },
     alerts: source.alertsRaised === undefined ? undefined : [...source.alertsRaised()].map((a) => ({ ...a })),
     alertLevels: source.alertLevels === undefined ? undefined : [...source.alertLevels()].map((a) => ({ ...a })),
+    sessionLost: source.mqttSessionLost?.(),
+    edge: source.edge?.(),
   };
 }
 
@@ -182,6 +202,7 @@ export class HealthMetrics {
     this.connectionMetrics();
     this.influxMetrics();
     this.alertMetrics();
+    if (source.edge !== undefined) registerEdgeMetrics(this.registers, () => this.current().edge);
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -281,11 +302,11 @@ export class HealthMetrics {
     }
     new Gauge({
       name: 'oep_ready',
-      help: '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing), else 0',
+      help: '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing, broker session not just lost), else 0',
       registers,
       collect(this: Gauge) {
         const s = current();
-        this.set(s.pipelineStopped === undefined && s.mqttConnected && s.influx?.failing !== true ? 1 : 0);
+        this.set(s.pipelineStopped === undefined && s.mqttConnected && s.influx?.failing !== true && s.sessionLost === undefined ? 1 : 0);
       },
     });
   }

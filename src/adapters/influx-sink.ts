@@ -10,6 +10,7 @@ import type { LabEvent } from '../domain/lab.js';
 import { eventLines } from './line-protocol.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
 import type { Sink, SinkReport } from './sink.js';
+import { readTls, type TlsFiles } from './tls.js';
 
 export type { SinkReport } from './sink.js';
 
@@ -18,6 +19,8 @@ export interface InfluxSinkOptions {
   readonly org: string;
   readonly bucket: string;
   readonly token?: string | undefined;
+  /** TLS for `https://` (CA, client certificate and key, rejectUnauthorized). */
+  readonly tls?: TlsFiles | undefined;
   /** Lines per write request. */
   readonly batchSize: number;
   /** Longest a line waits before it is sent, ms. */
@@ -64,7 +67,7 @@ export class InfluxSink implements Sink {
       error: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
       warn: (message: string, err?: unknown) => opts.onError?.(`InfluxDB client: ${message}${err instanceof Error ? `: ${err.message}` : ''}`),
     });
-    this.transport = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000 }).transport;
+    this.transport = new InfluxDB({ url: opts.url, token: opts.token ?? '', timeout: 30_000, transportOptions: { ...readTls(opts.tls) } }).transport;
     this.path = `/api/v2/write?${new URLSearchParams({ org: opts.org, bucket: opts.bucket, precision: 'ms' }).toString()}`;
     this.outbox = outbox ?? new MemoryOutbox(opts.maxBufferLines);
   }

@@ -14,11 +14,29 @@ import type { CellCounters, LabEvent } from '../domain/lab.js';
 import { gridDerivative_kPa_per_mAh } from '../domain/metrics/step.js';
 import type { CycleRecord, Reading, StepRecord } from '../domain/types.js';
 
-function escapeTag(v: string): string {
-  return v.replace(/[,= \\]/g, (c) => '\\' + c);
+const NAMED_CONTROL: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Control characters spelled out (`\n`, `\r`, `\t`, `\u0085`…): line protocol has no escape for them, and
+ * a raw newline in a tag or a string field ends the line, so whatever follows would be read as lines of
+ * its own. The edge refuses cell ids with control characters; this covers every other text (alert
+ * messages, units, anything a later field carries).
+ */
+function spellControls(v: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+  return v.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => NAMED_CONTROL[c] ?? '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** Tag keys and values: comma, equals sign, space and backslash escaped, control characters spelled out. */
+export function escapeTag(v: string): string {
+  return spellControls(v.replace(/[,= \\]/g, (c) => '\\' + c));
 }
 function escapeMeasurement(v: string): string {
-  return v.replace(/[, \\]/g, (c) => '\\' + c);
+  return spellControls(v.replace(/[, \\]/g, (c) => '\\' + c));
+}
+/** A string field value, quoted: quote and backslash escaped, control characters spelled out. */
+export function quoteField(v: string): string {
+  return '"' + spellControls(v.replace(/["\\]/g, (c) => '\\' + c)) + '"';
 }
 
 type FieldValue = number | { readonly int: number } | string | undefined;
@@ -31,7 +49,7 @@ function line(measurement: string, tags: Record<string, string>, fields: Record<
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) continue;
       s = String(v);
-    } else if (typeof v === 'string') s = '"' + v.replace(/["\\]/g, (c) => '\\' + c) + '"';
+    } else if (typeof v === 'string') s = quoteField(v);
     else s = `${Math.trunc(v.int)}i`;
     f += (f === '' ? '' : ',') + k + '=' + s;
   }

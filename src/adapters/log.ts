@@ -7,6 +7,24 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * A URL fit for a log line: user name and password replaced by `***`, and so are the values of query
+ * parameters that look like secrets (token, password, key, secret). Text that is not a URL is returned
+ * with anything between `//` and `@` masked.
+ */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+  if (u.username !== '') u.username = '***';
+  if (u.password !== '') u.password = '***';
+  for (const k of [...u.searchParams.keys()]) if (/token|pass|secret|key|auth/i.test(k)) u.searchParams.set(k, '***');
+  return u.toString();
+}
+
 export interface Logger {
   debug(msg: string): void;
   info(msg: string): void;

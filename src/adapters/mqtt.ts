@@ -6,6 +6,8 @@
  * daemon status with a Last Will, so dashboards see `offline` when the daemon dies.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { redactUrl } from './log.js';
+import { readTls, type TlsFiles } from './tls.js';
 import { Observable, Subject } from 'rxjs';
 
 export interface RawMessage {
@@ -23,6 +25,8 @@ export interface MqttAdapterOptions {
   readonly qos: 0 | 1 | 2;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /** TLS for `mqtts://` (CA, client certificate and key, rejectUnauthorized). */
+  readonly tls?: TlsFiles | undefined;
   /** Clock for arrival stamps (injectable for tests). */
   readonly now?: () => number;
   readonly log?: (message: string) => void;
@@ -33,6 +37,8 @@ export interface MqttAdapterOptions {
   readonly beforeDelivery?: (m: RawMessage) => boolean;
   /** Holds each PUBACK until `send` is called (the journal's group commit): see {@link holdPubacks}. */
   readonly holdAck?: (send: () => void) => void;
+  /** Where warnings go (default: `log`). */
+  readonly warn?: (message: string) => void;
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -47,6 +53,8 @@ export interface MqttConnectOptions {
   readonly password?: string | undefined;
   /** The Last Will, published by the broker if the client dies. */
   readonly will?: IClientOptions['will'];
+  /** TLS for `mqtts://` (files read when the client is made). */
+  readonly tls?: TlsFiles | undefined;
 }
 
 /** Reconnect delay after a lost connection, ms. */
@@ -64,6 +72,7 @@ export function mqttClient(o: MqttConnectOptions): MqttClient {
     username: o.username,
     password: o.password,
     ...(o.will !== undefined ? { will: o.will } : {}),
+    ...readTls(o.tls),
   });
 }
 
@@ -141,6 +150,16 @@ export class MqttAdapter {
   readonly messages$: Observable<RawMessage> = this.subject.asObservable();
   connected = false;
   received = 0;
+  /**
+   * Whether the broker should still hold a session for this client id at the first connection (the
+   * daemon ran before: its state was saved). Later connections of a persistent session always expect it.
+   */
+  expectSession = false;
+  /** Connections on which the broker had lost the persistent session (CONNACK sessionPresent false when it was expected). */
+  sessionsLost = 0;
+  /** When the last one happened (arrival clock), if ever. */
+  sessionLostAt: number | undefined;
+  private connects = 0;
 
   constructor(private readonly opts: MqttAdapterOptions) {}
 
@@ -155,6 +174,7 @@ export class MqttAdapter {
       clean: o.cleanSession,
       username: o.username,
       password: o.password,
+      tls: o.tls,
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
     });
     this.client = client;
@@ -166,7 +186,16 @@ export class MqttAdapter {
     });
     client.on('connect', (ack) => {
       this.connected = true;
-      o.log?.(`mqtt: connected to ${o.url}${ack.sessionPresent ? ' (session resumed)' : ''}`);
+      const expected = !o.cleanSession && (this.connects++ > 0 || this.expectSession);
+      o.log?.(`mqtt: connected to ${redactUrl(o.url)}${ack.sessionPresent ? ' (session resumed)' : ''}`);
+      if (expected && !ack.sessionPresent) {
+        this.sessionsLost++;
+        this.sessionLostAt = now();
+        (o.warn ?? o.log)?.(
+          `mqtt: the broker did not resume the session of ${o.clientId}: readings published while oep was away are lost ` +
+            '(broker restarted without persistence, session expired, or queue limits; see config/mosquitto.conf)',
+        );
+      }
       client.publish(statusTopic, JSON.stringify({ state: 'online', since: new Date(now()).toISOString() }), { qos: 1, retain: true });
     });
     client.on('close', () => {

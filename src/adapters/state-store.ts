@@ -27,6 +27,9 @@ import { parseCellRecord } from './state-schema.js';
 export const STATE_FORMAT_VERSION = 3;
 /** The formats this release restores. */
 export const STATE_FORMATS_READ = [1, 2, 3] as const;
+/** Permissions of the state folder and of the files in it (the daemon's user alone). */
+export const STATE_DIR_MODE = 0o700;
+export const STATE_FILE_MODE = 0o600;
 const FILE = 'lab-state.v8';
 
 /** Where the journal stood at the checkpoint. */
@@ -75,7 +78,7 @@ export class StateStore {
 
   /** Writes a checkpoint; returns its size in bytes. */
   save(lab: Lab, meta: CheckpointMeta): number {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.dir, { recursive: true, mode: STATE_DIR_MODE });
     const dirty = lab.takeDirty();
     for (const id of dirty) {
       const r = lab.cellRecord(id);
@@ -93,7 +96,7 @@ export class StateStore {
     };
     const buf = serialize(saved);
     const tmp = this.path + '.tmp';
-    writeFileSync(tmp, buf, { mode: 0o600 });
+    writeFileSync(tmp, buf, { mode: STATE_FILE_MODE });
     syncPath(tmp);
     renameSync(tmp, this.path);
     syncPath(this.dir);

@@ -1,5 +1,5 @@
 import { DEFAULT_POLL_MS, DEFAULT_ROUND_ROWS, Follower } from '../../pipelines/follow.js';
-import { createLogger } from '../adapters/log.js';
+import { createLogger, redactUrl } from '../adapters/log.js';
 import { ConfigError } from '../config/schema.js';
 import { parseFileCommand, publishArgs, publishUsage, PUBLISH_OPTIONS, READER_USAGE, withInputErrors } from './reader-options.js';
 import { abortOnSignals, logLevel, numberOption } from './shared.js';
@@ -44,7 +44,7 @@ ${READER_USAGE}`,
         log[level](m);
       },
     });
-    log.info(`oep follow: ${file} → ${publish.url} as cell ${values.cell}`);
+    log.info(`oep follow: ${file} → ${redactUrl(publish.url)} as cell ${values.cell}`);
     const report = await withInputErrors(() => follower.run());
     log.info(
       `oep follow: stopped; ${report.rows} rows published in ${report.messages} messages this run` +

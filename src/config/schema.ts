@@ -16,7 +16,7 @@ import { countPressure_MPa, MOLD_13MM_AREA_MM2 } from '../domain/units.js';
 import * as D from '../domain/alerts/detectors.js';
 import { DEFAULT_CLEAR_DWELL_MS, DEFAULT_RESET_FRACTION } from '../domain/alerts/lifecycle.js';
 import type { CellAlertSetup } from '../domain/lab.js';
-import type { CellIngestSettings } from '../ingest/payload.js';
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type CellIngestSettings } from '../ingest/payload.js';
 
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
 export const DEFAULT_TOPIC_PREFIX = 'oep';
@@ -42,7 +42,20 @@ export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;
 export const DEFAULT_HEALTH_HOST = '127.0.0.1';
 export const DEFAULT_HEALTH_PORT = 9464;
 
+/** Most cells the config does not name that hold state at once (see `edge.maxUnknownCells`). */
+export const DEFAULT_MAX_UNKNOWN_CELLS = 256;
+/** An unknown cell that closed no step is forgotten after this long without a message, s. */
+export const DEFAULT_EVICT_IDLE_S = 600;
+
 const positive = z.number().positive();
+
+/** TLS of a connection: PEM files, and whether the server's certificate must verify. */
+const tlsSchema = z.strictObject({
+  ca: z.string().min(1).optional().describe('CA certificate file (PEM) the server certificate must chain to'),
+  cert: z.string().min(1).optional().describe('client certificate file (PEM)'),
+  key: z.string().min(1).optional().describe("client certificate's private key file (PEM)"),
+  rejectUnauthorized: z.boolean().default(true),
+});
 
 /** Per-detector thresholds; every key optional, so a cell can override one number. */
 const detectorFields = {
@@ -117,7 +130,9 @@ const cellSchema = z.strictObject({
   id: z
     .string()
     .min(1)
-    .regex(/^[^/+#]+$/, 'a cell id cannot contain / + #'),
+    .max(128)
+    // eslint-disable-next-line no-control-regex -- control characters are refused, as at the edge
+    .regex(/^[^/+#\u0000-\u001f\u007f-\u009f]+$/, 'a cell id cannot contain / + # or control characters'),
   ...cellFields,
 });
 
@@ -131,6 +146,7 @@ export const configSchema = z.strictObject({
       qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
       username: z.string().optional(),
       password: z.string().optional(),
+      tls: tlsSchema.optional(),
     })
     .prefault({}),
   influx: z
@@ -139,6 +155,7 @@ export const configSchema = z.strictObject({
       org: z.string().default(''),
       bucket: z.string().min(1),
       token: z.string().optional(),
+      tls: tlsSchema.optional(),
       batchSize: z.number().int().positive().default(DEFAULT_INFLUX_BATCH_SIZE),
       flushInterval_ms: z.number().int().positive().default(DEFAULT_INFLUX_FLUSH_INTERVAL_MS),
       maxBufferLines: z.number().int().positive().default(DEFAULT_INFLUX_MAX_BUFFER_LINES),
@@ -191,6 +208,19 @@ export const configSchema = z.strictObject({
       dedupDepth: z.number().int().positive().default(DEFAULT_DEDUP_DEPTH),
       maxBuffered: z.number().int().positive().default(DEFAULT_MAX_BUFFERED),
       maxFutureSkew_ms: z.number().nonnegative().default(DEFAULT_MAX_FUTURE_SKEW_MS),
+    })
+    .prefault({}),
+  edge: z
+    .strictObject({
+      /** Largest payload parsed, bytes. */
+      maxMessageBytes: z.number().int().positive().default(DEFAULT_MAX_MESSAGE_BYTES),
+      /** Deepest JSON nesting parsed. */
+      maxDepth: z.number().int().min(2).default(DEFAULT_MAX_JSON_DEPTH),
+      /** `any`: every cell id is taken in; `configured`: only the `cells` listed and unknown ids matching `patterns`. */
+      cells: z.enum(['any', 'configured']).default('any'),
+      patterns: z.array(z.string().min(1)).default([]),
+      maxUnknownCells: z.number().int().nonnegative().default(DEFAULT_MAX_UNKNOWN_CELLS),
+      evictIdle_s: positive.default(DEFAULT_EVICT_IDLE_S),
     })
     .prefault({}),
   defaults: cellDefaultsSchema.prefault({}),

@@ -212,11 +212,22 @@ export class Lab {
     for (const id of this.cells.keys()) this.dirty.add(id);
   }
 
-  /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally). */
+  /**
+   * Rejections of cells that hold no state, by reason: a rejected message never creates a cell (a flood
+   * of made-up ids, or of invalid JSON, must not allocate one per id).
+   */
+  readonly unattributed: Record<string, number> = {};
+
+  /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally), or in {@link unattributed}. */
   reject(cell: string, reason: string, count = 1): void {
-    const r = this.cell(cell).counters.rejected;
+    const r = this.cells.get(cell)?.counters.rejected ?? this.unattributed;
     r[reason] = (r[reason] ?? 0) + count;
     this.dirty.add(cell);
+  }
+
+  /** Forgets a cell, its state and its counters (the daemon evicts idle cells its config does not name). */
+  evict(id: string): boolean {
+    return this.cells.delete(id);
   }
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */

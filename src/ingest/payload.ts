@@ -8,11 +8,25 @@
  */
 import { z } from 'zod';
 import type { Channel, Reading } from '../domain/types.js';
+import { prescanJson } from './prescan.js';
 import { currentToMilliamp, normalizeUnit, pressureToMPa, voltageToVolt, type CurrentUnit, type PressureUnit, type VoltageUnit } from '../domain/units.js';
 
 /** Why a message or one element of a batch was rejected. Counted per cell and reason. */
 export type RejectReason =
-  'bad_topic' | 'unknown_channel' | 'invalid_json' | 'schema' | 'bad_timestamp' | 'unknown_unit' | 'unit_not_for_channel' | 'batch_too_large';
+  | 'bad_topic'
+  | 'bad_cell_id'
+  | 'unknown_channel'
+  | 'too_large'
+  | 'too_deep'
+  | 'too_many_values'
+  | 'invalid_json'
+  | 'schema'
+  | 'bad_timestamp'
+  | 'unknown_unit'
+  | 'unit_not_for_channel'
+  | 'batch_too_large'
+  | 'cell_not_allowed'
+  | 'cell_limit';
 
 export interface Rejection {
   readonly cell: string;
@@ -35,6 +49,48 @@ export interface CellIngestSettings {
 
 /** Largest batch accepted in one message; larger ones are rejected whole (a guard against runaway publishers). */
 export const MAX_BATCH_READINGS = 100_000;
+
+/**
+ * Largest payload parsed, bytes (8 MiB). A full batch of {@link MAX_BATCH_READINGS} readings as the wire
+ * contract spells them (`{"ts":1767225600000,"value":12.3456789,"unit":"MPa"},` is 52 bytes) is 5.2 MB, so
+ * every valid batch fits with room to spare; parsed, it costs the heap about 10 MB, which the daemon's
+ * 128 MB old space holds even while the previous batch is still being processed.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/** Deepest nesting accepted: a batch is 2 deep (an array of objects); the rest is margin. */
+export const DEFAULT_MAX_JSON_DEPTH = 8;
+/** Values (array elements and object members at every depth) in one payload: four fields per reading of a full batch. */
+export const DEFAULT_MAX_JSON_VALUES = 4 * MAX_BATCH_READINGS;
+/** Longest cell id accepted from a topic, characters. */
+export const MAX_CELL_ID_LENGTH = 128;
+/** Longest piece of a payload quoted in a rejection's detail, characters. */
+export const MAX_DETAIL_QUOTE = 60;
+
+/** What the edge accepts before it parses a payload (see the DEFAULT_* constants for each bound). */
+export interface EdgeLimits {
+  readonly maxMessageBytes: number;
+  readonly maxDepth: number;
+  readonly maxBatch: number;
+  readonly maxValues: number;
+}
+
+export const DEFAULT_EDGE_LIMITS: EdgeLimits = Object.freeze({
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  maxDepth: DEFAULT_MAX_JSON_DEPTH,
+  maxBatch: MAX_BATCH_READINGS,
+  maxValues: DEFAULT_MAX_JSON_VALUES,
+});
+
+/** `s` cut to `n` characters, saying how long it was: a 10 MB unit string must not reach the log whole. */
+export function clip(s: string, n = MAX_DETAIL_QUOTE): string {
+  return s.length <= n ? s : `${s.slice(0, n)}…(${s.length} chars)`;
+}
+
+/** A value quoted for a detail: JSON, clipped (never the whole of a large value). */
+function quote(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v.length > MAX_DETAIL_QUOTE * 2 ? v.slice(0, MAX_DETAIL_QUOTE * 2) : v) : String(v);
+  return clip(s);
+}
 
 /** Epoch-ms timestamps must fall in [2000-01-01, 2100-01-01): catches seconds-instead-of-ms and garbage. */
 export const MIN_EPOCH_MS = 946_684_800_000;
@@ -80,6 +136,15 @@ export interface ParsedMessage {
 export interface TopicParts {
   readonly cell: string;
   readonly channel: string;
+}
+
+/**
+ * True for a cell id the outputs can carry as is: 1–{@link MAX_CELL_ID_LENGTH} characters, no control
+ * character (C0, DEL, C1; a newline in a tag would inject lines into line protocol), none of MQTT's `+ #`.
+ */
+export function isValidCellId(id: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  return id.length > 0 && id.length <= MAX_CELL_ID_LENGTH && !/[\u0000-\u001f\u007f-\u009f+#]/.test(id);
 }
 
 /** Splits `<prefix>/<cell>/<channel>`; the prefix may itself contain slashes. */
@@ -173,7 +238,7 @@ export function canonicalReading(r: EdgeReading, cell: CellIngestSettings, memo:
     memo.convert = converter(channel, r.unit, cell);
   }
   const f = memo.convert;
-  if (typeof f === 'string') return { cell: r.cell, channel, reason: f, detail: `unit ${JSON.stringify(r.unit)} is not valid for ${channel}` };
+  if (typeof f === 'string') return { cell: r.cell, channel, reason: f, detail: `unit ${quote(r.unit)} is not valid for ${channel}` };
   const value = f(r.value);
   return channel === 'step' && r.cycle !== undefined
     ? { cell: r.cell, channel, ts: r.ts, value, cycleIndex: r.cycle }
@@ -196,7 +261,7 @@ function convertOne(
 ): void {
   const ts = toEpochMs(p.ts);
   if (ts === undefined) {
-    rejections.push({ cell: cellId, channel, reason: 'bad_timestamp', detail: `ts ${JSON.stringify(p.ts)} is not epoch ms or ISO-8601 in 2000..2100` });
+    rejections.push({ cell: cellId, channel, reason: 'bad_timestamp', detail: `ts ${quote(p.ts)} is not epoch ms or ISO-8601 in 2000..2100` });
     return;
   }
   const r = canonicalReading({ cell: cellId, channel, ts, value: p.value, unit: p.unit, cycle: p.cycle }, cell, memo);
@@ -204,9 +269,43 @@ function convertOne(
   else out.push(r);
 }
 
+/** What the edge checks besides the wire contract: bounds on a payload, and which cells may come in. */
+export interface EdgeOptions {
+  readonly limits?: EdgeLimits;
+  /** Whether a cell's messages may come in (undefined: yes), asked before the payload is looked at. */
+  readonly admit?: (cell: string) => RejectReason | undefined;
+}
+
+const reject = (cell: string, channel: string | undefined, reason: RejectReason, detail: string): ParsedMessage => ({
+  readings: [],
+  rejections: [{ cell, ...(channel !== undefined ? { channel } : {}), reason, detail }],
+  bare: 0,
+});
+
+/**
+ * The payload's bytes, checked against `limits` before anything is built from them: its size, then its
+ * nesting depth, batch length and value count by {@link prescanJson}. Returns the bytes, or why not.
+ */
+function boundedBytes(payload: Uint8Array | string, limits: EdgeLimits): Uint8Array | { reason: RejectReason; detail: string } {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  if (bytes.byteLength > limits.maxMessageBytes) return { reason: 'too_large', detail: `payload of ${bytes.byteLength} bytes > ${limits.maxMessageBytes}` };
+  const refused = prescanJson(bytes, limits);
+  if (refused === undefined) return bytes;
+  switch (refused.reason) {
+    case 'too_deep':
+      return { reason: 'too_deep', detail: `nested deeper than ${limits.maxDepth}` };
+    case 'batch_too_large':
+      return { reason: 'batch_too_large', detail: `batch of more than ${limits.maxBatch} elements` };
+    case 'too_many_values':
+      return { reason: 'too_many_values', detail: `more than ${limits.maxValues} values` };
+  }
+}
+
 /**
  * Parses one MQTT message. Never throws: every problem becomes a counted rejection with a reason.
- * A batch with some bad elements keeps its good ones.
+ * A batch with some bad elements keeps its good ones. The topic and the cell's admission are checked
+ * first, then the payload's size and shape on its raw bytes ({@link boundedBytes}), and only then is it
+ * parsed: no payload can make the parser build more than `limits` allow.
  */
 export function parseMessage(
   topic: string,
@@ -214,33 +313,26 @@ export function parseMessage(
   arrivalTs: number,
   prefix: string,
   settingsFor: (cell: string) => CellIngestSettings,
+  edge: EdgeOptions = {},
 ): ParsedMessage {
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
   const parts = parseTopic(topic, prefix);
-  if (parts === undefined) {
-    return { readings, rejections: [{ cell: '?', reason: 'bad_topic', detail: `topic ${topic} is not ${prefix}/<cell>/<channel>` }], bare: 0 };
-  }
+  if (parts === undefined) return reject('?', undefined, 'bad_topic', `topic ${quote(topic)} is not ${prefix}/<cell>/<channel>`);
   const { cell: cellId, channel } = parts;
+  if (!isValidCellId(cellId)) return reject('?', undefined, 'bad_cell_id', `cell id ${quote(cellId)} is empty, too long, or holds a control character or + #`);
+  const refused = edge.admit?.(cellId);
+  if (refused !== undefined) return reject(cellId, channel, refused, `cell ${cellId} is not admitted`);
   const ch = INPUT_CHANNELS.find((c) => c === channel);
-  if (ch === undefined) {
-    return {
-      readings,
-      rejections: [{ cell: cellId, channel, reason: 'unknown_channel', detail: `channel ${channel} is not pressure|current|voltage|step` }],
-      bare: 0,
-    };
-  }
-  const text =
-    typeof payload === 'string'
-      ? payload
-      : Buffer.isBuffer(payload)
-        ? payload.toString('utf8')
-        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  if (ch === undefined) return reject(cellId, channel, 'unknown_channel', `channel ${quote(channel)} is not pressure|current|voltage|step`);
+  const bytes = boundedBytes(payload, edge.limits ?? DEFAULT_EDGE_LIMITS);
+  if (!(bytes instanceof Uint8Array)) return reject(cellId, channel, bytes.reason, bytes.detail);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { readings, rejections: [{ cell: cellId, channel, reason: 'invalid_json', detail: `payload is not JSON: ${text.slice(0, 60)}` }], bare: 0 };
+    return reject(cellId, channel, 'invalid_json', `payload is not JSON: ${quote(text.slice(0, MAX_DETAIL_QUOTE * 2))}`);
   }
   if (Array.isArray(json)) return parseBatch(cellId, ch, json, settingsFor(cellId), readings, rejections);
   if (isReadingPayload(json)) {
@@ -248,9 +340,7 @@ export function parseMessage(
     return { readings, rejections, bare: 0 };
   }
   const top = payloadSchema.safeParse(json);
-  if (!top.success) {
-    return { readings, rejections: [{ cell: cellId, channel, reason: 'schema', detail: z.prettifyError(top.error).slice(0, 200) }], bare: 0 };
-  }
+  if (!top.success) return reject(cellId, channel, 'schema', clip(z.prettifyError(top.error), 200));
   const settings = settingsFor(cellId);
   const data = top.data;
   if (typeof data === 'number') {
@@ -267,6 +357,7 @@ export function parseMessage(
 function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: CellIngestSettings, readings: Reading[], rejections: Rejection[]): ParsedMessage {
   const channel = ch;
   if (data.length > MAX_BATCH_READINGS) {
+    // the prescan refuses longer batches before parsing; this holds for a caller with looser limits
     return { readings, rejections: [{ cell: cellId, channel, reason: 'batch_too_large', detail: `batch of ${data.length} > ${MAX_BATCH_READINGS}` }], bare: 0 };
   }
   const memo = newUnitMemo();

@@ -111,7 +111,7 @@ describe('2,000 cells in one daemon (default heap)', () => {
         defaults: { activeMassG: MASS_G, formationCycles: 0 },
       }),
     );
-    const env = { ...process.env, OEP_LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { ...process.env, OEP_LOG_LEVEL: 'info' };
     delete env.OEP_MAX_HEAP_MB;
     delete env.NODE_OPTIONS;
     const proc = spawn(process.execPath, [join(ROOT, 'bin/oep.js'), 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });

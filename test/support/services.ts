@@ -394,7 +394,21 @@ async function startWithRetry<T>(
 // ---------------------------------------------------------------------------------------------------------
 // Mosquitto
 
-export async function startMosquitto(opts: { port?: number; persistenceDir?: string; extraConfig?: readonly string[] } = {}): Promise<MosquittoHandle> {
+/** A TLS listener's PEM files; with `requireCertificate`, clients must present a certificate signed by `ca`. */
+export interface MosquittoTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly requireCertificate: boolean;
+}
+
+/**
+ * A Mosquitto on a free port with persistence in a temp folder; `extraConfig` lines replace the defaults
+ * with the same key (e.g. the queue limits of the shipped config/mosquitto.conf).
+ */
+export async function startMosquitto(
+  opts: { port?: number; persistenceDir?: string; tls?: MosquittoTls; extraConfig?: readonly string[] } = {},
+): Promise<MosquittoHandle> {
   requireBinary(MOSQUITTO);
   const dir = await makeTempDir('mosquitto');
   const persistenceDir = opts.persistenceDir ?? join(dir, 'persist');
@@ -405,8 +419,11 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
   return startWithRetry(
     async () => {
       const port = opts.port ?? (await freePort());
-      const config = [
+      const lines = [
         `listener ${port} 127.0.0.1`,
+        ...(opts.tls !== undefined
+          ? [`cafile ${opts.tls.ca}`, `certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`, `require_certificate ${String(opts.tls.requireCertificate)}`]
+          : []),
         'allow_anonymous true',
         'persistence true',
         `persistence_location ${persistDir.endsWith('/') ? persistDir : `${persistDir}/`}`,
@@ -425,9 +442,9 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
         'log_timestamp_format %H:%M:%S',
         // As root, mosquitto would otherwise drop to the `mosquitto` user and could not write our temp dir.
         ...(process.getuid?.() === 0 ? ['user root'] : []),
-        ...(opts.extraConfig ?? []),
-        '',
-      ].join('\n');
+      ];
+      const overridden = new Set((opts.extraConfig ?? []).map((l) => l.split(/\s+/)[0]));
+      const config = [...lines.filter((l) => !overridden.has(l.split(/\s+/)[0])), ...(opts.extraConfig ?? []), ''].join('\n');
       await writeFile(configPath, config);
       // Ready once it says it is running (so a port taken by someone else is not mistaken for ours) and accepts TCP.
       const proc = new Supervised(
@@ -437,7 +454,7 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
         `mosquitto on 127.0.0.1:${port}`,
       );
       const handle: MosquittoHandle = {
-        url: `mqtt://127.0.0.1:${port}`,
+        url: opts.tls !== undefined ? `mqtts://localhost:${port}` : `mqtt://127.0.0.1:${port}`,
         port,
         persistenceDir: persistDir,
         configPath,
