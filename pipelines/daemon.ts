@@ -142,7 +142,14 @@ export class Daemon implements HealthInputs {
   /** The sinks the config asks for, in the order they are closed. */
   private makeSinks(): Sink[] {
     const { config: cfg, log } = this.opts;
-    const sinks: Sink[] = [this.alertTally, new AlertPublisher(this.mqtt, { topicPrefix: cfg.mqtt.topicPrefix, bookOf: (cell) => this.lab.cell(cell).alerts })];
+    const sinks: Sink[] = [
+      this.alertTally,
+      new AlertPublisher(this.mqtt, {
+        topicPrefix: cfg.mqtt.topicPrefix,
+        incidentsOf: (cell) => this.lab.cell(cell).incidents,
+        silencedUntil: (cell) => this.lab.silencedUntil(cell, this.now()),
+      }),
+    ];
     if (cfg.alerts.webhook !== undefined)
       sinks.push(
         new Webhook({

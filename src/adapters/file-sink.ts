@@ -6,6 +6,7 @@
  */
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { AlertEvent } from '../domain/alerts/incidents.js';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord, StepRecord } from '../domain/types.js';
 import { CYCLE_FIELD_NAMES, cycleFields, eventLines, STEP_FIELD_NAMES, stepFields } from './line-protocol.js';
@@ -33,6 +34,36 @@ export function cycleCsvRow(c: CycleRecord): string {
   return [c.tEnd, c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
 }
 
+/** alerts.csv: one row per incident event (open, escalate, resolve); the incident's columns after the former ones. */
+export const ALERT_CSV_HEADER =
+  'time_ms,cell,kind,level,previous,value,threshold,unit,message,incident,action,cycle,opened_cycle,last_seen_cycle,resolved_cycle,recurrences,peak,silenced';
+
+export function alertCsvRow(a: AlertEvent): string {
+  const i = a.incident;
+  return [
+    a.t,
+    a.cell,
+    a.kind,
+    a.level,
+    a.previous,
+    a.value,
+    a.threshold,
+    a.unit,
+    a.message,
+    i.id,
+    a.action,
+    a.cycle,
+    i.openedCycle,
+    i.lastSeenCycle,
+    i.resolvedCycle,
+    i.recurrences,
+    i.peak,
+    a.silenced ? 1 : 0,
+  ]
+    .map(csvValue)
+    .join(',');
+}
+
 export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
 export const CYCLE_CSV_HEADER = CYCLE_COLUMNS.join(',');
 
@@ -58,7 +89,7 @@ export class FileSink implements Sink {
     this.cycles = this.open('cycles.csv', CYCLE_CSV_HEADER);
     this.lp = this.open('points.lp');
     this.late = this.open('late.csv', 'ts_ms,cell,channel,value,behind_watermark_ms');
-    this.alerts = this.open('alerts.csv', 'time_ms,cell,kind,level,previous,value,threshold,unit,message');
+    this.alerts = this.open('alerts.csv', ALERT_CSV_HEADER);
   }
 
   private open(name: string, header?: string): WriteStream {
@@ -82,7 +113,7 @@ export class FileSink implements Sink {
       else if (e.type === 'cycle') cy += cycleCsvRow(e.record) + '\n';
       else if (e.type === 'alert') {
         const a = e.alert;
-        al += [a.t, a.cell, a.kind, a.level, a.previous, a.value, a.threshold, a.unit, a.message].map(csvValue).join(',') + '\n';
+        al += alertCsvRow(a) + '\n';
       } else if (e.type === 'late') la += `${e.reading.ts},${csvField(e.reading.cell)},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
       // A cell's failure is logged and counted by the daemon, not a record of the files.
     }

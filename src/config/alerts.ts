@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { CellProcessorSettings } from '../domain/cell-processor.js';
 import * as D from '../domain/alerts/detectors.js';
+import { DEFAULT_RESOLVE_AFTER_CYCLES } from '../domain/alerts/incidents.js';
 import { DEFAULT_CLEAR_DWELL_MS, DEFAULT_RESET_FRACTION } from '../domain/alerts/lifecycle.js';
 import type { CellAlertSetup } from '../domain/lab.js';
 import { countPressure_MPa } from '../domain/units.js';
@@ -16,6 +17,7 @@ export const detectorFields = {
   enabled: z.boolean().optional(),
   clearDwell_s: z.number().nonnegative().optional(),
   resetFraction: z.number().min(0).max(1).optional(),
+  resolveAfterCycles: z.number().int().nonnegative().optional(),
   pressureDrop: z
     .strictObject({
       window_s: positive.optional(),
@@ -126,6 +128,7 @@ export function resolveAlerts(
         resetFraction: l.resetFraction ?? g.resetFraction ?? DEFAULT_RESET_FRACTION,
         clearDwell_ms: (l.clearDwell_s ?? g.clearDwell_s ?? DEFAULT_CLEAR_DWELL_MS / 1000) * 1000,
       },
+      incidents: { resolveAfterCycles: l.resolveAfterCycles ?? g.resolveAfterCycles ?? DEFAULT_RESOLVE_AFTER_CYCLES },
       cycle: {
         ddpq: ddpqSettings({ ...g.ddpq, ...l.ddpq }),
         ceWarnMin_pts: ss.warnMin_pts ?? D.DEFAULT_CE_WARN_MIN_PTS,
