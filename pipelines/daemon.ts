@@ -2,7 +2,7 @@
  * The daemon: wires the MQTT adapter, the OEP pipeline and the sinks (InfluxDB, local files, a live
  * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
  */
-import type { Subscription } from 'rxjs';
+import { filter, type Subscription } from 'rxjs';
 import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import { FileSink } from '../src/adapters/file-sink.js';
@@ -15,7 +15,8 @@ import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
-import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
+import { controlSubscriptions, isControlTopic, parseSilence } from '../src/ingest/control.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
 
@@ -47,6 +48,7 @@ export class Daemon implements HealthInputs {
   private sinks: Sink[] = [];
   private readonly state: StateStore | undefined;
   private sub: Subscription | undefined;
+  private control: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
   private health: HealthServer | undefined;
@@ -74,6 +76,7 @@ export class Daemon implements HealthInputs {
     this.lab = new Lab(resolved);
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
+      controlTopics: controlSubscriptions(cfg.mqtt.topicPrefix),
       now: this.now,
       log: (m) => {
         opts.log.info(m);
@@ -97,7 +100,11 @@ export class Daemon implements HealthInputs {
         log.info(`state: resumed ${r.cells} cells from ${this.state.path} (saved ${new Date(r.savedAt).toISOString()})`);
     }
     this.sinks = this.makeSinks();
-    const events$ = oepPipeline(this.mqtt.messages$, {
+    const prefix = cfg.mqtt.topicPrefix;
+    this.control = this.mqtt.messages$.pipe(filter((m) => isControlTopic(prefix, m.topic))).subscribe((m) => {
+      this.onControl(m.topic, m.payload);
+    });
+    const events$ = oepPipeline(this.mqtt.messages$.pipe(filter((m) => !isControlTopic(prefix, m.topic))), {
       topicPrefix: cfg.mqtt.topicPrefix,
       settingsFor: (id) => this.setupFor(id).ingest,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
@@ -137,6 +144,22 @@ export class Daemon implements HealthInputs {
     }
     await this.mqtt.start();
     log.info(`oep: listening on ${cfg.mqtt.url} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
+  }
+
+  /** A control message (a retained one again after each restart): a maintenance silence. */
+  private onControl(topic: string, payload: Buffer): void {
+    const c = parseSilence(this.opts.config.mqtt.topicPrefix, topic, payload);
+    if ('error' in c) {
+      this.rejectLog.report('control', `control message ignored: ${c.error}`);
+      return;
+    }
+    this.lab.silence(c.target, c.until_ms);
+    const who = c.target === ALL_CELLS ? 'all cells' : `cell ${c.target}`;
+    if (c.until_ms > this.now())
+      this.opts.log.info(
+        `silence: alerts of ${who} are recorded, not sent, until ${new Date(c.until_ms).toISOString()}${c.reason !== undefined ? ` (${c.reason})` : ''}`,
+      );
+    else this.opts.log.info(`silence: ${who} not silenced`);
   }
 
   /** The sinks the config asks for, in the order they are closed. */
@@ -222,7 +245,10 @@ export class Daemon implements HealthInputs {
     let stateSaved = false;
     await step('health', () => this.health?.stop());
     await step('mqtt', () => this.mqtt.stop());
-    await step('pipeline', () => this.sub?.unsubscribe());
+    await step('pipeline', () => {
+      this.sub?.unsubscribe();
+      this.control?.unsubscribe();
+    });
     clearInterval(this.stateTimer);
     await step('state', () => {
       if (this.state !== undefined) {
