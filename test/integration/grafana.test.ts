@@ -56,7 +56,7 @@ import { incidentEvent } from '../support/alert-event.js';
 const STATICALLY_CHECKED = [overviewJson, cellViewJson, trendsJson] satisfies Widen<OepDashboard>[];
 
 // ---------------------------------------------------------------------------------------------------------
-// The lab: the demo's first three cells (MgF2 healthy in MPa; LiF penetrating from cycle 8 in kgf; Mg healthy in kgf
+// The lab: the demo's first three cells (MgF2 healthy in MPa; LiF penetrating from cycle 2 in kgf; Mg healthy in kgf
 // with skewed clocks), 14 cycles (3 formation at 0.1C, then 0.3C): about six days of event time. Sampling is slower
 // than the demo's (0.5 Hz pressure, 0.2 Hz current and voltage) to keep the test fast; the metrics do not depend on
 // the rate (test/unit/metrics.property.test.ts).
