@@ -37,6 +37,15 @@ export const detectorFields = {
       everySamples: z.number().int().min(10).optional(),
     })
     .optional(),
+  voltageStall: z
+    .strictObject({
+      settle_s: z.number().nonnegative().optional(),
+      rise_mV: positive.optional(),
+      cvBand_mV: z.number().nonnegative().optional(),
+      warn_min: positive.optional(),
+      crit_min: positive.optional(),
+    })
+    .optional(),
   ddpq: z
     .strictObject({
       levelWarn_pct: positive.optional(),
@@ -88,6 +97,7 @@ function sampleDetectorSettings(g: CellAlertsConfig, l: CellAlertsConfig, areaMm
   const pd = { ...g.pressureDrop, ...l.pressureDrop };
   const hs = { ...g.hardShort, ...l.hardShort };
   const vn = { ...g.voltageNoise, ...l.voltageNoise };
+  const vs = { ...g.voltageStall, ...l.voltageStall };
   return {
     pressureDrop: {
       window_ms: (pd.window_s ?? D.DEFAULT_DROP_WINDOW_MS / 1000) * 1000,
@@ -108,6 +118,13 @@ function sampleDetectorSettings(g: CellAlertsConfig, l: CellAlertsConfig, areaMm
       critRatio: vn.critRatio ?? D.DEFAULT_VNOISE_CRIT_RATIO,
       baselineEpisodes: vn.baselineEpisodes ?? D.DEFAULT_VNOISE_BASELINE_EPISODES,
       everySamples: vn.everySamples ?? D.DEFAULT_VNOISE_EVERY_SAMPLES,
+    },
+    voltageStall: {
+      settle_ms: (vs.settle_s ?? D.DEFAULT_VSTALL_SETTLE_MS / 1000) * 1000,
+      rise_mV: vs.rise_mV ?? D.DEFAULT_VSTALL_RISE_MV,
+      cvBand_mV: vs.cvBand_mV ?? D.DEFAULT_VSTALL_CV_BAND_MV,
+      warn_min: vs.warn_min ?? D.DEFAULT_VSTALL_WARN_MIN,
+      crit_min: vs.crit_min ?? D.DEFAULT_VSTALL_CRIT_MIN,
     },
   };
 }

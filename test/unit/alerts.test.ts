@@ -91,6 +91,7 @@ describe('false alarms and detection margins', () => {
       ddpq_rate: { clean: worstClean('ddpq_rate'), detected: sick.peak.get('pen')!.get('ddpq_rate')! },
       soft_short: { clean: worstClean('soft_short'), detected: sick.peak.get('soft')!.get('soft_short')! },
       voltage_noise: { clean: worstClean('voltage_noise'), detected: sick.peak.get('soft')!.get('voltage_noise')! },
+      voltage_stall: { clean: worstClean('voltage_stall'), detected: sick.peak.get('soft')!.get('voltage_stall')! },
       hard_short: { clean: worstClean('hard_short'), detected: sick.peak.get('hard')!.get('hard_short')! },
     };
     // value / warning level: < 1 never alerts. Printed for the README's margin table.
@@ -104,6 +105,7 @@ describe('false alarms and detection margins', () => {
     expect(raised('pen', 'ddpq_decline', 'warning')).toBe(true);
     expect(raised('soft', 'soft_short', 'warning')).toBe(true);
     expect(raised('soft', 'voltage_noise', 'warning')).toBe(true);
+    expect(raised('soft', 'voltage_stall', 'warning') || raised('soft', 'voltage_stall', 'critical')).toBe(true);
     expect(raised('hard', 'hard_short', 'critical')).toBe(true);
     // no false kinds on the sick cells either
     expect(raised('soft', 'pressure_drop', 'warning') || raised('hard', 'ddpq_decline', 'warning')).toBe(false);

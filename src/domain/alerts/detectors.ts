@@ -20,6 +20,8 @@
  * - hard short: voltage falling during charge between consecutive samples (≤ 10 s apart). Warning at
  *   50 mV, critical at 200 mV: a CC charge only raises the voltage, and a CV hold keeps it flat
  *   within a few mV of noise.
+ * - voltage stall (voltage-stall.ts): minutes since the voltage under charge last rose 5 mV, below the cell's
+ *   top voltage minus 20 mV (the CV hold is flat by design). Warning at 30 min, critical at 90 min.
  * - silence: no pressure or current reading from an active cell. Warning after 120 s, critical after 600 s.
  */
 export * from './pressure-drop.js';
@@ -29,4 +31,5 @@ export * from './ddpq-decline.js';
 export * from './soft-short.js';
 export * from './silence.js';
 export * from './voltage-noise.js';
+export * from './voltage-stall.js';
 export { lineFromSums } from './stats.js';

@@ -6,9 +6,9 @@
  * snapshotted with the cell.
  */
 
-export type AlertKind = 'pressure_drop' | 'ddpq_decline' | 'soft_short' | 'voltage_noise' | 'hard_short' | 'silence';
+export type AlertKind = 'pressure_drop' | 'ddpq_decline' | 'soft_short' | 'voltage_noise' | 'voltage_stall' | 'hard_short' | 'silence';
 export type AlertLevel = 'ok' | 'warning' | 'critical';
-export const ALERT_KINDS: readonly AlertKind[] = ['pressure_drop', 'ddpq_decline', 'soft_short', 'voltage_noise', 'hard_short', 'silence'];
+export const ALERT_KINDS: readonly AlertKind[] = ['pressure_drop', 'ddpq_decline', 'soft_short', 'voltage_noise', 'voltage_stall', 'hard_short', 'silence'];
 
 /** What a detector measured: `value` grows with severity; thresholds in the same unit. */
 export interface Signal {
