@@ -15,7 +15,8 @@ export async function alertLatency(cells = 20, duration_s = 40): Promise<string>
   const broker = await startMosquitto();
   const config = parseConfig({
     mqtt: { url: broker.url, clientId: 'bench-latency', cleanSession: true },
-    alerts: { clearDwell_s: 1 },
+    // Every crossing opens an incident of its own: resolved as soon as the voltage is back (no cycles here).
+    alerts: { clearDwell_s: 1, resolveAfterCycles: 0 },
     defaults: { minStepDuration_s: 1 },
   });
   const daemon = new Daemon({ config, log: createLogger('error') });

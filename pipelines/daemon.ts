@@ -3,7 +3,7 @@
  * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
  */
 import { join } from 'node:path';
-import { merge, Subject, type Subscription } from 'rxjs';
+import { filter, merge, Subject, type Subscription } from 'rxjs';
 import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import { FileSink, type FileOffsets } from '../src/adapters/file-sink.js';
@@ -19,7 +19,8 @@ import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
-import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
+import { controlSubscriptions, isControlTopic, parseSilence } from '../src/ingest/control.js';
 import { AdmissionControl } from './admission.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
@@ -62,6 +63,7 @@ export class Daemon implements HealthInputs {
   private readonly replay$ = new Subject<RawMessage>();
   private checkpointSoon = false;
   private sub: Subscription | undefined;
+  private control: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
   private health: HealthServer | undefined;
@@ -104,6 +106,7 @@ export class Daemon implements HealthInputs {
     this.admission = new AdmissionControl(cfg, this.lab);
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
+      controlTopics: controlSubscriptions(cfg.mqtt.topicPrefix),
       now: this.now,
       log: (m) => {
         opts.log.info(m);
@@ -134,7 +137,12 @@ export class Daemon implements HealthInputs {
       log.info(`state: resumed ${restored.cells} cells from ${this.state?.path ?? ''} (saved ${new Date(restored.savedAt).toISOString()})`);
     this.lab.resumeAt(this.now());
     this.sinks = this.makeSinks(restored?.files);
-    const events$ = oepPipeline(merge(this.replay$, this.mqtt.messages$), {
+    const prefix = cfg.mqtt.topicPrefix;
+    this.control = this.mqtt.messages$.pipe(filter((m) => isControlTopic(prefix, m.topic))).subscribe((m) => {
+      this.onControl(m.topic, m.payload);
+    });
+    // Control messages (retained, sent again at every subscription) are not readings, nor replayed from the journal.
+    const events$ = oepPipeline(merge(this.replay$, this.mqtt.messages$).pipe(filter((m) => !isControlTopic(prefix, m.topic))), {
       topicPrefix: cfg.mqtt.topicPrefix,
       settingsFor: (id) => this.setupFor(id).ingest,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
@@ -213,10 +221,33 @@ export class Daemon implements HealthInputs {
     return fresh;
   }
 
+  /** A control message (a retained one again after each restart): a maintenance silence. */
+  private onControl(topic: string, payload: Buffer): void {
+    const c = parseSilence(this.opts.config.mqtt.topicPrefix, topic, payload);
+    if ('error' in c) {
+      this.rejectLog.report('control', `control message ignored: ${c.error}`);
+      return;
+    }
+    this.lab.silence(c.target, c.until_ms);
+    const who = c.target === ALL_CELLS ? 'all cells' : `cell ${c.target}`;
+    if (c.until_ms > this.now())
+      this.opts.log.info(
+        `silence: alerts of ${who} are recorded, not sent, until ${new Date(c.until_ms).toISOString()}${c.reason !== undefined ? ` (${c.reason})` : ''}`,
+      );
+    else this.opts.log.info(`silence: ${who} not silenced`);
+  }
+
   /** The sinks the config asks for, in the order they are closed. */
   private makeSinks(resumeAt: FileOffsets | undefined): Sink[] {
     const { config: cfg, log } = this.opts;
-    const sinks: Sink[] = [this.alertTally, new AlertPublisher(this.mqtt, { topicPrefix: cfg.mqtt.topicPrefix, bookOf: (cell) => this.lab.cell(cell).alerts })];
+    const sinks: Sink[] = [
+      this.alertTally,
+      new AlertPublisher(this.mqtt, {
+        topicPrefix: cfg.mqtt.topicPrefix,
+        incidentsOf: (cell) => this.lab.cell(cell).incidents,
+        silencedUntil: (cell) => this.lab.silencedUntil(cell, this.now()),
+      }),
+    ];
     if (cfg.alerts.webhook !== undefined)
       sinks.push(
         new Webhook({
@@ -306,7 +337,10 @@ export class Daemon implements HealthInputs {
     // The held PUBACKs go out before the client disconnects (the broker then keeps nothing it need not).
     await step('journal', () => this.journal?.syncNow());
     await step('mqtt', () => this.mqtt.stop());
-    await step('pipeline', () => this.sub?.unsubscribe());
+    await step('pipeline', () => {
+      this.sub?.unsubscribe();
+      this.control?.unsubscribe();
+    });
     clearInterval(this.stateTimer);
     clearInterval(this.evictTimer);
     await step('state', () => {

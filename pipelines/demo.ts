@@ -6,8 +6,7 @@
 import { startBroker } from '../src/adapters/broker.js';
 import { createLogger, type LogLevel } from '../src/adapters/log.js';
 import { parseConfig } from '../src/config/schema.js';
-import type { LabEvent } from '../src/domain/lab.js';
-import type { CycleRecord } from '../src/domain/types.js';
+import { LiveTable, TableWriter } from '../src/adapters/live-table.js';
 import { demoCells } from '../src/sim/scenarios.js';
 import { Daemon, type StopReport } from './daemon.js';
 import { runSimulator } from './simulate.js';
@@ -35,56 +34,20 @@ export interface DemoReport {
   readonly readings: number;
 }
 
-const fmt = (v: number | undefined, digits: number): string => (v === undefined ? '—' : v.toFixed(digits));
-
-/** The live table: the latest cycle of each cell. */
-export class LiveTable {
-  private readonly latest = new Map<string, CycleRecord>();
-  private readonly stepsSeen = new Map<string, number>();
-  private readonly alertLevel = new Map<string, Map<string, string>>();
-  cycles = 0;
-  steps = 0;
-
-  onEvents(events: readonly LabEvent[]): void {
-    for (const e of events) {
-      if (e.type === 'cycle') {
-        this.cycles++;
-        if (e.record.complete) this.latest.set(e.record.cell, e.record);
-      } else if (e.type === 'alert') {
-        const m = this.alertLevel.get(e.alert.cell) ?? new Map<string, string>();
-        this.alertLevel.set(e.alert.cell, m);
-        if (e.alert.level === 'ok') m.delete(e.alert.kind);
-        else m.set(e.alert.kind, e.alert.level);
-      } else if (e.type === 'step') {
-        this.steps++;
-        this.stepsSeen.set(e.record.cell, (this.stepsSeen.get(e.record.cell) ?? 0) + 1);
-      }
-    }
-  }
-
-  render(): string {
-    const head = 'cell      cycle  Q_dis mAh/g   CE      ΔP MPa  Δ(ΔP)  Δ(ΔP_Q) MPa·g/Ah  drift   steps  alerts';
-    const rows = [...this.stepsSeen.keys()].sort().map((cell) => {
-      const c = this.latest.get(cell);
-      return [
-        cell.padEnd(9),
-        String(c?.cycle ?? '—').padStart(5),
-        fmt(c?.qDischarge_mAh_g, 1).padStart(12),
-        fmt(c?.ce, 4).padStart(8),
-        fmt(c?.dpCum_MPa, 3).padStart(8),
-        fmt(c?.ddp_MPa, 3).padStart(7),
-        fmt(c?.ddpQ_MPa_g_per_Ah, 2).padStart(18),
-        fmt(c?.drift_MPa_g_per_Ah, 2).padStart(7),
-        String(this.stepsSeen.get(cell) ?? 0).padStart(7),
-        ' ' + ([...(this.alertLevel.get(cell) ?? new Map<string, string>())].map(([k, l]) => `${k}:${l}`).join(' ') || 'ok'),
-      ].join(' ');
-    });
-    return [head, ...rows].join('\n');
-  }
-}
+/** How often the live table is redrawn, ms. */
+export const TABLE_REDRAW_MS = 1_000;
 
 export async function runDemo(o: DemoOptions): Promise<DemoReport> {
-  const log = createLogger(o.logLevel);
+  const table = new LiveTable();
+  // On a terminal the table is redrawn in place: log lines go under it instead of scrolling it away.
+  const inPlace = o.table && process.stdout.isTTY;
+  const log = inPlace
+    ? createLogger(o.logLevel, (line) => {
+        const msg = line.slice(25); // without the timestamp
+        // The incident events are noted from the lab's events already.
+        if (!/^\w+\s+alert /.test(msg)) table.note(msg);
+      })
+    : createLogger(o.logLevel);
   const broker = await startBroker(o.port);
   const specs = demoCells(o.cells);
   const config = parseConfig({
@@ -95,7 +58,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     defaults: { formationCycles: 3 },
     cells: specs.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, areaMm2: s.area_mm2, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1 })),
   });
-  const table = new LiveTable();
   const daemon = new Daemon({
     config,
     log,
@@ -110,12 +72,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
     ac.abort();
   });
   let timer: NodeJS.Timeout | undefined;
+  const writer = new TableWriter(process.stdout);
   if (o.table) {
     timer = setInterval(() => {
-      const text = table.render();
-      if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H' + text + '\n');
-      else process.stdout.write(text + '\n\n');
-    }, 2_000);
+      writer.draw(table.render());
+    }, TABLE_REDRAW_MS);
   }
   let readings = 0;
   try {
@@ -141,6 +102,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
   }
   const stop = await daemon.stop();
   await broker.close();
-  if (o.table) process.stdout.write(table.render() + '\n');
+  if (o.table) writer.draw(table.render());
   return { stop, cycles: table.cycles, steps: table.steps, readings };
 }

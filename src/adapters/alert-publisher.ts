@@ -1,16 +1,20 @@
 /**
- * The MQTT alert sink: each alert state change as an event on `<prefix>/<cell>/alerts` (QoS 1), and the
- * cell's alert state retained on `<prefix>/<cell>/status`, so a dashboard that connects later sees it.
+ * The MQTT alert sink: each incident event (open, escalate, resolve) on `<prefix>/<cell>/alerts` (QoS 1),
+ * and the cell's open incidents retained on `<prefix>/<cell>/status`, so a dashboard that connects later
+ * sees them. During a maintenance silence the events are not sent; the status still follows (it says so).
  */
-import { levels, worst, type AlertBook, type AlertEvent } from '../domain/alerts/lifecycle.js';
+import type { AlertEvent, IncidentBook } from '../domain/alerts/incidents.js';
+import { LEVEL_RANK, type AlertLevel } from '../domain/alerts/lifecycle.js';
 import type { LabEvent } from '../domain/lab.js';
 import type { MqttAdapter } from './mqtt.js';
 import type { Sink, SinkReport } from './sink.js';
 
 export interface AlertPublisherOptions {
   readonly topicPrefix: string;
-  /** The cell's alert book after the change (its worst level and the level of each kind go in the status). */
-  readonly bookOf: (cell: string) => AlertBook;
+  /** The cell's open incidents after the event (they make the status). */
+  readonly incidentsOf: (cell: string) => IncidentBook;
+  /** Until when (epoch ms) a maintenance silence covers the cell, if it does. */
+  readonly silencedUntil?: (cell: string) => number | undefined;
 }
 
 export class AlertPublisher implements Sink {
@@ -31,13 +35,8 @@ export class AlertPublisher implements Sink {
   private publishAlert(a: AlertEvent): void {
     const prefix = this.o.topicPrefix;
     const time = new Date(a.t).toISOString();
-    const book = this.o.bookOf(a.cell);
-    this.send(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }), false);
-    this.send(
-      `${prefix}/${a.cell}/status`,
-      JSON.stringify({ cell: a.cell, level: worst(book), kinds: levels(book), updated: time, lastMessage: a.message }),
-      true,
-    );
+    if (!a.silenced) this.send(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }), false);
+    this.send(`${prefix}/${a.cell}/status`, JSON.stringify(statusOf(a, this.o.incidentsOf(a.cell), this.o.silencedUntil?.(a.cell))), true);
   }
 
   private send(topic: string, payload: string, retain: boolean): void {
@@ -62,4 +61,24 @@ export class AlertPublisher implements Sink {
   get failures(): number {
     return this.failed;
   }
+}
+
+/** The retained status of a cell: its worst open incident, each open incident, the latest event. */
+export function statusOf(a: AlertEvent, book: IncidentBook, silencedUntil: number | undefined): object {
+  let level: AlertLevel = 'ok';
+  const kinds: Record<string, AlertLevel> = {};
+  const incidents = Object.values(book.open).map((i) => {
+    kinds[i.kind] = i.level;
+    if (LEVEL_RANK[i.level] > LEVEL_RANK[level]) level = i.level;
+    return { ...i };
+  });
+  return {
+    cell: a.cell,
+    level,
+    kinds,
+    incidents,
+    updated: new Date(a.t).toISOString(),
+    lastMessage: a.message,
+    ...(silencedUntil !== undefined ? { silencedUntil: new Date(silencedUntil).toISOString() } : {}),
+  };
 }

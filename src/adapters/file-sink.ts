@@ -7,6 +7,7 @@
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AlertEvent } from '../domain/alerts/incidents.js';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord, StepRecord } from '../domain/types.js';
 import { CYCLE_FIELD_NAMES, cycleFields, eventLines, STEP_FIELD_NAMES, stepFields } from './line-protocol.js';
@@ -34,6 +35,36 @@ export function cycleCsvRow(c: CycleRecord): string {
   return [c.tEnd, c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
 }
 
+/** alerts.csv: one row per incident event (open, escalate, resolve); the incident's columns after the former ones. */
+export const ALERT_CSV_HEADER =
+  'time_ms,cell,kind,level,previous,value,threshold,unit,message,incident,action,cycle,opened_cycle,last_seen_cycle,resolved_cycle,recurrences,peak,silenced';
+
+export function alertCsvRow(a: AlertEvent): string {
+  const i = a.incident;
+  return [
+    a.t,
+    a.cell,
+    a.kind,
+    a.level,
+    a.previous,
+    a.value,
+    a.threshold,
+    a.unit,
+    a.message,
+    i.id,
+    a.action,
+    a.cycle,
+    i.openedCycle,
+    i.lastSeenCycle,
+    i.resolvedCycle,
+    i.recurrences,
+    i.peak,
+    a.silenced ? 1 : 0,
+  ]
+    .map(csvValue)
+    .join(',');
+}
+
 export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
 export const CYCLE_CSV_HEADER = CYCLE_COLUMNS.join(',');
 
@@ -45,7 +76,7 @@ const FILES = {
   cycles: { name: 'cycles.csv', header: CYCLE_CSV_HEADER },
   lp: { name: 'points.lp', header: undefined },
   late: { name: 'late.csv', header: 'ts_ms,cell,channel,value,behind_watermark_ms' },
-  alerts: { name: 'alerts.csv', header: 'time_ms,cell,kind,level,previous,value,threshold,unit,message' },
+  alerts: { name: 'alerts.csv', header: ALERT_CSV_HEADER },
 } as const;
 type FileKey = keyof typeof FILES;
 
@@ -115,7 +146,7 @@ export class FileSink implements Sink {
       else if (e.type === 'cycle') cy += cycleCsvRow(e.record) + '\n';
       else if (e.type === 'alert') {
         const a = e.alert;
-        al += [a.t, a.cell, a.kind, a.level, a.previous, a.value, a.threshold, a.unit, a.message].map(csvValue).join(',') + '\n';
+        al += alertCsvRow(a) + '\n';
       } else if (e.type === 'late') la += `${e.reading.ts},${csvField(e.reading.cell)},${e.reading.channel},${e.reading.value},${e.watermark - e.reading.ts}\n`;
       // A cell's failure is logged and counted by the daemon, not a record of the files.
     }

@@ -7,9 +7,10 @@
  *   oep_dpdq   tags cell, kind        time = instant the step's capacity reached the grid point
  *   oep_late   tags cell, channel     time = the reading's own timestamp
  *   oep_ingest tags cell              time = when the counters were read (processing time)
- *   oep_alert  tags cell, kind, level time = the measurement that changed the alert state
+ *   oep_alert  tags cell, kind, level time = the measurement that opened, escalated or resolved an incident
  */
-import { LEVEL_RANK, type AlertEvent, type AlertLevel } from '../domain/alerts/lifecycle.js';
+import type { AlertEvent } from '../domain/alerts/incidents.js';
+import { LEVEL_RANK, type AlertLevel } from '../domain/alerts/lifecycle.js';
 import type { CellCounters, LabEvent } from '../domain/lab.js';
 import { gridDerivative_kPa_per_mAh } from '../domain/metrics/step.js';
 import type { CycleRecord, Reading, StepRecord } from '../domain/types.js';
@@ -228,6 +229,13 @@ export function alertLine(a: AlertEvent): string | undefined {
       value: a.value,
       threshold: a.threshold,
       message: a.message,
+      incident: a.incident.id,
+      action: a.action,
+      opened_cycle: int(a.incident.openedCycle),
+      last_seen_cycle: int(a.incident.lastSeenCycle),
+      recurrences: int(a.incident.recurrences),
+      peak: a.incident.peak,
+      silenced: int(a.silenced ? 1 : 0),
       ...extra,
     },
     a.t,

@@ -39,6 +39,8 @@ export interface MqttAdapterOptions {
   readonly holdAck?: (send: () => void) => void;
   /** Where warnings go (default: `log`). */
   readonly warn?: (message: string) => void;
+  /** Further topic filters to subscribe to (the control topics), at QoS 1. */
+  readonly controlTopics?: readonly string[];
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -204,7 +206,10 @@ export class MqttAdapter {
     });
     client.on('error', (e) => o.log?.(`mqtt: ${e.message}`));
     await whenConnected(client, { failOnError: true });
-    const topics = Object.fromEntries(INPUT_CHANNELS.map((c) => [`${o.topicPrefix}/+/${c}`, { qos: o.qos }]));
+    const topics = Object.fromEntries([
+      ...INPUT_CHANNELS.map((c) => [`${o.topicPrefix}/+/${c}`, { qos: o.qos }] as const),
+      ...(o.controlTopics ?? []).map((t) => [t, { qos: 1 as const }] as const),
+    ]);
     await client.subscribeAsync(topics);
   }
 

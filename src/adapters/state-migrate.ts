@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import type { AlignerSnapshot } from '../domain/align.js';
 import { newSampleDetectorState } from '../domain/alerts/sample-detectors.js';
+import { newIncidentBook } from '../domain/alerts/incidents.js';
 import { PROCESSOR_STATE_VERSION, type BoundaryState, type ProcessorState, type RunState } from '../domain/cell/state.js';
 import { CELL_RECORD_VERSION, type CellRecord } from '../domain/lab.js';
 
@@ -139,6 +140,8 @@ export function cellRecordFromV1(id: string, raw: unknown): CellRecord {
     processor: processorFrom(c.processor, c.processor),
     counters: c.counters,
     alerts: c.alerts,
+    // the release before incidents: none open
+    incidents: newIncidentBook(),
     cycleDetector: c.cycleDetector,
     sampleDetectors: c.sampleDetectors ?? newSampleDetectorState(),
     ...(typeof c.failure === 'string' ? { failure: c.failure } : {}),

@@ -3,7 +3,7 @@
  * state, checked on restore so that a checkpoint that does not match this release is a clear error
  * naming the field, never a cell that resumes from garbage. Numbers may be NaN or ±Infinity (the parts
  * use them for "none yet"), which is why checkpoints are encoded with v8's serializer, not JSON.
- * The alert state (alerts, cycleDetector, sampleDetectors) is plain data owned by src/domain/alerts; it
+ * The alert state (alerts, incidents, cycleDetector, sampleDetectors) is plain data owned by src/domain/alerts; it
  * is checked for being plain objects here, its fields by the alert code that reads them.
  */
 import { z } from 'zod';
@@ -101,6 +101,7 @@ const cellRecord = z.strictObject({
   processor,
   counters,
   alerts: plain,
+  incidents: plain,
   cycleDetector: plain,
   sampleDetectors: plain,
   failure: z.string().optional(),

@@ -3,7 +3,7 @@
  * retries and exponential backoff. Never blocks the pipeline: `send` queues and returns; the queue is
  * bounded (the oldest are dropped and counted when a dead endpoint lets it fill up).
  */
-import type { AlertEvent } from '../domain/alerts/lifecycle.js';
+import type { AlertEvent } from '../domain/alerts/incidents.js';
 import type { LabEvent } from '../domain/lab.js';
 import { errorMessage } from './log.js';
 import type { Sink, SinkReport } from './sink.js';
@@ -23,7 +23,7 @@ export const WEBHOOK_BACKOFF_MS = 1_000;
 export function webhookBody(a: AlertEvent, format: 'json' | 'slack'): string {
   if (format === 'slack') {
     const icon = a.level === 'critical' ? ':rotating_light:' : a.level === 'warning' ? ':warning:' : ':white_check_mark:';
-    return JSON.stringify({ text: `${icon} oep ${a.cell}: ${a.message} (${new Date(a.t).toISOString()})` });
+    return JSON.stringify({ text: `${icon} oep ${a.cell}: ${a.message} (${new Date(a.t).toISOString()}, cycle ${String(a.cycle)})` });
   }
   return JSON.stringify({ ...a, time: new Date(a.t).toISOString() });
 }
@@ -45,7 +45,8 @@ export class Webhook implements Sink {
   }
 
   send(a: AlertEvent): void {
-    if (this.stopped || !this.opts.levels.includes(a.level)) return;
+    // One post per incident event (open, escalate, resolve); nothing during a maintenance silence.
+    if (this.stopped || a.silenced || !this.opts.levels.includes(a.level)) return;
     if (this.queue.length >= WEBHOOK_QUEUE_MAX) {
       this.queue.shift();
       this.dropped++;

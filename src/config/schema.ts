@@ -12,11 +12,10 @@ import {
   DEFAULT_PRESSURE_MAX_GAP_MS,
   type CellProcessorSettings,
 } from '../domain/cell-processor.js';
-import { countPressure_MPa, MOLD_13MM_AREA_MM2 } from '../domain/units.js';
-import * as D from '../domain/alerts/detectors.js';
-import { DEFAULT_CLEAR_DWELL_MS, DEFAULT_RESET_FRACTION } from '../domain/alerts/lifecycle.js';
+import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
 import type { CellAlertSetup } from '../domain/lab.js';
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type CellIngestSettings } from '../ingest/payload.js';
+import { cellAlertsSchema, detectorFields, resolveAlerts } from './alerts.js';
 
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
 export const DEFAULT_TOPIC_PREFIX = 'oep';
@@ -56,52 +55,6 @@ const tlsSchema = z.strictObject({
   key: z.string().min(1).optional().describe("client certificate's private key file (PEM)"),
   rejectUnauthorized: z.boolean().default(true),
 });
-
-/** Per-detector thresholds; every key optional, so a cell can override one number. */
-const detectorFields = {
-  enabled: z.boolean().optional(),
-  clearDwell_s: z.number().nonnegative().optional(),
-  resetFraction: z.number().min(0).max(1).optional(),
-  pressureDrop: z
-    .strictObject({
-      window_s: positive.optional(),
-      settle_s: z.number().nonnegative().optional(),
-      minCounts: z.number().nonnegative().optional(),
-      noiseSigmas: z.number().nonnegative().optional(),
-      critFactor: z.number().min(1).optional(),
-    })
-    .optional(),
-  hardShort: z.strictObject({ warn_mV: positive.optional(), crit_mV: positive.optional() }).optional(),
-  voltageNoise: z
-    .strictObject({
-      settle_s: z.number().nonnegative().optional(),
-      warnRatio: z.number().min(1).optional(),
-      critRatio: z.number().min(1).optional(),
-      baselineEpisodes: z.number().int().positive().optional(),
-      everySamples: z.number().int().min(10).optional(),
-    })
-    .optional(),
-  ddpq: z
-    .strictObject({
-      warnMin_pct: positive.optional(),
-      warnSigmas: z.number().nonnegative().optional(),
-      critFactor: z.number().min(1).optional(),
-      trendCycles: z.number().int().min(3).optional(),
-    })
-    .optional(),
-  softShort: z
-    .strictObject({
-      warnMin_pts: positive.optional(),
-      critMin_pts: positive.optional(),
-      warnSigmas: z.number().nonnegative().optional(),
-      critSigmas: z.number().nonnegative().optional(),
-      baselineCycles: z.number().int().positive().optional(),
-    })
-    .optional(),
-  silence: z.strictObject({ warn_s: positive.optional(), crit_s: positive.optional() }).optional(),
-};
-const cellAlertsSchema = z.strictObject(detectorFields);
-export type CellAlertsConfig = z.infer<typeof cellAlertsSchema>;
 
 const cellFields = {
   areaMm2: positive.optional().describe('Pressing area for force → pressure, mm² (default: 13 mm mold, 132.73)'),
@@ -229,6 +182,7 @@ export const configSchema = z.strictObject({
 
 export type OepConfig = z.infer<typeof configSchema>;
 export type CellConfig = z.infer<typeof cellDefaultsSchema>;
+export type { CellAlertsConfig } from './alerts.js';
 
 /** Everything the pipeline needs to know about one cell, resolved from its entry over the defaults. */
 export interface ResolvedCell {
@@ -237,61 +191,6 @@ export interface ResolvedCell {
   readonly aligner: AlignerSettings;
   readonly processor: CellProcessorSettings;
   readonly alerts: CellAlertSetup | undefined;
-}
-
-/** The cell's alert settings: its own `alerts` over `defaults.alerts` over the top-level `alerts`. */
-function resolveAlerts(config: OepConfig, c: CellConfig, areaMm2: number): { processor: CellProcessorSettings['detectors']; cell: CellAlertSetup | undefined } {
-  const g = config.alerts;
-  const l: CellAlertsConfig = c.alerts ?? {};
-  if ((l.enabled ?? g.enabled) === false) return { processor: undefined, cell: undefined };
-  const pd = { ...g.pressureDrop, ...l.pressureDrop };
-  const hs = { ...g.hardShort, ...l.hardShort };
-  const vn = { ...g.voltageNoise, ...l.voltageNoise };
-  const dq = { ...g.ddpq, ...l.ddpq };
-  const ss = { ...g.softShort, ...l.softShort };
-  const si = { ...g.silence, ...l.silence };
-  return {
-    processor: {
-      pressureDrop: {
-        window_ms: (pd.window_s ?? D.DEFAULT_DROP_WINDOW_MS / 1000) * 1000,
-        settle_ms: (pd.settle_s ?? D.DEFAULT_DROP_SETTLE_MS / 1000) * 1000,
-        minCounts: pd.minCounts ?? D.DEFAULT_DROP_MIN_COUNTS,
-        noiseSigmas: pd.noiseSigmas ?? D.DEFAULT_DROP_NOISE_SIGMAS,
-        critFactor: pd.critFactor ?? D.DEFAULT_DROP_CRIT_FACTOR,
-        count_MPa: countPressure_MPa(areaMm2),
-      },
-      hardShort: {
-        warn_mV: hs.warn_mV ?? D.DEFAULT_HARD_SHORT_WARN_MV,
-        crit_mV: hs.crit_mV ?? D.DEFAULT_HARD_SHORT_CRIT_MV,
-        maxGap_ms: D.DEFAULT_HARD_SHORT_MAX_GAP_MS,
-      },
-      voltageNoise: {
-        settle_ms: (vn.settle_s ?? D.DEFAULT_VNOISE_SETTLE_MS / 1000) * 1000,
-        warnRatio: vn.warnRatio ?? D.DEFAULT_VNOISE_WARN_RATIO,
-        critRatio: vn.critRatio ?? D.DEFAULT_VNOISE_CRIT_RATIO,
-        baselineEpisodes: vn.baselineEpisodes ?? D.DEFAULT_VNOISE_BASELINE_EPISODES,
-        everySamples: vn.everySamples ?? D.DEFAULT_VNOISE_EVERY_SAMPLES,
-      },
-    },
-    cell: {
-      lifecycle: {
-        resetFraction: l.resetFraction ?? g.resetFraction ?? DEFAULT_RESET_FRACTION,
-        clearDwell_ms: (l.clearDwell_s ?? g.clearDwell_s ?? DEFAULT_CLEAR_DWELL_MS / 1000) * 1000,
-      },
-      cycle: {
-        ddpqWarnMin_pct: dq.warnMin_pct ?? D.DEFAULT_DDPQ_WARN_MIN_PCT,
-        ddpqWarnSigmas: dq.warnSigmas ?? D.DEFAULT_DDPQ_WARN_SIGMAS,
-        ddpqCritFactor: dq.critFactor ?? D.DEFAULT_DDPQ_CRIT_FACTOR,
-        ddpqTrendCycles: dq.trendCycles ?? D.DEFAULT_DDPQ_TREND_CYCLES,
-        ceWarnMin_pts: ss.warnMin_pts ?? D.DEFAULT_CE_WARN_MIN_PTS,
-        ceCritMin_pts: ss.critMin_pts ?? D.DEFAULT_CE_CRIT_MIN_PTS,
-        ceWarnSigmas: ss.warnSigmas ?? D.DEFAULT_CE_WARN_SIGMAS,
-        ceCritSigmas: ss.critSigmas ?? D.DEFAULT_CE_CRIT_SIGMAS,
-        ceBaselineCycles: ss.baselineCycles ?? D.DEFAULT_CE_BASELINE_CYCLES,
-      },
-      silence: { warn_s: si.warn_s ?? D.DEFAULT_SILENCE_WARN_S, crit_s: si.crit_s ?? D.DEFAULT_SILENCE_CRIT_S },
-    },
-  };
 }
 
 export function resolveCell(config: OepConfig, id: string): ResolvedCell {
@@ -307,7 +206,7 @@ export function resolveCell(config: OepConfig, id: string): ResolvedCell {
     c.restCurrent_mA ?? (c.nominalCurrent_mA !== undefined ? c.nominalCurrent_mA * DEFAULT_REST_FRACTION_OF_NOMINAL : DEFAULT_REST_CURRENT_MA);
   const formation = c.formationCycles ?? DEFAULT_FORMATION_CYCLES;
   const a = config.alignment;
-  const alerts = resolveAlerts(config, { ...c, alerts: { ...(config.defaults.alerts ?? {}), ...(entry?.alerts ?? {}) } }, areaMm2);
+  const alerts = resolveAlerts(config.alerts, { ...(config.defaults.alerts ?? {}), ...(entry?.alerts ?? {}) }, areaMm2);
   return Object.freeze({
     id,
     ingest: Object.freeze({

@@ -26,7 +26,7 @@ import type { CycleRecord, Reading, StepKind, StepRecord } from './types.js';
 import { expireBoundaries, resolveBoundaries } from './cell/boundaries.js';
 import type { CellProcessorSettings } from './cell/settings.js';
 import { PROCESSOR_STATE_VERSION, type BoundaryState, type ProcessorState, type RunState } from './cell/state.js';
-import { assembleStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
+import { assembleStep, cycleOfOpenStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
 import { attributeSamples, hasSamplesUpTo, newPendingSamples, pushSample, type PendingSamples } from './cell/pending-samples.js';
 import { addCharge, kindFromCharge, mergeGlitch, newRun, stepDraft, type Run, type StepDraft } from './cell/run.js';
 import { confirmedCandidate, kindOf, runFor, splitAtDeadband, type CyclerIndex, type Runs, type SegmentVisitor } from './cell/segmentation.js';
@@ -182,6 +182,11 @@ export class CellProcessor implements SegmentVisitor {
   /** Current cycle number (0 before cycling starts). */
   get currentCycle(): number {
     return this.cycles.cycle;
+  }
+
+  /** The cycle a charge step in progress belongs to (where the in-step detectors' incidents are counted). */
+  get chargeCycle(): number {
+    return cycleOfOpenStep(this.cycles, 'charge', this.settings);
   }
 
   /** The latest current sample, mA (NaN before the first). */

@@ -9,8 +9,9 @@
  * broken state), and every other cell goes on.
  */
 import { EventTimeAligner, type AlignerSettings, type AlignerSnapshot } from './align.js';
-import { applySignals, cycleSignals, newCellAlertState, silenceCheck, type CellAlertSetup, type CellAlertState } from './alerts/cell-alerts.js';
-import type { AlertEvent, Signal } from './alerts/lifecycle.js';
+import { applySignals, cycleClosed, cycleSignals, newCellAlertState, silenceCheck, type CellAlertSetup, type CellAlertState } from './alerts/cell-alerts.js';
+import { newIncidentBook, type AlertEvent } from './alerts/incidents.js';
+import type { Signal } from './alerts/lifecycle.js';
 import { newSampleDetectorState, sampleDetectorListener } from './alerts/sample-detectors.js';
 import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from './cell-processor.js';
 import type { ProcessorState } from './cell/state.js';
@@ -38,6 +39,9 @@ export type LabEvent =
   /** A cell stopped processing after an internal error (reported once per cell). */
   | { readonly type: 'failure'; readonly cell: string; readonly message: string; readonly t: number };
 
+/** The silence target that covers every cell. */
+export const ALL_CELLS = '*';
+
 /** Reason under which a failed cell's later readings are counted. */
 export const CELL_FAILED = 'cell_failed';
 
@@ -63,12 +67,14 @@ export interface CellState extends CellAlertState {
  * What a snapshot keeps of a cell: its parts' state. The aligner and processor are structured-clone
  * copies of their objects (revived with their classes on restore); the rest is plain data.
  */
-export interface CellSnapshot extends Omit<CellAlertState, 'sampleDetectors'> {
+export interface CellSnapshot extends Omit<CellAlertState, 'sampleDetectors' | 'incidents'> {
   readonly aligner: object;
   readonly processor: object;
   readonly counters: CellCounters;
   /** Absent in snapshots from before the in-step detectors left the processor: they start afresh. */
   readonly sampleDetectors?: CellAlertState['sampleDetectors'];
+  /** Absent in snapshots from before incidents: none open. */
+  readonly incidents?: CellAlertState['incidents'];
   readonly failure?: string;
 }
 
@@ -105,6 +111,10 @@ export class Lab {
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
+  /** Maintenance silences: cell id (or {@link ALL_CELLS}) → end, epoch ms (processing time). */
+  private readonly silences = new Map<string, number>();
+  /** Processing time of the call in progress (NaN at the end of input). */
+  private now = NaN;
 
   /**
    * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
@@ -150,6 +160,7 @@ export class Lab {
       processor: c.processor.toState(),
       counters: structuredClone(c.counters),
       alerts: structuredClone(c.alerts),
+      incidents: structuredClone(c.incidents),
       cycleDetector: structuredClone(c.cycleDetector),
       sampleDetectors: structuredClone(c.sampleDetectors),
       ...(c.failure !== undefined ? { failure: c.failure } : {}),
@@ -166,6 +177,7 @@ export class Lab {
       processor: CellProcessor.fromState(s.processor, r.processor),
       counters: structuredClone(r.counters),
       alerts: structuredClone(r.alerts),
+      incidents: structuredClone(r.incidents),
       cycleDetector: structuredClone(r.cycleDetector),
       sampleDetectors: structuredClone(r.sampleDetectors),
       ...(r.failure !== undefined ? { failure: r.failure } : {}),
@@ -182,6 +194,7 @@ export class Lab {
         processor: c.processor,
         counters: c.counters,
         alerts: c.alerts,
+        incidents: c.incidents,
         cycleDetector: c.cycleDetector,
         sampleDetectors: c.sampleDetectors,
         ...(c.failure !== undefined ? { failure: c.failure } : {}),
@@ -199,6 +212,7 @@ export class Lab {
       processor: CellProcessor.revive(saved.processor, s.processor),
       counters: saved.counters,
       alerts: saved.alerts,
+      incidents: saved.incidents ?? newIncidentBook(),
       cycleDetector: saved.cycleDetector,
       sampleDetectors: saved.sampleDetectors ?? newSampleDetectorState(),
       ...(saved.failure !== undefined ? { failure: saved.failure } : {}),
@@ -218,6 +232,21 @@ export class Lab {
    */
   readonly unattributed: Record<string, number> = {};
 
+  /**
+   * Silences a cell's alerts (or every cell's, with {@link ALL_CELLS}) until `until_ms` (processing time):
+   * the detectors and incidents go on, the incident events are marked silenced. A past `until_ms` ends it.
+   */
+  silence(target: string, until_ms: number): void {
+    if (until_ms > 0) this.silences.set(target, until_ms);
+    else this.silences.delete(target);
+  }
+
+  /** Until when (epoch ms) a cell is silenced at processing time `now`, or undefined. */
+  silencedUntil(cell: string, now: number): number | undefined {
+    const until = Math.max(this.silences.get(cell) ?? -Infinity, this.silences.get(ALL_CELLS) ?? -Infinity);
+    return until > now ? until : undefined;
+  }
+
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally), or in {@link unattributed}. */
   reject(cell: string, reason: string, count = 1): void {
     const r = this.cells.get(cell)?.counters.rejected ?? this.unattributed;
@@ -232,6 +261,7 @@ export class Lab {
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
   ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
+    this.now = now;
     const c = this.cell(cellId);
     this.dirty.add(cellId);
     c.counters.bare += bare;
@@ -269,6 +299,7 @@ export class Lab {
    * active cells are still publishing (the deadman).
    */
   tick(now: number, events: LabEvent[]): void {
+    this.now = now;
     for (const c of this.cells.values()) {
       if (c.failure !== undefined) continue;
       try {
@@ -340,7 +371,7 @@ export class Lab {
     const active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
     const arrivals = { pressure: c.aligner.arrivalOf('pressure'), current: c.aligner.arrivalOf('current') };
     const s = silenceCheck(c, { now, active, arrivals }, setup);
-    if (s !== undefined) this.apply(c, [s], events);
+    if (s !== undefined) this.apply(c, [s], c.processor.currentCycle, events);
   }
 
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
@@ -380,17 +411,32 @@ export class Lab {
     c.counters.cycles += out.cycles.length;
     const setup = c.alertSetup;
     if (setup === undefined) return;
-    this.apply(c, signals, events);
-    for (const y of out.cycles) this.apply(c, cycleSignals(c, y, c.processor.settings.refCycle, setup), events);
+    this.apply(c, signals, c.processor.chargeCycle, events);
+    for (const y of out.cycles) {
+      this.apply(c, cycleSignals(c, y, c.processor.settings.refCycle, setup), y.cycle, events);
+      if (y.complete) {
+        const changes: AlertEvent[] = [];
+        cycleClosed(c, y.tEnd, setup, this.moment(c, y.cycle), changes);
+        this.push(c, changes, events);
+      }
+    }
   }
 
-  private apply(c: CellState, signals: readonly Signal[], events: LabEvent[]): void {
+  private moment(c: CellState, cycle: number): { cycle: number; silenced: boolean } {
+    return { cycle, silenced: this.silences.size > 0 && this.silencedUntil(c.id, this.now) !== undefined };
+  }
+
+  private apply(c: CellState, signals: readonly Signal[], cycle: number, events: LabEvent[]): void {
     const setup = c.alertSetup;
     if (setup === undefined || signals.length === 0) return;
     this.dirty.add(c.id);
     if (this.observe !== undefined) for (const s of signals) this.observe.signal(c.id, s);
     const changes: AlertEvent[] = [];
-    applySignals(c, signals, setup, changes);
+    applySignals(c, signals, setup, this.moment(c, cycle), changes);
+    this.push(c, changes, events);
+  }
+
+  private push(c: CellState, changes: readonly AlertEvent[], events: LabEvent[]): void {
     c.counters.alerts += changes.length;
     for (const alert of changes) events.push({ type: 'alert', alert });
   }

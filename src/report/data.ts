@@ -48,7 +48,7 @@ export interface ReportLate {
   readonly behind_ms: number | undefined;
 }
 
-/** An alert state change (alerts.csv as the daemon writes it; `previous` etc. optional). */
+/** An incident event (alerts.csv as the daemon writes it; `previous`, the incident columns etc. optional). */
 export interface ReportAlert {
   readonly time_ms: number;
   readonly cell: string;
@@ -58,6 +58,11 @@ export interface ReportAlert {
   /** The level before this change, when the file says ('' otherwise). */
   readonly previous: string;
   readonly message: string;
+  /** The incident id ('' in files from before incidents), its recurrences and peak so far, and the value's unit. */
+  readonly incident: string;
+  readonly recurrences: number | undefined;
+  readonly peak: number | undefined;
+  readonly unit: string;
 }
 
 export interface CellReportData {
@@ -192,7 +197,18 @@ function alertFromRow(r: Row): ReportAlert | undefined {
   const time_ms = csvNumber(r.time_ms);
   const cell = r.cell ?? '';
   if (time_ms === undefined || cell === '') return undefined;
-  return { time_ms, cell, kind: r.kind ?? '', level: (r.level ?? '').toLowerCase(), previous: (r.previous ?? '').toLowerCase(), message: r.message ?? '' };
+  return {
+    time_ms,
+    cell,
+    kind: r.kind ?? '',
+    level: (r.level ?? '').toLowerCase(),
+    previous: (r.previous ?? '').toLowerCase(),
+    message: r.message ?? '',
+    incident: r.incident ?? '',
+    recurrences: csvNumber(r.recurrences),
+    peak: csvNumber(r.peak),
+    unit: r.unit ?? '',
+  };
 }
 
 /** Loads the output folder `dir`. Throws {@link ReportInputError} if it has neither steps.csv nor cycles.csv. */

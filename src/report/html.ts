@@ -2,11 +2,13 @@
  * The report document: one self-contained HTML file (inline CSS and SVG; no scripts, fonts or anything
  * fetched from elsewhere), with a lab overview and one section per cell: pressure and current against time
  * with the steps shaded, the per-cycle swing and Δ(ΔP), Δ(ΔP_Q), coulombic efficiency, drift and capacity
- * against cycle number, alert markers on every plot, and the alerts and late readings as tables.
+ * against cycle number, each alert incident as one shaded span on every plot, and the incidents and late
+ * readings as tables.
  */
 import { basename, resolve } from 'node:path';
-import type { CellReportData, ReportAlert, ReportCycle, ReportData, ReportStep } from './data.js';
-import { escapeXml as esc, renderPlot, type Band, type Marker, type PlotSpec, type Pt, type RefLine, type Series } from './svg-plot.js';
+import type { CellReportData, ReportCycle, ReportData, ReportStep } from './data.js';
+import { incidentCounts, incidentCycleBands, incidentLegend, incidentsOf, incidentsTable, incidentTimeBands } from './incidents.js';
+import { escapeXml as esc, renderPlot, type Band, type PlotSpec, type Pt, type RefLine, type Series } from './svg-plot.js';
 
 export interface HtmlOptions {
   readonly title?: string;
@@ -87,31 +89,15 @@ function cycleAt(cell: CellReportData, t: number): number | undefined {
   return cyc[0]?.cycle;
 }
 
-/** `ok` is an alert clearing: listed in the table, not marked on the plots. */
-const isRaised = (a: ReportAlert): boolean => a.level !== 'ok';
-
-/** The marker's hover text, with when the alert cleared (the next `ok` of the same kind), if it did. */
-function alertLabel(cell: CellReportData, a: ReportAlert): string {
-  const cleared = cell.alerts.find((b) => b.kind === a.kind && b.level === 'ok' && b.time_ms > a.time_ms);
-  return `${a.level} ${a.kind} at ${iso(a.time_ms)}${cleared !== undefined ? ` (cleared ${iso(cleared.time_ms)})` : ''}${a.message !== '' ? `: ${a.message}` : ''}`;
+/** The cell's incidents as shaded spans over time (an open one runs to the end of the data). */
+function timeIncidentBands(cell: CellReportData, ax: TimeAxis): Band[] {
+  const end = Math.max(...cell.steps.map((s) => s.tEnd), ...cell.cycles.map((c) => c.tEnd), ...cell.alerts.map((a) => a.time_ms));
+  return incidentTimeBands(incidentsOf(cell), ax.x, end, levelColor);
 }
 
-function markerLegend(alerts: readonly ReportAlert[]): { label: string; color: string }[] {
-  const levels = [...new Set(alerts.filter(isRaised).map((a) => a.level))];
-  return levels.map((l) => ({ label: `alert: ${l || 'unspecified'}`, color: levelColor(l) }));
-}
-
-function timeMarkers(cell: CellReportData, ax: TimeAxis): Marker[] {
-  return cell.alerts.filter(isRaised).map((a) => ({ x: ax.x(a.time_ms), color: levelColor(a.level), label: alertLabel(cell, a) }));
-}
-
-function cycleMarkers(cell: CellReportData): Marker[] {
-  const out: Marker[] = [];
-  for (const a of cell.alerts.filter(isRaised)) {
-    const n = cycleAt(cell, a.time_ms);
-    if (n !== undefined) out.push({ x: n, color: levelColor(a.level), label: `cycle ${n}: ${alertLabel(cell, a)}` });
-  }
-  return out;
+function cycleIncidentBands(cell: CellReportData): Band[] {
+  const last = Math.max(...cell.cycles.map((c) => c.cycle), ...cell.steps.map((s) => s.cycle ?? 0));
+  return incidentCycleBands(incidentsOf(cell), (t) => cycleAt(cell, t), last, levelColor);
 }
 
 function stepBands(steps: readonly ReportStep[], ax: TimeAxis): Band[] {
@@ -161,10 +147,8 @@ function pressurePlot(cell: CellReportData, ax: TimeAxis, id: string): PlotSpec 
     xLabel: ax.label,
     yLabel: 'pressure, MPa',
     series,
-    bands: stepBands(cell.steps, ax),
-    bandLegend: bandLegend(cell.steps),
-    markers: timeMarkers(cell, ax),
-    markerLegend: markerLegend(cell.alerts),
+    bands: [...stepBands(cell.steps, ax), ...timeIncidentBands(cell, ax)],
+    bandLegend: [...bandLegend(cell.steps), ...incidentLegend(incidentsOf(cell), levelColor)],
   };
 }
 
@@ -180,10 +164,8 @@ function currentPlot(cell: CellReportData, ax: TimeAxis, id: string): PlotSpec {
       { type: 'segments', name: 'mean current of the step', color: COLORS.current, segments },
       { type: 'scatter', name: 'late readings (not processed)', color: COLORS.late, points: late, shape: 'cross' },
     ],
-    bands: stepBands(cell.steps, ax),
-    bandLegend: bandLegend(cell.steps),
-    markers: timeMarkers(cell, ax),
-    markerLegend: markerLegend(cell.alerts),
+    bands: [...stepBands(cell.steps, ax), ...timeIncidentBands(cell, ax)],
+    bandLegend: [...bandLegend(cell.steps), ...incidentLegend(incidentsOf(cell), levelColor)],
     refLines: [{ y: 0, color: COLORS.ref, dash: '2 3' }],
   };
 }
@@ -207,8 +189,8 @@ function cyclePlot(
     series,
     xInteger: true,
     xPad: 0.5,
-    markers: cycleMarkers(cell),
-    markerLegend: markerLegend(cell.alerts),
+    bands: cycleIncidentBands(cell),
+    bandLegend: incidentLegend(incidentsOf(cell), levelColor),
     refLines,
     emptyText: cycles.length === 0 ? 'no complete cycle yet' : 'no data',
   };
@@ -299,14 +281,6 @@ function lastComplete(cell: CellReportData): ReportCycle | undefined {
   return cell.cycles.findLast((c) => c.complete);
 }
 
-function alertCounts(all: readonly ReportAlert[]): string {
-  const alerts = all.filter(isRaised);
-  if (alerts.length === 0) return '0';
-  const by = new Map<string, number>();
-  for (const a of alerts) by.set(a.level, (by.get(a.level) ?? 0) + 1);
-  return [...by].map(([l, n]) => `<span class="lvl" style="color:${levelColor(l)}">${n} ${esc(l || 'unspecified')}</span>`).join(', ');
-}
-
 const cellAnchor = (n: number): string => `cell-${n}`;
 
 function overview(data: ReportData): string {
@@ -315,9 +289,9 @@ function overview(data: ReportData): string {
     const unit = cell.normalization !== undefined ? UNIT_DDPQ[cell.normalization] : '';
     return `<tr><td><a href="#${cellAnchor(n)}">${esc(cell.id)}</a></td><td>${cell.cycles.filter((c) => c.complete).length}</td><td>${cell.steps.length}</td>
 <td>${last?.cycle ?? '—'}</td><td>${fmt(last?.swing_MPa, 3)}</td><td>${fmt(last?.ddpQ, 2)} <span class="unit">${esc(unit)}</span></td><td>${fmt(last?.drift, 2)}</td>
-<td>${last?.ce !== undefined ? fmt(last.ce * 100, 2) + ' %' : '—'}</td><td>${cell.late.length}</td><td>${alertCounts(cell.alerts)}</td></tr>`;
+<td>${last?.ce !== undefined ? fmt(last.ce * 100, 2) + ' %' : '—'}</td><td>${cell.late.length}</td><td>${incidentCounts(cell, levelColor)}</td></tr>`;
   });
-  const table = `<table class="summary"><thead><tr><th>cell</th><th>complete cycles</th><th>steps</th><th>last cycle</th><th>swing, MPa</th><th>Δ(ΔP_Q)</th><th>drift</th><th>CE</th><th>late readings</th><th>alerts</th></tr></thead>
+  const table = `<table class="summary"><thead><tr><th>cell</th><th>complete cycles</th><th>steps</th><th>last cycle</th><th>swing, MPa</th><th>Δ(ΔP_Q)</th><th>drift</th><th>CE</th><th>late readings</th><th>incidents</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>`;
 
   // Lab-wide trends: every cell on one plot (mass-normalized cells, or areal ones if none is).
@@ -365,17 +339,6 @@ function overview(data: ReportData): string {
   return `<section id="overview"><h2>Lab overview</h2>${table}<div class="plots">${plots.map((p) => `<figure>${p}</figure>`).join('')}</div>${note}</section>`;
 }
 
-function alertsTable(cell: CellReportData): string {
-  if (cell.alerts.length === 0) return '';
-  const level = (l: string): string => `<span class="lvl" style="color:${levelColor(l)}">${esc(l === 'ok' ? 'cleared' : l || 'unspecified')}</span>`;
-  const rows = cell.alerts.map(
-    (a) =>
-      `<tr><td>${esc(iso(a.time_ms))}</td><td>${cycleAt(cell, a.time_ms) ?? '—'}</td><td>${a.previous !== '' ? `${esc(a.previous)} → ` : ''}${level(a.level)}</td><td>${esc(a.kind)}</td><td>${esc(a.message)}</td></tr>`,
-  );
-  const raised = cell.alerts.filter(isRaised).length;
-  return `<h3>Alerts (${raised} raised, ${cell.alerts.length - raised} cleared)</h3><table class="alerts"><thead><tr><th>time (UTC)</th><th>cycle</th><th>level</th><th>kind</th><th>message</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
-}
-
 function lateTable(cell: CellReportData): string {
   if (cell.late.length === 0) return '';
   const by = new Map<string, { n: number; maxBehind: number; first: number; last: number }>();
@@ -409,7 +372,7 @@ function cellSection(cell: CellReportData, n: number): string {
   return `<section class="cell" id="${cellAnchor(n)}" data-cell="${esc(cell.id)}"><h2>Cell ${esc(cell.id)}</h2><p class="facts">${esc(facts.join(' · '))}</p>
 ${notes.map((t) => `<p class="note">${esc(t)}</p>`).join('')}
 <div class="plots">${plots.map((p) => `<figure>${p}</figure>`).join('')}</div>
-${alertsTable(cell)}${lateTable(cell)}</section>`;
+${incidentsTable(cell, (t) => cycleAt(cell, t), levelColor)}${lateTable(cell)}</section>`;
 }
 
 const CSS = `

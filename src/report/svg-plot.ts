@@ -39,6 +39,8 @@ export interface Band {
   readonly x1: number;
   readonly color: string;
   readonly opacity?: number;
+  /** Hover text; a labelled band is an incident (`class="incident"`). */
+  readonly label?: string;
 }
 
 /** A vertical marker line (e.g. an alert), with a hover text. */
@@ -214,9 +216,8 @@ function bandsSvg(bands: readonly Band[], xd: Extent, f: Frame): string[] {
     const a = sx(Math.max(b.x0, xd.min));
     const z = sx(Math.min(b.x1, xd.max));
     if (z <= a) continue;
-    parts.push(
-      `<rect x="${c(a)}" y="${y1}" width="${c(Math.max(z - a, 0.5))}" height="${y0 - y1}" fill="${escapeXml(b.color)}" fill-opacity="${b.opacity ?? 0.3}"/>`,
-    );
+    const rect = `<rect x="${c(a)}" y="${y1}" width="${c(Math.max(z - a, 0.5))}" height="${y0 - y1}" fill="${escapeXml(b.color)}" fill-opacity="${b.opacity ?? 0.3}"`;
+    parts.push(b.label === undefined ? `${rect}/>` : `${rect} class="incident"><title>${escapeXml(b.label)}</title></rect>`);
   }
   parts.push('</g>');
   return parts;

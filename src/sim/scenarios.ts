@@ -13,12 +13,15 @@ export const PAPER_DDPQ_MG_MPA_G_PER_AH = 22.4;
 /** Δ(ΔP_Q) of the MgF2-coated Li cell at the first 0.3C cycle, MPa·g/(A·h) (paper). */
 export const PAPER_DDPQ_MGF2_MPA_G_PER_AH = 15.6;
 
-/** Cycle from which the demo's penetrating cell grows Li into the electrolyte. */
-export const DEMO_PENETRATION_ONSET_CYCLE = 8;
+/**
+ * Cycle from which the demo's penetrating cell grows Li into the electrolyte: the second formation cycle,
+ * so that `oep demo` opens its first incident within a minute (at 3600×, a formation cycle takes ~30 s).
+ */
+export const DEMO_PENETRATION_ONSET_CYCLE = 2;
 
 /**
  * Extra Δ(ΔP_Q) decline per cycle of the demo's penetrating cell, MPa·g/(A·h): with the healthy drift this
- * loses ≈ −5.7 between the reference cycle (4) and cycle 30 (paper: −4.2 LiF, −5.2 Mg after 30 cycles).
+ * loses ≈ −6.2 between the reference cycle (4) and cycle 30 (paper: −4.2 LiF, −5.2 Mg after 30 cycles).
  */
 export const DEMO_PENETRATION_DECLINE_MPA_G_PER_AH_PER_CYCLE = -0.15;
 
@@ -32,7 +35,7 @@ export const DEMO_HARD_SHORT_CYCLE = 20;
 const TEMPLATES: readonly SimCellOverrides[] = [
   // Healthy MgF2 cell: the low Δ(ΔP_Q), publishes MPa.
   { label: 'MgF2', ddpQ_MPa_g_per_Ah: PAPER_DDPQ_MGF2_MPA_G_PER_AH, pressureUnit: 'MPa' },
-  // LiF cell that penetrates from cycle 8 (declining swing, drops during plating), soft short from 28; publishes kgf.
+  // LiF cell that penetrates from cycle 2 (declining swing, drops during plating), soft short from 28; publishes kgf.
   {
     label: 'LiF',
     ddpQ_MPa_g_per_Ah: PAPER_DDPQ_LIF_MPA_G_PER_AH,

@@ -14,7 +14,8 @@ import { MappingType, type ValueMapping } from '@grafana/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertLine, eventLines, LEVEL_CODE } from '../../src/adapters/line-protocol.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
-import type { AlertEvent, AlertKind, AlertLevel } from '../../src/domain/alerts/lifecycle.js';
+import type { AlertEvent } from '../../src/domain/alerts/incidents.js';
+import type { AlertKind, AlertLevel } from '../../src/domain/alerts/lifecycle.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import type { CycleRecord, Reading, StepRecord } from '../../src/domain/types.js';
 import { pressureToMPa } from '../../src/domain/units.js';
@@ -49,12 +50,13 @@ import {
 import { typecheckDashboardJson, type OepDashboard, type Widen } from '../support/grafana-schema.js';
 import type { InfluxQLTarget, OepPanel } from '../support/grafana-types.js';
 import { startInfluxDB1, type Influx1Handle } from '../support/services.js';
+import { incidentEvent } from '../support/alert-event.js';
 
 // Compile time: the JSON modules fit Grafana's dashboard types (widened, as TypeScript types JSON modules).
 const STATICALLY_CHECKED = [overviewJson, cellViewJson, trendsJson] satisfies Widen<OepDashboard>[];
 
 // ---------------------------------------------------------------------------------------------------------
-// The lab: the demo's first three cells (MgF2 healthy in MPa; LiF penetrating from cycle 8 in kgf; Mg healthy in kgf
+// The lab: the demo's first three cells (MgF2 healthy in MPa; LiF penetrating from cycle 2 in kgf; Mg healthy in kgf
 // with skewed clocks), 14 cycles (3 formation at 0.1C, then 0.3C): about six days of event time. Sampling is slower
 // than the demo's (0.5 Hz pressure, 0.2 Hz current and voltage) to keep the test fast; the metrics do not depend on
 // the rate (test/unit/metrics.property.test.ts).
@@ -121,17 +123,18 @@ function handMadeAlerts(cycles: readonly CycleRecord[]): AlertEvent[] {
     threshold: number,
     unit: string,
     message: string,
-  ): AlertEvent => ({
-    cell,
-    kind,
-    level,
-    previous,
-    t,
-    value,
-    threshold,
-    unit,
-    message,
-  });
+  ): AlertEvent =>
+    incidentEvent({
+      cell,
+      kind,
+      level,
+      previous,
+      t,
+      value,
+      threshold,
+      unit,
+      message,
+    });
   return [
     ev('cell-01', 'silence', 'ok', 'warning', end('cell-01', 6) + 60_000, 125, 120, 's', 'silence warning: no pressure reading for 125 s (125 s ≥ 120 s)'),
     ev('cell-01', 'silence', 'warning', 'ok', end('cell-01', 6) + 180_000, 0, 120, 's', 'silence cleared: pressure readings are back'),

@@ -22,6 +22,7 @@ import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import { parseCsv } from '../../src/adapters/csv.js';
 import { demoCells } from '../../src/sim/scenarios.js';
 import { simulateCells } from '../../src/sim/simulator.js';
+import { ALERT_CSV_HEADER } from '../../src/adapters/file-sink.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -103,21 +104,23 @@ async function generateOutput(dir: string): Promise<string[]> {
 }
 
 /**
- * The detectors wrote their alerts (state changes, clears included) to alerts.csv; one more, written by hand
- * on the healthy cell (with a comma and quotes in the message), makes sure there is a marker to check even if
- * the detectors' tuning changes. Returns the alerts raised (level ≠ ok) per cell, read back from the file.
+ * The detectors wrote their incident events to alerts.csv; one more incident, written by hand on the healthy
+ * cell (with a comma and quotes in the message), makes sure there is a span to check even if the detectors'
+ * tuning changes. Returns the number of incidents per cell, read back from the file.
  */
 function addAlert(dir: string, cells: string[]): Map<string, number> {
   const path = join(dir, 'alerts.csv');
   const cycles = parseCsv(readFileSync(join(dir, 'cycles.csv'), 'utf8')).rows;
   const healthy = cells[0]!;
   const t = Number(cycles.find((r) => r.cell === healthy && r.cycle === '5')!.time_ms) - 1_800_000;
-  const header = 'time_ms,cell,kind,level,previous,value,threshold,unit,message';
-  expect(readFileSync(path, 'utf8').split('\n')[0]).toBe(header);
-  appendFileSync(path, `${t},${healthy},silence,warning,ok,660,600,s,"no pressure for 11 min, ""load cell unplugged"""\n`);
-  const raised = new Map<string, number>();
-  for (const r of parseCsv(readFileSync(path, 'utf8')).rows) if (r.level !== 'ok') raised.set(r.cell!, (raised.get(r.cell!) ?? 0) + 1);
-  return raised;
+  expect(readFileSync(path, 'utf8').split('\n')[0]).toBe(ALERT_CSV_HEADER);
+  appendFileSync(
+    path,
+    `${t},${healthy},silence,warning,ok,660,600,s,"no pressure for 11 min, ""load cell unplugged""",${healthy}:silence:${t},open,5,5,5,,0,660,0\n`,
+  );
+  const incidents = new Map<string, Set<string>>();
+  for (const r of parseCsv(readFileSync(path, 'utf8')).rows) incidents.set(r.cell!, (incidents.get(r.cell!) ?? new Set()).add(r.incident!));
+  return new Map([...incidents].map(([cell, ids]) => [cell, ids.size]));
 }
 
 interface PlotCheck {
@@ -131,6 +134,7 @@ interface PlotCheck {
   dataArea: number;
   width: number;
   markers: number;
+  incidents: number;
   series: Record<string, number>;
 }
 
@@ -172,6 +176,7 @@ const PLOT_CHECKS_IN_PAGE = `[...document.querySelectorAll('svg.oep-plot')].map(
     dataArea: box ? box.width * box.height : 0,
     width: svg.getBoundingClientRect().width,
     markers: svg.querySelectorAll('g.markers g.marker').length,
+    incidents: svg.querySelectorAll('g.bands rect.incident').length,
     series,
   };
 })`;
@@ -265,12 +270,13 @@ describe('oep report: output folder → one self-contained HTML file, checked in
     expect(plots.find((p) => p.id === 'c0-pressure')!.series['late readings (not processed)']).toBe(5);
   });
 
-  it('marks the raised alerts (not the clears) on every plot of their cell, and on no other', () => {
+  it('draws each incident as one shaded span on every plot of its cell, and on no other; no event markers', () => {
     expect(raised.get(cells[0]!)).toBeGreaterThanOrEqual(1);
     cells.forEach((cell, n) => {
-      for (const p of plots.filter((q) => q.section === `cell-${n}`)) expect(p.markers, `${p.id} alert markers`).toBe(raised.get(cell) ?? 0);
+      for (const p of plots.filter((q) => q.section === `cell-${n}`)) expect(p.incidents, `${p.id} incident spans`).toBe(raised.get(cell) ?? 0);
     });
-    expect(plots.filter((p) => p.section === 'overview').every((p) => p.markers === 0)).toBe(true);
+    expect(plots.every((p) => p.markers === 0)).toBe(true);
+    expect(plots.filter((p) => p.section === 'overview').every((p) => p.incidents === 0)).toBe(true);
     expect(html).toContain('no pressure for 11 min, &quot;load cell unplugged&quot;');
   });
 

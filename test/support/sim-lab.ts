@@ -1,7 +1,8 @@
 /**
  * Drives a Lab in process with simulated cells (no broker): the simulator's readings, converted to
  * canonical units, in batches per cell with arrival = event time. Returns every event and, per cell and
- * alert kind, the largest detector value seen relative to its warning level.
+ * alert kind, the largest detector value seen relative to its warning level (and for Δ(ΔP_Q), each criterion's
+ * as `ddpq_level` and `ddpq_rate`).
  */
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
@@ -39,6 +40,14 @@ export function runSimLab(specs: readonly SimCellSpec[], cycles: number, seed = 
       const m = peak.get(cell) ?? new Map<string, number>();
       peak.set(cell, m);
       m.set(s.kind, Math.max(m.get(s.kind) ?? -Infinity, s.value / s.warn));
+      if (s.kind === 'ddpq_decline') {
+        // Both criteria, each against its own warning level (the signal carries the more severe one).
+        const x = typeof s.extra === 'function' ? s.extra() : (s.extra ?? {});
+        const d = resolveCell(cfg, cell).alerts!.cycle.ddpq;
+        m.set('ddpq_level', Math.max(m.get('ddpq_level') ?? -Infinity, (x.level_pct ?? -Infinity) / d.levelWarn_pct));
+        const rate = (x.rate_pct_per_cycle ?? -Infinity) - d.rateSigmas * (x.rate_se_pct_per_cycle ?? 0);
+        m.set('ddpq_rate', Math.max(m.get('ddpq_rate') ?? -Infinity, rate / d.rateWarn_pct_per_cycle));
+      }
     },
   });
   const area = new Map(specs.map((s) => [s.id, s.area_mm2]));

@@ -31,12 +31,17 @@ describe('alert lifecycle', () => {
   });
 });
 
-/** Healthy cells after the paper's three interlayers, with ±3 % mass and ±0.5 MPa base-pressure variations. */
+/**
+ * Healthy cells after the paper's three interlayers, each declining at its own paper rate (MgF₂ −2.6, Mg −5.2,
+ * LiF −4.2 MPa·g/(A·h) over 30 cycles), with ±3 % mass and ±0.5 MPa base-pressure variations.
+ */
 function healthyLab(n: number): SimCellSpec[] {
   const ddpq = [PAPER_DDPQ_MGF2_MPA_G_PER_AH, PAPER_DDPQ_MG_MPA_G_PER_AH, PAPER_DDPQ_LIF_MPA_G_PER_AH];
+  const drift = [-2.6 / 30, -5.2 / 30, -4.2 / 30];
   return Array.from({ length: n }, (_, i) =>
     defaultSimCellSpec(`clean-${i}`, {
       ddpQ_MPa_g_per_Ah: ddpq[i % 3]!,
+      ddpQDrift_MPa_g_per_Ah_per_cycle: drift[i % 3]!,
       activeMass_g: 0.0179 * (1 + (((i * 37) % 7) - 3) / 100),
       basePressure_MPa: 12 + (i % 5) * 0.8,
       pressureUnit: i % 2 === 0 ? 'kgf' : 'MPa',
@@ -82,8 +87,11 @@ describe('false alarms and detection margins', () => {
     const margins = {
       pressure_drop: { clean: worstClean('pressure_drop'), detected: sick.peak.get('pen')!.get('pressure_drop')! },
       ddpq_decline: { clean: worstClean('ddpq_decline'), detected: sick.peak.get('pen')!.get('ddpq_decline')! },
+      ddpq_level: { clean: worstClean('ddpq_level'), detected: sick.peak.get('pen')!.get('ddpq_level')! },
+      ddpq_rate: { clean: worstClean('ddpq_rate'), detected: sick.peak.get('pen')!.get('ddpq_rate')! },
       soft_short: { clean: worstClean('soft_short'), detected: sick.peak.get('soft')!.get('soft_short')! },
       voltage_noise: { clean: worstClean('voltage_noise'), detected: sick.peak.get('soft')!.get('voltage_noise')! },
+      voltage_stall: { clean: worstClean('voltage_stall'), detected: sick.peak.get('soft')!.get('voltage_stall')! },
       hard_short: { clean: worstClean('hard_short'), detected: sick.peak.get('hard')!.get('hard_short')! },
     };
     // value / warning level: < 1 never alerts. Printed for the README's margin table.
@@ -97,6 +105,7 @@ describe('false alarms and detection margins', () => {
     expect(raised('pen', 'ddpq_decline', 'warning')).toBe(true);
     expect(raised('soft', 'soft_short', 'warning')).toBe(true);
     expect(raised('soft', 'voltage_noise', 'warning')).toBe(true);
+    expect(raised('soft', 'voltage_stall', 'warning') || raised('soft', 'voltage_stall', 'critical')).toBe(true);
     expect(raised('hard', 'hard_short', 'critical')).toBe(true);
     // no false kinds on the sick cells either
     expect(raised('soft', 'pressure_drop', 'warning') || raised('hard', 'ddpq_decline', 'warning')).toBe(false);
@@ -104,6 +113,40 @@ describe('false alarms and detection margins', () => {
     for (const m of Object.values(margins)) {
       expect(m.clean).toBeLessThan(1);
       expect(m.detected).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('Δ(ΔP_Q) decline from the reference cycle on (the two criteria of the method)', () => {
+  // Each interlayer at its paper rate (−2.6, −5.2, −4.2 over 30 cycles from 15.6, 22.4, 23.8), and the same cell
+  // declining at 4× and 5× that rate from the cycle after the reference cycle on; no pressure drops, so only
+  // the Δ(ΔP_Q) criteria can see it.
+  const PAPER = [
+    { ddpQ: PAPER_DDPQ_MGF2_MPA_G_PER_AH, rate: 2.6 / 30 },
+    { ddpQ: PAPER_DDPQ_MG_MPA_G_PER_AH, rate: 5.2 / 30 },
+    { ddpQ: PAPER_DDPQ_LIF_MPA_G_PER_AH, rate: 4.2 / 30 },
+  ];
+  const REF = 2;
+  const specs = PAPER.flatMap(({ ddpQ, rate }) =>
+    [4, 5].map((x) =>
+      defaultSimCellSpec(`x${x}-${ddpQ}`, {
+        ddpQ_MPa_g_per_Ah: ddpQ,
+        ddpQDrift_MPa_g_per_Ah_per_cycle: -rate,
+        formationCycles: REF - 1,
+        pressureRate_Hz: 1,
+        currentRate_Hz: 0.5,
+        voltageRate_Hz: 0.5,
+        penetration: { onsetCycle: REF + 1, ddpQDecline_MPa_g_per_Ah_per_cycle: -rate * (x - 1), dropProbability: 0 },
+      }),
+    ),
+  );
+  const run = runSimLab(specs, REF + 9, 5);
+
+  it('a cell declining at 4-5× its paper rate alerts within 8 cycles of the reference cycle, on the rate criterion', () => {
+    for (const s of specs) {
+      const first = run.events.find((e) => e.type === 'alert' && e.alert.cell === s.id && e.alert.kind === 'ddpq_decline');
+      expect(first?.type === 'alert' ? first.alert.extra?.cycle : undefined, s.id).toBeLessThanOrEqual(REF + 8);
+      expect(first?.type === 'alert' ? first.alert.unit : undefined, s.id).toBe('%/cycle');
     }
   });
 });

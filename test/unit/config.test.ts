@@ -93,3 +93,15 @@ describe('areal normalization (symmetric Li|Li cells)', () => {
     expect(c.swing_MPa).toBeCloseTo(0.3, 12);
   });
 });
+
+describe('alerts.ddpq', () => {
+  it('reads the keys of the former Δ(ΔP_Q) detector as the rate criterion, and the new keys over them', () => {
+    const old = resolveCell(parseConfig({ alerts: { ddpq: { warnMin_pct: 1, warnSigmas: 4, critFactor: 2, trendCycles: 6 } } }), 'c').alerts!.cycle.ddpq;
+    expect(old).toMatchObject({ rateWarn_pct_per_cycle: 1, rateSigmas: 4, rateCrit_pct_per_cycle: 2, rateCycles: 6, levelWarn_pct: 40 });
+    const cell = parseConfig({
+      alerts: { ddpq: { warnMin_pct: 1 } },
+      cells: [{ id: 'c', alerts: { ddpq: { rateWarn_pct_per_cycle: 2, levelWarn_pct: 25 } } }],
+    });
+    expect(resolveCell(cell, 'c').alerts!.cycle.ddpq).toMatchObject({ rateWarn_pct_per_cycle: 2, levelWarn_pct: 25, rateCrit_pct_per_cycle: 3 });
+  });
+});

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AlertEvent } from '../../src/domain/alerts/incidents.js';
 import { describe, expect, it } from 'vitest';
 import { alertLine, escapeTag, lateLine, quoteField } from '../../src/adapters/line-protocol.js';
 import { redactUrl } from '../../src/adapters/log.js';
@@ -32,6 +33,40 @@ function sections(line: string): string[] {
   return out;
 }
 
+/** An incident-opening alert of a cell with any id and message. */
+function alertOf(cell: string, message: string): AlertEvent {
+  const incident = {
+    id: `${cell}-silence-1`,
+    kind: 'silence' as const,
+    level: 'warning' as const,
+    openedT: 1,
+    openedCycle: 1,
+    lastSeenT: 1,
+    lastSeenCycle: 1,
+    peak: 1,
+    unit: 's',
+    lastValue: 1,
+    lastWarn: 2,
+    recurrences: 0,
+    silenced: false,
+  };
+  return {
+    t: 1,
+    cell,
+    kind: 'silence',
+    level: 'warning',
+    previous: 'ok',
+    value: 1,
+    threshold: 2,
+    unit: 's',
+    message,
+    action: 'open',
+    incident,
+    cycle: 1,
+    silenced: false,
+  };
+}
+
 /** Tags of the first section, split at unescaped commas. */
 const tagsOf = (head: string): string[] => head.split(/(?<!\\),/).slice(1);
 
@@ -39,7 +74,7 @@ describe('line protocol escaping', () => {
   it('no text breaks a line: one line, three sections, the tags it was given', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (cell, message) => {
-        const line = alertLine({ t: 1, cell, kind: 'silence', level: 'warning', previous: 'ok', value: 1, threshold: 2, unit: 's', message });
+        const line = alertLine(alertOf(cell, message));
         expect(line).toBeDefined();
         // eslint-disable-next-line no-control-regex -- no control character may remain
         expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);

@@ -6,6 +6,7 @@ import type { LabEvent } from '../../src/domain/lab.js';
 import { readiness, type AlertCount, type CellHealth, type HealthSource, type InfluxHealth } from '../../src/adapters/health-metrics.js';
 import { HealthServer } from '../../src/adapters/health-server.js';
 import { parsePrometheus } from '../support/prometheus.js';
+import { incidentEvent } from '../support/alert-event.js';
 
 function fakeSource(): HealthSource & {
   connected: boolean;
@@ -159,7 +160,7 @@ describe('healthSourceFor', () => {
     const tally = new AlertTally();
     const alert = (kind: 'pressure_drop' | 'silence', level: 'ok' | 'warning' | 'critical', previous: 'ok' | 'warning' | 'critical'): LabEvent => ({
       type: 'alert',
-      alert: { cell: 'c1', kind, level, previous, t: 0, value: 1, threshold: 1, unit: 'kPa', message: '' },
+      alert: incidentEvent({ cell: 'c1', kind, level, previous, t: 0, value: 1, threshold: 1, unit: 'kPa', message: '' }),
     });
     tally.write([
       alert('pressure_drop', 'warning', 'ok'),

@@ -80,7 +80,20 @@ describe('output folder', () => {
     expect(a.cycles[0]).toMatchObject({ cycle: 1, complete: true, ce: 0.99, ddpQ: 3, drift: 0 });
     expect(a.normalization).toBe('areal');
     expect(a.late).toEqual([{ ts: 500, cell: 'a', channel: 'pressure', value: 15.5, behind_ms: 3000 }]);
-    expect(a.alerts).toEqual([{ time_ms: 1500, cell: 'a', kind: 'pressure_drop', level: 'critical', previous: '', message: 'drop, persisting' }]);
+    expect(a.alerts).toEqual([
+      {
+        time_ms: 1500,
+        cell: 'a',
+        kind: 'pressure_drop',
+        level: 'critical',
+        previous: '',
+        message: 'drop, persisting',
+        incident: '',
+        recurrences: undefined,
+        peak: undefined,
+        unit: '',
+      },
+    ]);
     expect(d.files).toEqual({ 'steps.csv': 4, 'cycles.csv': 1, 'late.csv': 1, 'alerts.csv': 1 });
     const html = renderReportHtml(d, { generatedAt: 0, title: 'T <&>' });
     expect(html).toContain('<title>T &lt;&amp;&gt;</title>');

@@ -24,7 +24,8 @@ const CUT = 2_600_000;
 
 describe('state store', () => {
   it('restores a checkpoint of the previous release (format 1) and one of this release (format 3) and goes on exactly as an uninterrupted run', () => {
-    const specs = demoCells(2);
+    // The demo lab of the release that wrote the fixture: its penetrating cell started at cycle 8.
+    const specs = demoCells(2).map((c) => (c.penetration ? { ...c, penetration: { ...c.penetration, onsetCycle: 8 } } : c));
     const cfg = configFor(specs);
     const setup = (id: string) => resolveCell(cfg, id);
     const dir = mkdtempSync(join(tmpdir(), 'oep-state-'));

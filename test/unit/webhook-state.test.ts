@@ -8,10 +8,11 @@ import { StateStore } from '../../src/adapters/state-store.js';
 import { writeAll, type Sink } from '../../src/adapters/sink.js';
 import { Webhook, type WebhookOptions } from '../../src/adapters/webhook.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
-import type { AlertEvent } from '../../src/domain/alerts/lifecycle.js';
+import type { AlertEvent } from '../../src/domain/alerts/incidents.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
+import { incidentEvent } from '../support/alert-event.js';
 
-const ALERT: AlertEvent = {
+const ALERT: AlertEvent = incidentEvent({
   cell: 'c1',
   kind: 'hard_short',
   level: 'critical',
@@ -21,7 +22,7 @@ const ALERT: AlertEvent = {
   threshold: 200,
   unit: 'mV',
   message: 'hard_short critical: …',
-};
+});
 
 async function server(statuses: number[]): Promise<{ url: string; bodies: string[]; close: () => Promise<void> }> {
   const bodies: string[] = [];
@@ -85,7 +86,7 @@ describe('webhook', () => {
 });
 
 describe('state store', () => {
-  it('a restored lab keeps each cell mid-step, its counters and its alert states', () => {
+  it('a restored lab keeps each cell mid-step, its counters, its alert states and open incidents', () => {
     const cfg = parseConfig({ alignment: { lateness_ms: 1_000 }, defaults: { minStepDuration_s: 1 } });
     const setup = (id: string) => resolveCell(cfg, id);
     const T = Date.UTC(2026, 0, 1);
@@ -128,8 +129,11 @@ describe('state store', () => {
       );
     expect(summary([...before, ...after])).toEqual(summary(all));
     expect(second.cell('c1').counters.accepted).toBe(whole.cell('c1').counters.accepted);
-    // the alert raised before the restart clears after it, exactly when it does in an uninterrupted run
-    expect(summary(after).filter((x) => x.startsWith('hard_short:ok'))).toHaveLength(1);
+    // the incident opened before the restart is the same open incident after it (no second open)
+    expect(summary(before).filter((x) => x.startsWith('hard_short:critical'))).toHaveLength(1);
+    expect(summary(after).filter((x) => x.startsWith('hard_short:'))).toEqual([]);
+    expect(second.cell('c1').incidents.open.hard_short?.id).toBe(first.cell('c1').incidents.open.hard_short?.id);
+    expect(second.cell('c1').incidents.open.hard_short?.id).toBeDefined();
   });
 });
 

@@ -5,13 +5,15 @@
  */
 import type { CycleRecord } from '../types.js';
 import { feedCycle, newCycleDetectorState, type CycleDetectorSettings, type CycleDetectorState } from './cycle-detectors.js';
-import { applySignal, newAlertBook, type AlertBook, type AlertEvent, type LifecycleSettings, type Signal } from './lifecycle.js';
+import { closeCycle, judge, newIncidentBook, type AlertEvent, type IncidentBook, type IncidentSettings } from './incidents.js';
+import { newAlertBook, type AlertBook, type LifecycleSettings, type Signal } from './lifecycle.js';
 import { newSampleDetectorState, type SampleDetectorState } from './sample-detectors.js';
 import { silenceSignal, type SilenceSettings } from './silence.js';
 
 /** The cell-level alerting that is not fed sample by sample (cycle detectors, silence, lifecycle). */
 export interface CellAlertSetup {
   readonly lifecycle: LifecycleSettings;
+  readonly incidents: IncidentSettings;
   readonly cycle: CycleDetectorSettings;
   readonly silence: SilenceSettings;
 }
@@ -20,21 +22,32 @@ export interface CellAlertSetup {
 export interface CellAlertState {
   /** Each alert kind's lifecycle state. */
   readonly alerts: AlertBook;
+  /** The cell's open incidents. */
+  readonly incidents: IncidentBook;
   readonly cycleDetector: CycleDetectorState;
   /** The in-step detectors (pressure drop, hard short, voltage noise), fed from the core's samples. */
   readonly sampleDetectors: SampleDetectorState;
 }
 
 export function newCellAlertState(cell: string): CellAlertState {
-  return { alerts: newAlertBook(cell), cycleDetector: newCycleDetectorState(), sampleDetectors: newSampleDetectorState() };
+  return { alerts: newAlertBook(cell), incidents: newIncidentBook(), cycleDetector: newCycleDetectorState(), sampleDetectors: newSampleDetectorState() };
 }
 
-/** Applies detector measurements to the book; the state changes come out (in order). */
-export function applySignals(a: CellAlertState, signals: readonly Signal[], setup: CellAlertSetup, out: AlertEvent[]): void {
-  for (const s of signals) {
-    const e = applySignal(a.alerts, s, setup.lifecycle);
-    if (e !== undefined) out.push(e);
-  }
+/** Where the measurements were taken: the cycle, and whether a maintenance silence covers the cell. */
+export interface AlertMoment {
+  readonly cycle: number;
+  readonly silenced: boolean;
+}
+
+/** Applies detector measurements to the lifecycle and the incidents; the incident events come out (in order). */
+export function applySignals(a: CellAlertState, signals: readonly Signal[], setup: CellAlertSetup, at: AlertMoment, out: AlertEvent[]): void {
+  const ctx = { ...at, settings: setup.incidents };
+  for (const s of signals) judge(a.alerts, a.incidents, s, setup.lifecycle, ctx, out);
+}
+
+/** A complete cycle closed at `t`: incidents clear for long enough resolve. */
+export function cycleClosed(a: CellAlertState, t: number, setup: CellAlertSetup, at: AlertMoment, out: AlertEvent[]): void {
+  closeCycle(a.alerts, a.incidents, t, { ...at, settings: setup.incidents }, out);
 }
 
 /** The Δ(ΔP_Q) and coulombic-efficiency detectors' measurements for a closed cycle. */

@@ -10,25 +10,26 @@
  *   pressing area (7.4 kPa in a 13 mm mold) and σ is the sensor noise the detector measures on the cell
  *   itself (from successive differences), divided by √(samples per window). A healthy charge only
  *   rises, so a drop of four counts that outlasts the averaging is not noise. Critical at 3× warning.
- * - Δ(ΔP_Q) decline: healthy cells decline too (the paper's most stable cell, MgF₂, loses 2.6 of 15.6 =
- *   17 % in 30 cycles), so a fixed level against the reference cycle would fire on every long healthy
- *   run. The detector compares slopes instead: the slope of Δ(ΔP_Q) over the latest `trendCycles` (8)
- *   complete cycles against the slope of the cell's own history before them (a least-squares line
- *   through every earlier cycle from the reference cycle, at least 8). The value is how much faster
- *   the recent decline is, in % of the reference per cycle. Its noise is the standard error of the
- *   recent slope, from the residual scatter σ of the history line. Warning at max(1 %/cycle, 4 standard
- *   errors), critical at twice that. Penetrating growth makes the swing per unit charge fall faster
- *   than the cell's own history: that is what it flags; a steady healthy decline is not.
+ * - Δ(ΔP_Q) decline (ddpq-decline.ts): the method's two criteria against the reference cycle. Level:
+ *   the mean of the latest 3 cycles 40 % (warning) / 60 % (critical) below the reference; the paper's
+ *   healthy-to-mild cells lose 17-23 % in 30 cycles. Rate: the least-squares slope over the latest 8
+ *   cycles minus 1.5 standard errors (from the same cycles' scatter), 1.5 / 3 % of the reference per
+ *   cycle; the paper's cells fall 0.56-0.77 %/cycle. The README has the measured margins.
  * - soft short: CE below the cell's own baseline (median CE of the 5 cycles after the reference cycle).
  *   Warning at max(2 points, 6 σ of those cycles), critical at max(5 points, 15 σ).
  * - hard short: voltage falling during charge between consecutive samples (≤ 10 s apart). Warning at
  *   50 mV, critical at 200 mV: a CC charge only raises the voltage, and a CV hold keeps it flat
  *   within a few mV of noise.
+ * - voltage stall (voltage-stall.ts): minutes since the voltage under charge last rose 5 mV, below the cell's
+ *   top voltage minus 20 mV (the CV hold is flat by design). Warning at 30 min, critical at 90 min.
  * - silence: no pressure or current reading from an active cell. Warning after 120 s, critical after 600 s.
  */
 export * from './pressure-drop.js';
 export * from './hard-short.js';
 export * from './cycle-detectors.js';
+export * from './ddpq-decline.js';
+export * from './soft-short.js';
 export * from './silence.js';
 export * from './voltage-noise.js';
+export * from './voltage-stall.js';
 export { lineFromSums } from './stats.js';

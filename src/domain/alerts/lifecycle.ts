@@ -2,12 +2,13 @@
  * The alert lifecycle of one cell: for each kind, ok / warning / critical, with hysteresis (an alert
  * raised at `warn` clears only once the value is below `warn × resetFraction`) and flapping suppression
  * (a downgrade must hold for `clearDwell_ms` of time before it is emitted; an upgrade is emitted at once).
- * Only state changes are emitted. The state is plain data, so it is snapshotted with the cell.
+ * Only state changes come out (incidents.ts makes incidents of them). The state is plain data, so it is
+ * snapshotted with the cell.
  */
 
-export type AlertKind = 'pressure_drop' | 'ddpq_decline' | 'soft_short' | 'voltage_noise' | 'hard_short' | 'silence';
+export type AlertKind = 'pressure_drop' | 'ddpq_decline' | 'soft_short' | 'voltage_noise' | 'voltage_stall' | 'hard_short' | 'silence';
 export type AlertLevel = 'ok' | 'warning' | 'critical';
-export const ALERT_KINDS: readonly AlertKind[] = ['pressure_drop', 'ddpq_decline', 'soft_short', 'voltage_noise', 'hard_short', 'silence'];
+export const ALERT_KINDS: readonly AlertKind[] = ['pressure_drop', 'ddpq_decline', 'soft_short', 'voltage_noise', 'voltage_stall', 'hard_short', 'silence'];
 
 /** What a detector measured: `value` grows with severity; thresholds in the same unit. */
 export interface Signal {
@@ -26,7 +27,8 @@ export interface Signal {
   readonly extra?: Readonly<Record<string, number>> | (() => Readonly<Record<string, number>>);
 }
 
-export interface AlertEvent {
+/** A change of one kind's level (the lifecycle's output; incidents.ts turns changes into incident events). */
+export interface LevelChange {
   readonly cell: string;
   readonly kind: AlertKind;
   readonly level: AlertLevel;
@@ -83,7 +85,7 @@ function target(current: AlertLevel, s: Signal, reset: number): AlertLevel {
 }
 
 /** Applies one measurement; returns the state change it causes, if any. */
-export function applySignal(book: AlertBook, s: Signal, settings: LifecycleSettings): AlertEvent | undefined {
+export function applySignal(book: AlertBook, s: Signal, settings: LifecycleSettings): LevelChange | undefined {
   const st = (book.kinds[s.kind] ??= { level: 'ok', since: s.t, lowerSince: null, lowerTo: 'ok' });
   const want = target(st.level, s, settings.resetFraction);
   if (RANK[want] > RANK[st.level]) {
@@ -109,7 +111,7 @@ export function applySignal(book: AlertBook, s: Signal, settings: LifecycleSetti
   return undefined;
 }
 
-function change(book: AlertBook, st: KindState, s: Signal, to: AlertLevel): AlertEvent {
+function change(book: AlertBook, st: KindState, s: Signal, to: AlertLevel): LevelChange {
   const previous = st.level;
   st.level = to;
   st.since = s.t;

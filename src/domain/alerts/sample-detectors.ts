@@ -1,6 +1,6 @@
 /**
- * The in-step detectors of one cell (pressure drop during plating, voltage drop and voltage noise during
- * charge), fed from the sample events of the cell's core: they listen, the core does not call them.
+ * The in-step detectors of one cell (pressure drop during plating, voltage drop, voltage noise and voltage
+ * stall during charge), fed from the sample events of the cell's core: they listen, the core does not call them.
  * State is plain data, snapshotted with the cell.
  */
 import type { SampleListener } from '../cell/types.js';
@@ -8,15 +8,19 @@ import {
   feedHardShort,
   feedPressureDrop,
   feedVoltageNoise,
+  feedVoltageStall,
   newHardShortState,
   newPressureDropState,
   newVoltageNoiseState,
+  newVoltageStallState,
   type HardShortSettings,
   type HardShortState,
   type PressureDropSettings,
   type PressureDropState,
   type VoltageNoiseSettings,
   type VoltageNoiseState,
+  type VoltageStallSettings,
+  type VoltageStallState,
 } from './detectors.js';
 import type { Signal } from './lifecycle.js';
 
@@ -24,6 +28,7 @@ export interface SampleDetectorSettings {
   readonly pressureDrop: PressureDropSettings;
   readonly hardShort: HardShortSettings;
   readonly voltageNoise: VoltageNoiseSettings;
+  readonly voltageStall: VoltageStallSettings;
   /** Voltage noise learns its baseline only after this cycle (the reference cycle). */
   readonly refCycle: number;
 }
@@ -32,10 +37,12 @@ export interface SampleDetectorState {
   readonly pressureDrop: PressureDropState;
   readonly hardShort: HardShortState;
   readonly voltageNoise: VoltageNoiseState;
+  /** Absent in snapshots from before the stall detector: it starts afresh. */
+  voltageStall?: VoltageStallState;
 }
 
 export function newSampleDetectorState(): SampleDetectorState {
-  return { pressureDrop: newPressureDropState(), hardShort: newHardShortState(), voltageNoise: newVoltageNoiseState() };
+  return { pressureDrop: newPressureDropState(), hardShort: newHardShortState(), voltageNoise: newVoltageNoiseState(), voltageStall: newVoltageStallState() };
 }
 
 /** A listener that runs the detectors on each sample and appends what they measured to `signals`. */
@@ -50,6 +57,8 @@ export function sampleDetectorListener(s: SampleDetectorState, cfg: SampleDetect
       if (hard !== undefined) signals.push(hard);
       const noise = feedVoltageNoise(s.voltageNoise, t, v_V, charging, cycle > cfg.refCycle, cfg.voltageNoise);
       if (noise !== undefined) signals.push(noise);
+      const stall = feedVoltageStall((s.voltageStall ??= newVoltageStallState()), t, v_V, charging, cfg.voltageStall);
+      if (stall !== undefined) signals.push(stall);
     },
   };
 }

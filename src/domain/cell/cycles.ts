@@ -82,6 +82,15 @@ export function assembleStep(a: CycleAssembly, draft: StepDraft, nextKind: StepK
   }
 }
 
+/**
+ * The cycle number a step of `kind` still in progress will carry once it closes (derived cycles): a
+ * first-half step after a second half (or before any) starts the next cycle. With cycler cycles, the open one.
+ */
+export function cycleOfOpenStep(a: CycleAssembly, kind: StepKind, s: CycleSettings): number {
+  if (s.cycleSource === 'derived' && kind === s.firstHalf && a.phase !== 'first-half') return a.cycle + 1;
+  return a.cycle;
+}
+
 /** End of input: the open cycle, marked incomplete. */
 export function finishCycles(a: CycleAssembly, s: CycleSettings, out: CycleOutput): void {
   if (a.cycle >= 1 && a.steps.length > 0) closeCycle(a, s, false, out);

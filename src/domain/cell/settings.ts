@@ -1,5 +1,5 @@
 /** A cell core's settings (resolved per cell from the config) and their defaults, each with its unit. */
-import type { HardShortSettings, PressureDropSettings, VoltageNoiseSettings } from '../alerts/detectors.js';
+import type { HardShortSettings, PressureDropSettings, VoltageNoiseSettings, VoltageStallSettings } from '../alerts/detectors.js';
 import type { Normalization } from '../metrics/cycle.js';
 
 export interface CellProcessorSettings {
@@ -28,7 +28,13 @@ export interface CellProcessorSettings {
    * charge); absent = off. The processor does not run them: the lab feeds them from its sample events.
    */
   readonly detectors?:
-    { readonly pressureDrop: PressureDropSettings; readonly hardShort: HardShortSettings; readonly voltageNoise: VoltageNoiseSettings } | undefined;
+    | {
+        readonly pressureDrop: PressureDropSettings;
+        readonly hardShort: HardShortSettings;
+        readonly voltageNoise: VoltageNoiseSettings;
+        readonly voltageStall: VoltageStallSettings;
+      }
+    | undefined;
 }
 
 export const DEFAULT_MIN_STEP_DURATION_MS = 10_000;
