@@ -137,8 +137,16 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
   const totalBytes = sources.reduce((s, x) => s + x.size, 0);
 
   // The lab, with the cell's settings; lateness ≥ 1 ms so that equal timestamps in a file are never late.
+  // The cell's settings are asked for when its first reading arrives, after the header: the file says what
+  // its current column holds. A recorded file's rows are samples (instantaneous: trapezoids, and a gap that
+  // ends at a step change or at rest carried nothing), or interval averages (EC-Lab's `<I>/mA`: right rectangles).
   const setup = o.setup;
-  const lab = new Lab(() => ({ ...setup, aligner: { ...setup.aligner, lateness_ms: Math.max(1, setup.aligner.lateness_ms) } }));
+  const parser = cycler.reader.kind === 'cycler' ? cycler.reader.parser : undefined;
+  const lab = new Lab(() => ({
+    ...setup,
+    aligner: { ...setup.aligner, lateness_ms: Math.max(1, setup.aligner.lateness_ms) },
+    processor: { ...setup.processor, currentSampling: parser?.currentSampling ?? 'instantaneous' },
+  }));
   const files = new FileSink(o.outDir, o.influx?.writeCurves ?? true);
   const influx = o.influx !== undefined ? new InfluxSink({ ...o.influx, onError: () => undefined }) : undefined;
   const sinks: Sink[] = influx !== undefined ? [files, influx] : [files];

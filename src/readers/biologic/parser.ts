@@ -252,10 +252,12 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     out.push(r);
   };
 
+  let columns: BiologicColumns | undefined;
   const layout: LineLayout<BiologicColumns> = {
     header(text, line) {
       const cols = head.line(text, line);
       if (cols !== undefined) startTs ??= head.acquisitionStart ?? 0;
+      columns = cols;
       return cols;
     },
     blank: 'trim',
@@ -264,6 +266,8 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
   return new CyclerLineParser(layout, fileName, {
     oracle,
     startTs: () => startTs,
+    // `<I>/mA` is the mean current over the interval that ends at the row; `I/mA` the current at the row.
+    currentSampling: () => (columns === undefined ? undefined : columns.cur.name.startsWith('<') ? 'interval-average' : 'instantaneous'),
     row,
     finish: () => {
       steps.close();
