@@ -12,9 +12,17 @@ import { CYCLE_FIELD_NAMES, cycleFields, eventLines, STEP_FIELD_NAMES, stepField
 import { csvField } from './csv.js';
 import type { Sink, SinkReport } from './sink.js';
 
-// Columns: the wire contract's field names, in the README's order (line-protocol.ts spells them once).
-const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...STEP_FIELD_NAMES];
-const CYCLE_COLUMNS = ['time_ms', 'cell', ...CYCLE_FIELD_NAMES];
+// Columns: the record's time three ways (epoch ms; ISO-8601 UTC, what a spreadsheet opens; hours since the
+// cell's first step began), then the wire contract's field names, in the README's order (line-protocol.ts
+// spells them once).
+const TIME_COLUMNS = ['time_ms', 'time_iso', 'elapsed_h'];
+const STEP_COLUMNS = [...TIME_COLUMNS, 'cell', 'kind', ...STEP_FIELD_NAMES];
+const CYCLE_COLUMNS = [...TIME_COLUMNS, 'cell', ...CYCLE_FIELD_NAMES];
+
+/** time_ms, time_iso, elapsed_h of a record at `t` whose cell began at `t0`. */
+function timeCells(t: number, t0: number): string[] {
+  return [String(t), Number.isFinite(t) ? new Date(t).toISOString() : '', String((t - t0) / 3_600_000)];
+}
 
 function csvValue(v: number | string | { readonly int: number } | undefined): string {
   if (v === undefined) return '';
@@ -23,14 +31,16 @@ function csvValue(v: number | string | { readonly int: number } | undefined): st
   return csvField(v);
 }
 
-export function stepCsvRow(s: StepRecord): string {
+/** A steps.csv row; `t0` is when the cell's first step began (for `elapsed_h`). */
+export function stepCsvRow(s: StepRecord, t0: number): string {
   const f = stepFields(s);
-  return [s.tEnd, s.cell, s.kind, ...STEP_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
+  return [...timeCells(s.tEnd, t0), ...[s.cell, s.kind, ...STEP_FIELD_NAMES.map((k) => f[k])].map(csvValue)].join(',');
 }
 
-export function cycleCsvRow(c: CycleRecord): string {
+/** A cycles.csv row; `t0` is when the cell's first step began. */
+export function cycleCsvRow(c: CycleRecord, t0: number): string {
   const f = cycleFields(c);
-  return [c.tEnd, c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
+  return [...timeCells(c.tEnd, t0), ...[c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue)].join(',');
 }
 
 export const STEP_CSV_HEADER = STEP_COLUMNS.join(',');
@@ -48,6 +58,8 @@ export class FileSink implements Sink {
   private lost = 0;
   private failure: string | undefined;
   private closing: Promise<SinkReport> | undefined;
+  /** When each cell's first record began, epoch ms (the zero of `elapsed_h`). */
+  private readonly starts = new Map<string, number>();
 
   constructor(
     readonly dir: string,
@@ -78,8 +90,8 @@ export class FileSink implements Sink {
     let la = '';
     let al = '';
     for (const e of events) {
-      if (e.type === 'step') st += stepCsvRow(e.record) + '\n';
-      else if (e.type === 'cycle') cy += cycleCsvRow(e.record) + '\n';
+      if (e.type === 'step') st += stepCsvRow(e.record, this.startOf(e.record.cell, e.record.tStart)) + '\n';
+      else if (e.type === 'cycle') cy += cycleCsvRow(e.record, this.startOf(e.record.cell, e.record.tStart)) + '\n';
       else if (e.type === 'alert') {
         const a = e.alert;
         al += [a.t, a.cell, a.kind, a.level, a.previous, a.value, a.threshold, a.unit, a.message].map(csvValue).join(',') + '\n';
@@ -94,6 +106,12 @@ export class FileSink implements Sink {
     if (this.failure !== undefined) this.lost += lines.length;
     else this.lines += lines.length;
     if (lines.length > 0) this.lp.write(lines.join('\n') + '\n');
+  }
+
+  private startOf(cell: string, t: number): number {
+    let t0 = this.starts.get(cell);
+    if (t0 === undefined) this.starts.set(cell, (t0 = t));
+    return t0;
   }
 
   /** Extra lines (e.g. `oep_ingest` counters) for the line-protocol file. */

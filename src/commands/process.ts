@@ -117,10 +117,17 @@ ${READER_USAGE}`,
     process.stderr.write(
       `oep process: ${report.format}${report.pressureFormat !== undefined ? ' + pressure log' : ''}: ${report.rows} rows` +
         `${report.pressureRows > 0 ? ` + ${report.pressureRows} pressure rows` : ''} → ${report.steps} steps, ${report.cycles} cycles` +
+        (report.cycleDefinition === 'none' ? '' : report.cycleDefinition === 'cycler' ? " (the cycler's cycle index)" : ' (derived from the steps)') +
         `${report.alerts > 0 ? `, ${report.alerts} alert events` : ''} in ${(report.elapsed_ms / 1000).toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s); ` +
         `files in ${values.out}` +
         `${report.influx !== undefined ? `; InfluxDB: ${report.influx.written} lines written, ${report.influx.lost} not written` : ''}\n`,
     );
+    for (const w of report.counterWarnings) process.stderr.write(`oep process: warning: ${w}\n`);
+    if (report.counterWarningCount > report.counterWarnings.length) {
+      process.stderr.write(
+        `oep process: warning: … and ${report.counterWarningCount - report.counterWarnings.length} more steps where oep and the cycler's counter disagree\n`,
+      );
+    }
     if (report.aborted) {
       process.stderr.write('oep process: interrupted; the outputs hold what was processed so far\n');
       return 130;

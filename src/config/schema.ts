@@ -100,6 +100,7 @@ const cellFields = {
   pressureMaxGap_s: positive.optional(),
   firstHalf: z.enum(['charge', 'discharge']).optional(),
   cycleSource: z.enum(['auto', 'derived', 'cycler']).optional(),
+  capacitySource: z.enum(['integral', 'cycler']).optional(),
   formationCycles: z.number().int().nonnegative().optional(),
   refCycle: z.number().int().positive().optional(),
   dpdqGrid_mAh: z.number().nonnegative().optional(),
@@ -195,6 +196,8 @@ export type CellConfig = z.infer<typeof cellDefaultsSchema>;
 /** Everything the pipeline needs to know about one cell, resolved from its entry over the defaults. */
 export interface ResolvedCell {
   readonly id: string;
+  /** Which capacity feeds Δ(ΔP_Q) in recorded files that carry the cycler's counters (default: oep's integral). */
+  readonly capacitySource: 'integral' | 'cycler';
   readonly ingest: CellIngestSettings;
   readonly aligner: AlignerSettings;
   readonly processor: CellProcessorSettings;
@@ -272,6 +275,7 @@ export function resolveCell(config: OepConfig, id: string): ResolvedCell {
   const alerts = resolveAlerts(config, { ...c, alerts: { ...(config.defaults.alerts ?? {}), ...(entry?.alerts ?? {}) } }, areaMm2);
   return Object.freeze({
     id,
+    capacitySource: c.capacitySource ?? 'integral',
     ingest: Object.freeze({
       areaMm2,
       currentSign: c.currentSign === 'discharge-positive' ? -1 : 1,

@@ -200,7 +200,13 @@ describe('oep process, the command', () => {
     expect(await processCommand.main(args)).toBe(0);
     const steps = readCsv(join(out, 'steps.csv'));
     const cycles = readCsv(join(out, 'cycles.csv'));
-    expect(steps.header.slice(0, 8)).toEqual(['time_ms', 'cell', 'kind', 'cycle', 'step', 'start_time_ms', 'duration_s', 'q_mAh']);
+    expect(steps.header.slice(0, 10)).toEqual(['time_ms', 'time_iso', 'elapsed_h', 'cell', 'kind', 'cycle', 'step', 'start_time_ms', 'duration_s', 'q_mAh']);
+    // The time three ways: epoch ms, ISO-8601 UTC, hours since the cell's first step began.
+    const [s0, s1] = [steps.rows[0]!, steps.rows[1]!];
+    expect(s0.time_iso).toBe(new Date(num(s0, 'time_ms')).toISOString());
+    expect(num(s0, 'elapsed_h')).toBeCloseTo(num(s0, 'duration_s') / 3600, 9);
+    expect(num(s1, 'elapsed_h')).toBeCloseTo((num(s1, 'time_ms') - num(s0, 'start_time_ms')) / 3_600_000, 9);
+    expect(cycles.header.slice(0, 4)).toEqual(['time_ms', 'time_iso', 'elapsed_h', 'cell']);
     expect(cycles.header).toContain('ddp_q_MPa_g_per_Ah');
     expect(cycles.rows.map((c) => c.cycle)).toEqual([1, 2]);
     expect(rel(num(cycles.rows[0]!, 'q_discharge_mAh_g'), cycleTruth(T.current_mA).qDischarge_mAh / T.activeMass_g)).toBeLessThan(1e-4);
