@@ -85,6 +85,8 @@ export interface ProcessReport {
   readonly elapsed_ms: number;
   readonly influx?: SinkReport;
   readonly aborted: boolean;
+  /** The file has no start date and none was given (`--start`): its times count from 1970-01-01. */
+  readonly noClock: boolean;
   /** Which cycles the records are: the cycler's own index (`cycleSource` auto on an index that varies, or cycler), derived from the steps, or none. */
   readonly cycleDefinition: 'cycler' | 'derived' | 'none';
   /** Steps where oep's integral and the cycler's counter disagree by more than COUNTER_WARN_REL: the first ones, and how many. */
@@ -221,6 +223,7 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
       elapsed_ms: performance.now() - t0,
       ...(influxReport !== undefined ? { influx: influxReport } : {}),
       aborted: o.signal?.aborted ?? false,
+      noClock: parser?.startTs === 0 && o.reader?.startTs === undefined,
       cycleDefinition: counts.cyclerCycles > 0 ? 'cycler' : counts.derivedCycles > 0 ? 'derived' : 'none',
       counterWarnings: join?.warnings ?? [],
       counterWarningCount: join?.warningCount ?? 0,

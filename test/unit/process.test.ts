@@ -246,6 +246,39 @@ describe('oep process, the command', () => {
   });
 });
 
+describe('oep process on a folder (a campaign)', () => {
+  it('each file into its own folder, one summary.csv (a failed file named with its error), all records together, one report', async () => {
+    const dir = tmp();
+    copyFileSync(join(FORMATS, 'arbin_channel_1.csv'), join(dir, 'cell A.csv'));
+    copyFileSync(NEWARE, join(dir, 'nw.csv'));
+    writeFileSync(join(dir, 'notes.txt'), 'not a cycler export\n');
+    const out = join(tmp(), 'campaign');
+    // One file could not be read: exit code 1, the others processed.
+    expect(await processCommand.main([dir, '--out', out, '--no-progress', '--active-mass-g', '0.02'])).toBe(1);
+    const summary = readCsv(join(out, 'summary.csv')).rows;
+    expect(summary.map((r) => [r.cell, r.format, r.cycle_definition])).toEqual([
+      ['cell_A', 'arbin', 'cycler'],
+      ['notes', undefined, 'none'],
+      ['nw', 'neware', 'cycler'],
+    ]);
+    expect(String(summary[1]!.error)).toMatch(/^notes\.txt:1: expected /);
+    // Per file: its own outputs; the summary's figures are its cycles'.
+    const nwCycles = readCsv(join(out, 'nw', 'cycles.csv')).rows;
+    expect(summary[2]!.cycles).toBe(nwCycles.length);
+    expect(num(summary[2]!, 'ce_mean')).toBeCloseTo(
+      nwCycles.filter((c) => c.complete === 1).reduce((s, c) => s + num(c, 'ce'), 0) / nwCycles.filter((c) => c.complete === 1).length,
+      12,
+    );
+    // Everything together, and one report over it.
+    const all = readCsv(join(out, 'cycles.csv')).rows;
+    expect(new Set(all.map((c) => c.cell))).toEqual(new Set(['cell_A', 'nw']));
+    expect(all.length).toBe(nwCycles.length + readCsv(join(out, 'cell_A', 'cycles.csv')).rows.length);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('cell_A');
+    // A second run into the same folder is refused unless --force.
+    await expect(processCommand.main([dir, '--out', out, '--no-progress'])).rejects.toThrow(/summary\.csv.*--force/);
+  });
+});
+
 describe('progress bar', () => {
   it('draws on a terminal only, and clears its line at the end', () => {
     const written: string[] = [];
