@@ -24,6 +24,8 @@ import { recordedReadings, type RecordedRead } from '../src/adapters/recorded.js
 import { writeAll, type Sink, type SinkReport } from '../src/adapters/sink.js';
 import { ConfigError, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
+import { CyclerCounterJoin } from '../src/readers/cycler-counters.js';
+import type { CyclerRowParser } from '../src/readers/stream.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
 import { processInLab, recordedBatches } from './operators.js';
 
@@ -83,6 +85,13 @@ export interface ProcessReport {
   readonly elapsed_ms: number;
   readonly influx?: SinkReport;
   readonly aborted: boolean;
+  /** The file has no start date and none was given (`--start`): its times count from 1970-01-01. */
+  readonly noClock: boolean;
+  /** Which cycles the records are: the cycler's own index (`cycleSource` auto on an index that varies, or cycler), derived from the steps, or none. */
+  readonly cycleDefinition: 'cycler' | 'derived' | 'none';
+  /** Steps where oep's integral and the cycler's counter disagree by more than COUNTER_WARN_REL: the first ones, and how many. */
+  readonly counterWarnings: readonly string[];
+  readonly counterWarningCount: number;
 }
 
 /** Refuses to mix with an earlier run's files, or removes them (`force`). */
@@ -122,11 +131,25 @@ function readCounter(
 
 /** Opens the cycler file (and the pressure log); refuses a pressure log given as the cycler file. */
 async function openSources(o: ProcessOptions): Promise<{ cycler: Source; pressure: Source | undefined }> {
-  const cycler = await openSource(o.cyclerFile, { ...(o.reader ?? {}), oracle: false }, o.format);
+  const cycler = await openSource(o.cyclerFile, o.reader ?? {}, o.format);
   if (cycler.reader.kind !== 'cycler')
     throw new ConfigError(`${cycler.fileName} is a pressure log, not a cycler export (give the cycler file first and the log with --pressure)`);
   const pressure = o.pressureFile !== undefined ? await openSource(o.pressureFile, { pressure: o.pressureReader ?? {} }, 'pressure') : undefined;
   return { cycler, pressure };
+}
+
+/**
+ * The lab, with the cell's settings; lateness ≥ 1 ms so that equal timestamps in a file are never late.
+ * The cell's settings are asked for when its first reading arrives, after the header: the file says what
+ * its current column holds. A recorded file's rows are samples (instantaneous: trapezoids, and a gap that
+ * ends at a step change or at rest carried nothing), or interval averages (EC-Lab's `<I>/mA`: right rectangles).
+ */
+function labFor(setup: ResolvedCell, parser: CyclerRowParser | undefined): Lab {
+  return new Lab(() => ({
+    ...setup,
+    aligner: { ...setup.aligner, lateness_ms: Math.max(1, setup.aligner.lateness_ms) },
+    processor: { ...setup.processor, currentSampling: parser?.currentSampling ?? 'instantaneous' },
+  }));
 }
 
 export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
@@ -136,14 +159,18 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
   const sources: Source[] = pressure === undefined ? [cycler] : [cycler, pressure];
   const totalBytes = sources.reduce((s, x) => s + x.size, 0);
 
-  // The lab, with the cell's settings; lateness ≥ 1 ms so that equal timestamps in a file are never late.
   const setup = o.setup;
-  const lab = new Lab(() => ({ ...setup, aligner: { ...setup.aligner, lateness_ms: Math.max(1, setup.aligner.lateness_ms) } }));
+  const parser = cycler.reader.kind === 'cycler' ? cycler.reader.parser : undefined;
+  const lab = labFor(setup, parser);
   const files = new FileSink(o.outDir, o.influx?.writeCurves ?? true);
   const influx = o.influx !== undefined ? new InfluxSink({ ...o.influx, onError: () => undefined }) : undefined;
   const sinks: Sink[] = influx !== undefined ? [files, influx] : [files];
-  const counts = { readings: 0, finishSteps: 0, finishCycles: 0 };
-  const write = (events: readonly LabEvent[]): void => {
+  const counts = { readings: 0, finishSteps: 0, finishCycles: 0, cyclerCycles: 0, derivedCycles: 0 };
+  // The cycler's own counters beside oep's integral, step by step (only where the cycler's steps are the steps).
+  const join = parser !== undefined && o.cyclerSteps ? new CyclerCounterJoin(parser.oracle, setup.capacitySource) : undefined;
+  const write = (raw: readonly LabEvent[]): void => {
+    const events = join !== undefined ? join.events(raw) : raw;
+    for (const e of events) if (e.type === 'cycle') counts[e.record.cyclerCycle !== undefined ? 'cyclerCycles' : 'derivedCycles']++;
     writeAll(sinks, events);
     o.onEvents?.(events);
   };
@@ -196,6 +223,10 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
       elapsed_ms: performance.now() - t0,
       ...(influxReport !== undefined ? { influx: influxReport } : {}),
       aborted: o.signal?.aborted ?? false,
+      noClock: parser?.startTs === 0 && o.reader?.startTs === undefined,
+      cycleDefinition: counts.cyclerCycles > 0 ? 'cycler' : counts.derivedCycles > 0 ? 'derived' : 'none',
+      counterWarnings: join?.warnings ?? [],
+      counterWarningCount: join?.warningCount ?? 0,
     };
   } finally {
     await files.close();

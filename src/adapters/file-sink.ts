@@ -14,9 +14,17 @@ import { CYCLE_FIELD_NAMES, cycleFields, eventLines, STEP_FIELD_NAMES, stepField
 import { csvField } from './csv.js';
 import type { Sink, SinkReport } from './sink.js';
 
-// Columns: the wire contract's field names, in the README's order (line-protocol.ts spells them once).
-const STEP_COLUMNS = ['time_ms', 'cell', 'kind', ...STEP_FIELD_NAMES];
-const CYCLE_COLUMNS = ['time_ms', 'cell', ...CYCLE_FIELD_NAMES];
+// Columns: the record's time three ways (epoch ms; ISO-8601 UTC, what a spreadsheet opens; hours since the
+// cell's first step began), then the wire contract's field names, in the README's order (line-protocol.ts
+// spells them once).
+const TIME_COLUMNS = ['time_ms', 'time_iso', 'elapsed_h'];
+const STEP_COLUMNS = [...TIME_COLUMNS, 'cell', 'kind', ...STEP_FIELD_NAMES];
+const CYCLE_COLUMNS = [...TIME_COLUMNS, 'cell', ...CYCLE_FIELD_NAMES];
+
+/** time_ms, time_iso, elapsed_h of a record at `t` whose cell began at `t0`. */
+function timeCells(t: number, t0: number): string[] {
+  return [String(t), Number.isFinite(t) ? new Date(t).toISOString() : '', String((t - t0) / 3_600_000)];
+}
 
 function csvValue(v: number | string | { readonly int: number } | undefined): string {
   if (v === undefined) return '';
@@ -25,14 +33,16 @@ function csvValue(v: number | string | { readonly int: number } | undefined): st
   return csvField(v);
 }
 
-export function stepCsvRow(s: StepRecord): string {
+/** A steps.csv row; `t0` is when the cell's first step began (for `elapsed_h`). */
+export function stepCsvRow(s: StepRecord, t0: number): string {
   const f = stepFields(s);
-  return [s.tEnd, s.cell, s.kind, ...STEP_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
+  return [...timeCells(s.tEnd, t0), ...[s.cell, s.kind, ...STEP_FIELD_NAMES.map((k) => f[k])].map(csvValue)].join(',');
 }
 
-export function cycleCsvRow(c: CycleRecord): string {
+/** A cycles.csv row; `t0` is when the cell's first step began. */
+export function cycleCsvRow(c: CycleRecord, t0: number): string {
   const f = cycleFields(c);
-  return [c.tEnd, c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue).join(',');
+  return [...timeCells(c.tEnd, t0), ...[c.cell, ...CYCLE_FIELD_NAMES.map((k) => f[k])].map(csvValue)].join(',');
 }
 
 /** alerts.csv: one row per incident event (open, escalate, resolve); the incident's columns after the former ones. */
@@ -94,6 +104,8 @@ export class FileSink implements Sink {
   /** Line-protocol lines written after a file failed (a full disk, a removed folder): they are lost. */
   private lost = 0;
   private failure: string | undefined;
+  /** When each cell's first record began, epoch ms (the zero of `elapsed_h`). */
+  private readonly starts = new Map<string, number>();
 
   /**
    * @param resumeAt the sizes a checkpoint recorded: each file is cut back to it, so the records the
@@ -142,8 +154,8 @@ export class FileSink implements Sink {
     let la = '';
     let al = '';
     for (const e of events) {
-      if (e.type === 'step') st += stepCsvRow(e.record) + '\n';
-      else if (e.type === 'cycle') cy += cycleCsvRow(e.record) + '\n';
+      if (e.type === 'step') st += stepCsvRow(e.record, this.startOf(e.record.cell, e.record.tStart)) + '\n';
+      else if (e.type === 'cycle') cy += cycleCsvRow(e.record, this.startOf(e.record.cell, e.record.tStart)) + '\n';
       else if (e.type === 'alert') {
         const a = e.alert;
         al += alertCsvRow(a) + '\n';
@@ -159,6 +171,12 @@ export class FileSink implements Sink {
     if (lines.length > 0) this.append(f.lp, lines.join('\n') + '\n');
     if (this.failure !== undefined) this.lost += lines.length;
     else this.lines += lines.length;
+  }
+
+  private startOf(cell: string, t: number): number {
+    let t0 = this.starts.get(cell);
+    if (t0 === undefined) this.starts.set(cell, (t0 = t));
+    return t0;
   }
 
   /** Extra lines (e.g. `oep_ingest` counters) for the line-protocol file. */

@@ -82,6 +82,8 @@ export const STEP_FIELD_NAMES = [
   'v_max_V',
   'cycler_step',
   'cycler_cycle',
+  'q_charge_cycler_mAh',
+  'q_discharge_cycler_mAh',
 ] as const;
 export type StepFieldName = (typeof STEP_FIELD_NAMES)[number];
 
@@ -109,6 +111,9 @@ export const CYCLE_FIELD_NAMES = [
   'ddp_q_MPa_cm2_per_mAh',
   'drift_MPa_cm2_per_mAh',
   'p_irrev_MPa',
+  'cycler_cycle',
+  'q_charge_cycler_mAh',
+  'q_discharge_cycler_mAh',
 ] as const;
 export type CycleFieldName = (typeof CYCLE_FIELD_NAMES)[number];
 
@@ -133,6 +138,8 @@ export function stepFields(s: StepRecord): Record<StepFieldName, FieldValue> {
     v_max_V: s.vMax_V,
     cycler_step: int(s.cyclerStep),
     cycler_cycle: int(s.cyclerCycle),
+    q_charge_cycler_mAh: s.qChargeCycler_mAh,
+    q_discharge_cycler_mAh: s.qDischargeCycler_mAh,
   };
 }
 
@@ -161,6 +168,9 @@ export function cycleFields(c: CycleRecord): Record<CycleFieldName, FieldValue> 
     ddp_q_MPa_cm2_per_mAh: c.ddpQ_MPa_cm2_per_mAh,
     drift_MPa_cm2_per_mAh: c.drift_MPa_cm2_per_mAh,
     p_irrev_MPa: c.pIrrev_MPa,
+    cycler_cycle: int(c.cyclerCycle),
+    q_charge_cycler_mAh: c.qChargeCycler_mAh,
+    q_discharge_cycler_mAh: c.qDischargeCycler_mAh,
   };
 }
 

@@ -1,5 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
 import { errorMessage } from '../adapters/log.js';
-import { processFiles } from '../../pipelines/process.js';
+import { expandInputs, processBatch } from './process-batch.js';
+import { processFiles, type ProcessReport } from '../../pipelines/process.js';
 import { progressBar } from './progress.js';
 import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
 import { loadConfig } from '../config/load.js';
@@ -49,6 +51,20 @@ export function cellConfig(base: OepConfig, cell: string, values: Partial<Record
   return { ...base, cells: [...base.cells.filter((c) => c.id !== cell), { ...(entry ?? {}), ...checked }] };
 }
 
+/** No clock in the file; the steps where oep's integral and the cycler's counter disagree (the first ones, and how many more). */
+function printCounterWarnings(report: ProcessReport): void {
+  if (report.noClock) process.stderr.write('oep process: warning: the file has no start date: its times count from 1970-01-01 (give --start <ISO-8601>)\n');
+  for (const w of report.counterWarnings) process.stderr.write(`oep process: warning: ${w}\n`);
+  const more = report.counterWarningCount - report.counterWarnings.length;
+  if (more > 0) process.stderr.write(`oep process: warning: … and ${more} more steps where oep and the cycler's counter disagree\n`);
+}
+
+/** Several inputs, a glob or a folder: a campaign (see process-batch.ts). */
+function isBatch(inputs: readonly string[]): boolean {
+  const first = inputs[0] ?? '';
+  return inputs.length > 1 || /[*?]/.test(first) || (existsSync(first) && statSync(first).isDirectory());
+}
+
 /** `oep process`'s own options, besides the reader's. */
 const PROCESS_OPTIONS = {
   cell: { type: 'string' },
@@ -65,6 +81,9 @@ const PROCESS_OPTIONS = {
 export const command: Command = {
   summary: 'process a recorded cycler export (and load-cell log) offline into steps.csv / cycles.csv',
   usage: `oep process <cycler file> --cell <id> --out <dir> [options]
+       oep process <folder | 'glob' | files…> --out <dir> [options]
+                                 each file into <dir>/<its name>/ (cell = its name), then <dir>/summary.csv,
+                                 every file's steps.csv / cycles.csv together, and <dir>/report.html
       --pressure <file>          load-cell log to align with the cycler file
       --config <file>            cell settings (defaults, cells[]); with an influx section, also write to InfluxDB
       --force                    replace the outputs of an earlier run in --out
@@ -79,12 +98,30 @@ export const command: Command = {
 ${READER_USAGE}`,
   async main(args) {
     const { values, positionals, reader: files } = parseFileCommand(args, PROCESS_OPTIONS);
-    const file = positionals[0];
-    if (file === undefined || positionals.length > 1) throw new ConfigError('oep process takes one cycler file (the pressure log goes with --pressure)');
-    if (values.cell === undefined) throw new ConfigError('oep process needs --cell <id>');
-    if (values.out === undefined) throw new ConfigError('oep process needs --out <dir>');
+    const [file] = positionals;
+    if (file === undefined || values.out === undefined)
+      throw new ConfigError('oep process needs a cycler file (or a folder, a glob, several files) and --out <dir>');
     const steps = stepsOption(values.steps, ['cycler', 'derived']);
     const base = values.config !== undefined ? await loadConfig(values.config) : parseConfig({});
+    if (isBatch(positionals)) {
+      if (values.pressure !== undefined) throw new ConfigError('--pressure goes with one cycler file, not with a folder or several files');
+      const failed = await processBatch({
+        files: expandInputs(positionals),
+        outDir: values.out,
+        configFor: (cell) => cellConfig(base, cell, values),
+        common: {
+          format: files.format,
+          reader: files.reader,
+          cyclerSteps: steps === 'cycler',
+          force: values.force === true,
+          influx: base.influx,
+          signal: abortOnSignals(),
+        },
+        log: (line) => process.stderr.write(`oep process: ${line}\n`),
+      });
+      return failed > 0 ? 1 : 0;
+    }
+    if (values.cell === undefined) throw new ConfigError('oep process needs --cell <id>');
     const config = cellConfig(base, values.cell, values);
     const bar = values['no-progress'] === true ? undefined : progressBar('oep process');
     const cell = values.cell;
@@ -117,10 +154,12 @@ ${READER_USAGE}`,
     process.stderr.write(
       `oep process: ${report.format}${report.pressureFormat !== undefined ? ' + pressure log' : ''}: ${report.rows} rows` +
         `${report.pressureRows > 0 ? ` + ${report.pressureRows} pressure rows` : ''} → ${report.steps} steps, ${report.cycles} cycles` +
+        (report.cycleDefinition === 'none' ? '' : report.cycleDefinition === 'cycler' ? " (the cycler's cycle index)" : ' (derived from the steps)') +
         `${report.alerts > 0 ? `, ${report.alerts} alert events` : ''} in ${(report.elapsed_ms / 1000).toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s); ` +
         `files in ${values.out}` +
         `${report.influx !== undefined ? `; InfluxDB: ${report.influx.written} lines written, ${report.influx.lost} not written` : ''}\n`,
     );
+    printCounterWarnings(report);
     if (report.aborted) {
       process.stderr.write('oep process: interrupted; the outputs hold what was processed so far\n');
       return 130;

@@ -66,9 +66,11 @@ const cellFields = {
   restCurrent_mA: z.number().nonnegative().optional(),
   minStepDuration_s: z.number().nonnegative().optional(),
   currentMaxGap_s: positive.optional(),
+  currentSampling: z.enum(['instantaneous', 'on-change', 'interval-average']).optional(),
   pressureMaxGap_s: positive.optional(),
   firstHalf: z.enum(['charge', 'discharge']).optional(),
-  cycleSource: z.enum(['derived', 'cycler']).optional(),
+  cycleSource: z.enum(['auto', 'derived', 'cycler']).optional(),
+  capacitySource: z.enum(['integral', 'cycler']).optional(),
   formationCycles: z.number().int().nonnegative().optional(),
   refCycle: z.number().int().positive().optional(),
   dpdqGrid_mAh: z.number().nonnegative().optional(),
@@ -187,6 +189,8 @@ export type { CellAlertsConfig } from './alerts.js';
 /** Everything the pipeline needs to know about one cell, resolved from its entry over the defaults. */
 export interface ResolvedCell {
   readonly id: string;
+  /** Which capacity feeds Δ(ΔP_Q) in recorded files that carry the cycler's counters (default: oep's integral). */
+  readonly capacitySource: 'integral' | 'cycler';
   readonly ingest: CellIngestSettings;
   readonly aligner: AlignerSettings;
   readonly processor: CellProcessorSettings;
@@ -209,6 +213,7 @@ export function resolveCell(config: OepConfig, id: string): ResolvedCell {
   const alerts = resolveAlerts(config.alerts, { ...(config.defaults.alerts ?? {}), ...(entry?.alerts ?? {}) }, areaMm2);
   return Object.freeze({
     id,
+    capacitySource: c.capacitySource ?? 'integral',
     ingest: Object.freeze({
       areaMm2,
       currentSign: c.currentSign === 'discharge-positive' ? -1 : 1,
@@ -227,9 +232,10 @@ export function resolveCell(config: OepConfig, id: string): ResolvedCell {
       restCurrent_mA,
       minStepDuration_ms: (c.minStepDuration_s ?? DEFAULT_MIN_STEP_DURATION_MS / 1000) * 1000,
       currentMaxGap_ms: (c.currentMaxGap_s ?? DEFAULT_CURRENT_MAX_GAP_MS / 1000) * 1000,
+      currentSampling: c.currentSampling ?? 'on-change',
       pressureMaxGap_ms: (c.pressureMaxGap_s ?? DEFAULT_PRESSURE_MAX_GAP_MS / 1000) * 1000,
       firstHalf: c.firstHalf ?? 'charge',
-      cycleSource: c.cycleSource ?? 'derived',
+      cycleSource: c.cycleSource ?? 'auto',
       normalization,
       refCycle: c.refCycle ?? formation + 1,
       dpdqGrid_mAh: c.dpdqGrid_mAh ?? DEFAULT_DPDQ_GRID_MAH,

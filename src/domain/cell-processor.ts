@@ -284,9 +284,37 @@ export class CellProcessor implements SegmentVisitor {
     }
     const t0 = this.prevT;
     const i0 = this.prevI;
+    if (s.currentSampling === 'interval-average') this.onAveragedCurrent(t0, t1, i1, listener);
+    else this.onSampledCurrent(t0, i0, t1, i1, listener);
+    this.prevT = t1;
+    this.prevI = i1;
+  }
+
+  /**
+   * A sampled current: a line from the previous sample, held across a gap longer than `currentMaxGap_ms`.
+   * Instantaneous samples (a cycler's record): across a cycler step change each step keeps its own current
+   * (the old one its last sample's up to the change, the new one this sample's after it: a ramp between two
+   * steps' currents belongs to neither); a gap that ends at a step change or at rest carried nothing (the
+   * step ended at its last sample, as the cycler records it). On-change samples: the value is held across
+   * every gap, and a step change between samples cuts the line where it happened.
+   */
+  private onSampledCurrent(t0: number, i0: number, t1: number, i1: number, listener: SampleListener): void {
+    const s = this.settings;
     const held = t1 - t0 > s.currentMaxGap_ms;
     const cut = this.cyclerCut;
-    if (cut !== null && cut.t <= t1) {
+    const cutHere = cut !== null && cut.t <= t1;
+    if (s.currentSampling === 'instantaneous' && (cutHere || (held && kindOf(i1, s.restCurrent_mA) === 'rest'))) {
+      if (held) {
+        if (cutHere) this.cutCyclerStep({ ...cut, t: t0 }, listener);
+        this.cut({ t0, i0: 0, t1, i1: 0 }, false, listener);
+      } else if (cutHere) {
+        this.cut({ t0, i0, t1: cut.t, i1: i0 }, false, listener);
+        this.cutCyclerStep(cut, listener);
+        this.cut({ t0: cut.t, i0: i1, t1, i1 }, false, listener);
+      }
+      this.cyclerCut = null;
+      this.jumpTo(t1, i1, listener);
+    } else if (cutHere) {
       // The cycler changed step at cut.t, between the previous current sample and this one.
       this.cyclerCut = null;
       const ic = held ? i0 : lerp(t0, i0, t1, i1, cut.t);
@@ -298,8 +326,27 @@ export class CellProcessor implements SegmentVisitor {
     } else {
       this.cut({ t0, i0, t1, i1 }, held, listener);
     }
+  }
+
+  /** After a stretch that carried nothing: the current jumps to i1 at t1 (a zero-length segment of its kind). */
+  private jumpTo(t1: number, i1: number, listener: SampleListener): void {
     this.prevT = t1;
-    this.prevI = i1;
+    this.prevI = 0;
+    this.cut({ t0: t1, i0: i1, t1, i1 }, false, listener);
+  }
+
+  /**
+   * A current averaged over the interval that ends at its sample (EC-Lab's `<I>/mA`): flat at that value
+   * since the previous sample (a right rectangle, what the cycler itself integrates). A cycler step change
+   * seen at this sample happened at the previous one: the interval belongs to the new step.
+   */
+  private onAveragedCurrent(t0: number, t1: number, i1: number, listener: SampleListener): void {
+    const cut = this.cyclerCut;
+    if (cut !== null && cut.t <= t1) {
+      this.cyclerCut = null;
+      this.cutCyclerStep({ ...cut, t: t0 }, listener);
+    }
+    this.cut({ t0, i0: i1, t1, i1 }, false, listener);
   }
 
   private cut(line: CurrentLine, held: boolean, listener: SampleListener): void {
@@ -384,7 +431,7 @@ export class CellProcessor implements SegmentVisitor {
       const c = this.closed[0];
       if (c === undefined || !c.run.start.resolved || !c.end.resolved) return;
       let nextKind = c.nextKind;
-      if (nextKind === undefined && this.cyclerMode && this.settings.cycleSource === 'derived') {
+      if (nextKind === undefined && this.cyclerMode && this.settings.cycleSource !== 'cycler') {
         // A cycler step's kind is known only from the current it carries: wait until the step after
         // this one has run for the minimum step duration, so that a cycle can close where the next
         // one starts rather than one whole step later.

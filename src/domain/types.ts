@@ -59,6 +59,9 @@ export interface StepRecord {
   readonly curve?: readonly (readonly [number, number, number])[];
   /** Cycler's cycle index, when the cycler published one. */
   readonly cyclerCycle?: number;
+  /** The cycler's own capacity counters over the step, mAh (recorded files that carry them; beside oep's integral). */
+  readonly qChargeCycler_mAh?: number;
+  readonly qDischargeCycler_mAh?: number;
 }
 
 /** Per-cycle metrics (measurement `oep_cycle`); point time = tEnd. */
@@ -71,6 +74,9 @@ export interface CycleRecord {
   readonly steps: number;
   readonly qCharge_mAh: number;
   readonly qDischarge_mAh: number;
+  /** The cycler's own capacity counters summed over the cycle's steps, mAh (when every step has them). */
+  readonly qChargeCycler_mAh?: number;
+  readonly qDischargeCycler_mAh?: number;
   /** Specific discharge capacity, mAh/g (mass normalization). */
   readonly qDischarge_mAh_g?: number;
   /** Areal discharge capacity, mAh/cm². */
@@ -97,4 +103,6 @@ export interface CycleRecord {
   readonly pIrrev_MPa?: number;
   /** False only for a cycle cut short by the end of a file (offline processing). */
   readonly complete: boolean;
+  /** The cycler's cycle index, when cycles follow it (`cycleSource` cycler, or auto on an index that varies); absent: derived cycles. */
+  readonly cyclerCycle?: number;
 }

@@ -9,12 +9,23 @@ import type { AnyParser, ReaderOptions } from './format.js';
 import { genericFormat } from './generic/format.js';
 import { maccorFormat } from './maccor/format.js';
 import { newareFormat } from './neware/format.js';
+import { newareRegularFormat } from './neware-regular/format.js';
+import { pecFormat } from './pec/format.js';
 import { pressureLogFormat } from './pressure-log/format.js';
 
 export type { AnyParser, ReaderOptions } from './format.js';
 
 /** Every format, in detection order (whole-head tests first, then header lines; see `detect.ts`). */
-export const READER_FORMATS = [biologicFormat, newareFormat, maccorFormat, arbinFormat, genericFormat, pressureLogFormat] as const;
+export const READER_FORMATS = [
+  biologicFormat,
+  newareRegularFormat,
+  newareFormat,
+  maccorFormat,
+  pecFormat,
+  arbinFormat,
+  genericFormat,
+  pressureLogFormat,
+] as const;
 
 type AnyFormat = (typeof READER_FORMATS)[number];
 export type FormatName = AnyFormat['name'];

@@ -86,21 +86,29 @@ export interface CyclerLineRows<C> extends LineRows<C, CyclerRow> {
   readonly oracle: CyclerStepOracle[];
   /** Epoch ms of the export's time zero, once known. */
   startTs(): number | undefined;
+  /** What the current column holds (see `CyclerRowParser.currentSampling`); absent: instantaneous. */
+  currentSampling?(): 'instantaneous' | 'interval-average' | undefined;
 }
 
 /** The shared loop for a cycler export. */
 export class CyclerLineParser<C> extends LineParser<C, CyclerRow> implements CyclerRowParser {
   readonly oracle: CyclerStepOracle[];
   private readonly timeZero: () => number | undefined;
+  private readonly sampling: () => 'instantaneous' | 'interval-average' | undefined;
 
   constructor(layout: LineLayout<C>, fileName: string, rows: CyclerLineRows<C>) {
     super(layout, fileName, rows);
     this.oracle = rows.oracle;
     this.timeZero = () => rows.startTs();
+    this.sampling = () => rows.currentSampling?.();
   }
 
   get startTs(): number | undefined {
     return this.timeZero();
+  }
+
+  get currentSampling(): 'instantaneous' | 'interval-average' | undefined {
+    return this.sampling();
   }
 }
 

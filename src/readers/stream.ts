@@ -30,6 +30,11 @@ export interface CyclerRowParser extends RowParser<CyclerRow> {
   readonly oracle: CyclerStepOracle[];
   /** Epoch ms of the export's time zero, once known (from the header, the first row, or the caller). */
   readonly startTs: number | undefined;
+  /**
+   * What the current column holds, once the header is read: the current at the row's instant, or its mean
+   * over the interval that ends at the row (EC-Lab's `<I>/mA`). Undefined: instantaneous.
+   */
+  readonly currentSampling?: 'instantaneous' | 'interval-average' | undefined;
 }
 
 /** A pressure sample of a load-cell log, in the log's own unit. */

@@ -35,6 +35,12 @@ export interface CyclerStepOracle {
   tStart: number;
   /** Timestamp of the step's last row that the oracle counts, epoch ms. */
   tEnd: number;
+  /**
+   * The cycler's own capacity counters over the step, split by direction, mAh (what `oracle.py` credits:
+   * reset-aware increments of the file's counter columns). Reported beside oep's integral (`q_charge_cycler_mAh`).
+   */
+  qChargeCycler_mAh?: number;
+  qDischargeCycler_mAh?: number;
 }
 
 /** What every reader returns. */

@@ -18,7 +18,7 @@ import { command as processCommand } from '../../src/commands/process.js';
 import { runReplay, type ReplayReport } from '../../pipelines/replay.js';
 import { createLogger } from '../../src/adapters/log.js';
 import { parseConfig, resolveCell, type OepConfig } from '../../src/config/schema.js';
-import { num, readCsv } from '../support/csv.js';
+import { num, readCsv, type CsvRecord } from '../support/csv.js';
 import { FORMAT_TRUTH as T } from '../support/format-truth.js';
 import { until } from '../support/square-cells.js';
 import { readInfluxFields, startMosquitto, startVictoriaMetrics, vmClose, type MosquittoHandle } from '../support/services.js';
@@ -44,8 +44,9 @@ describe('live (replay → Mosquitto → daemon) equals offline (oep process) on
       // The defaults (lateness 2 s ≥ the replay window of 1 s); a short idle timeout so the end is released soon.
       alignment: { idleTimeout_ms: 1_000 },
       cells: [
-        { id: 'ncm', activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA },
-        { id: 'nw', firstHalf: 'discharge', cycleSource: 'cycler', activeMassG: 0.02 },
+        // Live, the daemon is told what the files' current columns hold (offline, the file says it).
+        { id: 'ncm', activeMassG: T.activeMass_g, nominalCurrent_mA: T.current_mA, currentSampling: 'interval-average' },
+        { id: 'nw', firstHalf: 'discharge', cycleSource: 'cycler', activeMassG: 0.02, currentSampling: 'instantaneous' },
       ],
     });
     const daemon = new Daemon({ config, log: createLogger('warn') });
@@ -97,9 +98,15 @@ describe('live (replay → Mosquitto → daemon) equals offline (oep process) on
     rmSync(live, { recursive: true, force: true });
   });
 
+  /** A CSV's records of one cell, without the cycler's counters (a recorded file's, offline only). */
+  const records = (path: string, cell: string): CsvRecord[] =>
+    readCsv(path)
+      .rows.filter((r) => r.cell === cell)
+      .map(({ q_charge_cycler_mAh: _c, q_discharge_cycler_mAh: _d, ...r }) => r);
+
   it.each(['ncm', 'nw'])('cell %s: the same step records, field for field', (cell) => {
-    const liveSteps = readCsv(join(live, 'steps.csv')).lines.filter((l) => l.split(',')[1] === cell);
-    const off = readCsv(join(offline[cell]!.dir, 'steps.csv')).lines;
+    const liveSteps = records(join(live, 'steps.csv'), cell);
+    const off = records(join(offline[cell]!.dir, 'steps.csv'), cell);
     const fin = offline[cell]!.report.finishSteps;
     expect(liveSteps.length).toBeGreaterThan(10);
     expect(fin).toBeLessThanOrEqual(2);
@@ -107,8 +114,8 @@ describe('live (replay → Mosquitto → daemon) equals offline (oep process) on
   });
 
   it.each(['ncm', 'nw'])('cell %s: the same cycle records, field for field', (cell) => {
-    const liveCycles = readCsv(join(live, 'cycles.csv')).lines.filter((l) => l.split(',')[1] === cell);
-    const off = readCsv(join(offline[cell]!.dir, 'cycles.csv')).lines;
+    const liveCycles = records(join(live, 'cycles.csv'), cell);
+    const off = records(join(offline[cell]!.dir, 'cycles.csv'), cell);
     const fin = offline[cell]!.report.finishCycles;
     expect(liveCycles.length).toBeGreaterThanOrEqual(2);
     // Both files end inside a cycle. With the cycler's steps, a cycle closes when the next charge step has

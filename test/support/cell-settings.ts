@@ -7,6 +7,7 @@ export function cellSettings(over: Partial<CellProcessorSettings> = {}): CellPro
     restCurrent_mA: 0.01,
     minStepDuration_ms: 10_000,
     currentMaxGap_ms: 120_000,
+    currentSampling: 'instantaneous',
     pressureMaxGap_ms: 30_000,
     firstHalf: 'charge',
     cycleSource: 'derived',

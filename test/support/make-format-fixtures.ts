@@ -113,8 +113,12 @@ function eclabFull(): void {
   const n = 3 + settings.length;
   const lines = ['EC-Lab ASCII FILE', `Nb header lines : ${n}`, ...settings, columns.join('\t') + '\t'];
   let prevSeg: Segment | undefined;
+  let prevT_s: number | undefined;
   for (const r of rows) {
     const s = r.seg;
+    // `<I>/mA` is EC-Lab's mean current over the interval that ends at the row (the charge stored over it / its length).
+    const iMean_mA = prevT_s === undefined || r.t_s === prevT_s ? r.i_mA : ((storedAt(segs, r.t_s) - storedAt(segs, prevT_s)) * 3600) / (r.t_s - prevT_s);
+    prevT_s = r.t_s;
     const mode = s.kind === 'rest' ? 3 : s.kind === 'cv' ? 2 : 1;
     const change = prevSeg !== s ? 1 : 0;
     prevSeg = s;
@@ -133,7 +137,7 @@ function eclabFull(): void {
         fixed(T.eclabTimeOffset_s + r.t_s, 4),
         s.kind === 'cv' ? fixed(4.3, 4) : fixed(s.kind === 'discharge' ? -0.65 : s.kind === 'rest' ? 0 : 0.65, 4),
         fixed(r.v, 7),
-        e16(r.i_mA),
+        e16(iMean_mA),
         e16(0),
         e16(stored),
         s.half,

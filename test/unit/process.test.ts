@@ -200,7 +200,13 @@ describe('oep process, the command', () => {
     expect(await processCommand.main(args)).toBe(0);
     const steps = readCsv(join(out, 'steps.csv'));
     const cycles = readCsv(join(out, 'cycles.csv'));
-    expect(steps.header.slice(0, 8)).toEqual(['time_ms', 'cell', 'kind', 'cycle', 'step', 'start_time_ms', 'duration_s', 'q_mAh']);
+    expect(steps.header.slice(0, 10)).toEqual(['time_ms', 'time_iso', 'elapsed_h', 'cell', 'kind', 'cycle', 'step', 'start_time_ms', 'duration_s', 'q_mAh']);
+    // The time three ways: epoch ms, ISO-8601 UTC, hours since the cell's first step began.
+    const [s0, s1] = [steps.rows[0]!, steps.rows[1]!];
+    expect(s0.time_iso).toBe(new Date(num(s0, 'time_ms')).toISOString());
+    expect(num(s0, 'elapsed_h')).toBeCloseTo(num(s0, 'duration_s') / 3600, 9);
+    expect(num(s1, 'elapsed_h')).toBeCloseTo((num(s1, 'time_ms') - num(s0, 'start_time_ms')) / 3_600_000, 9);
+    expect(cycles.header.slice(0, 4)).toEqual(['time_ms', 'time_iso', 'elapsed_h', 'cell']);
     expect(cycles.header).toContain('ddp_q_MPa_g_per_Ah');
     expect(cycles.rows.map((c) => c.cycle)).toEqual([1, 2]);
     expect(rel(num(cycles.rows[0]!, 'q_discharge_mAh_g'), cycleTruth(T.current_mA).qDischarge_mAh / T.activeMass_g)).toBeLessThan(1e-4);
@@ -237,6 +243,39 @@ describe('oep process, the command', () => {
       /^logger\.csv:1: expected an EC-Lab \.mpt/,
     );
     expect(existsSync(join(dir, 'o', 'steps.csv'))).toBe(false);
+  });
+});
+
+describe('oep process on a folder (a campaign)', () => {
+  it('each file into its own folder, one summary.csv (a failed file named with its error), all records together, one report', async () => {
+    const dir = tmp();
+    copyFileSync(join(FORMATS, 'arbin_channel_1.csv'), join(dir, 'cell A.csv'));
+    copyFileSync(NEWARE, join(dir, 'nw.csv'));
+    writeFileSync(join(dir, 'notes.txt'), 'not a cycler export\n');
+    const out = join(tmp(), 'campaign');
+    // One file could not be read: exit code 1, the others processed.
+    expect(await processCommand.main([dir, '--out', out, '--no-progress', '--active-mass-g', '0.02'])).toBe(1);
+    const summary = readCsv(join(out, 'summary.csv')).rows;
+    expect(summary.map((r) => [r.cell, r.format, r.cycle_definition])).toEqual([
+      ['cell_A', 'arbin', 'cycler'],
+      ['notes', undefined, 'none'],
+      ['nw', 'neware', 'cycler'],
+    ]);
+    expect(String(summary[1]!.error)).toMatch(/^notes\.txt:1: expected /);
+    // Per file: its own outputs; the summary's figures are its cycles'.
+    const nwCycles = readCsv(join(out, 'nw', 'cycles.csv')).rows;
+    expect(summary[2]!.cycles).toBe(nwCycles.length);
+    expect(num(summary[2]!, 'ce_mean')).toBeCloseTo(
+      nwCycles.filter((c) => c.complete === 1).reduce((s, c) => s + num(c, 'ce'), 0) / nwCycles.filter((c) => c.complete === 1).length,
+      12,
+    );
+    // Everything together, and one report over it.
+    const all = readCsv(join(out, 'cycles.csv')).rows;
+    expect(new Set(all.map((c) => c.cell))).toEqual(new Set(['cell_A', 'nw']));
+    expect(all.length).toBe(nwCycles.length + readCsv(join(out, 'cell_A', 'cycles.csv')).rows.length);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('cell_A');
+    // A second run into the same folder is refused unless --force.
+    await expect(processCommand.main([dir, '--out', out, '--no-progress'])).rejects.toThrow(/summary\.csv.*--force/);
   });
 });
 

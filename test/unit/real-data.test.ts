@@ -139,7 +139,7 @@ describe('Neware export with the cycler step index and derived cycles', () => {
   const data = parseNewareCsv(readFileSync(new URL('cellpy__neware_uio.csv', FIXTURES), 'utf8'), { fileName: 'neware_uio.csv' });
 
   it('closes each cycle minutes after the next one starts, not a whole step later', () => {
-    const cfg = parseConfig({ cells: [{ id: 'n', firstHalf: 'discharge', activeMassG: 0.02 }], alignment: { maxFutureSkew_ms: 0 } });
+    const cfg = parseConfig({ cells: [{ id: 'n', firstHalf: 'discharge', cycleSource: 'derived', activeMassG: 0.02 }], alignment: { maxFutureSkew_ms: 0 } });
     const lab = new Lab((id) => resolveCell(cfg, id));
     const readings: Reading[] = [];
     let last = '';

@@ -1,6 +1,7 @@
 /** A cell core's settings (resolved per cell from the config) and their defaults, each with its unit. */
 import type { HardShortSettings, PressureDropSettings, VoltageNoiseSettings, VoltageStallSettings } from '../alerts/detectors.js';
 import type { Normalization } from '../metrics/cycle.js';
+import type { CycleSource } from './cycles.js';
 
 export interface CellProcessorSettings {
   readonly cell: string;
@@ -10,12 +11,23 @@ export interface CellProcessorSettings {
   readonly minStepDuration_ms: number;
   /** Current samples further apart than this are not interpolated (held), ms. */
   readonly currentMaxGap_ms: number;
+  /**
+   * What a current sample is:
+   * - `instantaneous` (a cycler's record, sampled): linear between samples (the trapezoid rule), held across
+   *   a gap inside a step; a gap that ends at a cycler step change or at rest carried nothing (the step
+   *   ended at its last sample, as the cycler records it).
+   * - `on-change` (a publisher that sends the current when it changes): the same, but the value is held
+   *   across every gap, up to the sample that changed it.
+   * - `interval-average` (the mean over the interval ending at the sample, EC-Lab's `<I>/mA`): flat over
+   *   that interval (the right-rectangle rule, what the cycler integrates).
+   */
+  readonly currentSampling: CurrentSampling;
   /** Pressure samples further apart than this are not interpolated (metric left empty), ms. */
   readonly pressureMaxGap_ms: number;
   /** Which half starts a cycle. */
   readonly firstHalf: 'charge' | 'discharge';
-  /** Derive cycles from the step sequence, or take the cycler's cycle index from `step` readings. */
-  readonly cycleSource: 'derived' | 'cycler';
+  /** Derive cycles from the step sequence, take the cycler's cycle index from `step` readings, or `auto`: the index when it varies. */
+  readonly cycleSource: CycleSource;
   readonly normalization: Normalization;
   /** Reference cycle for drift (the first cycle after formation). */
   readonly refCycle: number;
@@ -36,6 +48,8 @@ export interface CellProcessorSettings {
       }
     | undefined;
 }
+
+export type CurrentSampling = 'instantaneous' | 'on-change' | 'interval-average';
 
 export const DEFAULT_MIN_STEP_DURATION_MS = 10_000;
 export const DEFAULT_CURRENT_MAX_GAP_MS = 120_000;

@@ -59,12 +59,14 @@ export function computeCycle(steps: readonly StepRecord[], ctx: CycleContext): C
   let pMin: number | undefined;
   let pMax: number | undefined;
   for (const s of steps) {
+    // The charge that passed in each direction, whatever the step's kind (what a cycler's counters count:
+    // an impedance measurement inside a rest moves charge too).
+    qCharge += s.qCharge_mAh;
+    qDischarge += s.qDischarge_mAh;
     if (s.kind === 'charge') {
-      qCharge += s.q_mAh;
       firstCharge ??= s;
       lastCharge = s;
     } else if (s.kind === 'discharge') {
-      qDischarge += s.q_mAh;
       firstDischarge ??= s;
       lastDischarge = s;
     }

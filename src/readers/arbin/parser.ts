@@ -14,7 +14,7 @@
  * A byte-order mark, quoted cells and metadata lines before the header are tolerated: the header is the
  * first line with a test-time and a current column.
  */
-import { columnAt, integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine, type Column } from '../common.js';
+import { columnAt, integerCell, isBlankLine, secondsToMs, shortRowError, splitCsvLine, type CellContext, type Column } from '../common.js';
 import { dateTimeCell, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
@@ -29,8 +29,9 @@ export interface ArbinCsvOptions {
 /** Metadata lines tolerated before the header. */
 const MAX_HEADER_LINE = 50;
 const TIME_KEYS = ['testtime(s)', 'testtime', 'testtime(sec)'];
-const CURRENT_KEYS: Record<string, number> = { 'current(a)': 1000, 'current(ma)': 1 };
-const CAP_KEYS: Record<string, number> = { '(ah)': 1000, '(mah)': 1 };
+// `Current` without a unit: TRI/BEEP's export of Arbin data (amperes).
+const CURRENT_KEYS: Record<string, number> = { 'current(a)': 1000, 'current(ma)': 1, current: 1000 };
+const CAP_KEYS: Record<string, number> = { '(ah)': 1000, '(mah)': 1, '': 1000 };
 
 /** Header line → column positions, or undefined when the line is not an Arbin header. */
 export function arbinColumns(cells: readonly string[]): ArbinColumns | undefined {
@@ -64,7 +65,7 @@ export function arbinColumns(cells: readonly string[]): ArbinColumns | undefined
     time,
     cur,
     curToMa,
-    volt: at('voltage(v)'),
+    volt: at('voltage(v)', 'voltage'),
     step: at('stepindex'),
     cycle: at('cycleindex'),
     date: at('datetime'),
@@ -125,6 +126,13 @@ function testTimeSec(f: readonly string[], c: ArbinColumns, fileName: string, li
   return sec;
 }
 
+/** A date-time cell: what `dateTimeCell` reads, or Unix epoch seconds (TRI's export writes `DateTime` so). */
+function arbinDateTime(cell: string | undefined, ctx: CellContext): number {
+  const t = (cell ?? '').trim();
+  if (/^\d{9,10}(\.\d+)?$/.test(t)) return secondsToMs(+t);
+  return dateTimeCell(cell, ctx);
+}
+
 export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
   const { fileName } = opts;
   let startTs = opts.startTs;
@@ -143,6 +151,8 @@ export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
     const dd = dchgLast - dchgBase;
     open.kind = dc > dd && dc > 0 ? 'charge' : dd > 0 ? 'discharge' : 'rest';
     open.capacity_mAh = open.kind === 'charge' ? dc : open.kind === 'discharge' ? dd : Math.max(0, dc, dd);
+    open.qChargeCycler_mAh = dc;
+    open.qDischargeCycler_mAh = dd;
     open = undefined;
   };
 
@@ -171,15 +181,16 @@ export function createArbinParser(opts: ArbinCsvOptions): CyclerRowParser {
     const f = splitCsvLine(text, ',');
     if (f.length < c.need) throw shortRowError(fileName, line, c.need, f.length, text);
     const sec = testTimeSec(f, c, fileName, line);
-    startTs ??= c.date.index >= 0 ? dateTimeCell(f[c.date.index], { fileName, line, column: c.date.name }) - secondsToMs(sec) : 0;
+    startTs ??= c.date.index >= 0 ? arbinDateTime(f[c.date.index], { fileName, line, column: c.date.name }) - secondsToMs(sec) : 0;
     const ts = startTs + secondsToMs(sec);
     const r: CyclerRow = { ts, current_mA: localeNumberCell(f[c.cur.index], { fileName, line, column: c.cur.name }) * c.curToMa, line };
     if (c.volt.index >= 0) {
       const v = optionalLocaleNumberCell(f[c.volt.index], { fileName, line, column: c.volt.name });
       if (v !== undefined) r.voltage_V = v;
     }
-    if (c.step.index >= 0) r.stepIndex = integerCell(f[c.step.index], { fileName, line, column: c.step.name });
-    if (c.cycle.index >= 0) r.cycleIndex = integerCell(f[c.cycle.index], { fileName, line, column: c.cycle.name });
+    // An empty index (TRI's export leaves them empty in every row) is no index.
+    if (c.step.index >= 0 && (f[c.step.index] ?? '').trim() !== '') r.stepIndex = integerCell(f[c.step.index], { fileName, line, column: c.step.name });
+    if (c.cycle.index >= 0 && (f[c.cycle.index] ?? '').trim() !== '') r.cycleIndex = integerCell(f[c.cycle.index], { fileName, line, column: c.cycle.name });
     out.push(r);
     trackStep(f, line, c, r);
   };

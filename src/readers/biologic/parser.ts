@@ -26,6 +26,7 @@
  * (`Q charge/discharge` restarts at 0 every half cycle, + charge, − discharge).
  */
 import { findColumn, parseWallClockUtc, requireColumn, secondsToMs, shortRowError, type Column } from '../common.js';
+import { counterIncrement } from '../counters.js';
 import { parseDateTime } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import { FieldCache, fieldBounds, numberAt } from '../scan.js';
@@ -81,6 +82,9 @@ interface BiologicColumns {
   readonly half: Column;
   readonly mode: Column;
   readonly q: Column;
+  /** The cycler's counters by direction (`Q charge/mA.h`, `Q discharge/mA.h`), -1 when absent or not read. */
+  readonly qc: Column;
+  readonly qd: Column;
   readonly need: number;
 }
 
@@ -111,10 +115,14 @@ function readColumns(text: string, line: number, fileName: string, withOracle: b
   const cycle = findColumn(names, 'cycle number');
   const half = findColumn(names, 'half cycle');
   const mode = findColumn(names, 'mode');
-  const q = withOracle ? findColumn(names, 'Q charge/discharge/mA.h') : { index: -1, name: '' };
-  const need = Math.max(time.index, cur.index, volt.index, cycle.index, half.index, mode.index, q.index) + 1;
+  const none: Column = { index: -1, name: '' };
+  const q = withOracle ? findColumn(names, 'Q charge/discharge/mA.h') : none;
+  const qc = withOracle ? findColumn(names, 'Q charge/mA.h') : none;
+  const qd = withOracle && qc.index >= 0 ? findColumn(names, 'Q discharge/mA.h') : none;
+  const split = qc.index >= 0 && qd.index >= 0;
+  const need = Math.max(time.index, cur.index, volt.index, cycle.index, half.index, mode.index, q.index, split ? qc.index : -1, split ? qd.index : -1) + 1;
   if (need > MAX_FIELDS) throw new ReaderError({ fileName, line, expected: `the columns oep reads among the first ${MAX_FIELDS}`, value: names.join(', ') });
-  return { time, cur, curToMa, volt, cycle, half, mode, q, need };
+  return { time, cur, curToMa, volt, cycle, half, mode, q, qc: split ? qc : none, qd: split ? qd : none, need };
 }
 
 /** The header lines 1..N: magic, `Nb header lines : N`, the settings (time zero), the column row. */
@@ -198,6 +206,14 @@ class HalfCycleSteps {
     return this.stepIndex;
   }
 
+  /** Adds a row's counter increments (the cycler's, by direction) to the open step. */
+  credit(charge_mAh: number, discharge_mAh: number): void {
+    const open = this.open;
+    if (open === undefined) return;
+    open.qChargeCycler_mAh = (open.qChargeCycler_mAh ?? 0) + charge_mAh;
+    open.qDischargeCycler_mAh = (open.qDischargeCycler_mAh ?? 0) + discharge_mAh;
+  }
+
   /** Settles the open step's kind and capacity (once). */
   close(): void {
     const open = this.open;
@@ -219,6 +235,23 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
   const head = biologicHeader(fileName, opts.oracle !== false);
 
   const steps = new HalfCycleSteps(oracle);
+  // The cycler's counters restart every half cycle: reset-aware increments within a (cycle, half cycle), credited to the row's step.
+  const counters = {
+    key: NaN,
+    lastC: 0,
+    lastD: 0,
+    row(cycle: number, half: number, qc: number, qd: number): void {
+      const key = cycle * 1e6 + half;
+      if (key !== this.key) {
+        this.key = key;
+        this.lastC = 0;
+        this.lastD = 0;
+      }
+      steps.credit(counterIncrement(this.lastC, qc), counterIncrement(this.lastD, qd));
+      this.lastC = qc;
+      this.lastD = qd;
+    },
+  };
 
   const row = (text: string, line: number, c: BiologicColumns, out: CyclerRow[]): void => {
     const n = fieldBounds(text, '\t', c.need, starts, ends);
@@ -246,16 +279,20 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
       const rest = c.mode.index >= 0 && Math.round(num(c.mode, true)) === 3;
       const q = c.q.index >= 0 ? num(c.q, false) : undefined;
       stepIndexOfRow = steps.step(half, rest, q, cycleIndex, ts);
+      if (q !== undefined)
+        counters.row(cycleIndex ?? 0, half, c.qc.index >= 0 ? num(c.qc, false) : Math.max(q, 0), c.qd.index >= 0 ? num(c.qd, false) : Math.max(-q, 0));
     }
     // One object shape for every row (all fields set, some undefined): cheaper for the JIT.
     const r: CyclerRow = { ts, current_mA, voltage_V, stepIndex: stepIndexOfRow, cycleIndex, line };
     out.push(r);
   };
 
+  let columns: BiologicColumns | undefined;
   const layout: LineLayout<BiologicColumns> = {
     header(text, line) {
       const cols = head.line(text, line);
       if (cols !== undefined) startTs ??= head.acquisitionStart ?? 0;
+      columns = cols;
       return cols;
     },
     blank: 'trim',
@@ -264,6 +301,8 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
   return new CyclerLineParser(layout, fileName, {
     oracle,
     startTs: () => startTs,
+    // `<I>/mA` is the mean current over the interval that ends at the row; `I/mA` the current at the row.
+    currentSampling: () => (columns === undefined ? undefined : columns.cur.name.startsWith('<') ? 'interval-average' : 'instantaneous'),
     row,
     finish: () => {
       steps.close();

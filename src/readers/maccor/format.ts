@@ -1,5 +1,6 @@
-/** Maccor text export: recognised by a tab-separated `Rec#` column on any of the first lines. */
+/** Maccor text export: recognised by a tab-separated header line starting with `Rec#` or `Rec` on any of the first lines. */
 import { cyclerBase, defineFormat } from '../format.js';
+import { isMaccorHeader } from './columns.js';
 import { createMaccorParser } from './parser.js';
 
 export const maccorFormat = defineFormat({
@@ -7,8 +8,8 @@ export const maccorFormat = defineFormat({
   kind: 'cycler',
   aliases: [],
   detect: {
-    head: (lines) => lines.some((line) => line.includes('Rec#') && line.split('\t').some((c) => c.trim() === 'Rec#')),
-    expected: "a Maccor export (a tab-separated 'Rec#' column)",
+    head: (lines) => lines.some((line) => line.startsWith('Rec') && isMaccorHeader(line.split('\t').map((c) => c.trim()))),
+    expected: "a Maccor export (a tab-separated header starting with 'Rec#' or 'Rec', with a 'Step' column)",
   },
   create: (o) => ({
     kind: 'cycler',

@@ -85,6 +85,27 @@ describe('cycle assembly', () => {
     ]);
   });
 
+  it("auto: the cycler's index when it varies (the record carries it), derived cycles when it stays the same or is absent", () => {
+    const AUTO: CycleSettings = { ...FULL, cycleSource: 'auto' };
+    const kinds: StepKind[] = ['discharge', 'charge', 'discharge', 'charge', 'discharge', 'charge', 'discharge'];
+    // The index varies (0, then 1 for many cycles, like a Maccor export's Cyc#): one cycle per index value.
+    const varies = run(kinds, AUTO, true, (k) => ({ cyclerCycle: k === 0 ? 0 : 1 }));
+    expect(varies.cycles.map((c) => [c.cycle, c.cyclerCycle, c.steps])).toEqual([
+      [1, 0, 1],
+      [2, 1, 6],
+    ]);
+    // One index throughout: it does not count cycles, so they are derived (and carry no cycler index).
+    const same = run(kinds, AUTO, true, () => ({ cyclerCycle: 0 }));
+    expect(same).toEqual(run(kinds, FULL, true, () => ({ cyclerCycle: 0 })));
+    expect(same.cycles.map((c) => [c.cycle, c.cyclerCycle])).toEqual([
+      [1, undefined],
+      [2, undefined],
+      [3, undefined],
+    ]);
+    // No index at all: derived.
+    expect(run(kinds, AUTO)).toEqual(run(kinds, FULL));
+  });
+
   it('closes a runaway cycle as incomplete after MAX_STEPS_PER_CYCLE steps', () => {
     const kinds: StepKind[] = ['charge', ...Array<StepKind>(MAX_STEPS_PER_CYCLE + 5).fill('rest')];
     const out = run(kinds, FULL);

@@ -49,17 +49,69 @@ describe('CellProcessor', () => {
     expect(total).toBeCloseTo(out.steps[0]!.q_mAh, 6);
   });
 
-  it('holds the current across a gap longer than currentMaxGap (no interpolated ramp)', () => {
+  it('on-change samples: holds the current across a gap longer than currentMaxGap (no interpolated ramp)', () => {
     const r: Reading[] = [
       { cell: 'c1', channel: 'current', ts: T0, value: 2 },
       { cell: 'c1', channel: 'current', ts: T0 + 600_000, value: 0 }, // 10 min later, gap limit 2 min
       { cell: 'c1', channel: 'current', ts: T0 + 700_000, value: 0 },
     ];
-    const { out, p } = feed(r);
+    const { out, p } = feed(r, cellSettings({ currentSampling: 'on-change' }));
     expect(p.stats.gaps).toBe(1);
     // Held at 2 mA for the whole 10 min: 1/3 mAh (a ramp would give half of it).
     expect(out.steps[0]).toMatchObject({ kind: 'charge' });
     expect(out.steps[0]!.q_mAh).toBeCloseTo(2 * (600 / 3600), 12);
+  });
+
+  it('instantaneous samples (a recorded file): a gap that ends at rest or at a cycler step change carried nothing', () => {
+    const toRest: Reading[] = [
+      { cell: 'c1', channel: 'current', ts: T0, value: 2 },
+      { cell: 'c1', channel: 'current', ts: T0 + 60_000, value: 2 },
+      { cell: 'c1', channel: 'current', ts: T0 + 660_000, value: 0 }, // 10 min later, gap limit 2 min
+      { cell: 'c1', channel: 'current', ts: T0 + 760_000, value: 0 },
+    ];
+    const a = feed(toRest).out.steps;
+    // The charge ended at its last sample (60 s at 2 mA); the rest starts there.
+    expect(a.map((s) => [s.kind, s.tEnd - T0])).toEqual([
+      ['charge', 60_000],
+      ['rest', 760_000],
+    ]);
+    expect(a[0]!.q_mAh).toBeCloseTo(2 * (60 / 3600), 12);
+    expect(a[1]!.q_mAh).toBe(0);
+    // A gap that ends where the cycler's next step begins: the old step ended at its last sample too.
+    const toStep: Reading[] = [
+      { cell: 'c1', channel: 'step', ts: T0, value: 1, cycleIndex: 0 },
+      ...toRest.slice(0, 2),
+      { cell: 'c1', channel: 'step', ts: T0 + 660_000, value: 2, cycleIndex: 0 },
+      { cell: 'c1', channel: 'current', ts: T0 + 660_000, value: -2 },
+      { cell: 'c1', channel: 'current', ts: T0 + 720_000, value: -2 },
+    ];
+    const b = feed(toStep).out.steps;
+    expect(b.map((s) => [s.kind, s.cyclerStep, s.tStart - T0, s.tEnd - T0])).toEqual([
+      ['charge', 1, 0, 60_000],
+      ['discharge', 2, 60_000, 720_000],
+    ]);
+    expect(b[0]!.q_mAh).toBeCloseTo(2 * (60 / 3600), 12);
+    expect(b[1]!.q_mAh).toBeCloseTo(2 * (60 / 3600), 12);
+  });
+
+  it('interval-average samples (EC-Lab <I>/mA): each value covers the interval before it (right rectangles), a step change included', () => {
+    const r: Reading[] = [
+      { cell: 'c1', channel: 'step', ts: T0, value: 1, cycleIndex: 0 },
+      { cell: 'c1', channel: 'current', ts: T0, value: 0 },
+      { cell: 'c1', channel: 'current', ts: T0 + 10_000, value: 3 },
+      { cell: 'c1', channel: 'current', ts: T0 + 30_000, value: 1 },
+      { cell: 'c1', channel: 'step', ts: T0 + 40_000, value: 2, cycleIndex: 0 },
+      { cell: 'c1', channel: 'current', ts: T0 + 40_000, value: -2 },
+      { cell: 'c1', channel: 'current', ts: T0 + 70_000, value: -2 },
+    ];
+    const steps = feed(r, cellSettings({ currentSampling: 'interval-average', minStepDuration_ms: 0 })).out.steps;
+    // Step 1: 3 mA over 10 s + 1 mA over 20 s; step 2 from the sample before its first: −2 mA over 40 s.
+    expect(steps.map((s) => [s.cyclerStep, s.tStart - T0, s.tEnd - T0])).toEqual([
+      [1, 0, 30_000],
+      [2, 30_000, 70_000],
+    ]);
+    expect(steps[0]!.qCharge_mAh).toBeCloseTo((3 * 10 + 1 * 20) / 3600, 12);
+    expect(steps[1]!.qDischarge_mAh).toBeCloseTo((2 * 40) / 3600, 12);
   });
 
   it("switches to the cycler's step index on its first step reading, and takes each step's kind from its charge", () => {

@@ -71,11 +71,11 @@ const maccor = (...rows: string[][]): string =>
 describe('Maccor errors', () => {
   it('no header row, or a header truncated before a needed column', () => {
     expect(() => parseMaccorText("Today's Date 08/15/2019\r\n1\t0\t1\r\n", { fileName: 'm.078' })).toThrow(
-      /^m\.078:\d+: expected a tab-separated header row with a 'Rec#' column/,
+      /^m\.078:\d+: expected a tab-separated header row starting with 'Rec#' or 'Rec'/,
     );
     const truncated = 'meta line\r\nRec#\tCyc#\tStep\tTest (Sec)\tStep (Sec)\tAmp-hr\tWatt-hr\tAm\r\n';
     const e = readerError(() => parseMaccorText(truncated, { fileName: 'm.078' }));
-    expect(e.message).toMatch(/^m\.078:2: expected a 'Amps' column in the header/);
+    expect(e.message).toMatch(/^m\.078:2: expected a 'Amps' or 'Current \[A\]' or 'mAmps' column in the header/);
   });
   it('a non-numeric current names file, line, column and value', () => {
     const text = maccor(
@@ -124,10 +124,26 @@ describe('Maccor variants', () => {
 
   it('leaves a signed export alone', () => {
     const text = maccor(
-      ['1', '0', '2', '10', '10', '0.01', '2', '3.9', 'C', '08/13/2019 19:18:03'],
+      ['1', '0', '2', '10', '0', '0', '2', '3.9', 'C', '08/13/2019 19:18:03'],
       ['2', '0', '3', '20', '10', '0.01', '-2', '3.8', 'D', '08/13/2019 19:18:13'],
     );
     expect(parseMaccorText(text, { fileName: 'm.078' }).rows.map((r) => r.current_mA)).toEqual([2000, -2000]);
+  });
+
+  it("a file that starts mid-step gets a row at that step's start (its step time before the first row), same current", () => {
+    const text = maccor(
+      ['405649', '86', '63', '1000', '120', '0.27', '7', '4.1', 'C', '11/02/2019 23:28:51'],
+      ['405650', '86', '63', '1030', '150', '0.33', '6', '4.1', 'C', '11/02/2019 23:29:21'],
+    );
+    const { rows, oracle } = parseMaccorText(text, { fileName: 'm.010' });
+    const t1 = Date.UTC(2019, 10, 2, 23, 28, 51);
+    expect(rows.map((r) => [r.ts - t1, r.current_mA])).toEqual([
+      [-120_000, 7000],
+      [0, 7000],
+      [30_000, 6000],
+    ]);
+    // The cycler's counter: what it read on the last row (it counted from the step's start).
+    expect(oracle[0]).toMatchObject({ kind: 'charge', tStart: t1 - 120_000, qChargeCycler_mAh: 330, qDischargeCycler_mAh: 0 });
   });
 });
 
