@@ -383,7 +383,11 @@ async function startWithRetry<T>(
 // ---------------------------------------------------------------------------------------------------------
 // Mosquitto
 
-export async function startMosquitto(opts: { port?: number; persistenceDir?: string } = {}): Promise<MosquittoHandle> {
+/**
+ * `extraConfig`: more mosquitto.conf lines, appended after the defaults (a later line wins for most options), e.g.
+ * `['max_inflight_messages 0']` for a broker that does not cap a subscriber's in-flight QoS 1 messages (default 20).
+ */
+export async function startMosquitto(opts: { port?: number; persistenceDir?: string; extraConfig?: readonly string[] } = {}): Promise<MosquittoHandle> {
   requireBinary(MOSQUITTO);
   const dir = await makeTempDir('mosquitto');
   const persistenceDir = opts.persistenceDir ?? join(dir, 'persist');
@@ -414,6 +418,7 @@ export async function startMosquitto(opts: { port?: number; persistenceDir?: str
         'log_timestamp_format %H:%M:%S',
         // As root, mosquitto would otherwise drop to the `mosquitto` user and could not write our temp dir.
         ...(process.getuid?.() === 0 ? ['user root'] : []),
+        ...(opts.extraConfig ?? []),
         '',
       ].join('\n');
       await writeFile(configPath, config);
