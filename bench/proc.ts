@@ -69,3 +69,14 @@ export async function firstChild(pid: number, timeout_ms = 10_000): Promise<numb
 
 /** The monotonic clock shared by every process of the machine (CLOCK_MONOTONIC), ms. */
 export const monotonic_ms = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** The child of `parentPid` whose command line holds `arg` (e.g. a service's config file). */
+export function childWithArg(parentPid: number, arg: string): number | undefined {
+  return childrenOf(parentPid).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg);
+    } catch {
+      return false;
+    }
+  });
+}

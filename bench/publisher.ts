@@ -6,7 +6,7 @@
  * it); the broker delivers one publisher's messages in order, so the marker arrives after every reading.
  *
  * Usage: node publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s>
- * Reports over IPC: { type: 'start', t_ms } just before the first message, { type: 'done', t_ms } once all are acknowledged.
+ * Reports over IPC (shape.ts PublisherReport): 'start' just before the first message, 'done' once all are acknowledged.
  */
 import mqtt from 'mqtt';
 import { monotonic_ms } from './proc.js';
@@ -47,8 +47,9 @@ function payloads(a: PublisherArgs): { topics: string[]; bodies: Buffer[] } {
   return { topics, bodies };
 }
 
-const report = (r: PublisherReport): void => {
-  process.send?.(r);
+const report = (type: PublisherReport['type']): void => {
+  const cpu = process.cpuUsage();
+  process.send?.({ type, t_ms: monotonic_ms(), cpu_us: cpu.user + cpu.system } satisfies PublisherReport);
 };
 
 async function publishAll(a: PublisherArgs): Promise<void> {
@@ -73,10 +74,10 @@ async function publishAll(a: PublisherArgs): Promise<void> {
         if (next === a.messages) client.publish(END_MARKER_TOPIC, 'end', { qos: 1 });
       }
     };
-    report({ type: 'start', t_ms: monotonic_ms() });
+    report('start');
     pump();
   });
-  report({ type: 'done', t_ms: monotonic_ms() });
+  report('done');
   await client.endAsync();
 }
 

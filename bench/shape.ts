@@ -44,5 +44,9 @@ export function parsePublisherArgv(argv: readonly string[]): PublisherArgs | und
   };
 }
 
-/** What the publisher tells its parent over IPC (times on the machine's monotonic clock, ms). */
-export type PublisherReport = { readonly type: 'start'; readonly t_ms: number } | { readonly type: 'done'; readonly t_ms: number };
+/** What the publisher tells its parent over IPC: times on the machine's monotonic clock, ms; its own CPU time so far, µs. */
+export interface PublisherReport {
+  readonly type: 'start' | 'done';
+  readonly t_ms: number;
+  readonly cpu_us: number;
+}

@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startMosquitto, type VmHandle } from '../test/support/services.js';
+import { freePort, startMosquitto, type MosquittoHandle, type VmHandle } from '../test/support/services.js';
 import { productionConfig } from './daemon-config.js';
 import { scrapeSum, startDaemon } from './daemon-process.js';
-import { cpuTime_us, monotonic_ms, peakRss_MB } from './proc.js';
+import { childWithArg, cpuTime_us, monotonic_ms, peakRss_MB } from './proc.js';
 import { END_MARKER_CELL, publisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
 
 export type Side = 'oep' | 'bare';
@@ -39,6 +39,9 @@ export interface RoundResult {
   readonly wall_s: number;
   readonly cpu_us: number;
   readonly peakRss_MB: number;
+  /** CPU time of the publisher and of the broker over the same span, µs (is either the bottleneck?). */
+  readonly publisherCpu_us: number;
+  readonly brokerCpu_us: number;
   /** oep only: cycles closed, points InfluxDB acknowledged. */
   readonly cycles?: number;
   readonly influxPoints?: number;
@@ -87,7 +90,8 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string): Promise<S
     },
     async stop() {
       const e = await d.stop();
-      if (e.code !== 0) process.stderr.write(`bench: oep run exited ${String(e.code ?? e.signal)}: ${d.stderrTail().slice(-600)}\n`);
+      if (e.code !== 0 && oomOr(d.stderrTail(), '') === '')
+        process.stderr.write(`bench: oep run exited ${String(e.code ?? e.signal)}: ${d.stderrTail().slice(-600)}\n`);
     },
   };
 }
@@ -130,44 +134,55 @@ async function startBare(brokerUrl: string): Promise<Subscriber> {
 }
 
 /** The publisher's process; `started` resolves when it sends its first message, `done` once all are acknowledged. */
-function startPublisher(a: PublisherArgs): { started: Promise<number>; done: Promise<void>; kill: () => void } {
+interface Publisher {
+  readonly pid: number;
+  /** Resolves with the publisher's report just before its first message. */
+  readonly started: Promise<PublisherReport>;
+  /** Resolves with its report once every message is acknowledged, after which it exits. */
+  readonly done: Promise<PublisherReport>;
+  kill(): void;
+}
+
+function startPublisher(a: PublisherArgs): Publisher {
   const child = fork(here('./publisher.js'), publisherArgv(a), { stdio: 'inherit' });
   const exited = new Promise<number | null>((r) =>
     child.once('exit', (code) => {
       r(code);
     }),
   );
-  const started = new Promise<number>((resolve, reject) => {
-    child.on('message', (m: PublisherReport) => {
-      if (m.type === 'start') resolve(m.t_ms);
+  const report = (type: PublisherReport['type']): Promise<PublisherReport> =>
+    new Promise((resolve, reject) => {
+      child.on('message', (m: PublisherReport) => {
+        if (m.type === type) resolve(m);
+      });
+      void exited.then((code) => {
+        reject(new Error(`publisher exited ${String(code)} before '${type}'`));
+      });
     });
-    void exited.then((code) => {
-      reject(new Error(`publisher exited ${String(code)} before publishing`));
-    });
-  });
-  const done = exited.then((code) => {
-    if (code !== 0) throw new Error(`publisher exited ${String(code)}`);
-  });
-  return { started, done, kill: () => child.kill('SIGKILL') };
+  const started = report('start');
+  const done = report('done');
+  // A rejection nobody awaits (the round failed and killed the publisher) must not crash the bench.
+  done.catch(() => undefined);
+  return { pid: child.pid ?? 0, started, done, kill: () => child.kill('SIGKILL') };
 }
 
 /** Half period of the current's square wave: about four cycles per cell over the run, steps of at least 30 s. */
 export const halfPeriodFor = (c: SweepCase, o: SweepOptions): number => Math.max(30, Math.floor(c.readings / c.cells / o.channels.length / 8));
 
-async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOptions, brokerUrl: string): Promise<RoundResult> {
+/** CPU time of each process so far, µs. */
+const cpuOf = (pids: readonly number[]): number[] => pids.map((p) => cpuTime_us(p) ?? NaN);
+
+async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOptions, broker: MosquittoHandle): Promise<RoundResult> {
   const messages = Math.round(c.readings / o.batch);
   const readings = messages * o.batch;
-  const pub = startPublisher({
-    url: brokerUrl,
-    cells: c.cells,
-    messages,
-    batch: o.batch,
-    window: o.window,
-    channels: o.channels,
-    halfPeriod_s: halfPeriodFor(c, o),
-  });
-  const t0 = await pub.started;
-  const cpu0 = cpuTime_us(sub.pid) ?? NaN;
+  const halfPeriod_s = halfPeriodFor(c, o);
+  const pub = startPublisher({ url: broker.url, cells: c.cells, messages, batch: o.batch, window: o.window, channels: o.channels, halfPeriod_s });
+  const pids = [sub.pid, childWithArg(process.pid, broker.configPath) ?? 0];
+  // The last peak RSS seen, for a subscriber that dies (its /proc entry goes with it).
+  let peak = NaN;
+  const sampler = setInterval(() => (peak = peakRss_MB(sub.pid) ?? peak), 250);
+  const start = await pub.started;
+  const [cpu0 = NaN, broker0 = NaN] = cpuOf(pids);
   const timeout = new Promise<{ failure: string }>((r) =>
     setTimeout(
       () => {
@@ -177,16 +192,24 @@ async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOption
     ).unref(),
   );
   const end = await Promise.race([sub.end, timeout]);
-  const cpu1 = cpuTime_us(sub.pid) ?? NaN;
-  const peak = peakRss_MB(sub.pid) ?? NaN;
-  const base = { side, cells: c.cells, readings, peakRss_MB: peak };
+  const [cpu1 = NaN, broker1 = NaN] = cpuOf(pids);
+  clearInterval(sampler);
+  peak = peakRss_MB(sub.pid) ?? peak;
+  const base = {
+    side,
+    cells: c.cells,
+    readings,
+    peakRss_MB: peak,
+    publisherCpu_us: NaN,
+    brokerCpu_us: broker1 - broker0,
+  };
   if ('failure' in end) {
     pub.kill();
     return { ...base, failure: end.failure, wall_s: NaN, cpu_us: NaN };
   }
-  await pub.done;
+  const done = await pub.done;
   const v = await sub.verify(readings);
-  return { ...base, ...v, wall_s: (end.t_ms - t0) / 1000, cpu_us: cpu1 - cpu0 };
+  return { ...base, ...v, publisherCpu_us: done.cpu_us - start.cpu_us, wall_s: (end.t_ms - start.t_ms) / 1000, cpu_us: cpu1 - cpu0 };
 }
 
 /** One round: a fresh broker, the subscriber, the publisher; everything stopped afterwards. */
@@ -196,7 +219,7 @@ export async function round(side: Side, c: SweepCase, o: SweepOptions, vm: VmHan
   try {
     const sub = side === 'oep' ? await startOep(broker.url, vm, dir) : await startBare(broker.url);
     try {
-      return await measure(side, sub, c, o, broker.url);
+      return await measure(side, sub, c, o, broker);
     } finally {
       await sub.stop();
     }

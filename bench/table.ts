@@ -84,7 +84,8 @@ export function roundLine(n: number, r: RoundResult): string {
   const extra = r.cycles !== undefined ? `; ${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points` : '';
   return (
     `${what}: ${r.wall_s.toFixed(1)} s, ${int(r.readings / r.wall_s)} readings/s, ` +
-    `CPU ${(r.cpu_us / 1e6).toFixed(2)} s = ${(r.cpu_us / r.readings).toFixed(2)} µs/reading, peak RSS ${int(r.peakRss_MB)} MB${extra}`
+    `CPU ${(r.cpu_us / 1e6).toFixed(2)} s = ${(r.cpu_us / r.readings).toFixed(2)} µs/reading, peak RSS ${int(r.peakRss_MB)} MB${extra}; ` +
+    `publisher CPU ${(r.publisherCpu_us / 1e6).toFixed(2)} s, broker ${(r.brokerCpu_us / 1e6).toFixed(2)} s`
   );
 }
 
