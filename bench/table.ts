@@ -35,6 +35,8 @@ interface SideFigures {
   readonly rate: number[];
   readonly cpu: number[];
   readonly rss: number[];
+  /** Of the rounds that completed (a round that died says nothing about the ratio). */
+  readonly rssOk: number[];
   readonly failures: string[];
   readonly cycles: number[];
 }
@@ -46,6 +48,7 @@ function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
     rate: ok.map((r) => r.readings / r.wall_s),
     cpu: ok.map((r) => r.cpu_us / r.readings),
     rss: mine.map((r) => r.peakRss_MB).filter(Number.isFinite),
+    rssOk: ok.map((r) => r.peakRss_MB).filter(Number.isFinite),
     failures: mine.flatMap((r) => (r.failure !== undefined ? [r.failure] : [])),
     cycles: ok.map((r) => r.cycles ?? NaN),
   };
@@ -73,7 +76,7 @@ export function sweepTable(rounds: readonly RoundResult[]): string {
     lines.push(row([int(cells), perCell, 'oep', spread(oep.rate, 0, 1000), spread(oep.cpu, 2), spread(oep.rss, 0), note(oep, cells)]));
     lines.push(row(['', '', 'bare', spread(bare.rate, 0, 1000), spread(bare.cpu, 2), spread(bare.rss, 0), note(bare, cells)]));
     const ratio = (a: number[], b: number[]): string => (a.length > 0 && b.length > 0 ? (median(a) / median(b)).toFixed(2) : '–');
-    lines.push(row(['', '', 'ratio', ratio(oep.rate, bare.rate), ratio(oep.cpu, bare.cpu), ratio(oep.rss, bare.rss), 'oep/bare, medians']));
+    lines.push(row(['', '', 'ratio', ratio(oep.rate, bare.rate), ratio(oep.cpu, bare.cpu), ratio(oep.rssOk, bare.rssOk), 'oep/bare, medians']));
   }
   return lines.join('\n');
 }
