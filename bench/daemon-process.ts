@@ -67,8 +67,12 @@ function watchLines(child: ChildProcess, exited: Promise<Exit>): { line: DaemonP
   };
 }
 
-/** Starts `oep run` with `config` (written to `dir`/oep.json) and resolves once it is subscribed. */
-export async function startDaemon(config: unknown, dir: string, env: NodeJS.ProcessEnv = process.env): Promise<DaemonProcess> {
+/**
+ * Starts `oep run` with `config` (written to `dir`/oep.json) and resolves once it is subscribed. The log level
+ * is `info` (the default) whatever OEP_LOG_LEVEL says: the bench reads the start-up and rejection lines.
+ */
+export async function startDaemon(config: unknown, dir: string): Promise<DaemonProcess> {
+  const env = { ...process.env, OEP_LOG_LEVEL: 'info' };
   const file = join(dir, 'oep.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
   const child = spawn(process.execPath, [LAUNCHER, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env });
