@@ -21,8 +21,9 @@ import { inProcess, memory } from './in-process.js';
 import { alertLatency } from './latency.js';
 import { processBench } from './process-bench.js';
 import { round, type RoundResult, type Side, type SweepCase, type SweepOptions } from './sweep.js';
-import { machineLine, processLine, roundLine, sweepTable } from './table.js';
+import { machineLine, processTable, roundLine, sweepTable } from './table.js';
 
+const PROCESS_ROUNDS = 3;
 const PARTS = ['all', 'sweep', 'latency', 'process', 'inprocess', 'memory'] as const;
 type Part = (typeof PARTS)[number];
 
@@ -71,7 +72,8 @@ async function sweep(vm: VmHandle): Promise<void> {
       '',
       `End to end through Mosquitto (no in-flight or queue limit); publisher in its own process, window ${options.window},`,
       `${options.batch} readings per message, ${options.channels.join(' + ')} per cell. oep = bin/oep.js run (QoS 1 persistent`,
-      'session, InfluxDB = VictoriaMetrics, files, state, /metrics); bare = MQTT.js, same session, JSON.parse + count.',
+      'session, InfluxDB = VictoriaMetrics, files, state, /metrics); bare = MQTT.js, same session, JSON.parse',
+      'and count.',
       `Per round: publisher's first message → subscriber handles the end marker; CPU = utime + stime of the`,
       `subscriber process (/proc; for oep the launcher's child); ${rounds} round(s) per side, interleaved.`,
       '',
@@ -86,7 +88,7 @@ const vm = has('sweep') || has('latency') ? await startVictoriaMetrics() : undef
 try {
   if (vm !== undefined && has('sweep')) await sweep(vm);
   if (vm !== undefined && has('latency')) console.log(`\n${await alertLatency(vm)}`);
-  if (has('process')) for (const f of await processBench(positive('rows', values.rows))) console.log(`\n${processLine(f)}`);
+  if (has('process')) console.log(`\n${processTable(await processBench(positive('rows', values.rows), PROCESS_ROUNDS), PROCESS_ROUNDS)}`);
   if (has('inprocess')) inProcess(2_000_000);
   if (has('memory')) memory(10_000_000);
 } finally {

@@ -81,22 +81,51 @@ export function sweepTable(rounds: readonly RoundResult[]): string {
   return lines.join('\n');
 }
 
+/** One round, in two lines of under 100 columns. */
 export function roundLine(n: number, r: RoundResult): string {
   const what = `round ${n} ${r.side.padEnd(4)} ${int(r.cells)} cells, ${int(r.readings)} readings`;
   if (r.failure !== undefined) return `${what}: ${r.failure}; peak RSS ${int(r.peakRss_MB)} MB`;
-  const extra = r.cycles !== undefined ? `; ${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points` : '';
+  const oep = r.cycles !== undefined ? `${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points; ` : '';
   return (
-    `${what}: ${r.wall_s.toFixed(1)} s, ${int(r.readings / r.wall_s)} readings/s, ` +
-    `CPU ${(r.cpu_us / 1e6).toFixed(2)} s = ${(r.cpu_us / r.readings).toFixed(2)} µs/reading, peak RSS ${int(r.peakRss_MB)} MB${extra}; ` +
-    `publisher CPU ${(r.publisherCpu_us / 1e6).toFixed(2)} s, broker ${(r.brokerCpu_us / 1e6).toFixed(2)} s`
+    `${what}: ${r.wall_s.toFixed(1)} s = ${int(r.readings / r.wall_s)}/s, ` +
+    `CPU ${(r.cpu_us / r.readings).toFixed(2)} µs/reading, RSS ${int(r.peakRss_MB)} MB\n` +
+    `    ${oep}CPU s: subscriber ${(r.cpu_us / 1e6).toFixed(2)}, publisher ${(r.publisherCpu_us / 1e6).toFixed(2)}, broker ${(r.brokerCpu_us / 1e6).toFixed(2)}`
   );
 }
 
-export function processLine(f: ProcessFigure): string {
-  const what = f.layout === 'gcpl' ? 'EC-Lab GCPL export, 25 columns' : 'EC-Lab export, 10 columns';
-  return (
-    `oep process through bin/oep.js, ${what}, ${int(f.rows)} rows (${int(f.size_MB)} MB): ${f.oep_s.toFixed(2)} s = ` +
-    `${int(f.rows / f.oep_s)} rows/s; plain line read (own process) ${f.read_s.toFixed(2)} s; ` +
-    `ratio ${(f.oep_s / f.read_s).toFixed(2)}; CLI peak RSS ${int(f.peakRss_MB)} MB\n  (${f.summary})`
-  );
+/** `oep process` through the CLI against the plain line read, one row per layout. */
+export function processTable(figures: readonly ProcessFigure[], rounds: number): string {
+  const cols = (c: readonly string[]): string =>
+    [
+      c[0]?.padEnd(24),
+      c[1]?.padStart(9),
+      c[2]?.padStart(5),
+      c[3]?.padStart(7),
+      c[4]?.padStart(8),
+      c[5]?.padStart(7),
+      c[6]?.padStart(6),
+      c[7]?.padStart(8),
+    ].join(' ');
+  const lines = [
+    `oep process through bin/oep.js vs a plain line read (node:readline), each a process of its own, spawn to`,
+    `exit, best of ${rounds}:`,
+    '',
+    cols(['export', 'rows', 'MB', 'oep s', 'rows/s', 'read s', 'ratio', 'RSS MB']),
+  ];
+  for (const f of figures) {
+    const what = f.layout === 'gcpl' ? 'EC-Lab GCPL, 25 columns' : 'EC-Lab, 10 columns';
+    lines.push(
+      cols([
+        what,
+        int(f.rows),
+        int(f.size_MB),
+        f.oep_s.toFixed(2),
+        int(f.rows / f.oep_s),
+        f.read_s.toFixed(2),
+        (f.oep_s / f.read_s).toFixed(2),
+        int(f.peakRss_MB),
+      ]),
+    );
+  }
+  return [...lines, '', ...figures.map((f) => `  ${f.summary}`)].join('\n');
 }
