@@ -95,7 +95,7 @@ export interface ProcessFigure {
 async function oepProcess(file: string, out: string, rows: number): Promise<{ wall_s: number; peakRss_MB: number; summary: string }> {
   const args = [LAUNCHER, 'process', file, '--cell', 'bench', '--out', out, '--active-mass-g', '0.0179', '--nominal-current-ma', '0.65', '--steps', 'cycler'];
   const r = await runChild(args);
-  const summary = /oep process: (.*?); files in/.exec(r.stderr)?.[1] ?? '';
+  const summary = /oep process: (.*?) in [\d.]+ s/.exec(r.stderr)?.[1] ?? '';
   if (r.code !== 0 || !summary.includes(`: ${rows} rows`)) throw new Error(`oep process exited ${String(r.code)}: ${r.stderr}`);
   return { wall_s: r.wall_s, peakRss_MB: r.peakRss_MB, summary };
 }

@@ -75,14 +75,16 @@ async function sweep(vm: VmHandle): Promise<void> {
       'session, InfluxDB = VictoriaMetrics, files, state, /metrics); bare = MQTT.js, same session, JSON.parse',
       'and count.',
       `Per round: publisher's first message → subscriber handles the end marker; CPU = utime + stime of the`,
-      `subscriber process (/proc; for oep the launcher's child); ${rounds} round(s) per side, interleaved.`,
+      `subscriber process (/proc; for oep the launcher's child); median (min–max) of ${rounds} round(s) per side,`,
+      'interleaved; peak RSS = VmHWM, the highest of the rounds.',
       '',
     ].join('\n'),
   );
   console.log(sweepTable(results));
 }
 
-console.log(`$ npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+const argv = process.argv.slice(2).join(' ');
+console.log(`$ npm run bench${argv === '' ? '' : ` -- ${argv}`}`);
 console.log(machineLine());
 const vm = has('sweep') || has('latency') ? await startVictoriaMetrics() : undefined;
 try {

@@ -73,8 +73,8 @@ export function sweepTable(rounds: readonly RoundResult[]): string {
     const perCell = int((mine[0]?.readings ?? NaN) / cells);
     const oep = figures(mine, 'oep');
     const bare = figures(mine, 'bare');
-    lines.push(row([int(cells), perCell, 'oep', spread(oep.rate, 0, 1000), spread(oep.cpu, 2), spread(oep.rss, 0), note(oep, cells)]));
-    lines.push(row(['', '', 'bare', spread(bare.rate, 0, 1000), spread(bare.cpu, 2), spread(bare.rss, 0), note(bare, cells)]));
+    lines.push(row([int(cells), perCell, 'oep', spread(oep.rate, 0, 1000), spread(oep.cpu, 2), int(Math.max(...oep.rss)), note(oep, cells)]));
+    lines.push(row(['', '', 'bare', spread(bare.rate, 0, 1000), spread(bare.cpu, 2), int(Math.max(...bare.rss)), note(bare, cells)]));
     const ratio = (a: number[], b: number[]): string => (a.length > 0 && b.length > 0 ? (median(a) / median(b)).toFixed(2) : '–');
     lines.push(row(['', '', 'ratio', ratio(oep.rate, bare.rate), ratio(oep.cpu, bare.cpu), ratio(oep.rssOk, bare.rssOk), 'oep/bare, medians']));
   }
