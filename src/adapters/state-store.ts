@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { CellSnapshot, Lab } from '../domain/lab.js';
 
-export const STATE_FORMAT_VERSION = 1;
+/** 2: rings grow lazily (TimeRing); a version-1 file is refused with a clear error. */
+export const STATE_FORMAT_VERSION = 2;
 const FILE = 'lab-state.v8';
 
 interface Saved {

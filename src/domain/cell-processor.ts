@@ -103,7 +103,7 @@ export class CellProcessor implements SegmentVisitor {
   static revive(o: object, settings: CellProcessorSettings): CellProcessor {
     // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
     const p = Object.setPrototypeOf(o, CellProcessor.prototype) as CellProcessor;
-    Object.setPrototypeOf(p.track, PressureTrack.prototype);
+    PressureTrack.revive(p.track);
     const runs = [p.runs.step, p.runs.cand, ...p.closed.map((c) => c.run)];
     for (const r of runs) if (r?.curve) Object.setPrototypeOf(r.curve, CapacityGridResampler.prototype);
     Object.defineProperty(p, 'settings', { value: settings });

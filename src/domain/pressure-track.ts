@@ -4,6 +4,7 @@
  * across a longer gap the pressure is unknown and the metric is left empty rather than invented.
  */
 import { lerp } from './capacity.js';
+import { TimeRing } from './ring.js';
 
 export const DEFAULT_PRESSURE_RING = 4_096;
 
@@ -13,38 +14,28 @@ const MISSING: Lookup = { kind: 'missing' };
 const PENDING: Lookup = { kind: 'pending' };
 
 export class PressureTrack {
-  private readonly ts: Float64Array;
-  private readonly p: Float64Array;
-  private next = 0;
-  private size = 0;
+  /** Lazily grown up to `capacity`: a cell costs what it holds. */
+  private readonly ring: TimeRing;
 
   constructor(
     private readonly maxGap_ms: number,
     readonly capacity = DEFAULT_PRESSURE_RING,
   ) {
-    this.ts = new Float64Array(capacity);
-    this.p = new Float64Array(capacity);
+    this.ring = new TimeRing(capacity);
   }
 
   get count(): number {
-    return this.size;
+    return this.ring.size;
   }
 
   /** Newest sample time, or −Infinity. */
   get lastTs(): number {
-    return this.size === 0 ? -Infinity : (this.ts[(this.next - 1 + this.capacity) % this.capacity] ?? NaN);
+    return this.ring.size === 0 ? -Infinity : this.ring.tsAt(this.ring.size - 1);
   }
 
   /** Appends a sample; samples must come in nondecreasing time order. */
   add(ts: number, p: number): void {
-    this.ts[this.next] = ts;
-    this.p[this.next] = p;
-    this.next = (this.next + 1) % this.capacity;
-    if (this.size < this.capacity) this.size++;
-  }
-
-  private at(k: number): number {
-    return (this.next - this.size + k + this.capacity) % this.capacity;
+    this.ring.push(ts, p);
   }
 
   /**
@@ -53,39 +44,41 @@ export class PressureTrack {
    * With `final`, a t after the newest sample resolves to that sample if it is within the max gap.
    */
   valueAt(t: number, final = false): Lookup {
-    if (this.size === 0) return final ? MISSING : PENDING;
-    const last = this.at(this.size - 1);
-    const lastTs = this.ts[last] ?? NaN;
+    const ring = this.ring;
+    const size = ring.size;
+    if (size === 0) return final ? MISSING : PENDING;
+    const lastTs = ring.tsAt(size - 1);
     if (t > lastTs) {
-      if (final) return t - lastTs <= this.maxGap_ms ? { kind: 'value', p: this.p[last] ?? NaN } : MISSING;
+      if (final) return t - lastTs <= this.maxGap_ms ? { kind: 'value', p: ring.valueAt(size - 1) } : MISSING;
       return PENDING;
     }
     // Binary search for the first sample with ts >= t.
     let lo = 0;
-    let hi = this.size - 1;
+    let hi = size - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((this.ts[this.at(mid)] ?? NaN) < t) lo = mid + 1;
+      if (ring.tsAt(mid) < t) lo = mid + 1;
       else hi = mid;
     }
-    const b = this.at(lo);
-    const tb = this.ts[b] ?? NaN;
-    if (tb === t) return { kind: 'value', p: this.p[b] ?? NaN };
+    const tb = ring.tsAt(lo);
+    if (tb === t) return { kind: 'value', p: ring.valueAt(lo) };
     if (lo === 0) return MISSING;
-    const a = this.at(lo - 1);
-    const ta = this.ts[a] ?? NaN;
+    const ta = ring.tsAt(lo - 1);
     if (tb - ta > this.maxGap_ms) return MISSING;
-    return { kind: 'value', p: lerp(ta, this.p[a] ?? NaN, tb, this.p[b] ?? NaN, t) };
+    return { kind: 'value', p: lerp(ta, ring.valueAt(lo - 1), tb, ring.valueAt(lo), t) };
   }
 
   toJSON(): { ts: number[]; p: number[] } {
-    const ts: number[] = [];
-    const p: number[] = [];
-    for (let k = 0; k < this.size; k++) {
-      ts.push(this.ts[this.at(k)] ?? NaN);
-      p.push(this.p[this.at(k)] ?? NaN);
-    }
-    return { ts, p };
+    const { ts, value } = this.ring.toJSON();
+    return { ts, p: value };
+  }
+
+  /** Gives a structured-clone copy (e.g. from v8.deserialize) its class back. */
+  static revive(o: object): PressureTrack {
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
+    const t = Object.setPrototypeOf(o, PressureTrack.prototype) as PressureTrack;
+    TimeRing.revive(t.ring);
+    return t;
   }
 
   static fromJSON(maxGap_ms: number, capacity: number, s: { ts: number[]; p: number[] }): PressureTrack {
