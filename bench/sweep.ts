@@ -64,6 +64,14 @@ function oomOr(tail: string, fallback: string): string {
   return fallback;
 }
 
+/** The last log lines of a process, without a native stack trace. */
+const lastWords = (tail: string): string =>
+  tail
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^\s*\d+: 0x/.test(l))
+    .slice(-12)
+    .join('\n');
+
 async function startOep(brokerUrl: string, vm: VmHandle, dir: string): Promise<Subscriber> {
   const healthPort = await freePort();
   const config = productionConfig({ brokerUrl, influxUrl: vm.url, healthPort, clientId: 'bench-oep' }, dir);
@@ -90,8 +98,8 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string): Promise<S
     },
     async stop() {
       const e = await d.stop();
-      if (e.code !== 0 && oomOr(d.stderrTail(), '') === '')
-        process.stderr.write(`bench: oep run exited ${String(e.code ?? e.signal)}: ${d.stderrTail().slice(-600)}\n`);
+      // V8's last GCs (in the log of a heap OOM) say how big the heap was; its native stack says nothing.
+      if (e.code !== 0) process.stderr.write(`bench: oep run exited ${String(e.code ?? e.signal)}; its last log lines:\n${lastWords(d.stderrTail())}\n`);
     },
   };
 }
@@ -166,8 +174,8 @@ function startPublisher(a: PublisherArgs): Publisher {
   return { pid: child.pid ?? 0, started, done, kill: () => child.kill('SIGKILL') };
 }
 
-/** Half period of the current's square wave: about four cycles per cell over the run, steps of at least 30 s. */
-export const halfPeriodFor = (c: SweepCase, o: SweepOptions): number => Math.max(30, Math.floor(c.readings / c.cells / o.channels.length / 8));
+/** Half period of the current's square wave: about four cycles per cell over the run, steps of at least 20 s (the default minimum step is 10 s). */
+export const halfPeriodFor = (c: SweepCase, o: SweepOptions): number => Math.max(20, Math.floor(c.readings / c.cells / o.channels.length / 8));
 
 /** CPU time of each process so far, µs. */
 const cpuOf = (pids: readonly number[]): number[] => pids.map((p) => cpuTime_us(p) ?? NaN);
