@@ -2,25 +2,24 @@
  * Alert latency: from publishing the reading that crosses a threshold to receiving the alert on
  * `oep/<cell>/alerts`, through a real Mosquitto, with devices publishing in real time (pressure 10 Hz,
  * current and voltage 1 Hz) and the default lateness bound (2 s). Each cell's voltage falls by 300 mV
- * for one sample every 5 s during a constant-current charge (a hard-short signature).
+ * for one sample every 5 s during a constant-current charge (a hard-short signature). The daemon runs as
+ * in the end-to-end benchmark: `bin/oep.js run` in its own process, with the production-shaped config.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { Daemon } from '../pipelines/daemon.js';
-import { createLogger } from '../src/adapters/log.js';
 import { DEFAULT_LATENESS_MS } from '../src/domain/align.js';
-import { parseConfig } from '../src/config/schema.js';
-import { startMosquitto } from '../test/support/services.js';
+import { freePort, startMosquitto, type VmHandle } from '../test/support/services.js';
+import { mergeConfig, productionConfig } from './daemon-config.js';
+import { startDaemon } from './daemon-process.js';
 
-export async function alertLatency(cells = 20, duration_s = 40): Promise<string> {
-  const broker = await startMosquitto();
-  const config = parseConfig({
-    mqtt: { url: broker.url, clientId: 'bench-latency', cleanSession: true },
-    // Every crossing opens an incident of its own: resolved as soon as the voltage is back (no cycles here).
-    alerts: { clearDwell_s: 1, resolveAfterCycles: 0 },
-    defaults: { minStepDuration_s: 1 },
-  });
-  const daemon = new Daemon({ config, log: createLogger('error') });
-  await daemon.start();
+export async function alertLatency(vm: VmHandle, cells = 20, duration_s = 40): Promise<string> {
+  const broker = await startMosquitto({ extraConfig: ['max_inflight_messages 0'] });
+  const dir = mkdtempSync(join(tmpdir(), 'oep-bench-latency-'));
+  const base = productionConfig({ brokerUrl: broker.url, influxUrl: vm.url, healthPort: await freePort(), clientId: 'bench-latency' }, dir);
+  // Every crossing opens an incident of its own: resolved as soon as the voltage is back (no cycles here).
+  const daemon = await startDaemon(mergeConfig(base, { alerts: { clearDwell_s: 1, resolveAfterCycles: 0 }, defaults: { minStepDuration_s: 1 } }), dir);
   const sent = new Map<string, number>();
   const latencies: number[] = [];
   const watcher = mqtt.connect(broker.url, { clientId: 'bench-latency-watch', clean: true });
@@ -64,13 +63,15 @@ export async function alertLatency(cells = 20, duration_s = 40): Promise<string>
   await new Promise((r) => setTimeout(r, DEFAULT_LATENESS_MS + 2_000));
   await pub.endAsync();
   await watcher.endAsync();
-  await daemon.stop();
+  const exit = await daemon.stop();
   await broker.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (exit.code !== 0) throw new Error(`oep run exited ${String(exit.code ?? exit.signal)}: ${daemon.stderrTail()}`);
   const s = [...latencies].sort((a, b) => a - b);
   const q = (f: number): number => Math.round(s[Math.min(s.length - 1, Math.floor(f * s.length))] ?? NaN);
-  return (
-    `alert latency, broker → alert topic (${cells} cells, real-time devices, lateness bound ${DEFAULT_LATENESS_MS} ms): ` +
-    `${s.length} of ${sent.size} threshold crossings alerted; p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${Math.round(s[s.length - 1] ?? NaN)} ms ` +
-    `(target: within the lateness bound + 1 s = ${DEFAULT_LATENESS_MS + 1000} ms)`
-  );
+  return [
+    `Alert latency, publishing the crossing reading → the alert on oep/<cell>/alerts: ${cells} cells publishing`,
+    `in real time, lateness bound ${DEFAULT_LATENESS_MS} ms (target ≤ ${DEFAULT_LATENESS_MS + 1000} ms): ${s.length} of ${sent.size} crossings alerted;`,
+    `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${Math.round(s[s.length - 1] ?? NaN)} ms`,
+  ].join('\n');
 }

@@ -1,20 +1,19 @@
 /**
- * `oep process` throughput on a generated EC-Lab export of ≥ 1 million rows, next to the time a plain
- * line-by-line read of the same file takes (node:readline over a read stream, counting lines): the ratio
- * is the figure (target ≤ 3). Two layouts: EC-Lab's full GCPL column set (what a GCPL run exports) and a
- * minimal 10-column export (the hardest case for the ratio: little text per reading). Also the peak RSS
- * (files stream; nothing is held whole).
+ * `oep process` through the CLI (`node bin/oep.js process …`, a child process with the launcher, as users
+ * run it) on a generated EC-Lab export of 1 million rows, next to a plain line-by-line read of the same file
+ * in a process of its own (node:readline over a read stream, counting lines: bench/line-count.ts); both
+ * timed from spawn to exit, so both include starting Node. The ratio is the figure. Two layouts: EC-Lab's
+ * full GCPL column set (what a GCPL run exports) and a minimal 10-column export (the hardest case for the
+ * ratio: little text per reading). Also the CLI process's peak RSS (files stream; nothing is held whole).
  */
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { processFiles } from '../pipelines/process.js';
-import { parseConfig, resolveCell } from '../src/config/schema.js';
+import { fileURLToPath } from 'node:url';
 import { ECLAB_GCPL_COLUMNS } from '../src/readers/biologic/columns.js';
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+import { runChild } from './child-run.js';
+import { LAUNCHER } from './daemon-process.js';
 
 const GCPL_COLUMNS = ECLAB_GCPL_COLUMNS;
 const PLAIN_COLUMNS = ['mode', 'ox/red', 'error', 'time/s', 'Ewe/V', '<I>/mA', 'cycle number', 'half cycle', 'Q charge/discharge/mA.h', 'P/W'];
@@ -78,58 +77,55 @@ export async function writeBenchMpt(path: string, rows: number, layout: BenchLay
   await once(out, 'finish');
 }
 
-/** node:readline over a read stream, counting lines: the plain line-by-line read. */
-async function readlineCount(path: string): Promise<number> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'latin1' }), crlfDelay: Infinity });
-  let n = 0;
-  for await (const _line of rl) n++;
-  return n;
+const LINE_COUNT = fileURLToPath(new URL('./line-count.js', import.meta.url));
+
+export interface ProcessFigure {
+  readonly layout: BenchLayout;
+  readonly rows: number;
+  readonly size_MB: number;
+  /** Best of the rounds, s. */
+  readonly oep_s: number;
+  readonly read_s: number;
+  readonly peakRss_MB: number;
+  /** The CLI's own summary line (rows, steps, cycles). */
+  readonly summary: string;
 }
 
-export async function processBench(rows = 1_000_000, layouts: readonly BenchLayout[] = ['gcpl', 'plain']): Promise<void> {
+/** One `oep process` run through the launcher; throws unless it exits 0 having read every row. */
+async function oepProcess(file: string, out: string, rows: number): Promise<{ wall_s: number; peakRss_MB: number; summary: string }> {
+  const args = [LAUNCHER, 'process', file, '--cell', 'bench', '--out', out, '--active-mass-g', '0.0179', '--nominal-current-ma', '0.65', '--steps', 'cycler'];
+  const r = await runChild(args);
+  const summary = /oep process: (.*?) in [\d.]+ s/.exec(r.stderr)?.[1] ?? '';
+  if (r.code !== 0 || !summary.includes(`: ${rows} rows`)) throw new Error(`oep process exited ${String(r.code)}: ${r.stderr}`);
+  return { wall_s: r.wall_s, peakRss_MB: r.peakRss_MB, summary };
+}
+
+export async function processBench(rows = 1_000_000, rounds = 3, layouts: readonly BenchLayout[] = ['gcpl', 'plain']): Promise<ProcessFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'oep-process-bench-'));
+  const figures: ProcessFigure[] = [];
   try {
     for (const layout of layouts) {
       const file = join(dir, `bench-${layout}.mpt`);
       await writeBenchMpt(file, rows, layout);
-      const size = statSync(file).size;
-      const cfg = parseConfig({ defaults: { activeMassG: 0.0179, nominalCurrent_mA: 0.65 } });
-      // Three rounds, alternating the two measurements; the best of each (the machine may be busy).
-      let bestRead = Infinity;
-      let bestProc = Infinity;
+      // Rounds alternate the two measurements; the best of each counts (the machine is shared).
+      let read_s = Infinity;
+      let oep_s = Infinity;
       let peak = 0;
-      let steps = 0;
-      let cycles = 0;
-      for (let round = 0; round < 3; round++) {
-        let t0 = performance.now();
-        const lines = await readlineCount(file);
-        bestRead = Math.min(bestRead, (performance.now() - t0) / 1000);
-        if (lines !== rows + 3) throw new Error(`expected ${rows + 3} lines, read ${lines}`);
-        collectGarbage();
-        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-        t0 = performance.now();
-        const r = await processFiles({
-          cyclerFile: file,
-          cell: 'bench',
-          setup: resolveCell(cfg, 'bench'),
-          cyclerSteps: true,
-          outDir: join(dir, `out-${layout}-${round}`),
-        });
-        bestProc = Math.min(bestProc, (performance.now() - t0) / 1000);
-        clearInterval(sampler);
-        peak = Math.max(peak, process.memoryUsage().rss);
-        if (r.rows !== rows || r.late !== 0) throw new Error(`process read ${r.rows} rows, ${r.late} late`);
-        steps = r.steps;
-        cycles = r.cycles;
+      let summary = '';
+      for (let round = 0; round < rounds; round++) {
+        const read = await runChild([LINE_COUNT, file]);
+        if (read.code !== 0 || Number(read.stdout.trim()) !== rows + 3) throw new Error(`line count: ${read.stdout} ${read.stderr}`);
+        read_s = Math.min(read_s, read.wall_s);
+        const r = await oepProcess(file, join(dir, `out-${layout}-${round}`), rows);
+        oep_s = Math.min(oep_s, r.wall_s);
+        peak = Math.max(peak, r.peakRss_MB);
+        summary = r.summary;
       }
-      console.log(
-        `oep process, EC-Lab ${layout === 'gcpl' ? 'GCPL export, all 25 columns' : 'export, 10 columns'}, ${fmt(rows)} rows ` +
-          `(${(size / 2 ** 20).toFixed(0)} MB, ${steps} steps, ${cycles} cycles): ${fmt(rows / bestProc)} rows/s (${bestProc.toFixed(2)} s); ` +
-          `plain line-by-line read (node:readline) ${bestRead.toFixed(2)} s; ratio ${(bestProc / bestRead).toFixed(2)}; peak RSS of the bench process ${Math.round(peak / 2 ** 20)} MB`,
-      );
+      figures.push({ layout, rows, size_MB: statSync(file).size / 2 ** 20, oep_s, read_s, peakRss_MB: peak, summary });
       rmSync(file);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return figures;
 }

@@ -1,39 +1,86 @@
 /**
- * Benchmark publisher (a child process, so it does not share the event loop it measures): publishes
- * `messages` payloads of `batch` readings each, for `cells` cells, QoS 1, as fast as the broker takes.
- * Usage: node publisher.js <url> <messages> <batch> <cells>
+ * Benchmark publisher, run in a process of its own (`fork`) so that it shares no event loop with what is
+ * measured. It builds every payload first, then publishes them at QoS 1 with a sliding window of
+ * unacknowledged messages (a new one goes out as each PUBACK comes back), and last the end marker
+ * (`oep/bench-end/pressure`, not JSON: the daemon rejects and logs it, the bare subscriber recognizes
+ * it); the broker delivers one publisher's messages in order, so the marker arrives after every reading.
+ *
+ * Usage: node publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s>
+ * Reports over IPC (shape.ts PublisherReport): 'start' just before the first message, 'done' once all are acknowledged.
  */
 import mqtt from 'mqtt';
+import { monotonic_ms } from './proc.js';
+import { END_MARKER_TOPIC, parsePublisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
 
-const [url, messagesArg, batchArg, cellsArg] = process.argv.slice(2);
-const messages = Number(messagesArg);
-const batch = Number(batchArg);
-const cells = Number(cellsArg);
-const T0 = Date.UTC(2026, 0, 1);
+/** Event time of the first reading: 2026-01-01 (in the past, within the database's retention). */
+const T0_MS = Date.UTC(2026, 0, 1);
+const SAMPLE_MS = 1_000;
 
-if (url === undefined) throw new Error('usage: publisher.js <broker url> <messages> <batch> <cells>');
-const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}`, clean: true });
-const WINDOW = 2_000;
-let inflight: Promise<unknown>[] = [];
-for (let m = 0; m < messages; m++) {
-  const cell = m % cells;
-  const k = Math.floor(m / cells);
-  const channel = k % 2 === 0 ? 'pressure' : 'current';
-  // 1 s between readings; current is a 1 h / 1 h square wave so that steps and cycles are cut.
-  const base = T0 + Math.floor(k / 2) * batch * 1000;
-  const arr: { ts: number; value: number }[] = [];
-  for (let j = 0; j < batch; j++) {
-    const ts = base + j * 1000;
-    const charging = Math.floor((ts - T0) / 3_600_000) % 2 === 0;
-    const phase = ((ts - T0) % 3_600_000) / 3_600_000;
-    const value = channel === 'pressure' ? 15 + (charging ? phase : 1 - phase) * 2 : charging ? 0.65 : -0.65;
-    arr.push({ ts, value });
+/** Message m goes to cell m mod cells; each cell's channels take turns, each batch `batch` samples 1 s apart. */
+function payloads(a: PublisherArgs): { topics: string[]; bodies: Buffer[] } {
+  const topics: string[] = [];
+  const bodies: Buffer[] = [];
+  const half_ms = a.halfPeriod_s * 1000;
+  for (let m = 0; m < a.messages; m++) {
+    const cell = m % a.cells;
+    const k = Math.floor(m / a.cells);
+    const channel = a.channels[k % a.channels.length] ?? 'pressure';
+    const first = Math.floor(k / a.channels.length) * a.batch;
+    const parts: string[] = [];
+    for (let j = 0; j < a.batch; j++) {
+      const t_ms = (first + j) * SAMPLE_MS;
+      const charging = Math.floor(t_ms / half_ms) % 2 === 0;
+      const phase = (t_ms % half_ms) / half_ms;
+      const value =
+        channel === 'pressure'
+          ? 15 + (charging ? phase : 1 - phase) * 2
+          : channel === 'voltage'
+            ? 3.6 + (charging ? phase : 1 - phase) * 0.5
+            : charging
+              ? 0.65
+              : -0.65;
+      parts.push(`{"ts":${T0_MS + t_ms},"value":${value}}`);
+    }
+    topics.push(`oep/b${cell}/${channel}`);
+    bodies.push(Buffer.from(`[${parts.join(',')}]`));
   }
-  inflight.push(client.publishAsync(`oep/b${cell}/${channel}`, JSON.stringify(arr), { qos: 1 }));
-  if (inflight.length >= WINDOW) {
-    await Promise.all(inflight);
-    inflight = [];
-  }
+  return { topics, bodies };
 }
-await Promise.all(inflight);
-await client.endAsync();
+
+const report = (type: PublisherReport['type']): void => {
+  const cpu = process.cpuUsage();
+  process.send?.({ type, t_ms: monotonic_ms(), cpu_us: cpu.user + cpu.system } satisfies PublisherReport);
+};
+
+async function publishAll(a: PublisherArgs): Promise<void> {
+  const { topics, bodies } = payloads(a);
+  const client = await mqtt.connectAsync(a.url, { clientId: `bench-pub-${process.pid}`, clean: true });
+  let next = 0;
+  let acked = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      while (next < a.messages && next - acked < a.window) {
+        const m = next++;
+        client.publish(topics[m] ?? '', bodies[m] ?? Buffer.alloc(0), { qos: 1 }, (e) => {
+          if (e instanceof Error) {
+            reject(e);
+            return;
+          }
+          acked++;
+          if (acked === a.messages) resolve();
+          else pump();
+        });
+        // After the last reading, on the same connection: delivered after it.
+        if (next === a.messages) client.publish(END_MARKER_TOPIC, 'end', { qos: 1 });
+      }
+    };
+    report('start');
+    pump();
+  });
+  report('done');
+  await client.endAsync();
+}
+
+const args = parsePublisherArgv(process.argv.slice(2));
+if (args === undefined) throw new Error('usage: publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s>');
+await publishAll(args);

@@ -1,0 +1,52 @@
+/**
+ * What the benchmark's publisher sends, shared by the processes that take part: the end marker and the
+ * publisher's command line.
+ */
+
+/** The end marker's cell: its one message (`end`, not JSON) is rejected and logged by the daemon. */
+export const END_MARKER_CELL = 'bench-end';
+export const END_MARKER_TOPIC = `oep/${END_MARKER_CELL}/pressure`;
+
+export interface PublisherArgs {
+  readonly url: string;
+  readonly cells: number;
+  readonly messages: number;
+  /** Readings per message (a JSON array). */
+  readonly batch: number;
+  /** Unacknowledged QoS 1 messages allowed at once. */
+  readonly window: number;
+  readonly channels: readonly string[];
+  /** Half period of the current's square wave (charge, then discharge), s. */
+  readonly halfPeriod_s: number;
+}
+
+export const publisherArgv = (a: PublisherArgs): string[] => [
+  a.url,
+  String(a.cells),
+  String(a.messages),
+  String(a.batch),
+  String(a.window),
+  a.channels.join(','),
+  String(a.halfPeriod_s),
+];
+
+export function parsePublisherArgv(argv: readonly string[]): PublisherArgs | undefined {
+  const [url, cells, messages, batch, window, channels, halfPeriod_s] = argv;
+  if (url === undefined || channels === undefined) return undefined;
+  return {
+    url,
+    cells: Number(cells),
+    messages: Number(messages),
+    batch: Number(batch),
+    window: Number(window),
+    channels: channels.split(','),
+    halfPeriod_s: Number(halfPeriod_s),
+  };
+}
+
+/** What the publisher tells its parent over IPC: times on the machine's monotonic clock, ms; its own CPU time so far, µs. */
+export interface PublisherReport {
+  readonly type: 'start' | 'done';
+  readonly t_ms: number;
+  readonly cpu_us: number;
+}

@@ -1,0 +1,238 @@
+/**
+ * The production-shaped end-to-end benchmark. Per round: a fresh Mosquitto that caps neither side (no limit on
+ * in-flight or queued QoS 1 messages), the subscriber under test in its own process (the daemon through
+ * `bin/oep.js run`, or the bare MQTT.js subscriber), then the publisher in a third process (window of
+ * unacknowledged messages), which ends with the end marker. Rounds alternate oep, bare, oep, bare, … so that
+ * the machine's drift falls on both sides alike. Per round, from the publisher's first message to the
+ * subscriber's handling of the marker: wall time, the subscriber process's CPU time (/proc), its peak RSS.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startMosquitto, type MosquittoHandle, type VmHandle } from '../test/support/services.js';
+import { productionConfig } from './daemon-config.js';
+import { scrapeSum, startDaemon } from './daemon-process.js';
+import { childWithArg, cpuTime_us, monotonic_ms, peakRss_MB } from './proc.js';
+import { END_MARKER_CELL, publisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
+
+export type Side = 'oep' | 'bare';
+
+export interface SweepCase {
+  readonly cells: number;
+  readonly readings: number;
+}
+
+export interface SweepOptions {
+  readonly batch: number;
+  readonly window: number;
+  readonly channels: readonly string[];
+}
+
+export interface RoundResult {
+  readonly side: Side;
+  readonly cells: number;
+  readonly readings: number;
+  /** Set when the round did not complete (the daemon died, a timeout, a count that does not match). */
+  readonly failure?: string;
+  readonly wall_s: number;
+  readonly cpu_us: number;
+  readonly peakRss_MB: number;
+  /** CPU time of the publisher and of the broker over the same span, µs (is either the bottleneck?). */
+  readonly publisherCpu_us: number;
+  readonly brokerCpu_us: number;
+  /** oep only: cycles closed, points InfluxDB acknowledged. */
+  readonly cycles?: number;
+  readonly influxPoints?: number;
+}
+
+/** A subscriber under test, started and subscribed. */
+interface Subscriber {
+  readonly pid: number;
+  /** Resolves with the time the end marker was handled, or a failure. */
+  readonly end: Promise<{ t_ms: number } | { failure: string }>;
+  /** After the end: checks what it received; a failure message, or what it counted. */
+  verify(expected: number): Promise<{ failure?: string; cycles?: number; influxPoints?: number }>;
+  stop(): Promise<void>;
+}
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+function oomOr(tail: string, fallback: string): string {
+  if (/heap out of memory/i.test(tail)) return 'heap OOM';
+  return fallback;
+}
+
+/** The last log lines of a process, without a native stack trace. */
+const lastWords = (tail: string): string =>
+  tail
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^\s*\d+: 0x/.test(l))
+    .slice(-12)
+    .join('\n');
+
+async function startOep(brokerUrl: string, vm: VmHandle, dir: string): Promise<Subscriber> {
+  const healthPort = await freePort();
+  const config = productionConfig({ brokerUrl, influxUrl: vm.url, healthPort, clientId: 'bench-oep' }, dir);
+  const d = await startDaemon(config, dir);
+  const t0 = monotonic_ms();
+  const marker = d.line(new RegExp(`rejected \\(${END_MARKER_CELL},`));
+  const end = marker.then(async (t) => {
+    if (t !== undefined) return { t_ms: t };
+    const e = await d.exited;
+    const s = ((monotonic_ms() - t0) / 1000).toFixed(0);
+    return { failure: `died at ${s} s: ${oomOr(d.stderrTail(), `exit ${String(e.code ?? e.signal)}`)}` };
+  });
+  const health = `http://127.0.0.1:${healthPort}`;
+  return {
+    pid: d.pid,
+    end,
+    async verify(expected) {
+      const names = ['oep_readings_accepted_total', 'oep_readings_duplicate_total', 'oep_readings_late_total', 'oep_cycles_total'] as const;
+      const m = await scrapeSum(health, [...names, 'oep_influx_points_written_total', 'oep_influx_points_enqueued_total']);
+      const got = (m.oep_readings_accepted_total ?? 0) + (m.oep_readings_duplicate_total ?? 0) + (m.oep_readings_late_total ?? 0);
+      const late = (m.oep_readings_late_total ?? 0) + (m.oep_readings_duplicate_total ?? 0);
+      const failure = got !== expected ? `got ${got} of ${expected}` : late > 0 ? `${late} late/duplicate` : undefined;
+      return { ...(failure !== undefined ? { failure } : {}), cycles: m.oep_cycles_total ?? 0, influxPoints: m.oep_influx_points_enqueued_total ?? 0 };
+    },
+    async stop() {
+      const e = await d.stop();
+      // V8's last GCs (in the log of a heap OOM) say how big the heap was; its native stack says nothing.
+      if (e.code !== 0) process.stderr.write(`bench: oep run exited ${String(e.code ?? e.signal)}; its last log lines:\n${lastWords(d.stderrTail())}\n`);
+    },
+  };
+}
+
+async function startBare(brokerUrl: string): Promise<Subscriber> {
+  const child = fork(here('./bare-subscriber.js'), [brokerUrl, 'bench-bare'], { stdio: 'inherit' });
+  let counted = 0;
+  const exited = new Promise<string>((r) =>
+    child.once('exit', (code, sig) => {
+      r(`exit ${String(code ?? sig)}`);
+    }),
+  );
+  const end = new Promise<{ t_ms: number } | { failure: string }>((resolve) => {
+    child.on('message', (m: { type: string; readings?: number }) => {
+      if (m.type !== 'end') return;
+      counted = m.readings ?? 0;
+      resolve({ t_ms: monotonic_ms() });
+    });
+    void exited.then((why) => {
+      resolve({ failure: `bare subscriber died (${why})` });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { type: string }) => {
+      if (m.type === 'ready') resolve();
+    });
+    void exited.then((why) => {
+      reject(new Error(`bare subscriber did not start (${why})`));
+    });
+  });
+  return {
+    pid: child.pid ?? 0,
+    end,
+    verify: (expected) => Promise.resolve(counted === expected ? {} : { failure: `got ${counted} of ${expected}` }),
+    async stop() {
+      if (child.connected) child.disconnect();
+      await exited;
+    },
+  };
+}
+
+/** The publisher's process; `started` resolves when it sends its first message, `done` once all are acknowledged. */
+interface Publisher {
+  readonly pid: number;
+  /** Resolves with the publisher's report just before its first message. */
+  readonly started: Promise<PublisherReport>;
+  /** Resolves with its report once every message is acknowledged, after which it exits. */
+  readonly done: Promise<PublisherReport>;
+  kill(): void;
+}
+
+function startPublisher(a: PublisherArgs): Publisher {
+  const child = fork(here('./publisher.js'), publisherArgv(a), { stdio: 'inherit' });
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      r(code);
+    }),
+  );
+  const report = (type: PublisherReport['type']): Promise<PublisherReport> =>
+    new Promise((resolve, reject) => {
+      child.on('message', (m: PublisherReport) => {
+        if (m.type === type) resolve(m);
+      });
+      void exited.then((code) => {
+        reject(new Error(`publisher exited ${String(code)} before '${type}'`));
+      });
+    });
+  const started = report('start');
+  const done = report('done');
+  // A rejection nobody awaits (the round failed and killed the publisher) must not crash the bench.
+  done.catch(() => undefined);
+  return { pid: child.pid ?? 0, started, done, kill: () => child.kill('SIGKILL') };
+}
+
+/** Half period of the current's square wave: about four cycles per cell over the run, steps of at least 20 s (the default minimum step is 10 s). */
+export const halfPeriodFor = (c: SweepCase, o: SweepOptions): number => Math.max(20, Math.floor(c.readings / c.cells / o.channels.length / 8));
+
+/** CPU time of each process so far, µs. */
+const cpuOf = (pids: readonly number[]): number[] => pids.map((p) => cpuTime_us(p) ?? NaN);
+
+async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOptions, broker: MosquittoHandle): Promise<RoundResult> {
+  const messages = Math.round(c.readings / o.batch);
+  const readings = messages * o.batch;
+  const halfPeriod_s = halfPeriodFor(c, o);
+  const pub = startPublisher({ url: broker.url, cells: c.cells, messages, batch: o.batch, window: o.window, channels: o.channels, halfPeriod_s });
+  const pids = [sub.pid, childWithArg(process.pid, broker.configPath) ?? 0];
+  // The last peak RSS seen, for a subscriber that dies (its /proc entry goes with it).
+  let peak = NaN;
+  const sampler = setInterval(() => (peak = peakRss_MB(sub.pid) ?? peak), 250);
+  const start = await pub.started;
+  const [cpu0 = NaN, broker0 = NaN] = cpuOf(pids);
+  const timeout = new Promise<{ failure: string }>((r) =>
+    setTimeout(
+      () => {
+        r({ failure: 'timed out' });
+      },
+      120_000 + readings / 10,
+    ).unref(),
+  );
+  const end = await Promise.race([sub.end, timeout]);
+  const [cpu1 = NaN, broker1 = NaN] = cpuOf(pids);
+  clearInterval(sampler);
+  peak = peakRss_MB(sub.pid) ?? peak;
+  const base = {
+    side,
+    cells: c.cells,
+    readings,
+    peakRss_MB: peak,
+    publisherCpu_us: NaN,
+    brokerCpu_us: broker1 - broker0,
+  };
+  if ('failure' in end) {
+    pub.kill();
+    return { ...base, failure: end.failure, wall_s: NaN, cpu_us: NaN };
+  }
+  const done = await pub.done;
+  const v = await sub.verify(readings);
+  return { ...base, ...v, publisherCpu_us: done.cpu_us - start.cpu_us, wall_s: (end.t_ms - start.t_ms) / 1000, cpu_us: cpu1 - cpu0 };
+}
+
+/** One round: a fresh broker, the subscriber, the publisher; everything stopped afterwards. */
+export async function round(side: Side, c: SweepCase, o: SweepOptions, vm: VmHandle): Promise<RoundResult> {
+  const broker = await startMosquitto({ extraConfig: ['max_inflight_messages 0', 'max_inflight_bytes 0'] });
+  const dir = mkdtempSync(join(tmpdir(), 'oep-bench-'));
+  try {
+    const sub = side === 'oep' ? await startOep(broker.url, vm, dir) : await startBare(broker.url);
+    try {
+      return await measure(side, sub, c, o, broker);
+    } finally {
+      await sub.stop();
+    }
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
