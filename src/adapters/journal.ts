@@ -12,9 +12,9 @@
  *
  * Every message in the journal is either in the checkpoint's state or after it, by its sequence number
  * (the append and the pipeline's processing are one synchronous step, which a checkpoint never splits).
- * After a crash, the broker redelivers the messages whose PUBACK was held: the digests of the latest
- * journaled messages (kept in the checkpoint too) recognise them, and they are acknowledged, not taken
- * twice.
+ * After a crash, the broker redelivers the messages whose PUBACK was held, with the DUP flag: the digests
+ * of the latest journaled messages (kept in the checkpoint too) recognise them, and they are acknowledged,
+ * not taken twice. A message without the flag is always taken (a device may publish equal payloads twice).
  *
  * Record: u32 header length, u32 payload length, u32 CRC-32 of both, the header (JSON: seq, arrival,
  * topic), the payload bytes. A torn record at the end (a crash mid-append) is cut off on open.
@@ -123,7 +123,8 @@ export class Journal {
   append(m: RawMessage): boolean {
     if (this.fd === undefined) throw new Error('the journal is not open');
     const digest = messageDigest(m.topic, m.payload);
-    if (this.recentSet.has(digest)) {
+    // Only a message the broker marks as sent again can be one: two equal messages published twice are two.
+    if (m.dup === true && this.recentSet.has(digest)) {
       this.redelivered++;
       return false;
     }

@@ -15,6 +15,8 @@ export interface RawMessage {
   readonly payload: Buffer;
   /** Processing time of arrival, ms. */
   readonly arrival: number;
+  /** The broker marked it a redelivery (MQTT DUP flag: sent again after a reconnect, its PUBACK unseen). */
+  readonly dup?: boolean;
 }
 
 export interface MqttAdapterOptions {
@@ -181,9 +183,9 @@ export class MqttAdapter {
     });
     this.client = client;
     if (o.holdAck !== undefined) holdPubacks(client, o.holdAck);
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       this.received++;
-      const m = { topic, payload, arrival: now() };
+      const m: RawMessage = packet.dup ? { topic, payload, arrival: now(), dup: true } : { topic, payload, arrival: now() };
       if (o.beforeDelivery === undefined || o.beforeDelivery(m)) this.subject.next(m);
     });
     client.on('connect', (ack) => {

@@ -120,7 +120,9 @@ function processorFrom(raw: Record<string, unknown>, p: z.infer<typeof processor
     cyclerMode: raw.cyclerMode,
     cycler: raw.cycler,
     cyclerCut: raw.cyclerCut,
-    cycles: raw.cycles,
+    // The release before `cycleSource: auto` counted derived cycles unless told `cycler`: it goes on so.
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- carried over as it was; the record schema checks it next
+    cycles: { ...(raw.cycles as object), decided: 'derived', held: [], heldCycleStarts: 0, heldPhase: 'none' },
     stats: raw.stats,
   };
   // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the plain fields are carried over as they were; the record schema checks them next

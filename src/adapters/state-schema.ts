@@ -54,6 +54,8 @@ const run = z.strictObject({
 
 /** A step record kept in the open cycle (the wire contract's record, plain data). */
 const stepRecord = z.looseObject({ cell: z.string(), cycle: z.number(), step: z.number(), kind: stepKind, tStart: num, tEnd: num });
+/** A closed step held by `cycleSource: auto` until it decides how cycles are counted (a record without its cycle). */
+const stepDraft = z.looseObject({ cell: z.string(), step: z.number(), kind: stepKind, tStart: num, tEnd: num });
 
 const processor = z.strictObject({
   version: z.literal(PROCESSOR_STATE_VERSION),
@@ -78,6 +80,10 @@ const processor = z.strictObject({
     pInitial: maybeNum,
     ddpQRef: maybeNum,
     lastCyclerCycle: maybeNum,
+    decided: z.enum(['derived', 'cycler']).optional(),
+    held: z.array(z.strictObject({ draft: stepDraft, nextKind: stepKind.optional() })),
+    heldCycleStarts: z.number().int().nonnegative(),
+    heldPhase: z.enum(['none', 'first-half', 'second-half']),
   }),
   stats: z.strictObject({ gaps: z.number(), glitches: z.number(), pressureMissing: z.number() }),
 });

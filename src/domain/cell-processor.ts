@@ -108,6 +108,8 @@ export class CellProcessor implements SegmentVisitor {
     const runs = [p.runs.step, p.runs.cand, ...p.closed.map((c) => c.run)];
     for (const r of runs) if (r?.curve) Object.setPrototypeOf(r.curve, CapacityGridResampler.prototype);
     Object.defineProperty(p, 'settings', { value: settings });
+    // Format 2 predates `cycleSource: auto`: its cells go on counting cycles as they did (derived unless told `cycler`).
+    if (!Object.hasOwn(p.cycles, 'held')) Object.assign(p.cycles, { decided: 'derived', held: [], heldCycleStarts: 0, heldPhase: 'none' });
     return p;
   }
 

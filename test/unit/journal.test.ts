@@ -61,23 +61,26 @@ describe('journal', () => {
     expect(new Journal(dir).open(0, []).map((e) => e.seq)).toEqual([1, 2]);
   });
 
-  it('recognises the redelivery of a journaled message, also after a checkpoint and a reopen', () => {
+  it('recognises the redelivery (DUP flag) of a journaled message, also after a checkpoint and a reopen; an equal message without the flag is new', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-journal-'));
     const j = new Journal(dir);
     j.open(0, []);
     j.append(msg(1));
     j.append(msg(2));
-    expect(j.append({ ...msg(2), arrival: 9999 })).toBe(false);
+    expect(j.append({ ...msg(2), arrival: 9999, dup: true })).toBe(false);
     expect(j.redelivered).toBe(1);
+    // published twice by its device: two messages
+    expect(j.append({ ...msg(2), arrival: 9999 })).toBe(true);
+    expect(j.seq).toBe(3);
     const recent = [...j.recentDigests];
     j.truncate();
     expect(j.bytes).toBe(0);
     j.close();
     const again = new Journal(dir);
-    expect(again.open(2, recent)).toEqual([]);
-    expect(again.append(msg(2))).toBe(false);
-    expect(again.append(msg(3))).toBe(true);
-    expect(again.seq).toBe(3);
+    expect(again.open(3, recent)).toEqual([]);
+    expect(again.append({ ...msg(2), dup: true })).toBe(false);
+    expect(again.append({ ...msg(3), dup: true })).toBe(true);
+    expect(again.seq).toBe(4);
   });
 });
 
