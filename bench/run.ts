@@ -4,6 +4,7 @@
  *   2. end to end through a real Mosquitto into the file sink, next to a bare MQTT.js subscriber's rate
  *   3. peak RSS while ≥ 10 million readings stream through 100 cells
  *   4. `oep process` rows/s on a generated 1-million-row EC-Lab export vs a plain line-by-line read (bench/process-bench.ts)
+ *   5. the journal's cost end to end (`journal`) and a checkpoint's duration (`checkpoint`, bench/checkpoint.ts)
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { simulateCells } from '../src/sim/simulator.js';
 import { startMosquitto } from '../test/support/services.js';
 import { collectGarbage, processBench } from './process-bench.js';
 import { alertLatency } from './latency.js';
+import { checkpointBench } from './checkpoint.js';
 
 const CELLS = 100;
 const BATCH = 10;
@@ -231,6 +233,7 @@ async function journalCost(messages: number, rounds: number): Promise<void> {
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'inprocess') inProcess(2_000_000);
 if (which === 'all' || which === 'journal') await journalCost(200_000, 3);
+if (which === 'all' || which === 'checkpoint') for (const n of [100, 1_000]) console.log(checkpointBench(n));
 if (which === 'all' || which === 'e2e') await endToEnd(200_000);
 if (which === 'soak-child') await endToEnd(1_000_000, 'soak: 10 million readings', true);
 if (which === 'all' || which === 'soak') {
