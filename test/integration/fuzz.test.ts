@@ -103,7 +103,8 @@ const sum = (s: PromScrape, name: string, labels: Record<string, string> = {}): 
 /** The healthy cell's rows of one output CSV (header first). */
 function rowsOf(dir: string, file: string): string[] {
   const lines = readFileSync(join(dir, file), 'utf8').split('\n');
-  return [lines[0] ?? '', ...lines.filter((l) => l.split(',')[1] === HEALTHY.id)];
+  const cell = (lines[0] ?? '').split(',').indexOf('cell');
+  return [lines[0] ?? '', ...lines.filter((l) => l.split(',')[cell] === HEALTHY.id)];
 }
 
 describe('fuzz: hostile payloads and a flood of strangers against the live daemon', () => {
