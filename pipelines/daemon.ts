@@ -93,7 +93,7 @@ export class Daemon implements HealthInputs {
       return r;
     };
     this.setupFor = resolved;
-    this.lab = new Lab(resolved);
+    this.lab = new Lab(resolved, undefined, { trackGaps: true });
     this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
     this.journal =
       cfg.state?.journal === true
@@ -288,6 +288,14 @@ export class Daemon implements HealthInputs {
       this.rejectLog.report(`sink/${sink.name}`, `sink ${sink.name} failed to take ${events.length} events: ${errorMessage(e)}`);
     });
     for (const e of events) {
+      if (e.type === 'gap') {
+        const g = e.gap;
+        this.rejectLog.report(
+          `gap/${g.cell}/${g.channel}`,
+          `gap ${g.cell}/${g.channel}: no readings for ${((g.to - g.from) / 1000).toFixed(1)} s while current flowed ` +
+            `(about ${g.missing} missing at ${g.interval_ms} ms; a broker queue that overflowed, the device, or the network)`,
+        );
+      }
       if (e.type !== 'alert') continue;
       const a = e.alert;
       if (a.level === 'ok') this.opts.log.info(`alert ${a.cell}: ${a.message}`);

@@ -19,7 +19,11 @@ export interface HealthCellView {
 
 /** What the health source reads: the Daemon has all of it. */
 export interface HealthInputs {
-  readonly lab: { readonly cells: ReadonlyMap<string, HealthCellView>; readonly unattributed?: Readonly<Record<string, number>> };
+  readonly lab: {
+    readonly cells: ReadonlyMap<string, HealthCellView>;
+    readonly unattributed?: Readonly<Record<string, number>>;
+    gapsOf?(c: HealthCellView): { readonly counts: Partial<Record<string, number>>; readonly missing: Partial<Record<string, number>> } | undefined;
+  };
   readonly mqtt: { readonly connected: boolean; readonly received: number; readonly sessionsLost?: number; readonly sessionLostAt?: number | undefined };
   /** Which cells hold state (configured or not) and how many unknown ones were forgotten. */
   readonly admission?: { readonly evicted: number; readonly admission: { unknownCount(cells: ReadonlyMap<string, unknown>): number } };
@@ -95,7 +99,14 @@ export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions 
     edge(): EdgeHealth {
       const cells = daemon.lab.cells;
       const unknown = daemon.admission?.admission.unknownCount(cells) ?? 0;
+      const gaps: EdgeHealth['gaps'][number][] = [];
+      for (const [cell, c] of cells) {
+        const g = daemon.lab.gapsOf?.(c);
+        if (g !== undefined)
+          for (const [channel, count] of Object.entries(g.counts)) gaps.push({ cell, channel, count: count ?? 0, missing: g.missing[channel] ?? 0 });
+      }
       return {
+        gaps,
         unattributed: daemon.lab.unattributed ?? {},
         unknownCells: unknown,
         configuredCells: cells.size - unknown,

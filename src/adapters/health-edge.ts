@@ -14,6 +14,8 @@ export interface EdgeHealth {
   readonly evicted: number;
   /** Connections on which the broker had lost the persistent session. */
   readonly sessionsLost: number;
+  /** Holes in a channel's readings while current flowed, and readings estimated missing in them. */
+  readonly gaps: readonly { readonly cell: string; readonly channel: string; readonly count: number; readonly missing: number }[];
 }
 
 export function registerEdgeMetrics(registers: Registry[], edge: () => EdgeHealth | undefined): void {
@@ -39,6 +41,20 @@ export function registerEdgeMetrics(registers: Registry[], edge: () => EdgeHealt
       this.set({ kind: 'unknown' }, e.unknownCells);
     },
   });
+  const perChannel = (name: string, help: string, value: (g: EdgeHealth['gaps'][number]) => number): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['cell', 'channel'] as const,
+      registers,
+      collect(this: Counter<'cell' | 'channel'>) {
+        this.reset();
+        for (const g of edge()?.gaps ?? []) this.inc({ cell: g.cell, channel: g.channel }, value(g));
+      },
+    });
+  };
+  perChannel('oep_gaps_total', "Holes in a channel's event time longer than 3 of its sample intervals (and 1 s) while current flowed", (g) => g.count);
+  perChannel('oep_gap_missing_readings_total', 'Readings estimated missing in those holes', (g) => g.missing);
   const counter = (name: string, help: string, value: (e: EdgeHealth) => number): void => {
     new Counter({
       name,

@@ -13,6 +13,7 @@ import type { AlertEvent } from '../domain/alerts/incidents.js';
 import { LEVEL_RANK, type AlertLevel } from '../domain/alerts/lifecycle.js';
 import type { CellCounters, LabEvent } from '../domain/lab.js';
 import { gridDerivative_kPa_per_mAh } from '../domain/metrics/step.js';
+import type { Gap } from '../domain/gaps.js';
 import type { CycleRecord, Reading, StepRecord } from '../domain/types.js';
 
 const NAMED_CONTROL: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -205,6 +206,16 @@ export function lateLine(r: Reading, watermark: number): string | undefined {
   return line('oep_late', { cell: r.cell, channel: r.channel }, { value: r.value, behind_watermark_ms: watermark - r.ts }, r.ts);
 }
 
+/** oep_gaps: one point per hole in a channel's readings while current flowed; time = the reading before the hole. */
+export function gapLine(g: Gap): string | undefined {
+  return line(
+    'oep_gaps',
+    { cell: g.cell, channel: g.channel },
+    { duration_s: (g.to - g.from) / 1000, missing: int(g.missing), interval_ms: g.interval_ms, to_ms: g.to },
+    g.from,
+  );
+}
+
 export function ingestLine(cell: string, c: CellCounters, now: number): string | undefined {
   let rejected = 0;
   for (const v of Object.values(c.rejected)) rejected += v;
@@ -263,6 +274,7 @@ export function eventLines(events: readonly LabEvent[], withCurves: boolean): st
     } else if (e.type === 'cycle') l = cycleLine(e.record);
     else if (e.type === 'alert') l = alertLine(e.alert);
     else if (e.type === 'late') l = lateLine(e.reading, e.watermark);
+    else if (e.type === 'gap') l = gapLine(e.gap);
     if (l !== undefined) out.push(l);
   }
   return out;

@@ -15,6 +15,7 @@ import type { Signal } from './alerts/lifecycle.js';
 import { newSampleDetectorState, sampleDetectorListener } from './alerts/sample-detectors.js';
 import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from './cell-processor.js';
 import type { ProcessorState } from './cell/state.js';
+import { GapTracker, type Gap } from './gaps.js';
 import type { CycleRecord, Reading, StepRecord } from './types.js';
 
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
@@ -36,6 +37,8 @@ export type LabEvent =
   | { readonly type: 'cycle'; readonly record: CycleRecord }
   | { readonly type: 'late'; readonly reading: Reading; readonly watermark: number }
   | { readonly type: 'alert'; readonly alert: AlertEvent }
+  /** A hole in a channel's event time while current flowed (live only: see {@link LabOptions.trackGaps}). */
+  | { readonly type: 'gap'; readonly gap: Gap }
   /** A cell stopped processing after an internal error (reported once per cell). */
   | { readonly type: 'failure'; readonly cell: string; readonly message: string; readonly t: number };
 
@@ -104,6 +107,11 @@ interface Tap {
   readonly signals: Signal[];
 }
 
+export interface LabOptions {
+  /** Count holes in each channel's event time while current flows (`gap` events; the live daemon turns it on). */
+  readonly trackGaps?: boolean;
+}
+
 export class Lab {
   readonly cells = new Map<string, CellState>();
   /** Cells changed since {@link takeDirty} was last called (a checkpoint re-encodes only those). */
@@ -115,6 +123,8 @@ export class Lab {
   private readonly silences = new Map<string, number>();
   /** Processing time of the call in progress (NaN at the end of input). */
   private now = NaN;
+  /** Per cell, when gaps are tracked (kept beside the state: counts since start, not snapshotted). */
+  private readonly gapTrackers = new WeakMap<CellState, GapTracker>();
 
   /**
    * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
@@ -123,7 +133,13 @@ export class Lab {
   constructor(
     private readonly setupFor: (cell: string) => CellSetup,
     private readonly observe?: { readonly signal: (cell: string, s: Signal) => void },
+    private readonly options: LabOptions = {},
   ) {}
+
+  /** A cell's gap counts (undefined when gaps are not tracked or the cell has none yet). */
+  gapsOf(c: CellState): Pick<GapTracker, 'counts' | 'missing'> | undefined {
+    return this.gapTrackers.get(c);
+  }
 
   cell(id: string): CellState {
     let c = this.cells.get(id);
@@ -377,8 +393,22 @@ export class Lab {
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
     if (released.length === 0) return;
     const { out, signals } = this.tap(c);
-    for (const r of released) c.processor.process(r, out);
+    const gaps = this.options.trackGaps === true ? this.gapTracker(c) : undefined;
+    const p = c.processor;
+    for (const r of released) {
+      if (gaps !== undefined) {
+        const gap = gaps.observe(r, Math.abs(p.lastCurrent_mA) > p.settings.restCurrent_mA);
+        if (gap !== undefined) events.push({ type: 'gap', gap });
+      }
+      p.process(r, out);
+    }
     this.emit(c, out, signals, events);
+  }
+
+  private gapTracker(c: CellState): GapTracker {
+    let g = this.gapTrackers.get(c);
+    if (g === undefined) this.gapTrackers.set(c, (g = new GapTracker(c.id)));
+    return g;
   }
 
   /**

@@ -76,8 +76,10 @@ describe('oep follow (a bridge process) with a real Mosquitto', () => {
           resolve(code);
         });
     });
+  // 60 s: the follower is a TypeScript child transpiled on start; beside the heavier integration files on a
+  // loaded 2-core machine, it gave no output for 20 s (it starts in a few seconds alone)
   const waitFor = (n: number, what: string): Promise<true> =>
-    until(() => Promise.resolve(total() >= n ? true : undefined), 20_000, `${what} (have ${total()} of ${n}); follower log:\n${childLog}`);
+    until(() => Promise.resolve(total() >= n ? true : undefined), 60_000, `${what} (have ${total()} of ${n}); follower log:\n${childLog}`);
   const quiet = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   const tsOf = (k: number, t0 = T0): number => t0 + k * 10_000;
 
@@ -150,7 +152,7 @@ describe('oep follow (a bridge process) with a real Mosquitto', () => {
     expect(total()).toBe(before + 10);
     // The step index: one `step` reading per half cycle change, plus the first.
     expect(steps).toBeGreaterThanOrEqual(14);
-  });
+  }, 240_000);
 
   it('truncated in place and rewritten with a new experiment: the new rows go out; replaced by rename with the old rows and more: only the new rows', async () => {
     expect(child?.exitCode).toBeNull();
@@ -174,5 +176,5 @@ describe('oep follow (a bridge process) with a real Mosquitto', () => {
     child!.kill('SIGTERM');
     expect(await exited(child!)).toBe(0);
     expect(existsSync(state)).toBe(true);
-  });
+  }, 240_000);
 });

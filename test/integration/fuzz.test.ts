@@ -134,7 +134,7 @@ describe('fuzz: hostile payloads and a flood of strangers against the live daemo
         cells: [{ id: HEALTHY.id }],
       }),
     );
-    const daemon = launchDaemon(config);
+    const daemon = launchDaemon(config, process.env.OEP_FUZZ_PROFILE !== undefined && name === 'fuzz' ? { OEP_CPU_PROF: process.env.OEP_FUZZ_PROFILE } : {});
     daemons.push(daemon);
     await listening(daemon);
     const pid = lockPid(join(dir, 'state'));
@@ -239,13 +239,13 @@ describe('fuzz: hostile payloads and a flood of strangers against the live daemo
 
     await stop(run);
     process.stderr.write(
-      `fuzz: ${all.length} messages (${hostile.length} hostile, ${STRANGERS} strangers); ${seen.probes} probes; peak RSS ${(seen.peakRss_bytes / 2 ** 20).toFixed(0)} MiB; slowest /healthz ${seen.slowest_ms.toFixed(0)} ms, ${seen.slow} over 1 s; load average ${loadavg()[0]?.toFixed(1)}; daemon event loop lag max ${(Math.max(lagMax_s, m.value('nodejs_eventloop_lag_max_seconds') ?? 0) * 1000).toFixed(0)} ms, CPU ${m.value('process_cpu_seconds_total')?.toFixed(1)} s\n`,
+      `fuzz: ${all.length} messages (${hostile.length} hostile, ${STRANGERS} strangers); ${seen.probes} probes; peak RSS ${(seen.peakRss_bytes / 2 ** 20).toFixed(0)} MiB; slowest /healthz ${seen.slowest_ms.toFixed(0)} ms, ${seen.slow} over 1 s (control: slowest ${seen.control.slowest_ms.toFixed(0)} ms, ${seen.control.slow} over 1 s); load average ${loadavg()[0]?.toFixed(1)}; daemon event loop lag max ${(Math.max(lagMax_s, m.value('nodejs_eventloop_lag_max_seconds') ?? 0) * 1000).toFixed(0)} ms, CPU ${m.value('process_cpu_seconds_total')?.toFixed(1)} s\n`,
     );
     expect(seen.probes).toBeGreaterThan(5);
-    // Every probe answered; within 1 s but for scheduling hiccups of a shared machine (at most 1 in 20; the
-    // daemon itself used ~2.3 s of CPU in the whole run, so a slower answer is the machine, not its event loop)
+    // Every probe answered, within 1 s but when the machine itself stalls: a probe of a bare Node HTTP
+    // server right after each one is then slow too (one stall may catch one probe alone)
     expect(seen.failures).toBe(0);
-    expect(seen.slow / seen.probes).toBeLessThanOrEqual(0.05);
+    expect(seen.slow).toBeLessThanOrEqual(seen.control.slow + 1);
     expect(seen.peakRss_bytes).toBeLessThan(RSS_BOUND_BYTES);
 
     // The healthy cell: identical steps and cycles, every field.

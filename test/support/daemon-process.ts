@@ -19,8 +19,14 @@ export interface DaemonProcess {
   readonly exited: Promise<number | null>;
 }
 
+/** `env.OEP_CPU_PROF = <dir>` runs the CLI directly (no launcher) with `--cpu-prof` into that folder, to find what blocks. */
 export function launchDaemon(configPath: string, env: Readonly<Record<string, string>> = {}): DaemonProcess {
-  const proc = spawn(process.execPath, [LAUNCHER, 'run', '--config', configPath], {
+  const prof = env.OEP_CPU_PROF;
+  const entry =
+    prof !== undefined
+      ? ['--max-old-space-size=128', '--cpu-prof', `--cpu-prof-dir=${prof}`, fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url))]
+      : [LAUNCHER];
+  const proc = spawn(process.execPath, [...entry, 'run', '--config', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, OEP_LOG_LEVEL: 'info', ...env },
   });
@@ -75,13 +81,17 @@ export interface ProbeResult {
   readonly slow: number;
   readonly slowest_ms: number;
   readonly peakRss_bytes: number;
+  /** The same probes of a control: a bare Node HTTP server in a process of its own, asked right after each probe. */
+  readonly control: { readonly failures: number; readonly slow: number; readonly slowest_ms: number };
 }
 
 /**
  * Asks `url` (/healthz) every `every_ms` from a process of its own (counting answers slower than
  * `slow_ms`, and failures: an error, or no answer within `timeout_ms`), so that the test's own work (publishing
  * tens of thousands of messages) does not delay the probe, and samples the RSS of `pid` each time.
- * `stop()` ends it and returns what it saw.
+ * Each probe is followed by the same probe of a control, a bare HTTP server in a process of its own: on a
+ * machine so loaded that any process waits seconds for a CPU, the control is slow too, while a daemon that
+ * blocks its own event loop is slow alone. `stop()` ends both and returns what it saw.
  */
 export function startProbe(
   url: string,
@@ -91,28 +101,36 @@ export function startProbe(
   const { every_ms = 50, slow_ms = 1_000, timeout_ms = 5_000 } = o;
   const script = `
     const fs = require('node:fs');
-    const r = { probes: 0, failures: 0, slow: 0, slowest_ms: 0, peakRss_bytes: 0 };
+    const { spawn } = require('node:child_process');
+    const r = { probes: 0, failures: 0, slow: 0, slowest_ms: 0, peakRss_bytes: 0, control: { failures: 0, slow: 0, slowest_ms: 0 } };
+    const server = spawn(process.execPath, ['-e', "const s = require('node:http').createServer((q, a) => a.end('ok')).listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port)))"], { stdio: ['ignore', 'pipe', 'inherit'] });
     let on = true;
     process.stdin.on('end', () => { on = false; });
     process.stdin.resume();
+    const ask = async (url, into) => {
+      const t = performance.now();
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(${timeout_ms}) });
+        await res.text();
+        if (res.status !== 200) into.failures++;
+      } catch { into.failures++; }
+      const took = performance.now() - t;
+      if (took > ${slow_ms}) into.slow++;
+      into.slowest_ms = Math.max(into.slowest_ms, took);
+    };
     (async () => {
+      const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d))));
       while (on) {
-        const t = performance.now();
-        try {
-          const res = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(${timeout_ms}) });
-          await res.text();
-          if (res.status !== 200) r.failures++;
-        } catch { r.failures++; }
+        await ask(${JSON.stringify(url)}, r);
         r.probes++;
-        const took = performance.now() - t;
-        if (took > ${slow_ms}) r.slow++;
-        r.slowest_ms = Math.max(r.slowest_ms, took);
+        await ask('http://127.0.0.1:' + port + '/', r.control);
         try {
           const m = /VmRSS:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/${pid}/status', 'utf8'));
           if (m) r.peakRss_bytes = Math.max(r.peakRss_bytes, Number(m[1]) * 1024);
         } catch { r.failures++; }
         await new Promise((s) => setTimeout(s, ${every_ms}));
       }
+      server.kill();
       process.stdout.write(JSON.stringify(r));
     })();`;
   const proc = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -1,0 +1,87 @@
+/**
+ * Loss made visible: per cell and channel, holes in the event time of a channel's readings beyond its own
+ * sample interval while current flows. A broker that drops messages (a queue overflowing while the
+ * daemon is away), a device that stops logging, a batch lost on the way: each leaves such a hole, which
+ * the aligner cannot see (it only orders what arrives).
+ *
+ * A channel's interval is the median of its last {@link INTERVAL_WINDOW} positive steps (robust to a
+ * cycler's doubled rows at a step change and to jitter), recomputed every {@link INTERVAL_WINDOW}
+ * readings. A step longer than {@link GAP_FACTOR} intervals (and at least {@link MIN_GAP_MS}) while the
+ * cell's current is outside its deadband is a gap. At rest, devices may log sparsely on purpose: not counted.
+ */
+import type { Channel, Reading } from './types.js';
+
+/** Steps of a channel over which its interval is taken (median). */
+export const INTERVAL_WINDOW = 16;
+/** A step this many intervals long is a gap (at least two readings missing). */
+export const GAP_FACTOR = 3;
+/** Shortest gap counted, ms (a 10 Hz channel missing two readings is not worth a warning). */
+export const MIN_GAP_MS = 1_000;
+
+/** One hole in a channel's readings. */
+export interface Gap {
+  readonly cell: string;
+  readonly channel: Channel;
+  /** Event time of the reading before the hole, and of the one after it, epoch ms. */
+  readonly from: number;
+  readonly to: number;
+  /** The channel's interval when the hole was seen, ms. */
+  readonly interval_ms: number;
+  /** Readings estimated missing: (to − from) / interval − 1, rounded. */
+  readonly missing: number;
+}
+
+interface ChannelTrack {
+  last: number;
+  interval_ms: number;
+  readonly steps: number[];
+  next: number;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+};
+
+export class GapTracker {
+  private readonly tracks = new Map<Channel, ChannelTrack>();
+  /** Gaps seen so far, per channel. */
+  readonly counts: Partial<Record<Channel, number>> = {};
+  /** Readings estimated missing in those gaps, per channel. */
+  readonly missing: Partial<Record<Channel, number>> = {};
+
+  constructor(readonly cell: string) {}
+
+  /**
+   * Hears one released reading (event-time order) and whether current flows; returns the gap it closes, if
+   * it closes one.
+   */
+  observe(r: Reading, currentFlows: boolean): Gap | undefined {
+    let t = this.tracks.get(r.channel);
+    if (t === undefined) {
+      this.tracks.set(r.channel, (t = { last: r.ts, interval_ms: NaN, steps: [], next: 0 }));
+      return undefined;
+    }
+    const dt = r.ts - t.last;
+    const from = t.last;
+    t.last = r.ts;
+    if (dt <= 0) return undefined;
+    const interval = t.interval_ms;
+    const gap = currentFlows && Number.isFinite(interval) && dt > GAP_FACTOR * interval && dt >= MIN_GAP_MS;
+    if (!gap) this.learn(t, dt);
+    if (!gap) return undefined;
+    const missing = Math.max(1, Math.round(dt / interval) - 1);
+    this.counts[r.channel] = (this.counts[r.channel] ?? 0) + 1;
+    this.missing[r.channel] = (this.missing[r.channel] ?? 0) + missing;
+    return { cell: this.cell, channel: r.channel, from, to: r.ts, interval_ms: interval, missing };
+  }
+
+  /** Adds a step to the channel's window; the median is taken again once the window has filled anew. */
+  private learn(t: ChannelTrack, dt: number): void {
+    if (t.steps.length < INTERVAL_WINDOW) t.steps.push(dt);
+    else t.steps[t.next % INTERVAL_WINDOW] = dt;
+    t.next++;
+    if (t.next % INTERVAL_WINDOW === 0) t.interval_ms = median(t.steps);
+  }
+}
