@@ -5,13 +5,13 @@
  * the sizes of its last checkpoint (the journal's replay writes what came after again: no row twice). Used
  * by the daemon (output.dir), the embedded default and `oep process`.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AlertEvent } from '../domain/alerts/incidents.js';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord, StepRecord } from '../domain/types.js';
 import { CYCLE_FIELD_NAMES, cycleFields, eventLines, STEP_FIELD_NAMES, stepFields } from './line-protocol.js';
-import { csvField } from './csv.js';
+import { csvField, parseCsvRecords } from './csv.js';
 import type { Sink, SinkReport } from './sink.js';
 
 // Columns: the record's time three ways (epoch ms; ISO-8601 UTC, what a spreadsheet opens; hours since the
@@ -119,6 +119,24 @@ export class FileSink implements Sink {
     mkdirSync(dir, { recursive: true });
     const open = (k: FileKey): OutFile => this.open(FILES[k].name, FILES[k].header, resumeAt?.[FILES[k].name]);
     this.files = { steps: open('steps'), cycles: open('cycles'), lp: open('lp'), late: open('late'), alerts: open('alerts') };
+    this.recoverStarts();
+  }
+
+  /**
+   * A restarted daemon continues the files: each cell's `elapsed_h` keeps its zero, the start of the cell's
+   * first step already in steps.csv (else a restart, or a crash and the journal's replay, would restart it).
+   */
+  private recoverStarts(): void {
+    if (this.files.steps.size === 0) return;
+    const [header, ...rows] = parseCsvRecords(readFileSync(join(this.dir, FILES.steps.name), 'utf8'));
+    const cell = header?.indexOf('cell') ?? -1;
+    const start = header?.indexOf('start_time_ms') ?? -1;
+    if (cell < 0 || start < 0) return;
+    for (const r of rows) {
+      const id = r[cell];
+      const t = Number(r[start]);
+      if (id !== undefined && id !== '' && Number.isFinite(t) && !this.starts.has(id)) this.starts.set(id, t);
+    }
   }
 
   private open(name: string, header: string | undefined, resumeAt: number | undefined): OutFile {
