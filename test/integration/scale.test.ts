@@ -32,6 +32,7 @@ const PROFILE: [sign: number, seconds: number][] = [
   [1, 1200],
 ];
 const currentOf = (c: number): number => 0.5 + (c % 7) * 0.05;
+const cellId = (c: number): string => `cell-${String(c).padStart(4, '0')}`;
 
 /**
  * One cell's messages: current and pressure every STEP_S, each channel in batches of BATCH readings. Each
@@ -39,7 +40,7 @@ const currentOf = (c: number): number => 0.5 + (c % 7) * 0.05;
  * change, so the integral of the published current is I × 1 h to 3 ppm and the boundary pressures are exact.
  */
 function cellMessages(c: number): { topic: string; payload: string; t: number }[] {
-  const id = `cell-${String(c).padStart(4, '0')}`;
+  const id = cellId(c);
   const cur: { ts: number; value: number }[] = [];
   const pre: { ts: number; value: number }[] = [];
   let t = 0;
@@ -109,6 +110,8 @@ describe('2,000 cells in one daemon (default heap)', () => {
         state: { dir: join(dir, 'state'), interval_s: 30 },
         alignment: { lateness_ms: 600_000, idleTimeout_ms: 5_000 },
         defaults: { activeMassG: MASS_G, formationCycles: 0 },
+        // A lab's cells are named in its config (unknown ids are capped at the edge).
+        cells: Array.from({ length: CELLS }, (_, c) => ({ id: cellId(c) })),
       }),
     );
     const env: NodeJS.ProcessEnv = { ...process.env, OEP_LOG_LEVEL: 'info' };
