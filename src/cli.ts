@@ -1,47 +1,34 @@
 /**
- * `oep <command> …`: each command is one file, `src/commands/<command>.ts`, exporting `command`.
+ * `oep <command> …`: each command is one file, `src/commands/<command>.ts`, exporting `command`, and one
+ * line in `src/commands/index.ts`.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { COMMANDS } from './commands/index.js';
 import { ConfigError } from './config/schema.js';
 import type { Command } from './commands/types.js';
 
-const COMMANDS_DIR = new URL('./commands/', import.meta.url);
-/** Helpers the commands share, not commands themselves. */
-const NOT_COMMANDS = new Set(['types', 'shared', 'reader-options', 'progress']);
-
-function commandNames(): string[] {
-  return readdirSync(fileURLToPath(COMMANDS_DIR))
-    .filter((f) => f.endsWith('.js'))
-    .map((f) => f.slice(0, -3))
-    .filter((n) => !NOT_COMMANDS.has(n))
-    .sort();
-}
-
 async function load(name: string): Promise<Command | undefined> {
-  if (!/^[a-z-]+$/.test(name) || NOT_COMMANDS.has(name) || !commandNames().includes(name)) return undefined;
-  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- a command module exports `command` (src/commands/types.ts)
-  return ((await import(new URL(`${name}.js`, COMMANDS_DIR).href)) as { command: Command }).command;
+  return COMMANDS.find((c) => c.name === name)?.load();
 }
 
-async function help(): Promise<string> {
+function help(): string {
   const lines = ['oep: operando electrochemical pressiometry stream processor', '', 'Commands:'];
-  for (const n of commandNames()) lines.push(`  oep ${n.padEnd(10)} ${(await load(n))?.summary ?? ''}`);
+  for (const c of COMMANDS) lines.push(`  oep ${c.name.padEnd(9)} ${c.summary}`);
   lines.push('', '`oep <command> --help` shows its options.');
-  lines.push('Environment: OEP_INFLUX_TOKEN, OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD supply secrets the config leaves out;');
-  lines.push('OEP_LOG_LEVEL = debug|info|warn|error.');
+  lines.push('Secrets the config leaves out come from the environment:');
+  lines.push('  OEP_INFLUX_TOKEN, OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD.');
+  lines.push('Log level: OEP_LOG_LEVEL = debug|info|warn|error.');
   return lines.join('\n') + '\n';
 }
 
 async function main(argv: string[]): Promise<number | 'running'> {
   const [name = 'demo', ...rest] = argv;
   if (name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(await help());
+    process.stdout.write(help());
     return 0;
   }
   const cmd = await load(name);
   if (cmd === undefined) {
-    process.stderr.write(`oep: unknown command ${name}\n\n${await help()}`);
+    process.stderr.write(`oep: unknown command ${name}\n\n${help()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -4,7 +4,6 @@ import { abortOnSignals, logLevel, numberOption, simArgs, SIM_OPTIONS, SIM_USAGE
 import type { Command } from './types.js';
 
 export const command: Command = {
-  summary: 'embedded broker + simulated cells + the pipeline + local files and a live table',
   usage: `oep demo [options]
       --out <dir>        output folder (default ./oep-demo-out)
 ${SIM_USAGE}

@@ -9,7 +9,6 @@ import type { Command } from './types.js';
 const FOLLOW_OPTIONS = { ...PUBLISH_OPTIONS, state: { type: 'string' }, poll: { type: 'string' }, round: { type: 'string' } } as const;
 
 export const command: Command = {
-  summary: 'bridge: tail a cycler export being written and publish each new row once to MQTT',
   usage: `oep follow <cycler file> --url <mqtt url> --cell <id> [options]
 ${publishUsage('the cell the file belongs to (required)')}
       --state <file>         where the position is kept (default: <cycler file>.oep-follow.json)

@@ -79,7 +79,6 @@ const PROCESS_OPTIONS = {
 } as const;
 
 export const command: Command = {
-  summary: 'process a recorded cycler export (and load-cell log) offline into steps.csv / cycles.csv',
   usage: `oep process <cycler file> --cell <id> --out <dir> [options]
        oep process <folder | 'glob' | files…> --out <dir> [options]
                                  each file into <dir>/<its name>/ (cell = its name), then <dir>/summary.csv,

@@ -5,7 +5,6 @@ import { abortOnSignals, numberOption } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
-  summary: 'publish recorded cycler exports and load-cell logs to MQTT (real time, ×N, or max)',
   usage: `oep replay <files…> --url <mqtt url> [options]
 ${publishUsage("cell of every file (default: each file's name without extension)")}
       --speed <x|max>        event time per wall time: 1 = real time (default), 60 = a minute per second, max = as fast as the broker accepts

@@ -5,7 +5,6 @@ import { DEFAULT_REPORT_FILE, writeReport } from '../report/report.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
-  summary: 'one self-contained HTML report with plots from an output folder (steps.csv, cycles.csv, …)',
   usage: `oep report <dir> [options]
       <dir>              an output folder: output.dir of oep run, oep demo --out (steps.csv, cycles.csv,
                          late.csv; alerts.csv with time_ms,cell,kind,level,message if present)

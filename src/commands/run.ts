@@ -7,7 +7,6 @@ import { logLevel, onSignals } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
-  summary: 'the daemon: MQTT in, per-step/per-cycle OEP metrics out (InfluxDB, files)',
   usage: 'oep run --config <file.yaml>',
   async main(args) {
     const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });

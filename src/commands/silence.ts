@@ -17,7 +17,6 @@ export function durationSeconds(text: string): number {
 }
 
 export const command: Command = {
-  summary: 'silence a cell’s (or every cell’s) alerts for a while: recorded, not sent (retained MQTT control message)',
   usage: [
     'oep silence <cell> --for <duration> [--reason <text>]   e.g. oep silence cell-02 --for 2h --reason "out of the press"',
     'oep silence --all --for <duration>                      every cell',

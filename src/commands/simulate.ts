@@ -6,7 +6,6 @@ import { abortOnSignals, simArgs, SIM_OPTIONS, SIM_USAGE } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
-  summary: 'publish simulated cells to any broker under the wire contract',
   usage: `oep simulate [options]
       --url <mqtt url>   (default ${DEFAULT_MQTT_URL})
       --prefix <p>       topic prefix (default ${DEFAULT_TOPIC_PREFIX})

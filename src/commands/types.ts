@@ -1,7 +1,5 @@
-/** A CLI command: `oep <name> …` loads `src/commands/<name>.ts` and calls `main`. */
+/** A CLI command: `oep <name> …` loads `src/commands/<name>.ts` (listed in index.ts) and calls `main`. */
 export interface Command {
-  /** One line for `oep help`. */
-  readonly summary: string;
   /** The command's own usage text (options). */
   readonly usage: string;
   /**
