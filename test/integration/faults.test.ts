@@ -21,21 +21,10 @@ import {
   type RunRecords,
 } from '../support/faults.js';
 import { startMosquitto, startVictoriaMetrics, type MosquittoHandle, type VmHandle } from '../support/services.js';
+import { rng } from '../support/hostile.js';
 
 /** Mosquitto saving its persistence file after every change (the only way its state survives a SIGKILL). */
 const SAVE_EVERY_CHANGE = ['autosave_on_changes true', 'autosave_interval 1'];
-
-/** A small seeded generator (mulberry32), so the random kill moments are the same in every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fault injection: every cycle as an uninterrupted run gives it', () => {
   const stops: (() => Promise<unknown>)[] = [];
@@ -106,7 +95,7 @@ describe('fault injection: every cycle as an uninterrupted run gives it', () => 
   it('kill -9 of the daemon at 5 random moments (the first before the first periodic checkpoint)', async () => {
     const { broker, vm } = await services();
     const setup = faultConfig(broker.url, 'oep-fault-kill', vm.url);
-    const random = seeded(11);
+    const random = rng(11); // seeded: the kill moments are the same in every run
     let d = await daemon(setup.configPath);
     const publishing = publishFaultCells(broker.url);
     // The checkpoint interval is 2 s: the first kill comes before it, the others anywhere in the ≈ 12 s of publishing.
