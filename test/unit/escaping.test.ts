@@ -68,7 +68,23 @@ function alertOf(cell: string, message: string): AlertEvent {
 }
 
 /** Tags of the first section, split at unescaped commas. */
-const tagsOf = (head: string): string[] => head.split(/(?<!\\),/).slice(1);
+const tagsOf = (head: string): string[] => {
+  // A backslash escapes the next character (itself included): `\\,` is an escaped backslash, then a separator.
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charAt(i);
+    if (c === '\\') {
+      cur += c + head.charAt(i + 1);
+      i++;
+    } else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.slice(1);
+};
 
 describe('line protocol escaping', () => {
   it('no text breaks a line: one line, three sections, the tags it was given', () => {
