@@ -3,10 +3,10 @@
 //
 // A daemon that runs for weeks gets a bounded heap: V8 otherwise lets garbage grow the old space far
 // beyond the live data (measured: live heap 26-59 MB, RSS over 300 MB unbounded, under 200 MB with a
-// 128 MB old space, `npm run bench`). The flag can only be given at start-up, so the launcher starts
-// the CLI in a child process with it, unless the caller already chose one (node --max-old-space-size,
-// NODE_OPTIONS) or set OEP_MAX_HEAP_MB=0.
-import { spawn } from 'node:child_process';
+// 128 MB old space, `npm run bench`). The flag can only be given at start-up, so for the long-running
+// commands (run, demo, follow) the launcher starts the CLI in a child process with it, unless the caller
+// already chose one (node --max-old-space-size, NODE_OPTIONS) or set OEP_MAX_HEAP_MB=0. Every other
+// command (help, version, process, report, ...) runs in this process: no second Node start-up.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -15,15 +15,37 @@ if (!existsSync(cli)) {
   console.error('oep: dist/ is missing; run `npm ci` (or `npm run build`) in the oep folder first');
   process.exit(1);
 }
+const LONG_RUNNING = new Set(['run', 'demo', 'follow']);
+/** The global options that take a value (src/commands/log-options.ts), skipped to find the command. */
+const GLOBAL_WITH_VALUE = new Set(['--log-level', '--log-format']);
+
+/** The command name (the first argument that is neither an option nor a global option's value), and whether help was asked. */
+function commandOf(args) {
+  let name;
+  for (let i = 0; i < args.length && name === undefined; i++) {
+    if (GLOBAL_WITH_VALUE.has(args[i])) i++;
+    else if (!args[i].startsWith('-')) name = args[i];
+  }
+  return { name, help: args.includes('--help') || args.includes('-h') };
+}
+
+const args = process.argv.slice(2);
+const { name, help } = commandOf(args);
 const heapMb = Number(process.env.OEP_MAX_HEAP_MB ?? 128);
 const chosen = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('max-old-space-size'));
-if (chosen || !(heapMb > 0)) {
+if (!LONG_RUNNING.has(name) || help || chosen || !(heapMb > 0)) {
   await import(cli);
 } else {
+  const { spawn } = await import('node:child_process');
   // An IPC channel ties the child to the launcher: if the launcher dies, even by SIGKILL, the channel
-  // closes and the child shuts down in order (src/cli.ts, 'disconnect'), so no daemon is left orphaned.
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, cli, ...process.argv.slice(2)], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
-  // The child handles SIGINT/SIGTERM (one orderly shutdown); forward what only the launcher received.
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  // closes and the child shuts down in order (src/commands/signals.ts), so no daemon is left orphaned.
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, cli, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  // A Ctrl-C reaches the child too (same process group); a `kill` may have reached only the launcher. The
+  // signal goes over the channel, so the child sees one shutdown request, not two (src/commands/signals.ts).
+  for (const sig of ['SIGINT', 'SIGTERM'])
+    process.on(sig, () => {
+      if (child.connected) child.send({ oepSignal: sig }, () => {});
+      else child.kill(sig);
+    });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

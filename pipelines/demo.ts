@@ -4,7 +4,7 @@
  * terminal). Nothing to install or configure.
  */
 import { startBroker } from '../src/adapters/broker.js';
-import { createLogger, type LogLevel } from '../src/adapters/log.js';
+import { createLogger, type LogFormat, type LogLevel } from '../src/adapters/log.js';
 import { parseConfig } from '../src/config/schema.js';
 import { LiveTable, TableWriter } from '../src/adapters/live-table.js';
 import { demoCells } from '../src/sim/scenarios.js';
@@ -24,6 +24,7 @@ export interface DemoOptions {
   readonly port: number;
   readonly table: boolean;
   readonly logLevel: LogLevel;
+  readonly logFormat?: LogFormat;
   readonly signal?: AbortSignal;
 }
 
@@ -47,7 +48,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoReport> {
         // The incident events are noted from the lab's events already.
         if (!/^\w+\s+alert /.test(msg)) table.note(msg);
       })
-    : createLogger(o.logLevel);
+    : createLogger(o.logLevel, undefined, o.logFormat);
   const broker = await startBroker(o.port);
   const specs = demoCells(o.cells);
   const config = parseConfig({

@@ -1,64 +1,65 @@
-/** A small leveled logger to stderr, and a rate limiter so a flood of bad payloads cannot flood the log. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-
-/** The message of anything thrown (an Error's message, or the value itself as text). */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
- * A URL fit for a log line: user name and password replaced by `***`, and so are the values of query
- * parameters that look like secrets (token, password, key, secret). Text that is not a URL is returned
- * with anything between `//` and `@` masked.
+ * The daemon's logger: pino, writing to stderr either text lines (`<ISO time> <LEVEL> <message>`, the
+ * default, for a terminal or journald) or one JSON object per line (`--log-format json`, for Loki, Elastic,
+ * `jq`). Callers see only `Logger`; a structured field object may follow the message (kept in JSON, left
+ * out of the text line, whose message says the same).
  */
-export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
-  if (u.username !== '') u.username = '***';
-  if (u.password !== '') u.password = '***';
-  for (const k of [...u.searchParams.keys()]) if (/token|pass|secret|key|auth/i.test(k)) u.searchParams.set(k, '***');
-  return u.toString();
-}
+import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+import type { LogFormat, LogLevel } from './log-text.js';
+
+export { errorMessage, LOG_FORMATS, LOG_LEVELS, RateLimitedLog, redactUrl, type LogFormat, type LogLevel } from './log-text.js';
+
+/** Structured fields of a log line (JSON format only). */
+export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** Whether a level would be written (to skip building a costly debug message). */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
-  const at = (l: LogLevel) => (msg: string) => {
-    if (ORDER[l] >= ORDER[level]) write(`${new Date().toISOString()} ${l.toUpperCase().padEnd(5)} ${msg}`);
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+interface PinoLine {
+  readonly time?: string;
+  readonly level?: string;
+  readonly msg?: string;
+}
+
+/** A pino record (one JSON line) as the text line `<ISO time> <LEVEL> <message>`. */
+function textLine(json: string): string {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- pino writes the object its own options shape (time, level label, msg)
+  const o = JSON.parse(json) as PinoLine;
+  return `${o.time ?? ''} ${(o.level ?? '').toUpperCase().padEnd(5)} ${o.msg ?? ''}`;
 }
 
 /**
- * Lets one message per key through every `window_ms`, and says how many were held back in between.
+ * A logger at `level`. Lines go to `write` (one line, no newline) when given, else to stderr, written
+ * synchronously so the last lines before an exit are not lost.
  */
-export class RateLimitedLog {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
-  constructor(
-    private readonly log: (msg: string) => void,
-    private readonly window_ms: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  report(key: string, msg: string): void {
-    const t = this.now();
-    const e = this.last.get(key);
-    if (e !== undefined && t - e.at < this.window_ms) {
-      e.suppressed++;
-      return;
-    }
-    const extra = e !== undefined && e.suppressed > 0 ? ` (+${e.suppressed} more since last report)` : '';
-    this.last.set(key, { at: t, suppressed: 0 });
-    this.log(msg + extra);
-  }
+export function createLogger(level: LogLevel = 'info', write?: (line: string) => void, format: LogFormat = 'text'): Logger {
+  const out = write ?? ((l: string) => process.stderr.write(l + '\n'));
+  const stream: DestinationStream = {
+    write: (s: string) => {
+      const json = s.endsWith('\n') ? s.slice(0, -1) : s;
+      out(format === 'json' ? json : textLine(json));
+    },
+  };
+  const p = pino(
+    {
+      level,
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream,
+  );
+  const at =
+    (l: Exclude<LogLevel, 'silent'>) =>
+    (msg: string, fields?: LogFields): void => {
+      if (fields === undefined) p[l](msg);
+      else p[l](fields, msg);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), enabled: (l) => p.isLevelEnabled(l) };
 }

@@ -2,13 +2,15 @@ import { DEFAULT_POLL_MS, DEFAULT_ROUND_ROWS, Follower } from '../../pipelines/f
 import { createLogger, redactUrl } from '../adapters/log.js';
 import { ConfigError } from '../config/schema.js';
 import { parseFileCommand, publishArgs, publishUsage, PUBLISH_OPTIONS, READER_USAGE, withInputErrors } from './reader-options.js';
-import { abortOnSignals, logLevel, numberOption } from './shared.js';
+import { logSettings } from './log-options.js';
+import { abortOnSignals, numberOption } from './shared.js';
 import type { Command } from './types.js';
 
 /** `oep follow`'s own options, besides the reader's. */
 const FOLLOW_OPTIONS = { ...PUBLISH_OPTIONS, state: { type: 'string' }, poll: { type: 'string' }, round: { type: 'string' } } as const;
 
 export const command: Command = {
+  example: 'oep follow cell-07.mpt --url mqtt://lab-broker:1883 --cell cell-07',
   usage: `oep follow <cycler file> --url <mqtt url> --cell <id> [options]
 ${publishUsage('the cell the file belongs to (required)')}
       --state <file>         where the position is kept (default: <cycler file>.oep-follow.json)
@@ -26,7 +28,8 @@ ${READER_USAGE}`,
     const roundRows = numberOption(values.round, DEFAULT_ROUND_ROWS, 'round');
     if (!(poll_ms > 0 && Number.isFinite(poll_ms) && roundRows >= 1 && Number.isFinite(roundRows)))
       throw new ConfigError('--poll and --round must be positive numbers');
-    const log = createLogger(logLevel());
+    const settings = logSettings();
+    const log = createLogger(settings.level, undefined, settings.format);
     const signal = abortOnSignals();
     const follower = new Follower({
       file,

@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeF
 import { basename, dirname, extname, join } from 'node:path';
 import { processFiles, type ProcessOptions } from '../../pipelines/process.js';
 import { csvField } from '../adapters/csv.js';
-import { errorMessage } from '../adapters/log.js';
+import { errorMessage } from '../adapters/log-text.js';
 import { ConfigError, resolveCell, type OepConfig } from '../config/schema.js';
 import type { LabEvent } from '../domain/lab.js';
 import type { CycleRecord } from '../domain/types.js';

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { errorMessage } from '../adapters/log.js';
+import { errorMessage } from '../adapters/log-text.js';
 import { expandInputs, processBatch } from './process-batch.js';
 import { processFiles, type ProcessReport } from '../../pipelines/process.js';
 import { progressBar } from './progress.js';
@@ -79,6 +79,7 @@ const PROCESS_OPTIONS = {
 } as const;
 
 export const command: Command = {
+  example: 'oep process cell-07.mpt --cell cell-07 --out results/cell-07 --active-mass-g 0.012',
   usage: `oep process <cycler file> --cell <id> --out <dir> [options]
        oep process <folder | 'glob' | files…> --out <dir> [options]
                                  each file into <dir>/<its name>/ (cell = its name), then <dir>/summary.csv,

@@ -10,7 +10,7 @@ import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/s
 import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
 import { parseGenericMapping, type GenericCsvMapping } from '../readers/generic/mapping.js';
 import { ReaderError } from '../readers/types.js';
-import { errorMessage } from '../adapters/log.js';
+import { errorMessage } from '../adapters/log-text.js';
 import { DEFAULT_WINDOW_MS, TimeRangeError } from '../adapters/mqtt-publisher.js';
 import { numberOption } from './shared.js';
 

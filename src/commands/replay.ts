@@ -5,6 +5,7 @@ import { abortOnSignals, numberOption } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
+  example: 'oep replay exports/*.mpt --url mqtt://127.0.0.1:1883 --speed 60',
   usage: `oep replay <files…> --url <mqtt url> [options]
 ${publishUsage("cell of every file (default: each file's name without extension)")}
       --speed <x|max>        event time per wall time: 1 = real time (default), 60 = a minute per second, max = as fast as the broker accepts

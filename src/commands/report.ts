@@ -5,6 +5,7 @@ import { DEFAULT_REPORT_FILE, writeReport } from '../report/report.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
+  example: 'oep report results/cell-07 --title "cell-07, NMC|Li"',
   usage: `oep report <dir> [options]
       <dir>              an output folder: output.dir of oep run, oep demo --out (steps.csv, cycles.csv,
                          late.csv; alerts.csv with time_ms,cell,kind,level,message if present)

@@ -3,16 +3,28 @@ import { Daemon } from '../../pipelines/daemon.js';
 import { createLogger } from '../adapters/log.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
-import { logLevel, onSignals } from './shared.js';
+import { logSettings } from './log-options.js';
+import { onSignals } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
-  usage: 'oep run --config <file.yaml>',
+  example: 'oep run --config oep.yaml --log-level debug',
+  usage: `oep run --config <file.yaml> [options]
+  The daemon: subscribes to <prefix>/<cell>/{pressure,current,voltage,step} on the config's broker, cuts
+  steps and cycles, writes them to InfluxDB and/or files, raises alerts. Runs until SIGINT/SIGTERM, then
+  flushes and reports what, if anything, was not written.
+  -c, --config <file>      the configuration (YAML or JSON; README, Configuration)
+      --log-level <l>      debug|info|warn|error|silent (default: OEP_LOG_LEVEL, then log.level, then info)
+      --log-format <f>     text|json (default: OEP_LOG_FORMAT, then log.format, then text)`,
   async main(args) {
     const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
     if (values.config === undefined) throw new ConfigError('oep run needs --config <file>');
     const config = await loadConfig(values.config);
-    const log = createLogger(logLevel());
+    const settings = logSettings(process.env, config.log);
+    const log = createLogger(settings.level, undefined, settings.format);
+    log.debug(
+      `config ${values.config}: ${config.cells.length} cells named, log ${settings.level}/${settings.format}, pid ${process.pid}, node ${process.version}`,
+    );
     const daemon = new Daemon({ config, log });
     onSignals(async () => {
       log.info('oep: shutting down');

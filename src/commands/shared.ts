@@ -1,5 +1,5 @@
 /** Helpers the commands share: signal handling and option parsing. */
-import type { LogLevel } from '../adapters/log.js';
+import { onceOnSignals } from './signals.js';
 import { ConfigError } from '../config/schema.js';
 
 /**
@@ -7,40 +7,29 @@ import { ConfigError } from '../config/schema.js';
  * another. The process exits with `process.exitCode` once `stop` resolves.
  */
 export function onSignals(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (sig: string): void => {
-    if (stopping) {
-      process.stderr.write(`oep: ${sig} again; shutdown already in progress\n`);
-      return;
-    }
-    stopping = true;
-    stop().then(
-      () => process.exit(process.exitCode ?? 0),
-      (e: unknown) => {
-        process.stderr.write(`oep: shutdown failed: ${String(e)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => {
-    handler('SIGINT');
-  });
-  process.on('SIGTERM', () => {
-    handler('SIGTERM');
-  });
+  onceOnSignals(
+    () => {
+      stop().then(
+        () => process.exit(process.exitCode ?? 0),
+        (e: unknown) => {
+          process.stderr.write(`oep: shutdown failed: ${String(e)}\n`);
+          process.exit(1);
+        },
+      );
+    },
+    (sig) => process.stderr.write(`oep: ${sig} again; shutdown already in progress\n`),
+  );
 }
 
 /** An abort signal tripped by the first SIGINT/SIGTERM (for commands that finish by themselves). */
 export function abortOnSignals(): AbortSignal {
   const ac = new AbortController();
-  let seen = false;
-  const handler = (): void => {
-    if (seen) process.stderr.write('oep: already stopping\n');
-    seen = true;
-    ac.abort();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  onceOnSignals(
+    () => {
+      ac.abort();
+    },
+    () => process.stderr.write('oep: already stopping\n'),
+  );
   return ac.signal;
 }
 
@@ -52,11 +41,6 @@ export function numberOption(v: string | undefined, def: number, name: string): 
   if (!Number.isFinite(n) || n < 0) throw new ConfigError(`--${name} must be a non-negative number, got ${v}`);
   return n;
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-
-/** OEP_LOG_LEVEL, or `info` when it is unset or not a level. */
-export const logLevel = (): LogLevel => LOG_LEVELS.find((l) => l === process.env.OEP_LOG_LEVEL) ?? 'info';
 
 /** The simulation's options, shared by `oep demo` and `oep simulate`. */
 export const SIM_OPTIONS = {

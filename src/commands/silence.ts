@@ -17,6 +17,7 @@ export function durationSeconds(text: string): number {
 }
 
 export const command: Command = {
+  example: `oep silence cell-02 --for 2h --reason "out of the press" --config oep.yaml`,
   usage: [
     'oep silence <cell> --for <duration> [--reason <text>]   e.g. oep silence cell-02 --for 2h --reason "out of the press"',
     'oep silence --all --for <duration>                      every cell',

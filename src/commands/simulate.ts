@@ -6,6 +6,7 @@ import { abortOnSignals, simArgs, SIM_OPTIONS, SIM_USAGE } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
+  example: 'oep simulate --url mqtt://127.0.0.1:1883 --cells 8 --speed 3600',
   usage: `oep simulate [options]
       --url <mqtt url>   (default ${DEFAULT_MQTT_URL})
       --prefix <p>       topic prefix (default ${DEFAULT_TOPIC_PREFIX})

@@ -12,6 +12,7 @@ import {
   DEFAULT_PRESSURE_MAX_GAP_MS,
   type CellProcessorSettings,
 } from '../domain/cell-processor.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../adapters/log-text.js';
 import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
 import type { CellAlertSetup } from '../domain/lab.js';
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type CellIngestSettings } from '../ingest/payload.js';
@@ -178,6 +179,13 @@ export const configSchema = z.strictObject({
       evictIdle_s: positive.default(DEFAULT_EVICT_IDLE_S),
     })
     .prefault({}),
+  /** The log: level and format (OEP_LOG_LEVEL / OEP_LOG_FORMAT and --log-level / --log-format take precedence). Case-insensitive. */
+  log: z
+    .strictObject({
+      level: z.string().toLowerCase().pipe(z.enum(LOG_LEVELS)).optional(),
+      format: z.string().toLowerCase().pipe(z.enum(LOG_FORMATS)).optional(),
+    })
+    .optional(),
   defaults: cellDefaultsSchema.prefault({}),
   cells: z.array(cellSchema).default([]),
 });
