@@ -21,6 +21,7 @@ import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
 import { controlSubscriptions, isControlTopic, parseSilence } from '../src/ingest/control.js';
+import { ActivityLog } from './activity-log.js';
 import { AdmissionControl } from './admission.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
@@ -80,6 +81,10 @@ export class Daemon implements HealthInputs {
   /** Which cells hold state: the edge's admission check and the eviction of idle unknown cells. */
   readonly admission: AdmissionControl;
   private evictTimer: NodeJS.Timeout | undefined;
+  /** New cells, closed cycles (or their summary) at INFO. */
+  private readonly activity: ActivityLog;
+  /** True while the state is put back (its cells are not new). */
+  private restoring = false;
   /** This daemon's hold on its state folder (one daemon per state folder and client id). */
   private lock: InstanceLock | undefined;
 
@@ -93,7 +98,14 @@ export class Daemon implements HealthInputs {
       return r;
     };
     this.setupFor = resolved;
-    this.lab = new Lab(resolved, undefined, { trackGaps: true });
+    this.activity = new ActivityLog(opts.log, this.now);
+    // The lab asks a cell's settings once, when it first sees the cell (or restores it): the moment to say so.
+    const announced = (id: string): ResolvedCell => {
+      const r = resolved(id);
+      this.activity.cell(r, this.restoring);
+      return r;
+    };
+    this.lab = new Lab(announced, undefined, { trackGaps: true });
     this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
     this.journal =
       cfg.state?.journal === true
@@ -130,7 +142,9 @@ export class Daemon implements HealthInputs {
   async start(): Promise<void> {
     const { config: cfg, log } = this.opts;
     if (cfg.state !== undefined) this.lock = InstanceLock.acquire(cfg.state.dir, cfg.mqtt.clientId);
+    this.restoring = true;
     const restored = this.state?.restore(this.lab);
+    this.restoring = false;
     // the daemon ran before with this client id: the broker should still hold its session
     this.mqtt.expectSession = restored !== undefined;
     if (restored !== undefined && restored.cells > 0)
@@ -179,6 +193,7 @@ export class Daemon implements HealthInputs {
       this.stateTimer.unref();
     }
     this.evictTimer = setInterval(() => {
+      this.activity.tick();
       const n = this.admission.sweep(this.now());
       if (n > 0) this.rejectLog.report('evict', `edge: forgot ${n} idle cells the config does not name (${this.admission.evicted} so far)`);
     }, EVICT_SWEEP_MS);
@@ -188,6 +203,11 @@ export class Daemon implements HealthInputs {
       const { url } = await this.health.start();
       log.info(`health: ${url}/healthz, /readyz, /metrics`);
     }
+    const m = cfg.mqtt;
+    log.debug(
+      `mqtt: ${redactUrl(m.url)} client id ${m.clientId}, QoS ${m.qos}, ${m.cleanSession ? 'clean session' : 'persistent session'}, ` +
+        `TLS ${m.tls !== undefined ? 'on' : 'off'}, user ${m.username !== undefined ? 'set' : 'none'}; ${cfg.cells.length} cells named, edge admits ${cfg.edge.cells}`,
+    );
     await this.mqtt.start();
     log.info(`oep: listening on ${redactUrl(cfg.mqtt.url)} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
@@ -301,6 +321,7 @@ export class Daemon implements HealthInputs {
       if (a.level === 'ok') this.opts.log.info(`alert ${a.cell}: ${a.message}`);
       else this.opts.log.warn(`alert ${a.cell}: ${a.message}`);
     }
+    this.activity.events(events);
     this.opts.onEvents?.(events);
   }
 
@@ -310,6 +331,7 @@ export class Daemon implements HealthInputs {
    * emptied. A crash anywhere in between leaves a checkpoint and a journal that agree.
    */
   checkpoint(): void {
+    const started = performance.now();
     try {
       const t = this.now();
       const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
@@ -320,6 +342,9 @@ export class Daemon implements HealthInputs {
       const j = this.journal;
       this.state?.save(this.lab, { savedAt: t, journal: { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] }, files: this.files?.offsets });
       j?.truncate();
+      const log = this.opts.log;
+      if (log.enabled('debug'))
+        log.debug(`checkpoint: ${this.lab.cells.size} cells, ${lines.length} counter lines, ${(performance.now() - started).toFixed(1)} ms`);
     } catch (e) {
       this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
     }
@@ -351,6 +376,7 @@ export class Daemon implements HealthInputs {
     });
     clearInterval(this.stateTimer);
     clearInterval(this.evictTimer);
+    this.activity.flush();
     await step('state', () => {
       if (this.state !== undefined) {
         this.checkpoint();
