@@ -8,7 +8,7 @@ import type { ResolvedCell } from '../src/config/schema.js';
 import type { LabEvent } from '../src/domain/lab.js';
 import type { CycleRecord } from '../src/domain/types.js';
 
-/** Per-cycle lines allowed per {@link CYCLE_WINDOW_MS}; past it, cycles are counted into a summary. */
+/** Per-cycle (and new-cell) lines allowed per {@link CYCLE_WINDOW_MS}; past it, they are counted into a summary. */
 export const CYCLE_LINES_PER_WINDOW = 20;
 export const CYCLE_WINDOW_MS = 10_000;
 /** How often the summary of the cycles not logged one by one is written, ms. */
@@ -43,12 +43,46 @@ export function cycleLine(y: CycleRecord): string {
   );
 }
 
-export class ActivityLog {
-  /** When the cycle lines of the current window were written. */
+/** Lines of one kind: up to a number per window, the rest counted for a periodic summary. */
+class Burst {
+  /** When the lines of the current window were written. */
   private shown: number[] = [];
-  private held = 0;
-  private readonly heldCells = new Set<string>();
-  private heldSince: number | undefined;
+  held = 0;
+  readonly heldCells = new Set<string>();
+  heldSince: number | undefined;
+
+  /** True when a line may be written at `t`; else the event is counted. */
+  admit(t: number, cell: string): boolean {
+    this.shown = this.shown.filter((s) => t - s < CYCLE_WINDOW_MS);
+    if (this.shown.length < CYCLE_LINES_PER_WINDOW) {
+      this.shown.push(t);
+      return true;
+    }
+    this.held++;
+    this.heldCells.add(cell);
+    this.heldSince ??= t;
+    return false;
+  }
+
+  /** The seconds the held events cover, and forgets them (undefined: none held, or not yet due unless `force`). */
+  take(t: number, force: boolean): number | undefined {
+    if (this.heldSince === undefined || (!force && t - this.heldSince < CYCLE_SUMMARY_MS)) return undefined;
+    const s = Math.round((t - this.heldSince) / 1000);
+    this.heldSince = undefined;
+    return s;
+  }
+
+  reset(): void {
+    this.held = 0;
+    this.heldCells.clear();
+  }
+}
+
+const LIMIT = `not logged one by one: more than ${CYCLE_LINES_PER_WINDOW} per ${CYCLE_WINDOW_MS / 1000} s`;
+
+export class ActivityLog {
+  private readonly cycles = new Burst();
+  private readonly cells = new Burst();
 
   constructor(
     private readonly log: Logger,
@@ -58,7 +92,8 @@ export class ActivityLog {
   /** A cell the lab has just set up: a new one at INFO, one put back from the state at DEBUG (the state line counts them). */
   cell(r: ResolvedCell, restored: boolean): void {
     if (restored) this.log.debug(`restored cell ${r.id}: ${cellSettingsLine(r).replace(/^new cell [^:]*: /, '')}`);
-    else this.log.info(cellSettingsLine(r), { cell: r.id, normalization: r.processor.normalization.kind, refCycle: r.processor.refCycle });
+    else if (this.cells.admit(this.now(), r.id))
+      this.log.info(cellSettingsLine(r), { cell: r.id, normalization: r.processor.normalization.kind, refCycle: r.processor.refCycle });
   }
 
   events(events: readonly LabEvent[]): void {
@@ -67,35 +102,35 @@ export class ActivityLog {
   }
 
   private cycle(y: CycleRecord): void {
-    const t = this.now();
-    this.shown = this.shown.filter((s) => t - s < CYCLE_WINDOW_MS);
-    if (this.shown.length < CYCLE_LINES_PER_WINDOW) {
-      this.shown.push(t);
-      this.log.info(cycleLine(y), { cell: y.cell, cycle: y.cycle, ce: y.ce, ddp_MPa: y.ddp_MPa });
-      return;
-    }
-    this.held++;
-    this.heldCells.add(y.cell);
-    this.heldSince ??= t;
+    if (this.cycles.admit(this.now(), y.cell)) this.log.info(cycleLine(y), { cell: y.cell, cycle: y.cycle, ce: y.ce, ddp_MPa: y.ddp_MPa });
   }
 
-  /** Writes the summary once it is due (called with every batch and from the daemon's timer). */
+  /** Writes the summaries once due (called with every batch and from the daemon's timer). */
   tick(): void {
-    if (this.heldSince === undefined || this.now() - this.heldSince < CYCLE_SUMMARY_MS) return;
-    this.flush();
+    this.summarize(false);
   }
 
-  /** Writes the summary of the cycles held back, if any (at a stop, whatever its age). */
+  /** Writes the summaries of what was held back, if anything (at a stop, whatever their age). */
   flush(): void {
-    if (this.heldSince === undefined) return;
-    const s = Math.round((this.now() - this.heldSince) / 1000);
-    this.log.info(
-      `${this.held} cycles closed in the last ${s} s across ${this.heldCells.size} cells ` +
-        `(not logged one by one: more than ${CYCLE_LINES_PER_WINDOW} per ${CYCLE_WINDOW_MS / 1000} s)`,
-      { cycles: this.held, cells: this.heldCells.size, seconds: s },
-    );
-    this.held = 0;
-    this.heldCells.clear();
-    this.heldSince = undefined;
+    this.summarize(true);
+  }
+
+  private summarize(force: boolean): void {
+    const t = this.now();
+    const c = this.cells.take(t, force);
+    if (c !== undefined) {
+      this.log.info(`${this.cells.held} more new cells in the last ${c} s (${LIMIT})`, { newCells: this.cells.held, seconds: c });
+      this.cells.reset();
+    }
+    const s = this.cycles.take(t, force);
+    if (s !== undefined) {
+      const b = this.cycles;
+      this.log.info(`${b.held} cycles closed in the last ${s} s across ${b.heldCells.size} cells (${LIMIT})`, {
+        cycles: b.held,
+        cells: b.heldCells.size,
+        seconds: s,
+      });
+      b.reset();
+    }
   }
 }

@@ -67,4 +67,13 @@ describe('ActivityLog', () => {
     log.tick();
     expect(lines).toHaveLength(2 * CYCLE_LINES_PER_WINDOW + 1);
   });
+
+  it('a lab of 1,000 cells starting: the first new cells one by one, the rest in one line', () => {
+    const { lines, log } = setup();
+    const cfg = parseConfig({});
+    for (let i = 0; i < 1000; i++) log.cell(resolveCell(cfg, `cell-${i}`), false);
+    expect(lines).toHaveLength(CYCLE_LINES_PER_WINDOW);
+    log.flush();
+    expect(lines.at(-1)?.slice(25)).toBe('INFO  980 more new cells in the last 0 s (not logged one by one: more than 20 per 10 s)');
+  });
 });
