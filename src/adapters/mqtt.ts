@@ -6,7 +6,7 @@
  * daemon status with a Last Will, so dashboards see `offline` when the daemon dies.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { redactUrl } from './log.js';
+import { redactUrl } from './log-text.js';
 import { readTls, type TlsFiles } from './tls.js';
 import { Observable, Subject } from 'rxjs';
 

@@ -4,7 +4,7 @@
  * events to every one of them.
  */
 import type { LabEvent } from '../domain/lab.js';
-import { errorMessage } from './log.js';
+import { errorMessage } from './log-text.js';
 
 /** What a sink says when it closes: what it delivered and what it could not, never hidden. */
 export interface SinkReport {

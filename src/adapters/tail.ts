@@ -13,7 +13,7 @@ import { RowsToReadings } from '../readers/readings.js';
 import type { PressureRow } from '../readers/stream.js';
 import { ReaderError, type CyclerRow } from '../readers/types.js';
 import { HEAD_BYTES, sniffEncoding, type TextEncoding } from './files.js';
-import { errorMessage } from './log.js';
+import { errorMessage } from './log-text.js';
 
 /** Bytes kept from just before the offset, to recognise a rewritten file. */
 const TAIL_BYTES = 64;

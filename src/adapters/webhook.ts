@@ -5,7 +5,7 @@
  */
 import type { AlertEvent } from '../domain/alerts/incidents.js';
 import type { LabEvent } from '../domain/lab.js';
-import { errorMessage } from './log.js';
+import { errorMessage } from './log-text.js';
 import type { Sink, SinkReport } from './sink.js';
 
 export interface WebhookOptions {

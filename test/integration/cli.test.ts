@@ -78,6 +78,49 @@ describe('oep: version, help, usage errors', () => {
   });
 });
 
+/** The modules `bin/oep.js <args>` loads in its own process (a child it spawns is not traced). */
+function loadedModules(args: readonly string[]): string[] {
+  const trace = join(tmp(), 'modules.txt');
+  const hooks = new URL('../../scripts/module-trace-hooks.mjs', import.meta.url).href;
+  const r = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,import { register } from "node:module"; register(${JSON.stringify(hooks)});`, OEP, ...args],
+    {
+      encoding: 'utf8',
+      env: { ...baseEnv(), OEP_TRACE_FILE: trace },
+      timeout: 60_000,
+    },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  return [...new Set(readFileSync(trace, 'utf8').trim().split('\n'))].filter((u) => !u.startsWith('node:'));
+}
+
+describe('oep: fast start', () => {
+  it("--help and --version run in the launcher's process and load no command, no dependency (not pino, not zod)", () => {
+    for (const a of ['--help', '--version']) {
+      const mods = loadedModules([a]);
+      expect(
+        mods.some((u) => u.endsWith('/dist/src/cli.js')),
+        a,
+      ).toBe(true);
+      expect(
+        mods.filter((u) => u.includes('/node_modules/') || u.includes('/dist/pipelines/') || COMMANDS.some((c) => u.endsWith(`/commands/${c.name}.js`))),
+        a,
+      ).toEqual([]);
+    }
+  });
+
+  it("a command's help loads that command, not the logger; only run, demo and follow start a child with the heap cap", () => {
+    const help = loadedModules(['process', '--help']);
+    expect(help.some((u) => u.endsWith('/dist/src/commands/process.js'))).toBe(true);
+    expect(help.filter((u) => u.includes('/node_modules/pino/'))).toEqual([]);
+    expect(loadedModules(['run', '--help']).some((u) => u.endsWith('/dist/src/cli.js'))).toBe(true);
+    // `oep demo` proper: the launcher loads no CLI module itself, the child does (and the child is not traced)
+    const demo = loadedModules(['demo', '--cells', '1', '--duration', '0', '--no-table', '--out', join(tmp(), 'd')]);
+    expect(demo.filter((u) => u.includes('/dist/'))).toEqual([]);
+  });
+});
+
 describe('oep: log level and format', () => {
   it('--log-level verbose: exit 2, one line naming the levels and a suggestion; so for OEP_LOG_LEVEL and log.level', async () => {
     const cfg = await unreachableConfig();
