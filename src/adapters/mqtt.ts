@@ -168,6 +168,12 @@ function holdPubacks(client: MqttClient, hold: (send: () => void) => void): void
   };
 }
 
+/** A broker's refusal of the credentials (CONNACK 4/5, MQTT 5 0x86/0x87), as a line with the fix. */
+function refusal(error: string | undefined): string | undefined {
+  if (error === undefined || !/not authori[sz]ed|bad user ?name or password/i.test(error)) return undefined;
+  return `mqtt: the broker refused the credentials (${error}): set mqtt.username and mqtt.password (or OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD)`;
+}
+
 export function daemonStatusTopic(prefix: string): string {
   return `${prefix}/_daemon/status`;
 }
@@ -306,13 +312,13 @@ export class MqttAdapter {
     }
     if (this.outage === undefined) {
       this.outage = { since: (o.now ?? Date.now)(), attempts: 1, reason: this.lastError };
-      o.log?.(`mqtt: cannot reach ${url}${why}; oep keeps trying (${retry})`);
+      o.log?.(`${refusal(this.lastError) ?? `mqtt: cannot reach ${url}${why}`}; oep keeps trying (${retry})`);
       return;
     }
     this.outage.attempts++;
     if (this.lastError !== this.outage.reason) {
       this.outage.reason = this.lastError;
-      o.log?.(`mqtt: still cannot reach ${url}${why}; ${retry}`);
+      o.log?.(`${refusal(this.lastError) ?? `mqtt: still cannot reach ${url}${why}`}; ${retry}`);
     }
   }
 

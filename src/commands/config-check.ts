@@ -81,10 +81,11 @@ function masked(c: OepConfig): OepConfig {
 /** YAML in block style, except a mapping or list of scalars that fits on its key's line. */
 function yaml(o: unknown): string {
   const doc = new Document(o);
+  // the key's indent, its items as `k: v, `, and room for the key itself
   const fits = (path: readonly unknown[], items: readonly unknown[]): boolean =>
     path.filter(isPair).length * 2 +
-      items.reduce<number>((n, i) => n + String(isPair(i) ? `${String(i.key)}: ${String(i.value)}, ` : `${String(i)}, `).length, 0) +
-      30 <=
+      items.reduce<number>((n, i) => n + (isPair(i) ? `${String(i.key)}: ${String(i.value)}, ` : `${String(i)}, `).length, 0) +
+      24 <=
     COLUMNS;
   visit(doc, {
     Map(_, node, path) {

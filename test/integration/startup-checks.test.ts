@@ -192,6 +192,22 @@ describe('oep run: the broker', () => {
     }
   });
 
+  it('credentials the broker refuses: the line names the keys to set, once, and oep keeps trying', async () => {
+    const broker = await startMosquitto({ extraConfig: ['allow_anonymous false'] });
+    const r = run(`mqtt: { url: "${broker.url}" }\n`, ['--no-output']);
+    try {
+      await r.saw(
+        'INFO  mqtt: the broker refused the credentials (Connection refused: Not authorized): set mqtt.username and mqtt.password ' +
+          '(or OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD); oep keeps trying (next try in 1 s, doubling up to 30 s)\n',
+      );
+      await sleep(3_500); // attempts at 1 s and 3 s
+      expect(count(r.output(), ' mqtt: ')).toBe(1);
+      expect(await r.stop()).toBe(0);
+    } finally {
+      await broker.stop();
+    }
+  });
+
   it('--fail-fast: unreachable at start exits 1, the error printed once', async () => {
     const port = await freePort();
     const r = run(`mqtt: { url: "mqtt://127.0.0.1:${String(port)}" }\n`, ['--no-output', '--fail-fast']);
