@@ -67,7 +67,10 @@ async function fakeInflux(status: (n: number) => number): Promise<{ url: string;
       }
       const s = status(n++);
       if (s === 204) res.writeHead(204).end();
-      else res.writeHead(s, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'unauthorized', message: 'unauthorized access' }));
+      else {
+        const message = s === 401 ? 'unauthorized access' : 'partial write: field type conflict';
+        res.writeHead(s, { 'content-type': 'application/json' }).end(JSON.stringify({ code: s === 401 ? 'unauthorized' : 'invalid', message }));
+      }
     });
   });
   const port = await freePort();
@@ -155,6 +158,30 @@ describe('oep run: start-up checks', () => {
       expect(fake.writes()).toBe(writesAtRefusal);
       expect(await r.stop()).toBe(0);
       expect(r.output()).toMatch(/InfluxDB: 0 lines written, 0 not written, \d+ kept on disk for the next start/);
+    } finally {
+      fake.server.close();
+      await broker.stop();
+    }
+  });
+});
+
+describe('oep run: InfluxDB refusing the data', () => {
+  it('a batch refused for its data (400) is dropped, counted and said with the cause; the stop reports it lost, exit 1', async () => {
+    const fake = await fakeInflux((n) => (n === 0 ? 204 : 400));
+    const broker = await startMosquitto();
+    try {
+      const state = mkdtempSync(join(dir, 'state-'));
+      // each checkpoint (every 0.5 s) writes the cell's oep_ingest counters
+      const r = run(
+        `mqtt: { url: "${broker.url}" }\ninflux: { url: "${fake.url}", bucket: oep, flushInterval_ms: 100 }\nstate: { dir: "${state}", interval_s: 0.5 }\n`,
+      );
+      await r.saw('listening on');
+      const pub = await mqtt.connectAsync(broker.url);
+      await pub.publishAsync('oep/c1/current', JSON.stringify({ ts: Date.now(), value: 1 }), { qos: 1 });
+      await pub.endAsync();
+      await r.saw(/the server refused the lines \(HTTP 400: unauthorized access\); these lines are dropped \(counted in oep_influx_points_dropped_total/);
+      expect(await r.stop()).toBe(1);
+      expect(r.output()).toMatch(/InfluxDB: 0 lines written, [1-9]\d* not written/);
     } finally {
       fake.server.close();
       await broker.stop();
