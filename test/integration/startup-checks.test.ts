@@ -179,7 +179,9 @@ describe('oep run: InfluxDB refusing the data', () => {
       const pub = await mqtt.connectAsync(broker.url);
       await pub.publishAsync('oep/c1/current', JSON.stringify({ ts: Date.now(), value: 1 }), { qos: 1 });
       await pub.endAsync();
-      await r.saw(/the server refused the lines \(HTTP 400: unauthorized access\); these lines are dropped \(counted in oep_influx_points_dropped_total/);
+      await r.saw(
+        /the server refused the lines \(HTTP 400: partial write: field type conflict\); these lines are dropped \(counted in oep_influx_points_dropped_total/,
+      );
       expect(await r.stop()).toBe(1);
       expect(r.output()).toMatch(/InfluxDB: 0 lines written, [1-9]\d* not written/);
     } finally {
