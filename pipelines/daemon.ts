@@ -40,6 +40,8 @@ export interface DaemonOptions {
   readonly onEvents?: (events: readonly LabEvent[]) => void;
   /** How often idle cells are checked, ms. */
   readonly tick_ms?: number;
+  /** The broker unreachable at start: keep trying with backoff (`oep run`), or (default) fail `start()`. */
+  readonly waitForBroker?: boolean;
 }
 
 export interface StopReport {
@@ -120,6 +122,7 @@ export class Daemon implements HealthInputs {
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
       controlTopics: controlSubscriptions(cfg.mqtt.topicPrefix),
+      failFast: opts.waitForBroker !== true,
       now: this.now,
       log: (m) => {
         opts.log.info(m);
@@ -289,6 +292,9 @@ export class Daemon implements HealthInputs {
             ...i,
             onError: (m) => {
               this.rejectLog.report('influx', m);
+            },
+            onStateChange: (m) => {
+              log.warn(m);
             },
           },
           outbox,

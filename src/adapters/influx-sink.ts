@@ -2,11 +2,14 @@
  * Writes line protocol to InfluxDB (2.x/3.x `/api/v2/write`, or any server speaking it) through
  * `@influxdata/influxdb-client`'s transport: lines wait in an outbox (on disk for the daemon, see
  * outbox.ts) until the database acknowledges them, sent in batches, one at a time, retried with backoff
- * across outages; a batch the server refuses (4xx) is dropped and counted. An honest account at the end:
+ * across outages; a refusal of the setup (401/403/404/413: token, URL, bucket, batch size) keeps the lines
+ * waiting, logged once with its cause, tried again every {@link SETUP_RETRY_MS}; a batch whose data the server
+ * refuses (other 4xx) is dropped and counted (influx-check.ts). An honest account at the end:
  * how many lines were written, how many could not be, how many wait on disk for the next start.
  */
 import { HttpError, InfluxDB, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { LabEvent } from '../domain/lab.js';
+import { refusalCause, writeErrorKind } from './influx-check.js';
 import { eventLines } from './line-protocol.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
 import type { Sink, SinkReport } from './sink.js';
@@ -34,11 +37,18 @@ export interface InfluxSinkOptions {
   readonly writeCurves?: boolean;
   /** Called with a short message on each failed write attempt (rate-limit it at the caller). */
   readonly onError?: (message: string) => void;
+  /**
+   * Called once when the server starts refusing the setup (token, URL, bucket), with the cause and the fix,
+   * and once when it takes writes again. Each is one state change: not rate-limited, not repeated.
+   */
+  readonly onStateChange?: (message: string) => void;
 }
 
 export const DEFAULT_MAX_RETRY_TIME_MS = 30 * 24 * 3_600_000;
 export const DEFAULT_MAX_RETRY_DELAY_MS = 30_000;
 const MIN_RETRY_DELAY_MS = 500;
+/** While the server refuses the setup (401/403/404/413), the waiting lines are tried again this often, ms. */
+export const SETUP_RETRY_MS = 60_000;
 
 export class InfluxSink implements Sink {
   readonly name = 'influx';
@@ -54,8 +64,12 @@ export class InfluxSink implements Sink {
   private timer: NodeJS.Timeout | undefined;
   /** Wakes a sender waiting out its retry delay (close). */
   private wake: (() => void) | undefined;
-  /** True after a failed write until the next success: the database is unreachable. */
+  /** True after a failed write until the next success: the database is unreachable, or refuses the setup. */
   failing = false;
+  /** Write attempts the server refused for its setup (401/403/404/413), so far. */
+  setupRefusals = 0;
+  /** The cause of the current setup refusal, logged once; undefined while writes go through. */
+  private refusing: string | undefined;
 
   /** @param outbox where lines wait for the database (default: in memory, `maxBufferLines` at most). */
   constructor(
@@ -118,6 +132,8 @@ export class InfluxSink implements Sink {
         await this.transport.request(this.path, batch.lines.join('\n'), { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } });
         this.outbox.ack(batch);
         this.succeeded += batch.lines.length;
+        if (this.refusing !== undefined) this.opts.onStateChange?.(`influx: the server takes writes again (was: ${this.refusing})`);
+        this.refusing = undefined;
         this.failing = false;
         delay = MIN_RETRY_DELAY_MS;
         firstFailure = undefined;
@@ -125,9 +141,14 @@ export class InfluxSink implements Sink {
       } catch (e) {
         attempts++;
         firstFailure ??= Date.now();
-        const refused = e instanceof HttpError && !e.canRetry();
-        this.opts.onError?.(`InfluxDB write of ${batch.lines.length} lines failed (attempt ${attempts}): ${e instanceof Error ? e.message : String(e)}`);
-        if (refused || attempts > this.opts.maxRetries || Date.now() - firstFailure > (this.opts.maxRetryTime_ms ?? DEFAULT_MAX_RETRY_TIME_MS)) {
+        const kind = writeErrorKind(e);
+        if (kind === 'setup' && e instanceof HttpError) this.refused(refusalCause(e, this.opts));
+        else
+          this.opts.onError?.(
+            `InfluxDB write of ${batch.lines.length} lines failed (attempt ${attempts}): ${e instanceof HttpError && kind === 'data' ? refusalCause(e, this.opts) : e instanceof Error ? e.message : String(e)}` +
+              (kind === 'data' ? '; these lines are dropped (counted in oep_influx_points_dropped_total; output.dir keeps them in points.lp)' : ''),
+          );
+        if (kind === 'data' || attempts > this.opts.maxRetries || Date.now() - firstFailure > (this.opts.maxRetryTime_ms ?? DEFAULT_MAX_RETRY_TIME_MS)) {
           this.outbox.ack(batch);
           this.givenUp += batch.lines.length;
           attempts = 0;
@@ -136,17 +157,32 @@ export class InfluxSink implements Sink {
         }
         this.failing = true;
         if (this.closed) return;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-        delay = Math.min(delay * 2, DEFAULT_MAX_RETRY_DELAY_MS);
+        await this.pause(kind === 'setup' ? SETUP_RETRY_MS : delay);
+        if (kind !== 'setup') delay = Math.min(delay * 2, DEFAULT_MAX_RETRY_DELAY_MS);
       }
     }
+  }
+
+  /** A setup refusal: counted every time, logged when its cause is new. */
+  private refused(cause: string): void {
+    this.setupRefusals++;
+    if (this.refusing === cause) return;
+    this.refusing = cause;
+    this.opts.onStateChange?.(
+      `influx: ${cause}; the ${this.outbox.pending} waiting lines are kept (none dropped) and tried again every ${SETUP_RETRY_MS / 1000} s`,
+    );
+  }
+
+  /** Waits `ms`, or until close() wakes it. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 
   /** Resolves once the sender has tried everything waiting (sent, or failing). */

@@ -43,6 +43,8 @@ export interface MqttAdapterOptions {
   readonly warn?: (message: string) => void;
   /** Further topic filters to subscribe to (the control topics), at QoS 1. */
   readonly controlTopics?: readonly string[];
+  /** The first connection attempt failing rejects `start()` (default: keep trying, with backoff). */
+  readonly failFast?: boolean;
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -61,8 +63,10 @@ export interface MqttConnectOptions {
   readonly tls?: TlsFiles | undefined;
 }
 
-/** Reconnect delay after a lost connection, ms. */
+/** First reconnect delay after a lost connection (or a failed attempt), ms; it doubles after each failed attempt. */
 export const MQTT_RECONNECT_MS = 1_000;
+/** Longest reconnect delay, ms. */
+export const MQTT_RECONNECT_MAX_MS = 30_000;
 /**
  * Longest the adapter processes messages back to back before it lets the event loop run, ms. mqtt.js
  * handles a burst of queued messages (a backlog after a restart, a flood) packet after packet without
@@ -73,9 +77,12 @@ export const MQTT_YIELD_EVERY_MS = 20;
 /** How long one connection attempt may take, ms. */
 export const MQTT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** A client that connects, and reconnects by itself after a lost connection. */
+/**
+ * A client that connects, and reconnects by itself after a lost connection or a failed attempt: after
+ * {@link MQTT_RECONNECT_MS}, doubling up to {@link MQTT_RECONNECT_MAX_MS}, back to the start once connected.
+ */
 export function mqttClient(o: MqttConnectOptions): MqttClient {
-  return mqtt.connect(o.url, {
+  const client = mqtt.connect(o.url, {
     clientId: o.clientId,
     clean: o.clean,
     reconnectPeriod: MQTT_RECONNECT_MS,
@@ -85,6 +92,17 @@ export function mqttClient(o: MqttConnectOptions): MqttClient {
     ...(o.will !== undefined ? { will: o.will } : {}),
     ...readTls(o.tls),
   });
+  // mqtt.js arms its reconnect timer from options.reconnectPeriod in its own 'close' listener: set the
+  // next delay before it runs. A connection resets it; each attempt (one 'close' each) doubles it.
+  let next = MQTT_RECONNECT_MS;
+  client.prependListener('close', () => {
+    client.options.reconnectPeriod = next;
+    next = Math.min(next * 2, MQTT_RECONNECT_MAX_MS);
+  });
+  client.on('connect', () => {
+    next = MQTT_RECONNECT_MS;
+  });
+  return client;
 }
 
 /**
@@ -150,6 +168,12 @@ function holdPubacks(client: MqttClient, hold: (send: () => void) => void): void
   };
 }
 
+/** A broker's refusal of the credentials (CONNACK 4/5, MQTT 5 0x86/0x87), as a line with the fix. */
+function refusal(error: string | undefined): string | undefined {
+  if (error === undefined || !/not authori[sz]ed|bad user ?name or password/i.test(error)) return undefined;
+  return `mqtt: the broker refused the credentials (${error}): set mqtt.username and mqtt.password (or OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD)`;
+}
+
 export function daemonStatusTopic(prefix: string): string {
   return `${prefix}/_daemon/status`;
 }
@@ -171,6 +195,10 @@ export class MqttAdapter {
   /** When the last one happened (arrival clock), if ever. */
   sessionLostAt: number | undefined;
   private connects = 0;
+  /** The current outage (since when, failed attempts, the last reason logged); undefined while connected. */
+  private outage: { since: number; attempts: number; reason: string | undefined } | undefined;
+  /** The last error mqtt.js reported (it comes just before the 'close' of a failed attempt). */
+  private lastError: string | undefined;
 
   constructor(private readonly opts: MqttAdapterOptions) {}
 
@@ -209,25 +237,23 @@ export class MqttAdapter {
       });
     };
     client.on('connect', (ack) => {
-      this.connected = true;
-      const expected = !o.cleanSession && (this.connects++ > 0 || this.expectSession);
-      o.log?.(`mqtt: connected to ${redactUrl(o.url)}${ack.sessionPresent ? ' (session resumed)' : ''}`);
-      if (expected && !ack.sessionPresent) {
-        this.sessionsLost++;
-        this.sessionLostAt = now();
-        (o.warn ?? o.log)?.(
-          `mqtt: the broker did not resume the session of ${o.clientId}: readings published while oep was away are lost ` +
-            '(broker restarted without persistence, session expired, or queue limits; see config/mosquitto.conf)',
-        );
-      }
+      this.onConnected(ack.sessionPresent);
       client.publish(statusTopic, JSON.stringify({ state: 'online', since: new Date(now()).toISOString() }), { qos: 1, retain: true });
     });
+    client.on('error', (e) => {
+      this.lastError = e.message;
+    });
     client.on('close', () => {
-      if (this.connected && this.client !== undefined) o.log?.('mqtt: connection lost, reconnecting');
+      if (this.client !== undefined && !(o.failFast === true && this.connects === 0)) this.onClosed(client.options.reconnectPeriod ?? MQTT_RECONNECT_MS);
       this.connected = false;
     });
-    client.on('error', (e) => o.log?.(`mqtt: ${e.message}`));
-    await whenConnected(client, { failOnError: true });
+    try {
+      await whenConnected(client, { failOnError: o.failFast === true });
+    } catch (e) {
+      this.client = undefined;
+      await client.endAsync(true);
+      throw new Error(`mqtt: cannot reach ${redactUrl(o.url)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const topics = Object.fromEntries([
       ...INPUT_CHANNELS.map((c) => [`${o.topicPrefix}/+/${c}`, { qos: o.qos }] as const),
       ...(o.controlTopics ?? []).map((t) => [t, { qos: 1 as const }] as const),
@@ -245,6 +271,55 @@ export class MqttAdapter {
       return;
     }
     this.client.publish(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (e) => done?.(e));
+  }
+
+  /** One line per state change: connected, or back after an outage (with how long and how many attempts). */
+  private onConnected(sessionPresent: boolean): void {
+    const o = this.opts;
+    this.connected = true;
+    const expected = !o.cleanSession && (this.connects++ > 0 || this.expectSession);
+    const session = sessionPresent ? ' (session resumed)' : '';
+    if (this.outage === undefined) o.log?.(`mqtt: connected to ${redactUrl(o.url)}${session}`);
+    else {
+      const s = Math.round(((o.now ?? Date.now)() - this.outage.since) / 1000);
+      o.log?.(`mqtt: back: connected to ${redactUrl(o.url)}${session} after ${String(s)} s and ${String(this.outage.attempts)} attempts`);
+    }
+    this.outage = undefined;
+    this.lastError = undefined;
+    if (expected && !sessionPresent) {
+      this.sessionsLost++;
+      this.sessionLostAt = (o.now ?? Date.now)();
+      (o.warn ?? o.log)?.(
+        `mqtt: the broker did not resume the session of ${o.clientId}: readings published while oep was away are lost ` +
+          '(broker restarted without persistence, session expired, or queue limits; see config/mosquitto.conf)',
+      );
+    }
+  }
+
+  /**
+   * A connection lost, or an attempt failed: logged when the connection is lost, at the first failed
+   * attempt, and when the reason changes; the attempts in between are only counted (no line per retry).
+   */
+  private onClosed(delay_ms: number): void {
+    const o = this.opts;
+    const url = redactUrl(o.url);
+    const why = this.lastError !== undefined ? ` (${this.lastError})` : '';
+    const retry = `next try in ${String(delay_ms / 1000)} s, doubling up to ${String(MQTT_RECONNECT_MAX_MS / 1000)} s`;
+    if (this.connected) {
+      this.outage = { since: (o.now ?? Date.now)(), attempts: 0, reason: this.lastError };
+      o.log?.(`mqtt: connection to ${url} lost${why}; reconnecting, ${retry}`);
+      return;
+    }
+    if (this.outage === undefined) {
+      this.outage = { since: (o.now ?? Date.now)(), attempts: 1, reason: this.lastError };
+      o.log?.(`${refusal(this.lastError) ?? `mqtt: cannot reach ${url}${why}`}; oep keeps trying (${retry})`);
+      return;
+    }
+    this.outage.attempts++;
+    if (this.lastError !== this.outage.reason) {
+      this.outage.reason = this.lastError;
+      o.log?.(`${refusal(this.lastError) ?? `mqtt: still cannot reach ${url}${why}`}; ${retry}`);
+    }
   }
 
   /** Publishes the retained offline status, then disconnects cleanly (the session stays on the broker). */

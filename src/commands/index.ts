@@ -12,6 +12,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'config', summary: 'config check [file]: validate, print resolved settings per cell', load: async () => (await import('./config-check.js')).command },
   { name: 'demo', summary: 'embedded broker, simulated cells, pipeline, files, live table', load: async () => (await import('./demo.js')).command },
   { name: 'follow', summary: 'tail a cycler export being written; publish new rows to MQTT', load: async () => (await import('./follow.js')).command },
   { name: 'process', summary: 'recorded cycler exports, offline, into steps.csv / cycles.csv', load: async () => (await import('./process.js')).command },

@@ -1,31 +1,37 @@
 import { parseArgs } from 'node:util';
 import { Daemon } from '../../pipelines/daemon.js';
-import { createLogger } from '../adapters/log.js';
-import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../config/schema.js';
+import { probeInflux } from '../adapters/influx-check.js';
+import { createLogger, type Logger } from '../adapters/log.js';
+import { chooseConfigFile, describeLoad, loadChosenConfig } from '../config/load.js';
+import { ConfigError, type OepConfig } from '../config/schema.js';
 import { logSettings } from './log-options.js';
 import { onSignals } from './shared.js';
 import type { Command } from './types.js';
 
 export const command: Command = {
   example: 'oep run --config oep.yaml --log-level debug',
-  usage: `oep run --config <file.yaml> [options]
+  usage: `oep run [--config <file.yaml>] [--no-output] [--fail-fast] [options]
   The daemon: subscribes to <prefix>/<cell>/{pressure,current,voltage,step} on the config's broker, cuts
   steps and cycles, writes them to InfluxDB and/or files, raises alerts. Runs until SIGINT/SIGTERM, then
   flushes and reports what, if anything, was not written.
-  -c, --config <file>      the configuration (YAML or JSON; README, Configuration)
+  -c, --config <file>      the configuration (default: $OEP_CONFIG, ./oep.yaml, /etc/oep/oep.yaml)
+      --no-output          start without influx: or output: (compute, alert, /metrics only)
+      --fail-fast          exit when the broker cannot be reached at start (default: keep trying)
       --log-level <l>      debug|info|warn|error|silent (default: OEP_LOG_LEVEL, then log.level, then info)
       --log-format <f>     text|json (default: OEP_LOG_FORMAT, then log.format, then text)`,
   async main(args) {
-    const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
-    if (values.config === undefined) throw new ConfigError('oep run needs --config <file>');
-    const config = await loadConfig(values.config);
+    const { values } = parseArgs({
+      args,
+      options: { config: { type: 'string', short: 'c' }, 'no-output': { type: 'boolean' }, 'fail-fast': { type: 'boolean' } },
+    });
+    const loaded = await loadChosenConfig(chooseConfigFile(values.config));
+    const config = loaded.config;
     const settings = logSettings(process.env, config.log);
     const log = createLogger(settings.level, undefined, settings.format);
-    log.debug(
-      `config ${values.config}: ${config.cells.length} cells named, log ${settings.level}/${settings.format}, pid ${process.pid}, node ${process.version}`,
-    );
-    const daemon = new Daemon({ config, log });
+    log.info(describeLoad(loaded));
+    log.debug(`${config.cells.length} cells named, log ${settings.level}/${settings.format}, pid ${process.pid}, node ${process.version}`);
+    await startupChecks(config, values['no-output'] === true, log);
+    const daemon = new Daemon({ config, log, waitForBroker: values['fail-fast'] !== true });
     onSignals(async () => {
       log.info('oep: shutting down');
       const r = await daemon.stop();
@@ -41,3 +47,20 @@ export const command: Command = {
     return 'running';
   },
 };
+
+/**
+ * Refuses to start (a ConfigError: one line, exit 2) when nothing would be saved, or when InfluxDB
+ * answers but refuses the setup (token, URL, bucket). InfluxDB not answering is an outage: start, keep
+ * the points, say so.
+ */
+async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger): Promise<void> {
+  if (config.influx === undefined && config.output === undefined && !noOutput)
+    throw new ConfigError('nothing would be saved: the config has neither influx: nor output:; add one, or run with --no-output to compute and alert only');
+  const i = config.influx;
+  if (i === undefined) return;
+  const probe = await probeInflux(i);
+  if (probe.ok) return;
+  if (probe.kind !== 'outage') throw new ConfigError(`influx: ${probe.cause}`);
+  const where = config.state !== undefined ? `on disk (${config.state.dir}/outbox)` : `in memory (up to ${String(i.maxBufferLines)} lines)`;
+  log.warn(`influx: ${probe.cause} at start; oep starts anyway: points wait ${where} and are sent when it answers`);
+}

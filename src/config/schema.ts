@@ -17,6 +17,7 @@ import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
 import type { CellAlertSetup } from '../domain/lab.js';
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type CellIngestSettings } from '../ingest/payload.js';
 import { cellAlertsSchema, detectorFields, resolveAlerts } from './alerts.js';
+import { closest, keysAt } from './paths.js';
 
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
 export const DEFAULT_TOPIC_PREFIX = 'oep';
@@ -48,6 +49,28 @@ export const DEFAULT_MAX_UNKNOWN_CELLS = 256;
 export const DEFAULT_EVICT_IDLE_S = 600;
 
 const positive = z.number().positive();
+
+/**
+ * A URL with one of `protocols`: `localhost:1883` (which `new URL` reads as protocol `localhost:`) gets
+ * the fix spelled out, `$MQTT_URL` the hint that a variable was not expanded.
+ */
+function urlWith(key: string, protocols: readonly string[]) {
+  return z.string().superRefine((v, ctx) => {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(v).protocol.slice(0, -1);
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== undefined && protocols.includes(protocol)) return;
+    const message = v.includes('$')
+      ? `${key} is ${JSON.stringify(v)}: an environment variable not expanded? write \${NAME} (or \${NAME:-default})`
+      : /^[\w.-]+(:\d+)?(\/.*)?$/.test(v) || /^\[[\da-f:]+\](:\d+)?$/i.test(v)
+        ? `${key} needs a protocol: ${protocols[0] ?? ''}://${v}`
+        : `${key} must be a URL starting with ${protocols.map((p) => `${p}://`).join(', ')}; got ${JSON.stringify(v)}`;
+    ctx.addIssue({ code: 'custom', message });
+  });
+}
 
 /** TLS of a connection: PEM files, and whether the server's certificate must verify. */
 const tlsSchema = z.strictObject({
@@ -95,7 +118,7 @@ const cellSchema = z.strictObject({
 export const configSchema = z.strictObject({
   mqtt: z
     .strictObject({
-      url: z.string().default(DEFAULT_MQTT_URL),
+      url: urlWith('mqtt.url', ['mqtt', 'mqtts', 'ws', 'wss', 'tcp', 'ssl']).default(DEFAULT_MQTT_URL),
       topicPrefix: z.string().min(1).default(DEFAULT_TOPIC_PREFIX),
       clientId: z.string().min(1).default(DEFAULT_CLIENT_ID),
       cleanSession: z.boolean().default(false),
@@ -107,7 +130,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   influx: z
     .strictObject({
-      url: z.url(),
+      url: urlWith('influx.url', ['http', 'https']),
       org: z.string().default(''),
       bucket: z.string().min(1),
       token: z.string().optional(),
@@ -261,7 +284,7 @@ export class ConfigError extends Error {
 /** Validates a parsed config object; secrets may come from OEP_INFLUX_TOKEN / OEP_MQTT_PASSWORD / OEP_MQTT_USERNAME. */
 export function parseConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = {}, source = 'config'): OepConfig {
   const r = configSchema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(`${source} is not a valid oep configuration:\n${z.prettifyError(r.error)}`);
+  if (!r.success) throw new ConfigError(`${source} is not a valid oep configuration:\n${z.prettifyError(withSuggestions(r.error))}`);
   const cfg = r.data;
   if (cfg.influx !== undefined) cfg.influx.token ??= env.OEP_INFLUX_TOKEN;
   cfg.mqtt.password ??= env.OEP_MQTT_PASSWORD;
@@ -272,6 +295,24 @@ export function parseConfig(raw: unknown, env: Readonly<Record<string, string | 
     ids.add(c.id);
   }
   return deepFreeze(cfg);
+}
+
+/** Unknown keys get a "did you mean" when a known key at the same place is a likely typo. */
+function withSuggestions(error: z.ZodError): z.ZodError {
+  return new z.ZodError(
+    error.issues.map((i) => {
+      if (i.code !== 'unrecognized_keys') return i;
+      const known = keysAt(
+        configSchema,
+        i.path.filter((k) => typeof k !== 'symbol'),
+      );
+      const parts = i.keys.map((k) => {
+        const near = closest(k, known);
+        return `${JSON.stringify(k)}${near !== undefined ? ` (did you mean ${JSON.stringify(near)}?)` : ''}`;
+      });
+      return { ...i, message: `Unrecognized key${i.keys.length > 1 ? 's' : ''}: ${parts.join(', ')}` };
+    }),
+  );
 }
 
 function deepFreeze<T>(o: T): T {

@@ -27,7 +27,14 @@ describe('one instance, no orphans', () => {
 
   function configIn(dir: string): string {
     const path = join(dir, 'oep.json');
-    writeFileSync(path, JSON.stringify({ mqtt: { url: broker.url, clientId: `oep-it-instance-${dir.slice(-6)}` }, state: { dir: join(dir, 'state') } }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        mqtt: { url: broker.url, clientId: `oep-it-instance-${dir.slice(-6)}` },
+        state: { dir: join(dir, 'state') },
+        output: { dir: join(dir, 'out') },
+      }),
+    );
     return path;
   }
 
