@@ -10,7 +10,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSimulator } from '../../pipelines/simulate.js';
+import { demoCells } from '../../src/sim/scenarios.js';
 import { launchDaemon, listening, type DaemonProcess } from '../support/daemon-process.js';
 import { parsePrometheus, type PromScrape } from '../support/prometheus.js';
 import { freePort, readInfluxFields, startMosquitto, startVictoriaMetrics, type MosquittoHandle, type VmHandle } from '../support/services.js';
@@ -130,4 +133,47 @@ describe('README recipe: oep simulate into oep run, out of the box', () => {
     }
     process.stderr.write(`README recipe: ${published} readings, ${CELLS}×${closed} cycles, simulator ${wall_s.toFixed(1)} s\n`);
   }, 180_000);
+  it('--start now warns that the run will pass the skew bound; a bad --rate is a usage error (exit 2)', async () => {
+    const closed = `mqtt://127.0.0.1:${await freePort()}`;
+    const now = await simulate(['--url', closed, '--start', 'now', ...SIM_FLAGS]);
+    expect(now.stderr).toMatch(
+      /oep simulate: event time starts at \S+Z; it runs up to 2[5-9]\.\d h ahead of the wall clock: a daemon rejects readings more than alignment\.maxFutureSkew_ms \(default 24 h\) ahead of arrival/,
+    );
+    expect(now.code).toBe(1); // nothing listens there
+    const bad = await simulate(['--url', closed, '--rate', '0']);
+    expect(bad).toEqual({ code: 2, stderr: 'oep: --rate must be a positive number, got 0\n' });
+  });
+
+  it('held at the wall clock: a start 10 min ago at 3600x publishes nothing stamped after its arrival, and catches up to it', async () => {
+    const sub = await mqtt.connectAsync(broker.url, { clientId: `recipe-sub-${process.pid}`, clean: true });
+    let ahead = 0;
+    let newest = 0;
+    sub.on('message', (_topic, payload) => {
+      const arrival = Date.now();
+      for (const r of JSON.parse(payload.toString()) as { ts: number }[]) {
+        if (r.ts > arrival) ahead++;
+        newest = Math.max(newest, r.ts);
+      }
+    });
+    await sub.subscribeAsync('held/#', { qos: 1 });
+    const cells = demoCells(1).map((c) => ({ ...c, rate_C: 1, formationRate_C: 1, pressureRate_Hz: 1, currentRate_Hz: 1, voltageRate_Hz: 1 }));
+    const started = Date.now();
+    const held = { maxTs: Date.now };
+    await runSimulator({
+      url: broker.url,
+      topicPrefix: 'held',
+      cells,
+      speed: 3600,
+      seed: 1,
+      cycles: 3,
+      startTs: started - 600_000,
+      duration_ms: 3_000,
+      ...held,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    await sub.endAsync();
+    expect(ahead).toBe(0);
+    // Without the cap, 3 s at 3600x from 10 min ago would have run about 2.8 h past the wall clock.
+    expect(newest).toBeGreaterThan(started);
+  });
 });
