@@ -57,7 +57,7 @@ export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, Par
             cell: r.cell,
             channel: r.channel,
             reason: 'bad_timestamp',
-            detail: `ts ${new Date(r.ts).toISOString()} is more than ${o.maxFutureSkew_ms} ms ahead of arrival`,
+            detail: `ts ${new Date(r.ts).toISOString()} is more than ${o.maxFutureSkew_ms} ms ahead of arrival (alignment.maxFutureSkew_ms; 0 = off)`,
           });
           return false;
         });

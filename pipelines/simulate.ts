@@ -19,6 +19,11 @@ export interface SimulatorRunOptions {
   readonly cycles: number;
   /** Wall time between publishes, ms. */
   readonly tick_ms?: number;
+  /**
+   * The latest event time a reading may carry now, epoch ms (e.g. the wall clock: simulated time then never runs ahead
+   * of it, and slows to real time if it catches up). Default: no limit.
+   */
+  readonly maxTs?: () => number;
   /** Stop after this many wall ms (default: when the simulation ends or on abort). */
   readonly duration_ms?: number;
   readonly signal?: AbortSignal;
@@ -46,7 +51,8 @@ export async function runSimulator(o: SimulatorRunOptions): Promise<SimulatorRun
       if (o.signal?.aborted) break;
       const wall = Date.now() - wallStart;
       if (o.duration_ms !== undefined && wall >= o.duration_ms) break;
-      const until = Number.isFinite(o.speed) ? o.startTs + wall * o.speed : Infinity;
+      const paced = Number.isFinite(o.speed) ? o.startTs + wall * o.speed : Infinity;
+      const until = o.maxTs !== undefined ? Math.min(paced, o.maxTs()) : paced;
       const batches = new Map<string, { ts: number; value: number; unit: string }[]>();
       let n = 0;
       while (!pending.done && pending.value.ts <= until && n < 50_000) {
@@ -65,7 +71,7 @@ export async function runSimulator(o: SimulatorRunOptions): Promise<SimulatorRun
       await out.flush();
       readings += n;
       messages += batches.size;
-      if (Number.isFinite(o.speed) && n < 50_000) await new Promise((r) => setTimeout(r, tick));
+      if ((Number.isFinite(o.speed) || n === 0) && n < 50_000) await new Promise((r) => setTimeout(r, tick));
     }
   } finally {
     await client.endAsync();

@@ -216,6 +216,34 @@ function buildSamplers(spec: SimCellSpec, opts: SimulateOptions): ChannelSampler
   return samplers;
 }
 
+/** Physics step of {@link simulatedSpan_ms}, s: 60× the readings' default of 1 s (18 ms a cell for 60 cycles, 1.0 s on the 1 s step). */
+export const SPAN_ESTIMATE_STEP_S = 60;
+
+/**
+ * Margin added to the span the coarse step gives, as a fraction. Measured on the demo lab's cells (1–30 cycles, 0.1C–5C):
+ * the coarse span is 0.3 % shorter to 6.8 % longer than the 1 s step's, so 1 % covers the short side.
+ */
+export const SPAN_ESTIMATE_MARGIN = 0.01;
+
+/**
+ * How long, in event time, a run of these cells lasts: from `startTs` to the last reading of the longest cell
+ * (its device clocks' offsets and jitter included), ms; an upper estimate from the model alone, without sensors, on a
+ * {@link SPAN_ESTIMATE_STEP_S} physics step plus {@link SPAN_ESTIMATE_MARGIN}. `oep simulate` starts that far in the
+ * past so that its accelerated clock ends at the wall clock instead of running ahead of it.
+ */
+export function simulatedSpan_ms(specs: readonly SimCellSpec[], opts: Pick<SimulateOptions, 'seed' | 'cycles'>): number {
+  let span = 0;
+  for (const spec of specs) {
+    validateSimCellSpec(spec);
+    const step = Math.max(spec.physicsStep_s, SPAN_ESTIMATE_STEP_S);
+    const model = new CellPhysics({ ...spec, physicsStep_s: step }, deriveSeed(opts.seed, spec.id, STREAM_MODEL), 0, opts.cycles);
+    while (!model.isLast) model.step();
+    const clock = Math.max(spec.pressureClockOffset_ms + spec.pressureJitter_ms, spec.cyclerClockOffset_ms + spec.cyclerJitter_ms, 0);
+    span = Math.max(span, model.tB * (1 + SPAN_ESTIMATE_MARGIN) + clock);
+  }
+  return span;
+}
+
 /**
  * Lazily simulates one cell: its pressure, current and (if `voltageRate_Hz > 0`) voltage readings,
  * merged in nondecreasing `ts` order. Constant memory: readings are computed as they are pulled.

@@ -56,8 +56,9 @@ import { incidentEvent } from '../support/alert-event.js';
 const STATICALLY_CHECKED = [overviewJson, cellViewJson, trendsJson] satisfies Widen<OepDashboard>[];
 
 // ---------------------------------------------------------------------------------------------------------
-// The lab: the demo's first three cells (MgF2 healthy in MPa; LiF penetrating from cycle 2 in kgf; Mg healthy in kgf
-// with skewed clocks), 14 cycles (3 formation at 0.1C, then 0.3C): about six days of event time. Sampling is slower
+// The lab: the demo's first four cells (MgF2 healthy in MPa; LiF penetrating from cycle 2 in kgf; Mg healthy in kgf
+// with skewed clocks; LiF healthy, configured like the example config's symmetric Li|Li cell: no active mass, so its
+// Δ(ΔP_Q), drift and capacity are areal), 14 cycles (3 formation at 0.1C, then 0.3C): about six days of event time. Sampling is slower
 // than the demo's (0.5 Hz pressure, 0.2 Hz current and voltage) to keep the test fast; the metrics do not depend on
 // the rate (test/unit/metrics.property.test.ts).
 
@@ -65,8 +66,12 @@ const START = Date.UTC(2026, 0, 5, 8, 0, 0);
 const CYCLES = 14;
 const SEED = 20240101;
 const DB = 'oep';
-const SPECS = demoCells(3).map((s) => ({ ...s, pressureRate_Hz: 0.5, currentRate_Hz: 0.2, voltageRate_Hz: 0.2 }));
+const SPECS = demoCells(4).map((s) => ({ ...s, pressureRate_Hz: 0.5, currentRate_Hz: 0.2, voltageRate_Hz: 0.2 }));
 const CELLS = SPECS.map((s) => s.id);
+/** The areal-normalized cell (the others are mass-normalized). */
+const AREAL_CELL = 'cell-04';
+type Norm = 'mass' | 'areal';
+const normOf = (cell: string): Norm => (cell === AREAL_CELL ? 'areal' : 'mass');
 
 interface PipelineOutput {
   readonly steps: StepRecord[];
@@ -85,7 +90,12 @@ function runPipeline(): PipelineOutput {
   const config = parseConfig({
     alignment: { maxFutureSkew_ms: 0 },
     defaults: { formationCycles: 3 },
-    cells: SPECS.map((s) => ({ id: s.id, activeMassG: s.activeMass_g, areaMm2: s.area_mm2, nominalCurrent_mA: s.nominalCapacity_mAh * 0.1 })),
+    cells: SPECS.map((s) => ({
+      id: s.id,
+      ...(s.id === AREAL_CELL ? { electrodeAreaMm2: 113.1 } : { activeMassG: s.activeMass_g }),
+      areaMm2: s.area_mm2,
+      nominalCurrent_mA: s.nominalCapacity_mAh * 0.1,
+    })),
   });
   const lab = new Lab((id) => resolveCell(config, id));
   const area = new Map(SPECS.map((s) => [s.id, s.area_mm2]));
@@ -138,6 +148,8 @@ function handMadeAlerts(cycles: readonly CycleRecord[]): AlertEvent[] {
   return [
     ev('cell-01', 'silence', 'ok', 'warning', end('cell-01', 6) + 60_000, 125, 120, 's', 'silence warning: no pressure reading for 125 s (125 s ≥ 120 s)'),
     ev('cell-01', 'silence', 'warning', 'ok', end('cell-01', 6) + 180_000, 0, 120, 's', 'silence cleared: pressure readings are back'),
+    ev('cell-04', 'silence', 'ok', 'warning', end('cell-04', 8) + 60_000, 130, 120, 's', 'silence warning: no current reading for 130 s (130 s ≥ 120 s)'),
+    ev('cell-04', 'silence', 'warning', 'ok', end('cell-04', 8) + 240_000, 0, 120, 's', 'silence cleared: current readings are back'),
     ev(
       'cell-02',
       'ddpq_decline',
@@ -207,26 +219,57 @@ function alertState(points: readonly AlertPoint[], cell: string, upTo: number): 
 //   columns: the non-time columns InfluxDB answers (exact set), each with at least one non-null value
 //   tags: the GROUP BY tag keys of the series (exact set)
 //   cells: 'selected' = the answer covers exactly the selected cells; 'subset' = only selected cells (e.g. alerts)
+//   norm: the query's values exist for cells of this normalization only: 'selected' then means the selected cells
+//     of that normalization, and with none selected the answer must be empty
+// A column of one normalization's fields (by its name, see columnNorm) must have data when a selected cell has that
+// normalization, and none otherwise.
 
 interface Expectation {
   readonly columns: readonly string[];
   readonly tags: readonly string[];
   readonly cells: 'selected' | 'subset' | 'n/a';
+  readonly norm?: Norm;
+}
+
+/** The normalization a column's values belong to, from oep's field names (undefined: every cell has it). */
+function columnNorm(e: Expectation, column: string): Norm | undefined {
+  if (e.norm !== undefined && column !== 'cycle') return e.norm;
+  if (/(_g_per_Ah|_mAh_g)$/.test(column)) return 'mass';
+  if (/(_cm2_per_mAh|_mAh_cm2)$/.test(column)) return 'areal';
+  return undefined;
 }
 
 const EXPECT: Readonly<Record<string, Expectation>> = {
-  'oep-lab-overview/1/A': { columns: ['cycle', 'ddp_q_MPa_g_per_Ah', 'drift_MPa_g_per_Ah', 'ce', 'q_discharge_mAh_g'], tags: ['cell'], cells: 'selected' },
+  'oep-lab-overview/1/A': {
+    columns: [
+      'cycle',
+      'ddp_q_MPa_g_per_Ah',
+      'drift_MPa_g_per_Ah',
+      'ddp_q_MPa_cm2_per_mAh',
+      'drift_MPa_cm2_per_mAh',
+      'ce',
+      'q_discharge_mAh_g',
+      'q_discharge_mAh_cm2',
+    ],
+    tags: ['cell'],
+    cells: 'selected',
+  },
   'oep-lab-overview/1/B': { columns: ['last_alert', 'last_level', 'last_kind'], tags: ['cell'], cells: 'subset' },
   'oep-lab-overview/1/C': { columns: ['alert_state'], tags: ['cell'], cells: 'subset' },
   'oep-lab-overview/1/D': { columns: ['kinds_alerting'], tags: ['cell'], cells: 'subset' },
-  'oep-lab-overview/2/A': { columns: ['last'], tags: ['cell'], cells: 'selected' },
-  'oep-lab-overview/3/A': { columns: ['last'], tags: ['cell'], cells: 'selected' },
+  'oep-lab-overview/2/A': { columns: ['last'], tags: ['cell'], cells: 'selected', norm: 'mass' },
+  'oep-lab-overview/2/B': { columns: ['last'], tags: ['cell'], cells: 'selected', norm: 'areal' },
+  'oep-lab-overview/3/A': { columns: ['last'], tags: ['cell'], cells: 'selected', norm: 'mass' },
+  'oep-lab-overview/3/B': { columns: ['last'], tags: ['cell'], cells: 'selected', norm: 'areal' },
   'oep-lab-overview/4/A': { columns: ['last'], tags: ['cell'], cells: 'selected' },
-  'oep-lab-overview/5/A': { columns: ['mean'], tags: ['cell'], cells: 'selected' },
+  'oep-lab-overview/5/A': { columns: ['mean'], tags: ['cell'], cells: 'selected', norm: 'mass' },
+  'oep-lab-overview/5/B': { columns: ['mean'], tags: ['cell'], cells: 'selected', norm: 'areal' },
   'oep-lab-overview/6/A': { columns: ['message', 'value', 'threshold', 'level', 'kind', 'cell'], tags: [], cells: 'subset' },
   'oep-lab-overview/7/A': { columns: ['max'], tags: ['cell'], cells: 'subset' },
   'oep-lab-overview/8/A': { columns: ['level_code'], tags: ['cell', 'kind'], cells: 'subset' },
-  'oep-cell/1/A': { columns: ['cycle', 'ddp_q', 'drift', 'ce', 'q_dis', 'swing', 'p_irrev'], tags: [], cells: 'n/a' },
+  'oep-cell/1/A': { columns: ['cycle', 'ce', 'swing', 'p_irrev'], tags: [], cells: 'n/a' },
+  'oep-cell/1/B': { columns: ['ddp_q', 'drift', 'q_dis'], tags: [], cells: 'n/a', norm: 'mass' },
+  'oep-cell/1/C': { columns: ['ddp_q_areal', 'drift_areal', 'q_dis_areal'], tags: [], cells: 'n/a', norm: 'areal' },
   'oep-cell/7/A': { columns: ['last'], tags: ['kind'], cells: 'n/a' },
   'oep-cell/2/A': { columns: ['P at step end', 'P max in step', 'P min in step'], tags: [], cells: 'n/a' },
   'oep-cell/2/B': { columns: ['P on the dP/dQ grid'], tags: [], cells: 'n/a' },
@@ -240,9 +283,12 @@ const EXPECT: Readonly<Record<string, Expectation>> = {
     cells: 'n/a',
   },
   'oep-cycle-trends/1/A': { columns: ['cycle', 'ddp_q_MPa_g_per_Ah'], tags: ['cell'], cells: 'selected' },
+  'oep-cycle-trends/1/B': { columns: ['cycle', 'ddp_q_MPa_cm2_per_mAh'], tags: ['cell'], cells: 'selected' },
   'oep-cycle-trends/2/A': { columns: ['cycle', 'ce'], tags: ['cell'], cells: 'selected' },
   'oep-cycle-trends/3/A': { columns: ['cycle', 'drift_MPa_g_per_Ah'], tags: ['cell'], cells: 'selected' },
+  'oep-cycle-trends/3/B': { columns: ['cycle', 'drift_MPa_cm2_per_mAh'], tags: ['cell'], cells: 'selected' },
   'oep-cycle-trends/4/A': { columns: ['cycle', 'q_discharge_mAh_g'], tags: ['cell'], cells: 'selected' },
+  'oep-cycle-trends/4/B': { columns: ['cycle', 'q_discharge_mAh_cm2'], tags: ['cell'], cells: 'selected' },
   'oep-cycle-trends/5/A': { columns: ['cycle', 'ddp_MPa', 'swing_MPa'], tags: ['cell'], cells: 'selected' },
   'oep-cycle-trends/6/A': { columns: ['mean'], tags: ['cell'], cells: 'selected' },
 };
@@ -283,9 +329,13 @@ function target(p: DataPanel, refId: string): InfluxQLTarget {
   return t;
 }
 
-/** Selections to run each dashboard with: every option of multi-value variables (Grafana's "All"), then one cell. */
-type Scenario = 'all' | 'one';
+/**
+ * Selections to run each dashboard with: every option of multi-value variables (Grafana's "All"), then one
+ * mass-normalized cell, then the areal-normalized one.
+ */
+type Scenario = 'all' | 'one' | 'areal';
 const ONE_CELL = 'cell-02';
+const SCENARIO_CELL = { one: ONE_CELL, areal: AREAL_CELL } as const;
 
 /** Resolves the dashboard's variables in order, running each variable's own query like Grafana does. */
 async function resolveVariables(d: OepDashboard, scenario: Scenario, maxDataPoints: number): Promise<{ ctx: QueryContext; options: Record<string, string[]> }> {
@@ -299,8 +349,8 @@ async function resolveVariables(d: OepDashboard, scenario: Scenario, maxDataPoin
     options[v.name] = opts;
     const multi = v.multi === true;
     let value: string | string[];
-    if (multi) value = scenario === 'all' ? opts : opts.filter((o) => o === ONE_CELL);
-    else value = v.name === 'cell' && scenario === 'one' ? ONE_CELL : (opts[0] ?? '');
+    if (multi) value = scenario === 'all' ? opts : opts.filter((o) => o === SCENARIO_CELL[scenario]);
+    else value = v.name === 'cell' && scenario !== 'all' ? SCENARIO_CELL[scenario] : (opts[0] ?? '');
     variables[v.name] = { value, multi };
   }
   return { ctx: { range, maxDataPoints, variables }, options };
@@ -360,8 +410,11 @@ function fieldSets(frames: readonly Frame[]): FieldSet[] {
   return frames.map((f) => ({ names: f.fields.map((x) => x.name), types: new Map(f.fields.map((x) => [x.name, x.type])) }));
 }
 
-/** Follows the panel's transformations symbolically (field names only) and reports every dangling reference. */
-function referenceProblems(p: DataPanel, frames: readonly Frame[]): string[] {
+/**
+ * Follows the panel's transformations symbolically (field names only) and reports every dangling reference. `absent`:
+ * the columns of targets that rightly answered nothing (the other normalization's fields): an override may name them.
+ */
+function referenceProblems(p: DataPanel, frames: readonly Frame[], absent: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
   let sets = fieldSets(frames);
   for (const tr of p.transformations ?? []) {
@@ -417,7 +470,7 @@ function referenceProblems(p: DataPanel, frames: readonly Frame[]): string[] {
   const refIds = new Set(p.targets.map((t) => t.refId));
   for (const ov of p.fieldConfig.overrides) {
     const m = ov.matcher;
-    if (m.id === 'byName' && !finalNames.has(String(m.options)))
+    if (m.id === 'byName' && !finalNames.has(String(m.options)) && !absent.has(String(m.options)))
       problems.push(`override byName ${String(m.options)}: fields are ${[...finalNames].join(', ')}`);
     else if (m.id === 'byFrameRefID' && !refIds.has(String(m.options))) problems.push(`override byFrameRefID ${String(m.options)} is not a target`);
     else if (m.id !== 'byName' && m.id !== 'byFrameRefID') problems.push(`override matcher ${m.id} is not followed by this test`);
@@ -605,12 +658,22 @@ describe('Grafana macros, as Grafana expands them', () => {
 describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
   it('the pipeline produced a lab worth looking at', () => {
     expect(new Set(out.cycles.map((c) => c.cell))).toEqual(new Set(CELLS));
-    for (const cell of CELLS) expect(out.cycles.filter((c) => c.cell === cell && c.drift_MPa_g_per_Ah !== undefined).length, cell).toBeGreaterThanOrEqual(8);
+    for (const cell of CELLS) {
+      const drift = (c: CycleRecord): number | undefined => (normOf(cell) === 'mass' ? c.drift_MPa_g_per_Ah : c.drift_MPa_cm2_per_mAh);
+      expect(out.cycles.filter((c) => c.cell === cell && drift(c) !== undefined).length, cell).toBeGreaterThanOrEqual(8);
+    }
+    // Each cell has the fields of its own normalization only.
+    expect(out.cycles.filter((c) => (normOf(c.cell) === 'mass' ? c.ddpQ_MPa_cm2_per_mAh : c.ddpQ_MPa_g_per_Ah) !== undefined)).toEqual([]);
     expect(out.lines.some((l) => l.startsWith('oep_dpdq,'))).toBe(true);
   });
 
-  for (const scenario of ['all', 'one'] as const) {
-    it(`every variable, panel query and annotation answers what the panel needs (${scenario === 'all' ? 'All cells, fine $__interval' : `${ONE_CELL} only, coarse $__interval`})`, async () => {
+  for (const scenario of ['all', 'one', 'areal'] as const) {
+    const what = {
+      all: 'All cells, fine $__interval',
+      one: `${ONE_CELL} only (mass), coarse $__interval`,
+      areal: `${AREAL_CELL} only (areal), coarse $__interval`,
+    };
+    it(`every variable, panel query and annotation answers what the panel needs (${what[scenario]})`, async () => {
       const maxDataPoints = scenario === 'all' ? 1000 : 100;
       for (const { dashboard: d } of dashboards) {
         const { ctx, options } = await resolveVariables(d, scenario, maxDataPoints);
@@ -621,11 +684,13 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
           expect(options.cycle, `${d.uid} cycle variable`).toEqual(stepCycles.sort((a, b) => Number(b) - Number(a)));
         }
         const cells = selectedCells(ctx);
+        const norms = new Set(cells.map(normOf));
         const multi = d.templating.list.find((v) => v.name === 'cell')?.multi === true;
         expect(cells.length, d.uid).toBe(scenario === 'all' && multi ? CELLS.length : 1);
 
         for (const p of panelsOf(d)) {
           const frames: Frame[] = [];
+          const absent = new Set<string>();
           let complete = true;
           for (const t of p.targets) {
             const key = `${d.uid}/${String(p.id)}/${t.refId}`;
@@ -634,8 +699,14 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
             const { q, series } = await runTarget(t, ctx);
             expect(nameProblems(t.query), key).toEqual([]);
             // With one cell selected, an alert-state query may rightly answer nothing (no warning kind on that cell).
-            if (series.length === 0 && e.cells === 'subset' && scenario === 'one') {
+            if (series.length === 0 && e.cells === 'subset' && scenario !== 'all') {
               complete = false;
+              continue;
+            }
+            // A query of one normalization's values answers nothing when no selected cell has that normalization.
+            if (e.norm !== undefined && !norms.has(e.norm)) {
+              expect(series, `${key} answered for cells of the other normalization: ${q}`).toEqual([]);
+              for (const c of e.columns) absent.add(c);
               continue;
             }
             expect(series.length, `${key} answered no series: ${q}`).toBeGreaterThan(0);
@@ -643,18 +714,22 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
               expect(s.columns.filter((c) => c !== 'time').sort(), `${key} columns`).toEqual([...e.columns].sort());
               expect(Object.keys(s.tags ?? {}).sort(), `${key} tags`).toEqual([...e.tags].sort());
             }
-            for (const c of e.columns)
+            for (const c of e.columns) {
+              const norm = columnNorm(e, c);
+              const expected = norm === undefined || norms.has(norm);
               expect(
                 column(series, c).some((v) => v !== null),
-                `${key}: column ${c} is all null`,
-              ).toBe(true);
+                `${key}: column ${c} ${expected ? 'is all null' : 'has values for cells of the other normalization'}`,
+              ).toBe(expected);
+            }
             const seen = cellsIn(series);
-            if (e.cells === 'selected') expect([...seen].sort(), `${key} cells`).toEqual([...cells].sort());
+            const want = e.norm === undefined ? cells : cells.filter((c) => normOf(c) === e.norm);
+            if (e.cells === 'selected') expect([...seen].sort(), `${key} cells`).toEqual([...want].sort());
             if (e.cells === 'subset') for (const c of seen) expect(cells, `${key} cells`).toContain(c);
             frames.push(...toFrames(t, series));
           }
           // Field references are checked where every target answered (Grafana tolerates a missing frame, this check would not).
-          if (complete) expect(referenceProblems(p, frames), `${d.uid}/${String(p.id)} ${p.title}`).toEqual([]);
+          if (complete) expect(referenceProblems(p, frames, absent), `${d.uid}/${String(p.id)} ${p.title}`).toEqual([]);
         }
 
         for (const a of d.annotations.list) {
@@ -702,8 +777,11 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
         cycle: last?.cycle,
         ddp_q_MPa_g_per_Ah: last?.ddpQ_MPa_g_per_Ah ?? null,
         drift_MPa_g_per_Ah: last?.drift_MPa_g_per_Ah ?? null,
+        ddp_q_MPa_cm2_per_mAh: last?.ddpQ_MPa_cm2_per_mAh ?? null,
+        drift_MPa_cm2_per_mAh: last?.drift_MPa_cm2_per_mAh ?? null,
         ce: last?.ce ?? null,
         q_discharge_mAh_g: last?.qDischarge_mAh_g ?? null,
+        q_discharge_mAh_cm2: last?.qDischarge_mAh_cm2 ?? null,
       });
     }
     // Alert state at the end of the range: per cell the worst current level over the kinds (each at its latest
@@ -831,5 +909,35 @@ describe('Grafana dashboards against InfluxDB 1.x with pipeline output', () => {
     const got = rows((await runTarget(target(panel('oep-cycle-trends', 1), 'A'), narrow)).series);
     expect(got.length).toBe(out.cycles.filter((c) => ms(c.tEnd) >= from && ms(c.tEnd) <= range.to).length);
     expect(Math.min(...got.map((r) => Number(r.cycle)))).toBeGreaterThan(10);
+  });
+  it('areal cell: its Δ(ΔP_Q), drift and capacity in the areal panels, per cycle and latest, and nothing in the mass ones', async () => {
+    const mine = out.cycles.filter((c) => c.cell === AREAL_CELL).sort((a, b) => a.tEnd - b.tEnd);
+    const last = <K extends keyof CycleRecord>(k: K): CycleRecord[K] | undefined => mine.filter((c) => c[k] !== undefined).at(-1)?.[k];
+    expect(mine.filter((c) => c.ddpQ_MPa_cm2_per_mAh !== undefined).length).toBeGreaterThanOrEqual(10);
+    const { ctx } = await resolveVariables(dashboard('oep-cycle-trends'), 'areal', 1000);
+    for (const [id, field, col] of [
+      [1, 'ddpQ_MPa_cm2_per_mAh', 'ddp_q_MPa_cm2_per_mAh'],
+      [3, 'drift_MPa_cm2_per_mAh', 'drift_MPa_cm2_per_mAh'],
+      [4, 'qDischarge_mAh_cm2', 'q_discharge_mAh_cm2'],
+    ] as const) {
+      const got = rows((await runTarget(target(panel('oep-cycle-trends', id), 'B'), ctx)).series);
+      expect(
+        got.map((r) => [r.cycle, r[col]]),
+        col,
+      ).toEqual(mine.map((c) => [c.cycle, c[field] ?? null]));
+    }
+    const overview = await resolveVariables(dashboard('oep-lab-overview'), 'areal', 1000);
+    for (const [id, field] of [
+      [2, 'ddpQ_MPa_cm2_per_mAh'],
+      [3, 'drift_MPa_cm2_per_mAh'],
+    ] as const) {
+      expect(rows((await runTarget(target(panel('oep-lab-overview', id), 'B'), overview.ctx)).series)).toMatchObject([{ cell: AREAL_CELL, last: last(field) }]);
+      expect((await runTarget(target(panel('oep-lab-overview', id), 'A'), overview.ctx)).series).toEqual([]);
+    }
+    const cell = await resolveVariables(dashboard('oep-cell'), 'areal', 1000);
+    expect(rows((await runTarget(target(panel('oep-cell', 1), 'C'), cell.ctx)).series)).toMatchObject([
+      { ddp_q_areal: last('ddpQ_MPa_cm2_per_mAh'), drift_areal: last('drift_MPa_cm2_per_mAh'), q_dis_areal: last('qDischarge_mAh_cm2') },
+    ]);
+    expect((await runTarget(target(panel('oep-cell', 1), 'B'), cell.ctx)).series).toEqual([]);
   });
 });

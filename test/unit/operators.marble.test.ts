@@ -43,9 +43,11 @@ describe('parseMessages', () => {
       const src = cold('a|', { a: msg('oep/c1/pressure', `[{"ts":${T},"value":1},{"ts":${T + 10_000},"value":2}]`, T) });
       const out = src.pipe(
         parseMessages({ topicPrefix: 'oep', settingsFor, maxFutureSkew_ms: 5_000 }),
-        map((b) => `${b.readings.length}/${b.rejections[0]?.reason}`),
+        map((b) => `${b.readings.length}/${b.rejections[0]?.reason}/${b.rejections[0]?.detail}`),
       );
-      expectObservable(out).toBe('x|', { x: '1/bad_timestamp' });
+      // The detail names the setting, so a user whose device (or simulator) runs ahead knows what to change.
+      const ts = new Date(T + 10_000).toISOString();
+      expectObservable(out).toBe('x|', { x: `1/bad_timestamp/ts ${ts} is more than 5000 ms ahead of arrival (alignment.maxFutureSkew_ms; 0 = off)` });
     });
   });
 });
