@@ -73,6 +73,8 @@ export class Daemon implements HealthInputs {
   cellFailures = 0;
   /** Why the pipeline stopped, once its subscription errored or completed before `stop()`; /readyz then answers 503. */
   pipelineStopped: string | undefined;
+  /** How long the last checkpoint took and when it ended (for /metrics). */
+  lastCheckpoint: { duration_ms: number; at: number } | undefined;
   private readonly now: () => number;
   /** Each cell's settings, resolved from the config once. */
   private readonly setupFor: (cell: string) => ResolvedCell;
@@ -310,6 +312,7 @@ export class Daemon implements HealthInputs {
    * emptied. A crash anywhere in between leaves a checkpoint and a journal that agree.
    */
   checkpoint(): void {
+    const started = performance.now();
     try {
       const t = this.now();
       const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
@@ -323,6 +326,7 @@ export class Daemon implements HealthInputs {
     } catch (e) {
       this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
     }
+    this.lastCheckpoint = { duration_ms: performance.now() - started, at: this.now() };
   }
 
   /** Idempotent: a second call returns the first call's promise. */

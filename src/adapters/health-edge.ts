@@ -41,20 +41,23 @@ export function registerEdgeMetrics(registers: Registry[], edge: () => EdgeHealt
       this.set({ kind: 'unknown' }, e.unknownCells);
     },
   });
-  const perChannel = (name: string, help: string, value: (g: EdgeHealth['gaps'][number]) => number): void => {
+  // Per (cell, channel) with the per-cell series (health-cells.ts); summed over the cells here, always.
+  const byChannel = (name: string, help: string, value: (g: EdgeHealth['gaps'][number]) => number): void => {
     new Counter({
       name,
       help,
-      labelNames: ['cell', 'channel'] as const,
+      labelNames: ['channel'] as const,
       registers,
-      collect(this: Counter<'cell' | 'channel'>) {
+      collect(this: Counter<'channel'>) {
         this.reset();
-        for (const g of edge()?.gaps ?? []) this.inc({ cell: g.cell, channel: g.channel }, value(g));
+        const sums = new Map<string, number>();
+        for (const g of edge()?.gaps ?? []) sums.set(g.channel, (sums.get(g.channel) ?? 0) + value(g));
+        for (const [channel, n] of sums) this.inc({ channel }, n);
       },
     });
   };
-  perChannel('oep_gaps_total', "Holes in a channel's event time longer than 3 of its sample intervals (and 1 s) while current flowed", (g) => g.count);
-  perChannel('oep_gap_missing_readings_total', 'Readings estimated missing in those holes', (g) => g.missing);
+  byChannel('oep_lab_gaps_total', "Holes in a channel's event time while current flowed, by channel, summed over the cells", (g) => g.count);
+  byChannel('oep_lab_gap_missing_readings_total', 'Readings estimated missing in those holes, by channel, summed over the cells', (g) => g.missing);
   const counter = (name: string, help: string, value: (e: EdgeHealth) => number): void => {
     new Counter({
       name,
