@@ -5,9 +5,10 @@
  * at most `perCellMetrics` cells (health-cells.ts writes those). The metric names, labels and meanings are
  * listed in the README ("Health and metrics"). `health-server.ts` serves them over HTTP.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { passCells, perCellText, type CellsPass } from './health-cells.js';
 import { registerEdgeMetrics, type EdgeHealth } from './health-edge.js';
+import { scrapeCounter, scrapeCounterBy, scrapeGauge, scrapeGaugeBy, type ScrapeMetric } from './prom-scrape.js';
 import {
   DEFAULT_PER_CELL_METRICS_MAX_CELLS,
   type AlertCount,
@@ -137,180 +138,116 @@ export class HealthMetrics {
   /** Lab-wide sums over the cells: readings by outcome, rejections by reason, steps, cycles, buffers, cells active. */
   private labMetrics(): void {
     const { registers, current } = this;
-    const labCounter = (name: string, help: string, value: (t: CellsPass['totals']) => number): void => {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect(this: Counter) {
-          this.reset();
-          this.inc(value(current().cells.totals));
-        },
-      });
+    const sum = (name: string, help: string, value: (t: CellsPass['totals']) => number): void => {
+      scrapeCounter({ registers, name, help }, () => value(current().cells.totals));
     };
-    labCounter('oep_lab_readings_accepted_total', 'Readings accepted, summed over the cells (oep_readings_accepted_total without the cell)', (t) => t.accepted);
-    labCounter('oep_lab_readings_duplicate_total', 'Exact duplicate readings dropped, summed over the cells', (t) => t.duplicate);
-    labCounter('oep_lab_readings_late_total', 'Readings behind the watermark, summed over the cells', (t) => t.late);
-    labCounter('oep_lab_readings_bare_total', 'Bare-number payloads, summed over the cells', (t) => t.bare);
-    labCounter(
+    sum('oep_lab_readings_accepted_total', 'Readings accepted, summed over the cells (oep_readings_accepted_total without the cell)', (t) => t.accepted);
+    sum('oep_lab_readings_duplicate_total', 'Exact duplicate readings dropped, summed over the cells', (t) => t.duplicate);
+    sum('oep_lab_readings_late_total', 'Readings behind the watermark, summed over the cells', (t) => t.late);
+    sum('oep_lab_readings_bare_total', 'Bare-number payloads, summed over the cells', (t) => t.bare);
+    sum(
       'oep_lab_readings_forced_release_total',
       'Readings released before the watermark (alignment.maxBuffered), summed over the cells',
       (t) => t.forcedReleases,
     );
-    labCounter('oep_lab_steps_total', 'Steps closed, summed over the cells', (t) => t.steps);
-    labCounter('oep_lab_cycles_total', 'Cycles closed, summed over the cells', (t) => t.cycles);
-    new Counter({
-      name: 'oep_lab_readings_rejected_total',
-      help: 'Messages or batch elements of cells holding state rejected at the edge, by reason, summed over the cells',
-      labelNames: ['reason'] as const,
-      registers,
-      collect(this: Counter<'reason'>) {
-        this.reset();
-        for (const [reason, n] of current().cells.totals.rejected) this.inc({ reason }, n);
-      },
-    });
-    const labGauge = (name: string, help: string, value: (s: Snapshot) => number | undefined): void => {
-      new Gauge({
-        name,
-        help,
+    sum('oep_lab_steps_total', 'Steps closed, summed over the cells', (t) => t.steps);
+    sum('oep_lab_cycles_total', 'Cycles closed, summed over the cells', (t) => t.cycles);
+    scrapeCounterBy(
+      {
         registers,
-        collect(this: Gauge) {
-          this.reset();
-          const v = value(current());
-          if (v !== undefined) this.set(v);
-        },
-      });
+        name: 'oep_lab_readings_rejected_total',
+        help: 'Messages or batch elements of cells holding state rejected at the edge, by reason, summed over the cells',
+      },
+      ['reason'],
+      () => [...current().cells.totals.rejected].map(([reason, n]) => [{ reason }, n] as const),
+    );
+    const gauge = (name: string, help: string, value: (s: Snapshot) => number | undefined): void => {
+      scrapeGauge({ registers, name, help }, () => value(current()));
     };
-    labGauge('oep_lab_readings_buffered', 'Readings waiting in the aligners for the watermark, summed over the cells', (s) => s.cells.totals.buffered);
-    labGauge('oep_lab_watermark_lag_max_seconds', 'Largest watermark lag of a cell, s (absent while no cell has a watermark)', (s) => s.cells.totals.lagMax_s);
-    labGauge('oep_cells_active', "Cells whose newest reading's event time is at most 10 min before the clock", (s) => s.cells.totals.active);
-    labGauge('oep_metrics_per_cell', '1 when this scrape has the per-cell series (health.perCellMetrics), else 0', (s) => (s.cells.rows !== undefined ? 1 : 0));
+    gauge('oep_lab_readings_buffered', 'Readings waiting in the aligners for the watermark, summed over the cells', (s) => s.cells.totals.buffered);
+    gauge('oep_lab_watermark_lag_max_seconds', 'Largest watermark lag of a cell, s (0 while no cell has a watermark)', (s) => s.cells.totals.lagMax_s);
+    gauge('oep_cells_active', "Cells whose newest reading's event time is at most 10 min before the clock", (s) => s.cells.totals.active);
+    gauge('oep_metrics_per_cell', '1 when this scrape has the per-cell series (health.perCellMetrics), else 0', (s) => (s.cells.rows !== undefined ? 1 : 0));
   }
 
   /** MQTT connection, messages received, readiness. */
   private connectionMetrics(): void {
     const { registers, current, source } = this;
-    new Gauge({
-      name: 'oep_mqtt_connected',
-      help: '1 while the MQTT client is connected to the broker, else 0',
-      registers,
-      collect(this: Gauge) {
-        this.set(current().mqttConnected ? 1 : 0);
-      },
-    });
+    scrapeGauge({ registers, name: 'oep_mqtt_connected', help: '1 while the MQTT client is connected to the broker, else 0' }, () =>
+      current().mqttConnected ? 1 : 0,
+    );
     if (source.mqttReceived !== undefined) {
-      new Counter({
-        name: 'oep_mqtt_messages_received_total',
-        help: 'MQTT messages received (a batch payload is one message)',
-        registers,
-        collect(this: Counter) {
-          this.reset();
-          this.inc(current().mqttReceived ?? 0);
-        },
-      });
+      scrapeCounter(
+        { registers, name: 'oep_mqtt_messages_received_total', help: 'MQTT messages received (a batch payload is one message)' },
+        () => current().mqttReceived ?? 0,
+      );
     }
-    new Gauge({
-      name: 'oep_ready',
-      help: '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing, broker session not just lost), else 0',
-      registers,
-      collect(this: Gauge) {
-        const s = current();
-        this.set(s.pipelineStopped === undefined && s.mqttConnected && s.influx?.failing !== true && s.sessionLost === undefined ? 1 : 0);
-      },
+    const help = '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing, broker session not just lost), else 0';
+    scrapeGauge({ registers, name: 'oep_ready', help }, () => {
+      const s = current();
+      return s.pipelineStopped === undefined && s.mqttConnected && s.influx?.failing !== true && s.sessionLost === undefined ? 1 : 0;
     });
   }
 
   /** Points toward InfluxDB: enqueued, written, dropped, pending, failing. */
   private influxMetrics(): void {
     const { registers, current } = this;
-    const influxCounter = (name: string, help: string, value: (i: InfluxHealth) => number): void => {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect(this: Counter) {
-          this.reset();
-          const i = current().influx;
-          if (i !== undefined) this.inc(value(i));
-        },
-      });
-    };
-    influxCounter(
-      'oep_influx_points_enqueued_total',
-      'Line-protocol points handed to the InfluxDB writer (0 when InfluxDB is not configured)',
-      (i) => i.enqueued,
-    );
-    influxCounter('oep_influx_points_written_total', 'Points InfluxDB acknowledged', (i) => i.written);
-    influxCounter('oep_influx_points_dropped_total', 'Points given up on (retry limit or outage buffer overflow): lost for InfluxDB', (i) => i.dropped);
-    new Gauge({
-      name: 'oep_influx_points_pending',
-      help: 'Points waiting to be written to InfluxDB (batched or in retry)',
+    const influx = (name: string, help: string, value: (i: InfluxHealth) => number): ScrapeMetric & { read: () => number } => ({
       registers,
-      collect(this: Gauge) {
-        this.set(current().influx?.pending ?? 0);
+      name,
+      help,
+      read: () => {
+        const i = current().influx;
+        return i === undefined ? 0 : value(i);
       },
     });
-    new Gauge({
-      name: 'oep_influx_failing',
-      help: '1 while writes to InfluxDB are failing, else 0 (0 when InfluxDB is not configured)',
-      registers,
-      collect(this: Gauge) {
-        this.set(current().influx?.failing === true ? 1 : 0);
-      },
-    });
+    for (const m of [
+      influx('oep_influx_points_enqueued_total', 'Line-protocol points handed to the InfluxDB writer (0 when InfluxDB is not configured)', (i) => i.enqueued),
+      influx('oep_influx_points_written_total', 'Points InfluxDB acknowledged', (i) => i.written),
+      influx('oep_influx_points_dropped_total', 'Points given up on (retry limit or outage buffer overflow): lost for InfluxDB', (i) => i.dropped),
+    ])
+      scrapeCounter(m, m.read);
+    for (const m of [
+      influx('oep_influx_points_pending', 'Points waiting to be written to InfluxDB (batched or in retry)', (i) => i.pending),
+      influx('oep_influx_failing', '1 while writes to InfluxDB are failing, else 0 (0 when InfluxDB is not configured)', (i) => (i.failing ? 1 : 0)),
+    ])
+      scrapeGauge(m, m.read);
   }
 
   /** Alerts raised by kind and level, and alerts open now by level (summed over the cells). */
   private alertMetrics(): void {
     const { registers, current, source } = this;
     if (source.alertsRaised !== undefined) {
-      new Counter({
-        name: 'oep_lab_alerts_raised_total',
-        help: 'Alerts raised, by kind and level, summed over the cells',
-        labelNames: ['kind', 'level'] as const,
-        registers,
-        collect(this: Counter<'kind' | 'level'>) {
-          this.reset();
-          for (const a of current().raisedByKind.values()) this.inc({ kind: a.kind, level: a.level }, a.count);
-        },
-      });
+      scrapeCounterBy(
+        { registers, name: 'oep_lab_alerts_raised_total', help: 'Alerts raised, by kind and level, summed over the cells' },
+        ['kind', 'level'],
+        () => [...current().raisedByKind.values()].map((a) => [{ kind: a.kind, level: a.level }, a.count] as const),
+      );
     }
     if (source.alertLevels !== undefined) {
-      new Gauge({
-        name: 'oep_alerts_open',
-        help: 'Alert kinds of a cell whose condition is present now, by level (warning, critical)',
-        labelNames: ['level'] as const,
-        registers,
-        collect(this: Gauge<'level'>) {
-          const { open } = current();
-          this.set({ level: 'warning' }, open.warning);
-          this.set({ level: 'critical' }, open.critical);
-        },
+      const help = 'Alert kinds of a cell whose condition is present now, by level (warning, critical)';
+      scrapeGaugeBy({ registers, name: 'oep_alerts_open', help }, ['level'], () => {
+        const { open } = current();
+        return [
+          [{ level: 'warning' }, open.warning],
+          [{ level: 'critical' }, open.critical],
+        ];
       });
     }
   }
 
-  /** The write-ahead journal's size and the last checkpoint (when the source has them). */
+  /** The write-ahead journal's size and the last checkpoint (when the source has them; 0 without a journal, before the first checkpoint). */
   private durabilityMetrics(): void {
     const { registers, current, source } = this;
     const gauge = (name: string, help: string, value: (s: Snapshot) => number | undefined): void => {
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect(this: Gauge) {
-          this.reset();
-          const v = value(current());
-          if (v !== undefined) this.set(v);
-        },
-      });
+      scrapeGauge({ registers, name, help }, () => value(current()));
     };
     if (source.journalBytes !== undefined) gauge('oep_journal_bytes', 'Bytes in the write-ahead journal (emptied at each checkpoint)', (s) => s.journalBytes);
     if (source.lastCheckpoint !== undefined) {
-      gauge('oep_checkpoint_duration_seconds', 'Wall time of the last checkpoint, s (absent before the first)', (s) =>
+      gauge('oep_checkpoint_duration_seconds', 'Wall time of the last checkpoint, s (0 before the first)', (s) =>
         s.checkpoint === undefined ? undefined : s.checkpoint.duration_ms / 1000,
       );
-      gauge('oep_checkpoint_last_timestamp_seconds', 'When the last checkpoint ended, Unix s (absent before the first)', (s) =>
+      gauge('oep_checkpoint_last_timestamp_seconds', 'When the last checkpoint ended, Unix s (0 before the first)', (s) =>
         s.checkpoint === undefined ? undefined : s.checkpoint.at / 1000,
       );
     }
