@@ -7,6 +7,20 @@ import { Prng } from './prng.js';
 import type { SimCellSpec } from './cell-spec.js';
 import { KAPPA_MID, KAPPA_WIDTH, ncmOcv_V, ncmOcvSlope_V, oneC_mA } from './ocv.js';
 
+// ---------------------------------------------------------------------------------------------
+// The protocol's phases (CellPhysics moves between them)
+// ---------------------------------------------------------------------------------------------
+
+export const PH_INITIAL_REST = 0;
+export const PH_CC = 1;
+export const PH_CV = 2;
+export const PH_REST_CHARGED = 3;
+export const PH_DISCHARGE = 4;
+export const PH_REST_DISCHARGED = 5;
+export const PH_SHORTED = 6;
+export const PH_ABORT_REST = 7;
+export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
 /**
  * Per-cycle ground truth, computed from the model's noise-free values. Times are true (reference-clock)
  * epoch ms: a device's timestamps are true time + its clock offset (+ jitter). Cycle n = charge step,
@@ -60,16 +74,6 @@ export interface SimCycleTruth {
   /** The cycler aborted the test in this cycle (no discharge). */
   readonly aborted: boolean;
 }
-
-export const PH_INITIAL_REST = 0;
-export const PH_CC = 1;
-export const PH_CV = 2;
-export const PH_REST_CHARGED = 3;
-export const PH_DISCHARGE = 4;
-export const PH_REST_DISCHARGED = 5;
-export const PH_SHORTED = 6;
-export const PH_ABORT_REST = 7;
-export type Phase = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** The state and the physics of {@link CellPhysics}; the protocol is its subclass's. */
 export abstract class CellDynamics {
