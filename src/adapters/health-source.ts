@@ -7,7 +7,7 @@ import type { EdgeHealth } from './health-edge.js';
 
 /**
  * Per-cell series by default while the lab holds at most this many cells (`health.perCellMetrics`). Past it
- * a scrape has only the lab-wide aggregates: ~14 series per cell are 140,000 series and ~4 MB a scrape at
+ * a scrape has only the lab-wide aggregates: 10+ series per cell are 100,000+ series and 4.2 MB a scrape at
  * 10,000 cells, more than a lab's Prometheus should store for counters that InfluxDB gets per cell anyway
  * (`oep_ingest`, every checkpoint).
  */
