@@ -6,6 +6,7 @@
  *   process  `oep process` through the CLI vs a plain line read, 25- and 10-column exports (process-bench.ts)
  *   all      the three above (the default; under 10 minutes on a quiet 2-core machine)
  *   checkpoint  how long a checkpoint takes with 100 and 1,000 cells (checkpoint.ts; not in `all`)
+ *   metrics  one /metrics scrape (time, size) at 100, 1,000, 10,000 cells, per-cell series on and off (metrics-scrape.ts; not in `all`)
  *   inprocess, memory: the pipeline inside the bench process, without MQTT (in-process.ts; not in `all`)
  * Options (or the environment variable in brackets):
  *   --cells 100:2000000,1000:2000000,10000:1000000   cell counts and readings per round   [OEP_BENCH_CELLS]
@@ -21,12 +22,13 @@ import { startVictoriaMetrics, type VmHandle } from '../test/support/services.js
 import { inProcess, memory } from './in-process.js';
 import { alertLatency } from './latency.js';
 import { checkpointBench } from './checkpoint.js';
+import { metricsBench } from './metrics-scrape.js';
 import { processBench } from './process-bench.js';
 import { round, type RoundResult, type Side, type SweepCase, type SweepOptions } from './sweep.js';
 import { machineLine, processTable, roundLine, sweepTable } from './table.js';
 
 const PROCESS_ROUNDS = 3;
-const PARTS = ['all', 'sweep', 'latency', 'process', 'inprocess', 'memory', 'checkpoint'] as const;
+const PARTS = ['all', 'sweep', 'latency', 'process', 'inprocess', 'memory', 'checkpoint', 'metrics'] as const;
 type Part = (typeof PARTS)[number];
 
 const { values, positionals } = parseArgs({
@@ -94,6 +96,7 @@ try {
   if (vm !== undefined && has('latency')) console.log(`\n${await alertLatency(vm)}`);
   if (has('process')) console.log(`\n${processTable(await processBench(positive('rows', values.rows), PROCESS_ROUNDS), PROCESS_ROUNDS)}`);
   if (has('checkpoint')) for (const n of [100, 1_000]) console.log(checkpointBench(n));
+  if (has('metrics')) console.log(`\n${await metricsBench([100, 1_000, 10_000])}`);
   if (has('inprocess')) inProcess(2_000_000);
   if (has('memory')) memory(10_000_000);
 } finally {

@@ -89,12 +89,13 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string): Promise<S
     pid: d.pid,
     end,
     async verify(expected) {
-      const names = ['oep_readings_accepted_total', 'oep_readings_duplicate_total', 'oep_readings_late_total', 'oep_cycles_total'] as const;
+      // The lab-wide sums: at 10,000 cells a scrape has no per-cell series (health.perCellMetrics).
+      const names = ['oep_lab_readings_accepted_total', 'oep_lab_readings_duplicate_total', 'oep_lab_readings_late_total', 'oep_lab_cycles_total'] as const;
       const m = await scrapeSum(health, [...names, 'oep_influx_points_written_total', 'oep_influx_points_enqueued_total']);
-      const got = (m.oep_readings_accepted_total ?? 0) + (m.oep_readings_duplicate_total ?? 0) + (m.oep_readings_late_total ?? 0);
-      const late = (m.oep_readings_late_total ?? 0) + (m.oep_readings_duplicate_total ?? 0);
+      const got = (m.oep_lab_readings_accepted_total ?? 0) + (m.oep_lab_readings_duplicate_total ?? 0) + (m.oep_lab_readings_late_total ?? 0);
+      const late = (m.oep_lab_readings_late_total ?? 0) + (m.oep_lab_readings_duplicate_total ?? 0);
       const failure = got !== expected ? `got ${got} of ${expected}` : late > 0 ? `${late} late/duplicate` : undefined;
-      return { ...(failure !== undefined ? { failure } : {}), cycles: m.oep_cycles_total ?? 0, influxPoints: m.oep_influx_points_enqueued_total ?? 0 };
+      return { ...(failure !== undefined ? { failure } : {}), cycles: m.oep_lab_cycles_total ?? 0, influxPoints: m.oep_influx_points_enqueued_total ?? 0 };
     },
     async stop() {
       const e = await d.stop();

@@ -77,6 +77,8 @@ export class Daemon implements HealthInputs {
   cellFailures = 0;
   /** Why the pipeline stopped, once its subscription errored or completed before `stop()`; /readyz then answers 503. */
   pipelineStopped: string | undefined;
+  /** How long the last checkpoint took and when it ended (for /metrics). */
+  lastCheckpoint: { duration_ms: number; at: number } | undefined;
   private readonly now: () => number;
   /** Each cell's settings, resolved from the config once. */
   private readonly setupFor: (cell: string) => ResolvedCell;
@@ -355,6 +357,7 @@ export class Daemon implements HealthInputs {
     } catch (e) {
       this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
     }
+    this.lastCheckpoint = { duration_ms: performance.now() - started, at: this.now() };
   }
 
   /** Idempotent: a second call returns the first call's promise. */

@@ -7,7 +7,7 @@
  */
 import type { AlertTally } from '../src/adapters/alert-tally.js';
 import type { EdgeHealth } from '../src/adapters/health-edge.js';
-import type { AlertCount, AlertState, CellHealth, HealthSource, InfluxHealth } from '../src/adapters/health-metrics.js';
+import type { AlertCount, AlertState, CellHealth, CheckpointHealth, HealthSource, InfluxHealth } from '../src/adapters/health-source.js';
 import type { InfluxSink } from '../src/adapters/influx-sink.js';
 
 /** What the health source reads of one cell of the lab. */
@@ -33,6 +33,10 @@ export interface HealthInputs {
   readonly alertTally?: Pick<AlertTally, 'entries'> | undefined;
   /** Why the pipeline stopped, once its subscription errored or completed unexpectedly. */
   readonly pipelineStopped?: string | undefined;
+  /** The write-ahead journal, when there is one. */
+  readonly journal?: { readonly bytes: number } | undefined;
+  /** The last checkpoint of the lab state, once one was taken. */
+  readonly lastCheckpoint?: CheckpointHealth | undefined;
 }
 
 /**
@@ -96,6 +100,8 @@ export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions 
       if (at === undefined || now() - at >= SESSION_LOST_UNREADY_MS) return undefined;
       return `mqtt: the broker did not resume the persistent session at ${new Date(at).toISOString()}: readings sent while oep was away may be lost`;
     },
+    journalBytes: () => daemon.journal?.bytes,
+    lastCheckpoint: () => daemon.lastCheckpoint,
     edge(): EdgeHealth {
       const cells = daemon.lab.cells;
       const unknown = daemon.admission?.admission.unknownCount(cells) ?? 0;

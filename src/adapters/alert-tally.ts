@@ -3,7 +3,7 @@
  * warning, ok/warning → critical) by cell, kind and level, counted from the lab's events as a sink.
  */
 import type { LabEvent } from '../domain/lab.js';
-import type { AlertCount } from './health-metrics.js';
+import type { AlertCount } from './health-source.js';
 import { LEVEL_CODE } from './line-protocol.js';
 import type { Sink, SinkReport } from './sink.js';
 

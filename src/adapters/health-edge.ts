@@ -3,7 +3,8 @@
  * bad topics), how many cells hold state, how many unknown cells were forgotten, and how often the broker
  * lost the daemon's persistent session. Read at scrape time from {@link HealthSource.edge}.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { scrapeCounter, scrapeCounterBy, scrapeGaugeBy } from './prom-scrape.js';
 
 export interface EdgeHealth {
   /** Rejected messages of cells that hold no state, by reason. */
@@ -19,52 +20,37 @@ export interface EdgeHealth {
 }
 
 export function registerEdgeMetrics(registers: Registry[], edge: () => EdgeHealth | undefined): void {
-  new Counter({
-    name: 'oep_messages_rejected_unattributed_total',
-    help: 'Messages rejected for a cell that holds no state (made-up or refused ids, bad topics), by reason; they create no cell',
-    labelNames: ['reason'] as const,
-    registers,
-    collect(this: Counter<'reason'>) {
-      this.reset();
-      for (const [reason, n] of Object.entries(edge()?.unattributed ?? {})) this.inc({ reason }, n);
-    },
-  });
-  new Gauge({
-    name: 'oep_cells',
-    help: 'Cells holding state, by whether the config names them (configured) or not (unknown)',
-    labelNames: ['kind'] as const,
-    registers,
-    collect(this: Gauge<'kind'>) {
-      const e = edge();
-      if (e === undefined) return;
-      this.set({ kind: 'configured' }, e.configuredCells);
-      this.set({ kind: 'unknown' }, e.unknownCells);
-    },
-  });
-  const perChannel = (name: string, help: string, value: (g: EdgeHealth['gaps'][number]) => number): void => {
-    new Counter({
-      name,
-      help,
-      labelNames: ['cell', 'channel'] as const,
+  scrapeCounterBy(
+    {
       registers,
-      collect(this: Counter<'cell' | 'channel'>) {
-        this.reset();
-        for (const g of edge()?.gaps ?? []) this.inc({ cell: g.cell, channel: g.channel }, value(g));
-      },
+      name: 'oep_messages_rejected_unattributed_total',
+      help: 'Messages rejected for a cell that holds no state (made-up or refused ids, bad topics), by reason; they create no cell',
+    },
+    ['reason'],
+    () => Object.entries(edge()?.unattributed ?? {}).map(([reason, n]) => [{ reason }, n] as const),
+  );
+  scrapeGaugeBy({ registers, name: 'oep_cells', help: 'Cells holding state, by whether the config names them (configured) or not (unknown)' }, ['kind'], () => {
+    const e = edge();
+    if (e === undefined) return [];
+    return [
+      [{ kind: 'configured' }, e.configuredCells],
+      [{ kind: 'unknown' }, e.unknownCells],
+    ];
+  });
+  // Per (cell, channel) with the per-cell series (health-cells.ts); summed over the cells here, always.
+  const byChannel = (name: string, help: string, value: (g: EdgeHealth['gaps'][number]) => number): void => {
+    scrapeCounterBy({ registers, name, help }, ['channel'], () => {
+      const sums = new Map<string, number>();
+      for (const g of edge()?.gaps ?? []) sums.set(g.channel, (sums.get(g.channel) ?? 0) + value(g));
+      return [...sums].map(([channel, n]) => [{ channel }, n] as const);
     });
   };
-  perChannel('oep_gaps_total', "Holes in a channel's event time longer than 3 of its sample intervals (and 1 s) while current flowed", (g) => g.count);
-  perChannel('oep_gap_missing_readings_total', 'Readings estimated missing in those holes', (g) => g.missing);
+  byChannel('oep_lab_gaps_total', "Holes in a channel's event time while current flowed, by channel, summed over the cells", (g) => g.count);
+  byChannel('oep_lab_gap_missing_readings_total', 'Readings estimated missing in those holes, by channel, summed over the cells', (g) => g.missing);
   const counter = (name: string, help: string, value: (e: EdgeHealth) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect(this: Counter) {
-        this.reset();
-        const e = edge();
-        if (e !== undefined) this.inc(value(e));
-      },
+    scrapeCounter({ registers, name, help }, () => {
+      const e = edge();
+      return e === undefined ? undefined : value(e);
     });
   };
   counter('oep_cells_evicted_total', 'Unknown cells forgotten after edge.evictIdle_s without a message (they had closed no step)', (e) => e.evicted);

@@ -14,6 +14,8 @@ export interface HealthServerOptions {
   readonly port: number;
   /** Also export prom-client's process metrics (CPU, memory, event-loop lag, GC). Default true. */
   readonly processMetrics?: boolean;
+  /** Per-cell series: always, never, or while the lab holds at most this many cells (HealthMetricsOptions.perCellMetrics). */
+  readonly perCellMetrics?: boolean | number;
 }
 
 export class HealthServer {
@@ -27,7 +29,10 @@ export class HealthServer {
     private readonly source: HealthSource,
     private readonly opts: HealthServerOptions,
   ) {
-    this.metrics = new HealthMetrics(source, { processMetrics: opts.processMetrics ?? true });
+    this.metrics = new HealthMetrics(source, {
+      processMetrics: opts.processMetrics ?? true,
+      ...(opts.perCellMetrics !== undefined ? { perCellMetrics: opts.perCellMetrics } : {}),
+    });
   }
 
   /** Listens; resolves with the base URL (with the actual port when `port` is 0). Rejects if the port is taken. */

@@ -14,6 +14,7 @@ import {
 } from '../domain/cell-processor.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../adapters/log-text.js';
 import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
+import { DEFAULT_PER_CELL_METRICS_MAX_CELLS } from '../adapters/health-source.js';
 import type { CellAlertSetup } from '../domain/lab.js';
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type CellIngestSettings } from '../ingest/payload.js';
 import { cellAlertsSchema, detectorFields, resolveAlerts } from './alerts.js';
@@ -178,6 +179,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: z.string().default(DEFAULT_HEALTH_HOST),
       port: z.number().int().min(0).max(65535).default(DEFAULT_HEALTH_PORT),
+      /** Per-cell series on /metrics: true, false, or while the lab holds at most this many cells (lab-wide sums always). */
+      perCellMetrics: z.union([z.boolean(), z.number().int().nonnegative()]).default(DEFAULT_PER_CELL_METRICS_MAX_CELLS),
     })
     .optional(),
   alignment: z

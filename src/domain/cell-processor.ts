@@ -22,17 +22,19 @@
 import { lerp } from './capacity.js';
 import { CapacityGridResampler } from './metrics/step.js';
 import { DEFAULT_PRESSURE_RING, PressureTrack } from './pressure-track.js';
-import type { CycleRecord, Reading, StepKind, StepRecord } from './types.js';
+import type { Reading, StepKind } from './types.js';
 import { expireBoundaries, resolveBoundaries } from './cell/boundaries.js';
 import type { CellProcessorSettings } from './cell/settings.js';
-import { PROCESSOR_STATE_VERSION, type BoundaryState, type ProcessorState, type RunState } from './cell/state.js';
-import { assembleStep, cycleOfOpenStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
+import { restoreState, stateOf, type Closed, type CoreFields, type CyclerCut, type ProcessorState } from './cell/state.js';
+import { emitReady } from './cell/emission.js';
+import { cycleOfOpenStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
 import { attributeSamples, hasSamplesUpTo, newPendingSamples, pushSample, type PendingSamples } from './cell/pending-samples.js';
-import { addCharge, kindFromCharge, mergeGlitch, newRun, stepDraft, type Run, type StepDraft } from './cell/run.js';
+import { addCharge, mergeGlitch, newRun, type Run } from './cell/run.js';
 import { confirmedCandidate, kindOf, runFor, splitAtDeadband, type CyclerIndex, type Runs, type SegmentVisitor } from './cell/segmentation.js';
-import { NO_SAMPLE_LISTENER, newBoundary, type Boundary, type CurrentLine, type SampleListener } from './cell/types.js';
+import { NO_SAMPLE_LISTENER, newBoundary, type Boundary, type CellOutput, type CurrentLine, type SampleListener } from './cell/types.js';
 
 export { MAX_STEPS_PER_CYCLE } from './cell/cycles.js';
+export { newOutput, type CellOutput } from './cell/types.js';
 
 export {
   DEFAULT_CURRENT_MAX_GAP_MS,
@@ -44,51 +46,26 @@ export {
   type CellProcessorSettings,
 } from './cell/settings.js';
 
-/** A step that has ended, waiting for the pressures at its boundaries. */
-interface Closed {
-  readonly run: Run;
-  readonly end: Boundary;
-  /** Kind of the step that follows, when the deadband segmenter knows it at the boundary. */
-  readonly nextKind: StepKind | undefined;
-}
-
-/** Where the records of one call go, and who hears about the samples. */
-export interface CellOutput {
-  readonly steps: StepRecord[];
-  readonly cycles: CycleRecord[];
-  /** The detectors' ear (default: nobody). */
-  readonly samples: SampleListener;
-}
-
-export function newOutput(samples: SampleListener = NO_SAMPLE_LISTENER): CellOutput {
-  return { steps: [], cycles: [], samples };
-}
-
-/** The cycler's step change between two current samples, applied when the current reaches it. */
-interface CyclerCut {
-  readonly t: number;
-  readonly step: number;
-  readonly cycle: number | undefined;
-}
-
-export class CellProcessor implements SegmentVisitor {
-  private track: PressureTrack;
-  private readonly runs: Runs = { step: null, cand: null };
+export class CellProcessor implements SegmentVisitor, CoreFields {
+  // The fields below are the core's state (CoreFields): public for cell/state.ts and cell/emission.ts, which
+  // read and fill them; nothing else should touch them.
+  track: PressureTrack;
+  readonly runs: Runs = { step: null, cand: null };
   /** The latest current sample (NaN before the first). */
-  private prevT = NaN;
-  private prevI = NaN;
-  private readonly pending: PendingSamples = newPendingSamples();
-  private readonly pendingBoundaries: Boundary[] = [];
-  private readonly closed: Closed[] = [];
-  private eventTs = -Infinity;
-  private stepSeq = 0;
-  // Cycler step mode: the cycler's step index is authoritative from its first `step` reading on.
-  private cyclerMode = false;
-  private readonly cycler: CyclerIndex = { step: undefined, cycle: undefined };
+  prevT = NaN;
+  prevI = NaN;
+  readonly pending: PendingSamples = newPendingSamples();
+  readonly pendingBoundaries: Boundary[] = [];
+  readonly closed: Closed[] = [];
+  eventTs = -Infinity;
+  stepSeq = 0;
+  /** Cycler step mode: the cycler's step index is authoritative from its first `step` reading on. */
+  cyclerMode = false;
+  readonly cycler: CyclerIndex = { step: undefined, cycle: undefined };
   /** Who hears the samples while a line is being cut (null between calls: functions do not go into a snapshot). */
   private listener: SampleListener | null = null;
-  private cyclerCut: CyclerCut | null = null;
-  private readonly cycles: CycleAssembly = newCycleAssembly();
+  cyclerCut: CyclerCut | null = null;
+  readonly cycles: CycleAssembly = newCycleAssembly();
   /** Counters for the daemon's health. */
   readonly stats = { gaps: 0, glitches: 0, pressureMissing: 0 };
 
@@ -115,69 +92,13 @@ export class CellProcessor implements SegmentVisitor {
 
   /** The core's state as plain data, for a checkpoint (see cell/state.ts): copies, never the live objects. */
   toState(): ProcessorState {
-    const index = new Map<Boundary, number>();
-    const boundaries: BoundaryState[] = [];
-    const ref = (b: Boundary): number => {
-      let i = index.get(b);
-      if (i === undefined) {
-        index.set(b, (i = boundaries.length));
-        boundaries.push({ t: b.t, p: b.p, resolved: b.resolved });
-      }
-      return i;
-    };
-    const run = (r: Run): RunState => ({ ...r, start: ref(r.start), curve: r.curve?.toState() ?? null });
-    return {
-      version: PROCESSOR_STATE_VERSION,
-      step: this.runs.step === null ? null : run(this.runs.step),
-      cand: this.runs.cand === null ? null : run(this.runs.cand),
-      closed: this.closed.map((c) => ({ run: run(c.run), end: ref(c.end), nextKind: c.nextKind })),
-      pendingBoundaries: this.pendingBoundaries.map(ref),
-      boundaries,
-      track: this.track.toJSON(),
-      prevT: this.prevT,
-      prevI: this.prevI,
-      pending: { t: [...this.pending.t], kind: [...this.pending.kind], value: [...this.pending.value] },
-      eventTs: this.eventTs,
-      stepSeq: this.stepSeq,
-      cyclerMode: this.cyclerMode,
-      cycler: { ...this.cycler },
-      cyclerCut: this.cyclerCut === null ? null : { ...this.cyclerCut },
-      cycles: { ...this.cycles, steps: [...this.cycles.steps] },
-      stats: { ...this.stats },
-    };
+    return stateOf(this);
   }
 
   /** A core from its plain-data state, with the current settings. */
   static fromState(settings: CellProcessorSettings, s: ProcessorState): CellProcessor {
     const p = new CellProcessor(settings);
-    const boundaries: Boundary[] = s.boundaries.map((b) => ({ t: b.t, p: b.p, resolved: b.resolved }));
-    const boundary = (i: number): Boundary => {
-      const b = boundaries[i];
-      if (b === undefined) throw new Error(`cell core state: boundary ${i} of ${boundaries.length}`);
-      return b;
-    };
-    const run = (r: RunState): Run => ({
-      ...r,
-      start: boundary(r.start),
-      curve: r.curve === null ? null : CapacityGridResampler.fromState(settings.dpdqGrid_mAh, settings.maxCurvePoints, r.curve),
-    });
-    p.runs.step = s.step === null ? null : run(s.step);
-    p.runs.cand = s.cand === null ? null : run(s.cand);
-    for (const c of s.closed) p.closed.push({ run: run(c.run), end: boundary(c.end), nextKind: c.nextKind });
-    for (const i of s.pendingBoundaries) p.pendingBoundaries.push(boundary(i));
-    p.track = PressureTrack.fromJSON(settings.pressureMaxGap_ms, DEFAULT_PRESSURE_RING, s.track);
-    p.prevT = s.prevT;
-    p.prevI = s.prevI;
-    p.pending.t.push(...s.pending.t);
-    p.pending.kind.push(...s.pending.kind);
-    p.pending.value.push(...s.pending.value);
-    p.eventTs = s.eventTs;
-    p.stepSeq = s.stepSeq;
-    p.cyclerMode = s.cyclerMode;
-    Object.assign(p.cycler, s.cycler);
-    p.cyclerCut = s.cyclerCut === null ? null : { ...s.cyclerCut };
-    Object.assign(p.cycles, { ...s.cycles, steps: [...s.cycles.steps] });
-    Object.assign(p.stats, s.stats);
+    restoreState(p, settings, s);
     return p;
   }
 
@@ -221,7 +142,7 @@ export class CellProcessor implements SegmentVisitor {
         break;
     }
     this.stats.pressureMissing += expireBoundaries(this.pendingBoundaries, this.eventTs - this.settings.pressureMaxGap_ms);
-    this.emitReady(out);
+    emitReady(this, this.settings, out);
   }
 
   /**
@@ -239,7 +160,7 @@ export class CellProcessor implements SegmentVisitor {
       this.runs.step = null;
     }
     this.stats.pressureMissing += resolveBoundaries(this.pendingBoundaries, this.track, true);
-    this.emitReady(out);
+    emitReady(this, this.settings, out);
     finishCycles(this.cycles, this.settings, out);
   }
 
@@ -424,38 +345,5 @@ export class CellProcessor implements SegmentVisitor {
     this.cycler.step = cut.step;
     this.cycler.cycle = cut.cycle;
     this.runs.step = newRun('rest', b, this.settings, cut.step, cut.cycle);
-  }
-
-  // --- emission -----------------------------------------------------------------------------------
-
-  private emitReady(out: CellOutput): void {
-    while (this.closed.length > 0) {
-      const c = this.closed[0];
-      if (c === undefined || !c.run.start.resolved || !c.end.resolved) return;
-      let nextKind = c.nextKind;
-      if (nextKind === undefined && this.cyclerMode && this.settings.cycleSource !== 'cycler') {
-        // A cycler step's kind is known only from the current it carries: wait until the step after
-        // this one has run for the minimum step duration, so that a cycle can close where the next
-        // one starts rather than one whole step later.
-        const next = this.closed[1]?.run ?? this.runs.step;
-        if (next !== null) {
-          nextKind = kindFromCharge(next, this.closed.length > 1, this.settings.restCurrent_mA, this.settings.minStepDuration_ms);
-          if (nextKind === undefined) return;
-        }
-      }
-      this.closed.shift();
-      assembleStep(this.cycles, this.draft(c), nextKind, this.settings, out);
-    }
-  }
-
-  private draft(c: Closed): StepDraft {
-    const r = c.run;
-    let kind = r.kind;
-    if (this.cyclerMode || r.cyclerStep !== undefined) {
-      // The cycler's step: its kind is the direction that carried the charge, rest if the mean |I| is in the deadband.
-      r.tEnd = c.end.t;
-      kind = kindFromCharge(r, true, this.settings.restCurrent_mA, this.settings.minStepDuration_ms) ?? 'rest';
-    }
-    return stepDraft(this.settings.cell, ++this.stepSeq, kind, r, c.end);
   }
 }

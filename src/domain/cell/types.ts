@@ -2,7 +2,7 @@
  * The value types that travel between the parts of a cell's core (segmentation, charge accounting,
  * boundary pressures, cycle assembly) and out of it to the detectors.
  */
-import type { StepKind } from '../types.js';
+import type { CycleRecord, StepKind, StepRecord } from '../types.js';
 
 /**
  * A step boundary: the instant one step ends and the next begins, and the pressure there once known.
@@ -66,3 +66,15 @@ export const NO_SAMPLE_LISTENER: SampleListener = {
   pressure: () => undefined,
   voltage: () => undefined,
 };
+
+/** Where the records of one call go, and who hears about the samples. */
+export interface CellOutput {
+  readonly steps: StepRecord[];
+  readonly cycles: CycleRecord[];
+  /** The detectors' ear (default: nobody). */
+  readonly samples: SampleListener;
+}
+
+export function newOutput(samples: SampleListener = NO_SAMPLE_LISTENER): CellOutput {
+  return { steps: [], cycles: [], samples };
+}
