@@ -42,6 +42,7 @@ export const detectorFields = {
       settle_s: z.number().nonnegative().optional(),
       rise_mV: positive.optional(),
       cvBand_mV: z.number().nonnegative().optional(),
+      minSpan_mV: z.number().nonnegative().optional(),
       warn_min: positive.optional(),
       crit_min: positive.optional(),
     })
@@ -123,6 +124,7 @@ function sampleDetectorSettings(g: CellAlertsConfig, l: CellAlertsConfig, areaMm
       settle_ms: (vs.settle_s ?? D.DEFAULT_VSTALL_SETTLE_MS / 1000) * 1000,
       rise_mV: vs.rise_mV ?? D.DEFAULT_VSTALL_RISE_MV,
       cvBand_mV: vs.cvBand_mV ?? D.DEFAULT_VSTALL_CV_BAND_MV,
+      minSpan_mV: vs.minSpan_mV ?? D.DEFAULT_VSTALL_MIN_SPAN_MV,
       warn_min: vs.warn_min ?? D.DEFAULT_VSTALL_WARN_MIN,
       crit_min: vs.crit_min ?? D.DEFAULT_VSTALL_CRIT_MIN,
     },

@@ -176,7 +176,7 @@ export class CellProcessor implements SegmentVisitor, CoreFields {
     let pendingKind: 'pressure' | 'voltage' | 'voltage-seen' = kind;
     if (kind === 'pressure') listener.pressure(t, v, charging);
     else if (t === this.prevT) {
-      listener.voltage(t, v, charging, this.cycles.cycle);
+      listener.voltage(t, v, charging, this.cycles.cycle, this.prevI);
       pendingKind = 'voltage-seen';
     }
     pushSample(this.pending, t, pendingKind, v);

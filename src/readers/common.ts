@@ -207,6 +207,12 @@ export interface Column {
 }
 
 /** The column at `index` of a header's (trimmed) cells; an index past them (or -1, absent) has no name (''). */
+/** The 0-based index of a column given by position (`#3` → 2), undefined for a column given by name. */
+export function columnPosition(spec: string): number | undefined {
+  const m = /^#([1-9][0-9]*)$/.exec(spec.trim());
+  return m === null ? undefined : Number(m[1]) - 1;
+}
+
 export function columnAt(names: readonly string[], index: number): Column {
   return { index, name: names[index] ?? '' };
 }

@@ -23,6 +23,8 @@ export interface LineLayout<C> {
   readonly blank: ',' | '\t' | 'trim';
   /** What was expected when the input ended before the header. */
   readonly noHeader: string | (() => string);
+  /** The line `header` recognised is also the first data line (a header-less file: columns by position). */
+  readonly headerIsData?: boolean;
 }
 
 /** What one format does with the data lines of one file. */
@@ -67,8 +69,11 @@ export class LineParser<C, R> implements RowParser<R> {
     this.lastLine = line;
     const text = cleanLine(raw, line);
     const cols = this.cols;
-    if (cols === undefined) this.cols = this.layout.header(text, line, this.fileName);
-    else if (!this.blank(text)) this.rows.row(text, line, cols, out);
+    if (cols === undefined) {
+      const found = this.layout.header(text, line, this.fileName);
+      if (found !== undefined && this.layout.headerIsData === true) this.rows.row(text, line, found, out);
+      this.cols = found;
+    } else if (!this.blank(text)) this.rows.row(text, line, cols, out);
   }
 
   end(out: R[]): void {

@@ -40,6 +40,8 @@ export interface CorpusRun {
   readonly report?: ProcessReport;
   readonly steps: StepRecord[];
   readonly cycles: CycleRecord[];
+  /** The alert events raised on the way ("<kind> <level> cycle <n>"). */
+  readonly alerts: string[];
 }
 
 /** `oep process <file> --cell c --out <tmp>`: no option but the cell and the output folder. */
@@ -47,10 +49,12 @@ export async function runCorpusFile(name: string): Promise<CorpusRun> {
   const out = mkdtempSync(join(tmpdir(), 'oep-corpus-'));
   const steps: StepRecord[] = [];
   const cycles: CycleRecord[] = [];
+  const alerts: string[] = [];
   const onEvents = (events: readonly LabEvent[]): void => {
     for (const e of events) {
       if (e.type === 'step') steps.push(e.record);
       else if (e.type === 'cycle') cycles.push(e.record);
+      else if (e.type === 'alert') alerts.push(`${e.alert.kind} ${e.alert.level} cycle ${String(e.alert.cycle)}`);
     }
   };
   try {
@@ -59,9 +63,9 @@ export async function runCorpusFile(name: string): Promise<CorpusRun> {
     const report = await withInputErrors(() =>
       processFiles({ cyclerFile: join(CORPUS, name), cell: 'c', setup: resolveCell(cfg, 'c'), cyclerSteps: true, outDir: out, onEvents }),
     );
-    return { report, steps, cycles };
+    return { report, steps, cycles, alerts };
   } catch (e) {
-    return { error: e instanceof Error ? e.message : String(e), steps, cycles };
+    return { error: e instanceof Error ? e.message : String(e), steps, cycles, alerts };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

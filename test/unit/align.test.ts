@@ -66,6 +66,24 @@ describe('EventTimeAligner', () => {
     expect(a.push(r('pressure', 598_000, 1), 600_000, out)).toBe('accepted');
   });
 
+  it('after the whole cell was silent, the first channel back waits for the others (none of them late)', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    for (let t = 0; t <= 10_000; t += 1000) for (const ch of ['voltage', 'current', 'pressure'] as const) a.push(r(ch, t, t), t, out);
+    // the publisher pauses for longer than the idle timeout: everything buffered is released
+    a.tick(60_000, out);
+    expect(a.buffered).toBe(0);
+    // it comes back and sends a batch per channel, voltage first, 100 ms of wall time apart
+    const outcomes: string[] = [];
+    for (const [k, ch] of (['voltage', 'current', 'pressure'] as const).entries())
+      for (let t = 11_000; t <= 20_000; t += 1000) outcomes.push(a.push(r(ch, t, t), 70_000 + k * 100, out));
+    expect(outcomes.every((o) => o === 'accepted')).toBe(true);
+    a.flush(out);
+    const times = out.map((x) => x.ts);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    expect(out.filter((x) => x.channel === 'current')).toHaveLength(21);
+  });
+
   it('releases everything when every channel has been silent for the idle timeout', () => {
     const a = new EventTimeAligner(S);
     const out: Reading[] = [];

@@ -13,6 +13,7 @@ import {
   newPressureDropState,
   newVoltageNoiseState,
   newVoltageStallState,
+  restoreVoltageStallState,
   type HardShortSettings,
   type HardShortState,
   type PressureDropSettings,
@@ -47,17 +48,20 @@ export function newSampleDetectorState(): SampleDetectorState {
 
 /** A listener that runs the detectors on each sample and appends what they measured to `signals`. */
 export function sampleDetectorListener(s: SampleDetectorState, cfg: SampleDetectorSettings, signals: Signal[]): SampleListener {
+  // Snapshots from before the stall detector learned plateaus lack its newer fields: they start afresh.
+  if (s.voltageStall?.plateau_ms === undefined) s.voltageStall = restoreVoltageStallState(s.voltageStall);
+  const stallState = s.voltageStall;
   return {
     pressure(t, p_MPa, charging) {
       const sig = feedPressureDrop(s.pressureDrop, t, p_MPa, charging, cfg.pressureDrop);
       if (sig !== undefined) signals.push(sig);
     },
-    voltage(t, v_V, charging, cycle) {
-      const hard = feedHardShort(s.hardShort, t, v_V, charging, cfg.hardShort);
+    voltage(t, v_V, charging, cycle, i_mA) {
+      const hard = feedHardShort(s.hardShort, t, v_V, i_mA, charging, cfg.hardShort);
       if (hard !== undefined) signals.push(hard);
       const noise = feedVoltageNoise(s.voltageNoise, t, v_V, charging, cycle > cfg.refCycle, cfg.voltageNoise);
       if (noise !== undefined) signals.push(noise);
-      const stall = feedVoltageStall((s.voltageStall ??= newVoltageStallState()), t, v_V, charging, cfg.voltageStall);
+      const stall = feedVoltageStall(stallState, t, v_V, charging, cycle, cfg.refCycle, cfg.voltageStall);
       if (stall !== undefined) signals.push(stall);
     },
   };

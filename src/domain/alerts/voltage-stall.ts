@@ -2,11 +2,22 @@
  * Voltage stall under constant-current charge (soft-short signature 3, the other half of voltage noise): a
  * CC charge raises the cell's voltage steadily until the cutoff, where the constant-voltage hold keeps it
  * flat by design. A parallel electronic path (a soft short) takes part of the current, so the voltage rises
- * slower and slower and finally stalls below the cutoff. Value = minutes since the voltage last rose by
- * `rise_mV` during a charge episode, counted only below the cell's own top voltage (the highest voltage of
- * its earlier charge episodes, minus `cvBand_mV`: the CV hold is not a stall). The first `settle_ms` of an
- * episode are left out (the voltage steps and relaxes as the current starts). Nothing is judged until the
- * cell has completed one charge episode (its top is unknown before).
+ * slower and slower and finally stalls below the cutoff.
+ *
+ * Measured: minutes since the voltage last rose by `rise_mV` during a charge episode, counted only below the
+ * cell's own top voltage (the highest voltage of its earlier charge episodes, minus `cvBand_mV`: the CV hold
+ * is not a stall). The first `settle_ms` of an episode are left out (the voltage steps and relaxes as the
+ * current starts).
+ *
+ * Judged against the cell itself, since chemistries differ: some healthy cells have long flat plateaus
+ * (LiFePO4 at C/25 stays within 5 mV for over 90 min, the PEC export of the real-file corpus), and a
+ * symmetric Li|Li cell has no rising CC voltage at all. From the cell's healthy charges (every episode that
+ * ends in a cycle up to the reference cycle, and always the first) the detector learns:
+ * - its longest plateau: the longest time the voltage took to rise `rise_mV` (a plateau that ended in a rise;
+ *   the CV hold never does). The value judged is the stall beyond that plateau;
+ * - its CC voltage span (highest minus lowest after the settle time): under `minSpan_mV` the charge voltage is
+ *   flat by nature and a stall means nothing, so the detector stays quiet for that cell.
+ * Nothing is judged until the cell has completed one charge episode.
  */
 import type { Signal } from './lifecycle.js';
 import { DROP_EPISODE_GAP_MS } from './pressure-drop.js';
@@ -17,6 +28,8 @@ export interface VoltageStallSettings {
   readonly rise_mV: number;
   /** Samples within this of the cell's top voltage are the CV hold, mV. */
   readonly cvBand_mV: number;
+  /** Cells whose healthy CC voltage spans less than this are not judged (flat by nature), mV. */
+  readonly minSpan_mV: number;
   readonly warn_min: number;
   readonly crit_min: number;
 }
@@ -24,52 +37,113 @@ export interface VoltageStallSettings {
 export const DEFAULT_VSTALL_SETTLE_MS = 900_000;
 export const DEFAULT_VSTALL_RISE_MV = 5;
 export const DEFAULT_VSTALL_CV_BAND_MV = 20;
+export const DEFAULT_VSTALL_MIN_SPAN_MV = 100;
 export const DEFAULT_VSTALL_WARN_MIN = 30;
 export const DEFAULT_VSTALL_CRIT_MIN = 90;
 
 export interface VoltageStallState {
   episodeStart: number;
   lastCharging: number;
+  /** The cycle of the episode in progress (whether it is learned from). */
+  episodeCycle: number;
   /** Highest voltage of this episode, and of the earlier ones (NaN before the first ended). */
   episodeMax: number;
   top: number;
+  /** Lowest voltage of this episode after the settle time. */
+  episodeMin: number;
+  /** Longest plateau of this episode that ended in a rise, ms. */
+  episodeLongest_ms: number;
+  /** What the healthy episodes taught: longest plateau (ms) and widest CC span (V); NaN before the first. */
+  plateau_ms: number;
+  span_V: number;
   /** The voltage the stall clock compares with, and when it was set. */
   mark: number;
   markT: number;
 }
 
 export function newVoltageStallState(): VoltageStallState {
-  return { episodeStart: -Infinity, lastCharging: -Infinity, episodeMax: -Infinity, top: NaN, mark: NaN, markT: NaN };
+  return {
+    episodeStart: -Infinity,
+    lastCharging: -Infinity,
+    episodeCycle: 0,
+    episodeMax: -Infinity,
+    top: NaN,
+    episodeMin: Infinity,
+    episodeLongest_ms: 0,
+    plateau_ms: NaN,
+    span_V: NaN,
+    mark: NaN,
+    markT: NaN,
+  };
 }
 
-/** Feeds one voltage sample; `charging` says whether the current was above the deadband then. */
-export function feedVoltageStall(s: VoltageStallState, t: number, v: number, charging: boolean, cfg: VoltageStallSettings): Signal | undefined {
+/** A state restored from a snapshot of an older format: the fields it lacks start afresh. */
+export function restoreVoltageStallState(s: Partial<VoltageStallState> | undefined): VoltageStallState {
+  return { ...newVoltageStallState(), ...s };
+}
+
+/** Ends the episode in progress: its top joins the cell's, and a healthy one teaches plateau and span. */
+function endEpisode(s: VoltageStallState, refCycle: number): void {
+  if (s.episodeMax === -Infinity) return;
+  s.top = Number.isNaN(s.top) ? s.episodeMax : Math.max(s.top, s.episodeMax);
+  if (s.episodeCycle > refCycle && !Number.isNaN(s.plateau_ms)) return;
+  s.plateau_ms = Math.max(Number.isNaN(s.plateau_ms) ? 0 : s.plateau_ms, s.episodeLongest_ms);
+  const span = s.episodeMin === Infinity ? 0 : s.episodeMax - s.episodeMin;
+  s.span_V = Math.max(Number.isNaN(s.span_V) ? 0 : s.span_V, span);
+}
+
+/**
+ * Feeds one voltage sample; `charging` says whether the current was above the deadband then, `cycle` is
+ * the cycle in progress and `refCycle` the cell's reference cycle (episodes up to it are learned from).
+ */
+export function feedVoltageStall(
+  s: VoltageStallState,
+  t: number,
+  v: number,
+  charging: boolean,
+  cycle: number,
+  refCycle: number,
+  cfg: VoltageStallSettings,
+): Signal | undefined {
   if (!charging) return undefined;
   if (t - s.lastCharging > DROP_EPISODE_GAP_MS) {
-    if (s.episodeMax > -Infinity) s.top = Number.isNaN(s.top) ? s.episodeMax : Math.max(s.top, s.episodeMax);
+    endEpisode(s, refCycle);
     s.episodeStart = t;
+    s.episodeCycle = cycle;
     s.episodeMax = -Infinity;
+    s.episodeMin = Infinity;
+    s.episodeLongest_ms = 0;
     s.mark = NaN;
   }
   s.lastCharging = t;
   if (v > s.episodeMax) s.episodeMax = v;
-  if (t - s.episodeStart < cfg.settle_ms || Number.isNaN(s.top)) return undefined;
-  if (Number.isNaN(s.mark) || v >= s.mark + cfg.rise_mV / 1000 || v >= s.top - cfg.cvBand_mV / 1000) {
+  if (t - s.episodeStart < cfg.settle_ms) return undefined;
+  if (v < s.episodeMin) s.episodeMin = v;
+  const rose = v >= s.mark + cfg.rise_mV / 1000;
+  if (rose) s.episodeLongest_ms = Math.max(s.episodeLongest_ms, t - s.markT);
+  if (Number.isNaN(s.mark) || rose || v >= s.top - cfg.cvBand_mV / 1000) {
     s.mark = v;
     s.markT = t;
   }
+  if (Number.isNaN(s.top) || !(s.span_V * 1000 >= cfg.minSpan_mV)) return undefined;
+  return stallSignal(s, t, v, cfg);
+}
+
+function stallSignal(s: VoltageStallState, t: number, v: number, cfg: VoltageStallSettings): Signal {
   const stall_min = (t - s.markT) / 60_000;
-  const top = s.top;
-  const mark = s.mark;
+  const plateau_min = s.plateau_ms / 60_000;
+  const beyond_min = Math.max(0, stall_min - plateau_min);
+  const { top, mark } = s;
   return {
     kind: 'voltage_stall',
     t,
-    value: stall_min,
+    value: beyond_min,
     warn: cfg.warn_min,
     crit: cfg.crit_min,
     unit: 'min',
     detail: () =>
-      `voltage under charge has not risen ${String(cfg.rise_mV)} mV for ${stall_min.toFixed(0)} min (${v.toFixed(3)} V, ${((top - v) * 1000).toFixed(0)} mV below the cell's top of ${top.toFixed(3)} V)`,
-    extra: () => ({ stall_min, v_V: v, top_V: top, mark_V: mark }),
+      `voltage under charge has not risen ${String(cfg.rise_mV)} mV for ${stall_min.toFixed(0)} min, ${beyond_min.toFixed(0)} min beyond the cell's ` +
+      `longest healthy plateau of ${plateau_min.toFixed(0)} min (${v.toFixed(3)} V, ${((top - v) * 1000).toFixed(0)} mV below its top of ${top.toFixed(3)} V)`,
+    extra: () => ({ stall_min, plateau_min, v_V: v, top_V: top, mark_V: mark }),
   };
 }

@@ -61,7 +61,7 @@ export function attributeSamples(
     const inLine = t1 > ta && t <= t1;
     if (kind === 'voltage') {
       const iAt = inLine ? lerp(t0, i0, t1, i1, t) : i0;
-      listener.voltage(t, v, iAt > R && i1 > R, cycle);
+      listener.voltage(t, v, iAt > R && i1 > R, cycle, iAt);
     }
     if (kind === 'pressure') {
       let q_mAh = NaN;

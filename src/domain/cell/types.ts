@@ -57,8 +57,8 @@ export type PendingSampleKind =
 export interface SampleListener {
   /** A pressure sample, MPa, and whether the cell was charging then (the latest current above the deadband). */
   pressure(t: number, p_MPa: number, charging: boolean): void;
-  /** A voltage sample, V, whether the cell was charging then, and the cycle in progress. */
-  voltage(t: number, v_V: number, charging: boolean, cycle: number): void;
+  /** A voltage sample, V, whether the cell was charging then, the cycle in progress and the current then, mA. */
+  voltage(t: number, v_V: number, charging: boolean, cycle: number, i_mA: number): void;
 }
 
 /** A listener that ignores everything (a cell without alerts). */

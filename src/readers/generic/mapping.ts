@@ -2,9 +2,12 @@
  * The column mapping of the generic reader: which column is the time (and in what form), the current (and
  * its unit and sign), and optionally the voltage, the cycler's step and cycle index. It comes from the
  * command line (`--time-col`, `--current-col`, …) or a YAML/JSON mapping file (`--mapping`) and is
- * validated once by zod.
+ * validated once by zod. A column is named by its header (`Current(mA)`) or by its 1-based position (`#2`);
+ * when the time and the current are both given by position and no `headerLine` is set, the file has no
+ * header row: data starts at the first line whose time and current cells are numbers.
  */
 import { z } from 'zod';
+import { columnPosition } from '../common.js';
 
 export const TIME_FORMATS = ['seconds', 'minutes', 'hours', 'ms', 'duration', 'datetime', 'epoch-s', 'epoch-ms'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
@@ -33,6 +36,11 @@ export const genericCsvMappingSchema = z.strictObject({
 });
 
 export type GenericCsvMapping = z.infer<typeof genericCsvMappingSchema>;
+
+/** A file without a header row: the time and the current given by position, no header line named. */
+export function isHeaderless(m: GenericCsvMapping): boolean {
+  return m.headerLine === undefined && columnPosition(m.time) !== undefined && columnPosition(m.current) !== undefined;
+}
 export type GenericCsvMappingInput = z.input<typeof genericCsvMappingSchema>;
 
 /** Validates a mapping; a bad one is a ReaderError-free, readable message (thrown as Error). */

@@ -6,14 +6,16 @@
  *
  * Separator: tab, `;` or `,` (detected from the header line unless given). Numbers may have decimal
  * commas. Lines before the header (a logger's preamble) are skipped: the header is `headerLine`, or the
- * first line that holds both the time and the current column names.
+ * first line that holds both the time and the current column names. Columns given by position (`#N`) need
+ * no header: with the time and current so given and no `headerLine`, data starts at the first line whose
+ * time and current cells are numbers (a logger's header-less CSV).
  */
-import { columnAt, secondsToMs, shortRowError, splitCsvLine, type CellContext, type Column } from '../common.js';
+import { columnAt, columnPosition, secondsToMs, shortRowError, splitCsvLine, type CellContext, type Column } from '../common.js';
 import { dateTimeCell, detectSeparator, headerKey, localeDuration, localeNumberCell, optionalLocaleNumberCell } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow } from '../types.js';
-import type { GenericCsvMapping, TimeFormat } from './mapping.js';
+import { isHeaderless, type GenericCsvMapping, type TimeFormat } from './mapping.js';
 
 /** Elapsed-time formats → ms per unit. */
 const TIME_FACTOR_MS: Partial<Record<TimeFormat, number>> = { seconds: 1000, minutes: 60_000, hours: 3_600_000, ms: 1 };
@@ -29,8 +31,10 @@ export function parseGenericCsv(text: string, opts: GenericCsvOptions): CyclerPa
   return parseCyclerText(createGenericCsvParser(opts), text);
 }
 
-/** Index of a mapped column: the exact (trimmed) name, else the same name ignoring case, spaces, underscores. */
+/** Index of a mapped column: its position (`#N`), the exact (trimmed) name, else the same name ignoring case, spaces, underscores. */
 function columnIndex(names: readonly string[], wanted: string): number {
+  const at = columnPosition(wanted);
+  if (at !== undefined) return at < names.length ? at : -1;
   const exact = names.indexOf(wanted.trim());
   if (exact >= 0) return exact;
   const k = headerKey(wanted);
@@ -71,6 +75,25 @@ function genericHeader(text: string, line: number, sep: string, m: GenericCsvMap
   return { time: columnAt(names, time), cur: columnAt(names, cur), volt, step, cycle, need, sep };
 }
 
+/**
+ * A header-less file's columns, from its first data line (the first whose time and current cells are
+ * numbers, or date-times for `datetime`); undefined for a preamble line. Columns are named `#N`.
+ */
+function headerlessColumns(text: string, line: number, sep: string, m: GenericCsvMapping, fileName: string): GenericColumns | undefined {
+  const cells = splitCsvLine(text, sep).map((c) => c.trim());
+  const names = cells.map((_, k) => `#${String(k + 1)}`);
+  const time = columnIndex(names, m.time);
+  const cur = columnIndex(names, m.current);
+  if (time < 0 || cur < 0) return undefined;
+  try {
+    timeMs(cells[time], m.timeFormat, 0, { fileName, line, column: '' });
+    localeNumberCell(cells[cur], { fileName, line, column: '' });
+  } catch {
+    return undefined; // a preamble line
+  }
+  return genericHeader(names.join(sep), line, sep, m, fileName);
+}
+
 /** Epoch ms of `mapping.start` (elapsed formats), `opts.startTs` first; 0 for the absolute time formats. */
 function genericStartTs(opts: GenericCsvOptions): number | undefined {
   const { fileName, mapping: m } = opts;
@@ -107,16 +130,24 @@ export function createGenericCsvParser(opts: GenericCsvOptions): CyclerRowParser
   // The separator given; `auto` detects it on each candidate header line (the header's is kept in its columns).
   const sep: string | undefined = m.separator === 'auto' ? undefined : m.separator === 'tab' ? '\t' : m.separator;
   let startTs = genericStartTs(opts);
+  const headerless = isHeaderless(m);
   const curToMa = (m.currentUnit === 'A' ? 1000 : m.currentUnit === 'mA' ? 1 : 0.001) * (m.currentSign === 'discharge-positive' ? -1 : 1);
   const voltToV = m.voltageUnit === 'mV' ? 0.001 : 1;
 
   const layout: LineLayout<GenericColumns> = {
     header(text, line) {
       if (m.headerLine !== undefined ? line !== m.headerLine : text.trim() === '') return undefined;
+      if (headerless) return headerlessColumns(text, line, sep ?? detectSeparator(text), m, fileName);
       return genericHeader(text, line, sep ?? detectSeparator(text), m, fileName);
     },
+    headerIsData: headerless,
     blank: 'trim',
-    noHeader: m.headerLine !== undefined ? `a header on line ${m.headerLine}` : `a header row naming the mapped columns '${m.time}' and '${m.current}'`,
+    noHeader:
+      m.headerLine !== undefined
+        ? `a header on line ${m.headerLine}`
+        : headerless
+          ? `a data line with numbers in columns ${m.time} (time) and ${m.current} (current)`
+          : `a header row naming the mapped columns '${m.time}' and '${m.current}'`,
   };
 
   const row = (text: string, line: number, c: GenericColumns, out: CyclerRow[]): void => {

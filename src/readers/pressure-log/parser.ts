@@ -12,7 +12,7 @@
  *   line or `startTs`.
  * - Clock offset: `offset_ms` is added to every timestamp, to line the logger's clock up with the cycler's.
  */
-import { columnAt, secondsToMs, shortRowError, splitCsvLine, type Column } from '../common.js';
+import { columnAt, columnPosition, secondsToMs, shortRowError, splitCsvLine, type Column } from '../common.js';
 import { detectSeparator, localeDuration, localeNumber, localeNumberCell, parseDateTime, unquote } from '../fields.js';
 import { LineParser, type LineLayout } from '../line-parser.js';
 import { parseAll, type PressureLogUnit, type PressureRow, type PressureRowParser } from '../stream.js';
@@ -26,7 +26,10 @@ export interface PressureLogOptions {
   offset_ms?: number;
   /** Epoch ms of elapsed time 0 (overrides a `Start:` line). */
   startTs?: number;
-  /** Column names, when the header's names are not recognised. */
+  /**
+   * Column names, when the header's names are not recognised, or positions (`#1`, 1-based); both given by
+   * position: the log has no header row (data from the first line whose time and value cells read).
+   */
   timeColumn?: string;
   valueColumn?: string;
 }
@@ -61,9 +64,23 @@ export function unitInName(name: string): string | undefined {
 
 /** Positions of the time and value columns of a header line (-1 when absent). */
 export function pressureLogColumns(names: readonly string[], timeColumn?: string, valueColumn?: string): { time: number; value: number } {
-  const time = timeColumn !== undefined ? names.indexOf(timeColumn) : names.findIndex((n) => TIME_NAME.test(n.trim()));
-  const value = valueColumn !== undefined ? names.indexOf(valueColumn) : names.findIndex((n, i) => i !== time && VALUE_NAME.test(n));
+  const given = (spec: string): number => {
+    const at = columnPosition(spec);
+    return at === undefined ? names.indexOf(spec) : at < names.length ? at : -1;
+  };
+  const time = timeColumn !== undefined ? given(timeColumn) : names.findIndex((n) => TIME_NAME.test(n.trim()));
+  const value = valueColumn !== undefined ? given(valueColumn) : names.findIndex((n, i) => i !== time && VALUE_NAME.test(n));
   return { time, value };
+}
+
+/** Both columns given by position: a log without a header row. */
+function isHeaderlessLog(opts: PressureLogOptions): boolean {
+  return (
+    opts.timeColumn !== undefined &&
+    opts.valueColumn !== undefined &&
+    columnPosition(opts.timeColumn) !== undefined &&
+    columnPosition(opts.valueColumn) !== undefined
+  );
 }
 
 export function pressureUnit(spelling: string): [PressureLogUnit, number] | undefined {
@@ -111,9 +128,13 @@ interface PressureLogColumns {
 function pressureLogHeader(text: string, line: number, opts: PressureLogOptions): PressureLogColumns | undefined {
   const { fileName } = opts;
   const sep = detectSeparator(text);
-  const names = splitCsvLine(text, sep).map((c) => unquote(c));
+  const cells = splitCsvLine(text, sep).map((c) => unquote(c));
+  const headerless = isHeaderlessLog(opts);
+  // Without a header row the columns are named by position, and the first line whose cells read is data.
+  const names = headerless ? cells.map((_, k) => `#${String(k + 1)}`) : cells;
   const found = pressureLogColumns(names, opts.timeColumn, opts.valueColumn);
   if (found.time < 0 || found.value < 0) return undefined;
+  if (headerless && !readsAsData(cells[found.time], cells[found.value])) return undefined;
   const time = columnAt(names, found.time);
   const value = columnAt(names, found.value);
   const spelled = opts.unit ?? unitInName(value.name);
@@ -130,6 +151,14 @@ function pressureLogHeader(text: string, line: number, opts: PressureLogOptions)
   if (u === undefined)
     throw new ReaderError({ fileName, line, column: value.name, expected: `a force or pressure unit (${Object.keys(UNITS).join(', ')})`, value: spelled });
   return { time, value, need: Math.max(time.index, value.index) + 1, unit: u[0], factor: u[1], sep, timeKind: timeKindFromName(time.name) };
+}
+
+/** A header-less log's first data line: a time (date-time, H:MM:SS or number) and a number. */
+function readsAsData(t: string | undefined, v: string | undefined): boolean {
+  if (t === undefined || v === undefined) return false;
+  const time = t.trim();
+  const timeReads = !Number.isNaN(parseDateTime(time)) || Number.isFinite(localeDuration(time)) || Number.isFinite(localeNumber(time));
+  return timeReads && Number.isFinite(localeNumber(v.trim()));
 }
 
 /** A load-cell log's parser: the shared loop, plus the unit its header names. */
@@ -165,7 +194,10 @@ export function createPressureLogParser(opts: PressureLogOptions): PressureRowPa
       return cols;
     },
     blank: 'trim',
-    noHeader: 'a header with a time column and a force/pressure column',
+    headerIsData: isHeaderlessLog(opts),
+    noHeader: isHeaderlessLog(opts)
+      ? `a data line with a time in column ${opts.timeColumn ?? ''} and a number in column ${opts.valueColumn ?? ''}`
+      : 'a header with a time column and a force/pressure column',
   };
 
   // Epoch ms of a time cell (before the clock offset).
