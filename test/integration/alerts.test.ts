@@ -39,17 +39,26 @@ const SPECS: SimCellSpec[] = [
   // the paper's LiF cell declining at 5× its rate from the cycle after the reference cycle, no drops
   defaultSimCellSpec('decline', {
     ...SLOW,
+    pressureRate_Hz: 0.2,
+    currentRate_Hz: 0.1,
+    voltageRate_Hz: 0.1,
     ddpQ_MPa_g_per_Ah: 23.8,
     ddpQDrift_MPa_g_per_Ah_per_cycle: -4.2 / 30,
     penetration: { onsetCycle: 3, ddpQDecline_MPa_g_per_Ah_per_cycle: (-5 * 4.2) / 30, dropProbability: 0 },
   }),
   defaultSimCellSpec('soft', { ...SLOW, softShort: { onsetCycle: 9 } }),
   // a steady 3 kΩ parallel path from cycle 5: the CC voltage stalls below the cutoff, without noise
-  defaultSimCellSpec('stall', { ...SLOW, softShort: { onsetCycle: 5, initialResistance_kohm: 3, halvingCycles: 1000, voltageNoise_V: 0 } }),
+  defaultSimCellSpec('stall', {
+    ...SLOW,
+    pressureRate_Hz: 0.2,
+    currentRate_Hz: 0.1,
+    voltageRate_Hz: 0.1,
+    softShort: { onsetCycle: 5, initialResistance_kohm: 3, halvingCycles: 1000, voltageNoise_V: 0 },
+  }),
   defaultSimCellSpec('hard', { ...SLOW, hardShort: { cycle: 3 } }),
   defaultSimCellSpec('calm', { ...SLOW }),
 ];
-const CYCLES = { drop: 4, fade: 28, decline: 12, soft: 11, stall: 7, hard: 4, calm: 11 };
+const CYCLES = { drop: 4, fade: 28, decline: 11, soft: 11, stall: 7, hard: 4, calm: 11 };
 
 describe('alerts through Mosquitto', () => {
   let broker: MosquittoHandle;
