@@ -124,33 +124,33 @@ describe('oep: fast start', () => {
 describe('oep: log level and format', () => {
   it('--log-level verbose: exit 2, one line naming the levels and a suggestion; so for OEP_LOG_LEVEL and log.level', async () => {
     const cfg = await unreachableConfig();
-    const flag = oep(['run', '--config', cfg, '--log-level', 'verbose']);
+    const flag = oep(['run', '--no-output', '--fail-fast', '--config', cfg, '--log-level', 'verbose']);
     expect(flag.status).toBe(2);
     expect(flag.stderr).toBe("oep: --log-level must be one of debug, info, warn, error, silent; got 'verbose' (did you mean debug?)\n");
-    const env = oep(['run', '--config', cfg], { env: { OEP_LOG_LEVEL: 'infoo' } });
+    const env = oep(['run', '--no-output', '--fail-fast', '--config', cfg], { env: { OEP_LOG_LEVEL: 'infoo' } });
     expect(env.status).toBe(2);
     expect(env.stderr).toBe("oep run: OEP_LOG_LEVEL must be one of debug, info, warn, error, silent; got 'infoo' (did you mean info?)\n");
-    const config = oep(['run', '--config', await unreachableConfig('log:\n  level: verbose\n')]);
+    const config = oep(['run', '--no-output', '--fail-fast', '--config', await unreachableConfig('log:\n  level: verbose\n')]);
     expect(config.status).toBe(2);
     expect(config.stderr).toContain('→ at log.level');
   });
 
   it('OEP_LOG_LEVEL=DEBUG (any case) says how it connects; a broker that is not there is a runtime failure (exit 1)', async () => {
-    const r = oep(['run', '--config', await unreachableConfig()], { env: { OEP_LOG_LEVEL: 'DEBUG' } });
+    const r = oep(['run', '--no-output', '--fail-fast', '--config', await unreachableConfig()], { env: { OEP_LOG_LEVEL: 'DEBUG' } });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z DEBUG mqtt: mqtt:\/\/127\.0\.0\.1:\d+ client id oep-daemon, QoS 1, persistent session, TLS off/m);
   });
 
   it('the flag wins over the environment, which wins over the config; --log-format json: one JSON object per line', async () => {
     const cfg = await unreachableConfig('log:\n  level: error\n  format: text\n');
-    const r = oep(['run', '--config', cfg, '--log-level', 'Debug'], { env: { OEP_LOG_LEVEL: 'warn', OEP_LOG_FORMAT: 'JSON' } });
+    const r = oep(['run', '--no-output', '--fail-fast', '--config', cfg, '--log-level', 'Debug'], { env: { OEP_LOG_LEVEL: 'warn', OEP_LOG_FORMAT: 'JSON' } });
     expect(r.status).toBe(1);
     const logged = r.stderr.split('\n').filter((l) => l.startsWith('{'));
     expect(logged.length).toBeGreaterThanOrEqual(2);
     for (const l of logged) expect(Object.keys(JSON.parse(l) as object)).toEqual(expect.arrayContaining(['level', 'time', 'msg']));
     expect(logged.map((l) => (JSON.parse(l) as { level: string }).level)).toContain('debug');
     // without the flag, the environment (warn) silences the debug and info lines
-    expect(oep(['run', '--config', cfg], { env: { OEP_LOG_LEVEL: 'warn' } }).stderr).not.toMatch(/DEBUG|INFO/);
+    expect(oep(['run', '--no-output', '--fail-fast', '--config', cfg], { env: { OEP_LOG_LEVEL: 'warn' } }).stderr).not.toMatch(/DEBUG|INFO/);
   });
 });
 
@@ -191,7 +191,7 @@ describe('oep run through the launcher, a real Mosquitto', () => {
   it('a SIGTERM to the launcher alone (kill <pid>) reaches the daemon over the channel: one clean shutdown, exit 0', async () => {
     const cfg = join(tmp(), 'oep.yaml');
     writeFileSync(cfg, `mqtt:\n  url: ${broker.url}\n  clientId: cli-test-term\n`);
-    const d = spawn(process.execPath, [OEP, 'run', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: baseEnv() });
+    const d = spawn(process.execPath, [OEP, 'run', '--no-output', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: baseEnv() });
     let err = '';
     d.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((resolve) => d.on('exit', resolve));
