@@ -49,7 +49,6 @@ const SPECS: SimCellSpec[] = [
   // abrupt onset: 150 kPa drops and −2 MPa·g/(A·h) per cycle from cycle 4
   defaultSimCellSpec('abrupt', {
     ...SLOW,
-    pressureRate_Hz: 0.2,
     currentRate_Hz: 0.1,
     voltageRate_Hz: 0.1,
     penetration: { onsetCycle: 4, ddpQDecline_MPa_g_per_Ah_per_cycle: -2, dropAmplitude_kPa: 150 },
