@@ -136,16 +136,17 @@ export class EventTimeAligner {
    * then released once: the watermark is computed per batch, not per reading).
    */
   offer(r: Reading, now: number): AlignOutcome {
-    if (this.lastArrival === -Infinity || now - this.lastArrival >= this.settings.idleTimeout_ms) {
+    const first = this.lastArrival === -Infinity;
+    if (first || now - this.lastArrival >= this.settings.idleTimeout_ms) {
       // A cell's first reading, or the first after the whole cell went silent (a paused publisher, a
-      // broker or network outage, everything buffered was released): pressure and current (the two the
-      // method needs) and every channel the cell has published hold the watermark until they have shown
-      // up or stayed silent for the idle timeout, so that whichever device happens to publish first does
-      // not make the others' readings late (the current's, lost, would lose charge and make the voltage
-      // seen under a held charge current look like a hard short). A channel never published (voltage,
-      // step) does not hold a cell that never publishes it.
-      for (let k = 0; k < N_CHANNELS; k++)
-        if (k === CHANNEL_INDEX.pressure || k === CHANNEL_INDEX.current || this.maxTs[k] !== -Infinity) this.arrivedAt[k] = now;
+      // broker or network outage, a device that publishes a batch every few minutes; everything buffered
+      // was released): pressure and current (the two the method needs) hold the watermark until they have
+      // shown up or stayed silent for the idle timeout, so that whichever device happens to publish first
+      // does not make the other's readings late (the current's, lost, would lose charge and make the
+      // voltage seen under a held charge current look like a hard short). After a silence only a channel
+      // the cell has published holds (a cell without a load cell is not held at every batch). Voltage and
+      // step are optional and sparse (a step reading comes at a step change only): they do not hold.
+      for (const c of [CHANNEL_INDEX.pressure, CHANNEL_INDEX.current]) if (first || this.maxTs[c] !== -Infinity) this.arrivedAt[c] = now;
     }
     this.lastArrival = now;
     const c = CHANNEL_INDEX[r.channel];

@@ -46,6 +46,13 @@ const SPECS: SimCellSpec[] = [
     ddpQDrift_MPa_g_per_Ah_per_cycle: -4.2 / 30,
     penetration: { onsetCycle: 3, ddpQDecline_MPa_g_per_Ah_per_cycle: (-5 * 4.2) / 30, dropProbability: 0 },
   }),
+  // abrupt onset: 150 kPa drops and −2 MPa·g/(A·h) per cycle from cycle 4
+  defaultSimCellSpec('abrupt', {
+    ...SLOW,
+    currentRate_Hz: 0.1,
+    voltageRate_Hz: 0.1,
+    penetration: { onsetCycle: 4, ddpQDecline_MPa_g_per_Ah_per_cycle: -2, dropAmplitude_kPa: 150 },
+  }),
   defaultSimCellSpec('soft', { ...SLOW, softShort: { onsetCycle: 9 } }),
   // a steady 3 kΩ parallel path from cycle 5: the CC voltage stalls below the cutoff, without noise
   defaultSimCellSpec('stall', {
@@ -58,7 +65,7 @@ const SPECS: SimCellSpec[] = [
   defaultSimCellSpec('hard', { ...SLOW, hardShort: { cycle: 3 } }),
   defaultSimCellSpec('calm', { ...SLOW }),
 ];
-const CYCLES = { drop: 4, fade: 28, decline: 11, soft: 11, stall: 7, hard: 4, calm: 11 };
+const CYCLES = { drop: 4, fade: 28, decline: 11, abrupt: 6, soft: 11, stall: 7, hard: 4, calm: 11 };
 
 describe('alerts through Mosquitto', () => {
   let broker: MosquittoHandle;
@@ -133,6 +140,7 @@ describe('alerts through Mosquitto', () => {
       ['fade', 'ddpq_decline', 'warning'],
       ['decline', 'ddpq_decline', 'warning'],
       ['stall', 'voltage_stall', 'critical'],
+      ['abrupt', 'pressure_drop', 'critical'],
       // 60-66 kPa drops (8-9 load-cell counts): above the warning level (4 counts), below critical (12)
       ['drop', 'pressure_drop', 'warning'],
       ['soft', 'soft_short', 'warning'],
@@ -163,6 +171,8 @@ describe('alerts through Mosquitto', () => {
     // within about 8 cycles of the reference cycle (2), as the issue asks
     const declineOpen = alerts.find((a) => a.cell === 'decline' && a.kind === 'ddpq_decline' && a.action === 'open');
     expect(declineOpen?.cycle).toBeLessThanOrEqual(10);
+    // the abrupt onset is caught in its onset cycle
+    expect(alerts.find((a) => a.cell === 'abrupt' && a.kind === 'pressure_drop' && a.action === 'open')?.cycle).toBe(4);
     // the retained status carries the worst current level per cell
     expect(status.get('hard')?.level).toBe('critical');
     expect(['warning', 'critical']).toContain(status.get('hard')?.kinds.hard_short);
