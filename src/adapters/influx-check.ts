@@ -8,7 +8,7 @@
  * counted, `output.dir`'s points.lp still has it).
  */
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
-import { redactUrl } from './log.js';
+import { redactUrl } from './log-text.js';
 import { readTls, type TlsFiles } from './tls.js';
 
 export type WriteErrorKind = 'outage' | 'setup' | 'data';

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Document, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
-import { redactUrl } from '../adapters/log.js';
+import { redactUrl } from '../adapters/log-text.js';
 import { chooseConfigFile, loadChosenConfig, type LoadedConfig } from '../config/load.js';
 import { ConfigError, resolveCell, type OepConfig } from '../config/schema.js';
 import type { Command } from './types.js';
@@ -20,7 +20,7 @@ export const command: Command = {
       validates the configuration and prints it resolved (environment applied,
       secrets masked) with each cell's settings; exit 0 valid, 2 invalid.
       file: default $OEP_CONFIG, ./oep.yaml, /etc/oep/oep.yaml`,
-  example: 'OEP_INFLUX_TOKEN=… oep config check /etc/oep/oep.yaml',
+  example: 'oep config check /etc/oep/oep.yaml   (secrets masked; OEP_INFLUX_TOKEN=… applies)',
   async main(args) {
     const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
     const [sub, file, ...extra] = positionals;

@@ -49,7 +49,8 @@ export function substitute(root: z.ZodType, raw: unknown, env: Env, problems: st
 /** The variable of each overridable key: `OEP_INFLUX_URL` → ['influx', 'url']. */
 export function overrideNames(root: z.ZodType): Map<string, readonly string[]> {
   const names = new Map<string, readonly string[]>();
-  for (const p of scalarLeaves(root)) if (p.length >= 2) names.set(`OEP_${p.map(envName).join('_')}`, p);
+  // OEP_LOG_LEVEL and OEP_LOG_FORMAT are read by the logger itself (flag > environment > log.*), with their own error.
+  for (const p of scalarLeaves(root)) if (p.length >= 2 && p[0] !== 'log') names.set(`OEP_${p.map(envName).join('_')}`, p);
   return names;
 }
 

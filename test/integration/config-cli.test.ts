@@ -44,7 +44,7 @@ describe('configuration through the CLI', () => {
     expect(ok.out).toContain('dir: /tmp/oep-out/run');
     const unset = oep(['config', 'check', f]);
     expect(unset.code).toBe(2);
-    expect(unset.firstErr).toBe(`oep: ${f}: mqtt.url: \${T_MQTT_URL} is not set (set T_MQTT_URL in the environment, or write \${T_MQTT_URL:-default})`);
+    expect(unset.firstErr).toBe(`oep config: ${f}: mqtt.url: \${T_MQTT_URL} is not set (set T_MQTT_URL in the environment, or write \${T_MQTT_URL:-default})`);
   });
 
   it('OEP_<SECTION>_<KEY> overrides file values and defaults (secrets masked in the check), and a missing section is not made', () => {
@@ -86,7 +86,7 @@ describe('configuration through the CLI', () => {
     const empty = mkdtempSync(join(tmpdir(), 'oep-discover-none-'));
     const none = oep(['config', 'check'], { cwd: empty });
     expect(none.code).toBe(2);
-    expect(none.firstErr).toBe(`oep: no config file: give --config <file>, set OEP_CONFIG, or create ${join(empty, 'oep.yaml')} or /etc/oep/oep.yaml`);
+    expect(none.firstErr).toBe(`oep config: no config file: give --config <file>, set OEP_CONFIG, or create ${join(empty, 'oep.yaml')} or /etc/oep/oep.yaml`);
     // oep run logs which file it took (then refuses: no sink)
     const run = oep(['run'], { cwd, env: { OEP_LOG_LEVEL: 'info' } });
     expect(run.err).toMatch(new RegExp(`INFO +config: ${local} \\(found\\)\\n`));
@@ -141,6 +141,6 @@ describe('configuration through the CLI', () => {
   it('oep config without check is a usage error', () => {
     const r = oep(['config', 'show']);
     expect(r.code).toBe(2);
-    expect(r.firstErr).toBe('oep: usage: oep config check [file.yaml]');
+    expect(r.firstErr).toBe('oep config: usage: oep config check [file.yaml]');
   });
 });

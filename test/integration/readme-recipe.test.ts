@@ -141,7 +141,7 @@ describe('README recipe: oep simulate into oep run, out of the box', () => {
     );
     expect(now.code).toBe(1); // nothing listens there
     const bad = await simulate(['--url', closed, '--rate', '0']);
-    expect(bad).toEqual({ code: 2, stderr: 'oep: --rate must be a positive number, got 0\n' });
+    expect(bad).toEqual({ code: 2, stderr: 'oep simulate: --rate must be a positive number, got 0\n' });
   });
 
   it('held at the wall clock: a start 10 min ago at 3600x publishes nothing stamped after its arrival, and catches up to it', async () => {

@@ -93,7 +93,7 @@ describe('oep run: start-up checks', () => {
     const r = run(`mqtt: { url: "mqtt://127.0.0.1:${String(port)}" }\n`);
     expect(await r.exited).toBe(2);
     expect(r.output()).toContain(
-      'oep: nothing would be saved: the config has neither influx: nor output:; add one, or run with --no-output to compute and alert only\n',
+      'oep run: nothing would be saved: the config has neither influx: nor output:; add one, or run with --no-output to compute and alert only\n',
     );
     const broker = await startMosquitto();
     try {
@@ -108,7 +108,7 @@ describe('oep run: start-up checks', () => {
   it('InfluxDB 1.6 (no /api/v2/write): exit 2 naming the cause', async () => {
     const r = run(`mqtt: { url: "mqtt://127.0.0.1:1" }\ninflux: { url: "${influx1.url}", bucket: oep }\n`);
     expect(await r.exited).toBe(2);
-    expect(r.output()).toMatch(/^oep: influx: no \/api\/v2\/write here \(HTTP 404: 404 page not found\): is this InfluxDB 1\.x\? /m);
+    expect(r.output()).toMatch(/^oep run: influx: no \/api\/v2\/write here \(HTTP 404: 404 page not found\): is this InfluxDB 1\.x\? /m);
   });
 
   it('a token the server refuses (401): exit 2 with the fix', async () => {
@@ -117,7 +117,7 @@ describe('oep run: start-up checks', () => {
       const r = run(`mqtt: { url: "mqtt://127.0.0.1:1" }\ninflux: { url: "${fake.url}", bucket: oep }\n`);
       expect(await r.exited).toBe(2);
       expect(r.output()).toContain(
-        'oep: influx: token missing or refused (HTTP 401: unauthorized access): set influx.token or OEP_INFLUX_TOKEN to a token that may write to bucket oep\n',
+        'oep run: influx: token missing or refused (HTTP 401: unauthorized access): set influx.token or OEP_INFLUX_TOKEN to a token that may write to bucket oep\n',
       );
     } finally {
       fake.server.close();
@@ -242,6 +242,6 @@ describe('oep run: the broker', () => {
     const r = run(`mqtt: { url: "mqtt://127.0.0.1:${String(port)}" }\n`, ['--no-output', '--fail-fast']);
     expect(await r.exited).toBe(1);
     expect(count(r.output(), 'ECONNREFUSED')).toBe(1);
-    expect(r.output()).toContain(`oep: mqtt: cannot reach mqtt://127.0.0.1:${String(port)}: connect ECONNREFUSED 127.0.0.1:${String(port)}\n`);
+    expect(r.output()).toContain(`oep run: mqtt: cannot reach mqtt://127.0.0.1:${String(port)}: connect ECONNREFUSED 127.0.0.1:${String(port)}\n`);
   });
 });
