@@ -45,6 +45,11 @@ const TIE_RANK: Record<Channel, number> = { step: 0, current: 1, voltage: 2, pre
 const N_CHANNELS = 4;
 /** Released entries at the buffer's head that trigger a compaction (see advance). */
 const COMPACT_AFTER = 64;
+/**
+ * Put in a released reading's slot until the next compaction, so the reading itself (its object and its
+ * two heap numbers) is garbage at once: it then dies young instead of surviving into the old space.
+ */
+const RELEASED: Reading = Object.freeze({ cell: '', channel: 'pressure', ts: -Infinity, value: NaN });
 
 export interface AlignerSnapshot {
   readonly buffered: Reading[];
@@ -218,6 +223,7 @@ export class EventTimeAligner {
       if (r === undefined || r.ts > w) break;
       this.recent[CHANNEL_INDEX[r.channel]]?.push(r.ts, r.value);
       out.push(r);
+      buf[h] = RELEASED;
       h++;
     }
     this.head = h;
