@@ -16,7 +16,7 @@ import { errorMessage, RateLimitedLog, redactUrl, type Logger } from '../src/ada
 import { Journal } from '../src/adapters/journal.js';
 import { MqttAdapter, type RawMessage } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
-import { StateStore } from '../src/adapters/state-store.js';
+import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
@@ -62,6 +62,9 @@ export class Daemon implements HealthInputs {
   /** Journaled messages replayed into the lab at start (those after the last checkpoint). */
   private readonly replay$ = new Subject<RawMessage>();
   private checkpointSoon = false;
+  private checkpointing: Promise<void> | undefined;
+  /** How the latest checkpoint went (cells encoded, bytes, the longest slice of work). */
+  lastCheckpoint: CheckpointReport | undefined;
   private sub: Subscription | undefined;
   private control: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
@@ -172,9 +175,9 @@ export class Daemon implements HealthInputs {
     });
     this.replayJournal(restored?.journal ?? { seq: 0, recent: [] });
     if (this.state !== undefined && cfg.state !== undefined) {
-      this.checkpoint();
+      void this.checkpoint();
       this.stateTimer = setInterval(() => {
-        this.checkpoint();
+        void this.checkpoint();
       }, cfg.state.interval_s * 1000);
       this.stateTimer.unref();
     }
@@ -215,7 +218,7 @@ export class Daemon implements HealthInputs {
       // After this message has gone through the (synchronous) pipeline: the journal and the lab agree.
       setImmediate(() => {
         this.checkpointSoon = false;
-        if (this.stopping === undefined) this.checkpoint();
+        if (this.stopping === undefined) void this.checkpoint();
       });
     }
     return fresh;
@@ -306,10 +309,19 @@ export class Daemon implements HealthInputs {
 
   /**
    * Saves the lab state and writes the per-cell counters; errors are logged, never thrown. In order: the
-   * outputs made durable (their sizes recorded), the state saved with the journal's position, the journal
-   * emptied. A crash anywhere in between leaves a checkpoint and a journal that agree.
+   * outputs made durable (their sizes recorded), the journal's position noted and its file set aside, the
+   * state saved a slice at a time while messages go on (the lab as it stood at that position: see
+   * StateStore), the set-aside journal dropped once the state is durable. A crash anywhere in between
+   * leaves a checkpoint and a journal that agree. One at a time: a call while one is being taken returns it.
    */
-  checkpoint(): void {
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= this.takeCheckpoint().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  private async takeCheckpoint(): Promise<void> {
     try {
       const t = this.now();
       const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
@@ -317,9 +329,13 @@ export class Daemon implements HealthInputs {
       this.files?.writeLines(lines);
       this.files?.sync();
       this.influx?.sync();
+      if (this.state === undefined) return;
       const j = this.journal;
-      this.state?.save(this.lab, { savedAt: t, journal: { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] }, files: this.files?.offsets });
-      j?.truncate();
+      const journal = { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] };
+      j?.rotate();
+      const r = await this.state.checkpoint(this.lab, { savedAt: t, journal, files: this.files?.offsets });
+      j?.dropThrough(journal.seq);
+      this.lastCheckpoint = r;
     } catch (e) {
       this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
     }
@@ -351,9 +367,11 @@ export class Daemon implements HealthInputs {
     });
     clearInterval(this.stateTimer);
     clearInterval(this.evictTimer);
-    await step('state', () => {
+    await step('state', async () => {
       if (this.state !== undefined) {
-        this.checkpoint();
+        await this.checkpointing;
+        await this.checkpoint();
+        this.state.close();
         stateSaved = true;
       }
     });
