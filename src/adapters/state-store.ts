@@ -22,6 +22,7 @@ import {
   existsSync,
   fdatasync,
   fdatasyncSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -31,6 +32,7 @@ import {
   renameSync,
   rmSync,
   writeSync,
+  writev,
 } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -100,6 +102,11 @@ interface Run {
   readonly next: Map<string, Extent | null>;
   /** Unchanged cells to copy (fresh log only). */
   readonly copies: [string, Extent][];
+  /**
+   * The lab's pending cells, walked once across the slices (a Set iterator goes on past deletions; a
+   * new one per slice would step over every cell handed over so far again).
+   */
+  pending: Iterator<string>;
   encoded: number;
   bytes: number;
   longest_ms: number;
@@ -132,9 +139,13 @@ export class StateStore {
     if (this.running !== undefined) throw new Error('a checkpoint is in progress');
     const run = this.begin(lab);
     try {
-      this.slice(lab, run, Infinity);
-      this.seal(lab, run, meta);
+      this.slice(lab, run, Infinity, true);
+      this.seal(lab, run, meta, true);
       fdatasyncSync(run.fd);
+      if (run.fresh) {
+        renameSync(this.path + '.tmp', this.path);
+        syncDir(this.dir);
+      }
     } catch (e) {
       this.abort(lab, run);
       throw e;
@@ -159,14 +170,27 @@ export class StateStore {
   private async runSliced(lab: Lab, meta: CheckpointMeta, slice_ms: number): Promise<CheckpointReport> {
     const run = this.begin(lab);
     try {
-      while (!this.slice(lab, run, slice_ms)) await new Promise<void>((r) => setImmediate(r));
-      this.seal(lab, run, meta);
-      await new Promise<void>((resolve, reject) => {
-        fdatasync(run.fd, (e) => {
-          if (e === null) resolve();
-          else reject(e);
-        });
+      for (;;) {
+        const done = this.slice(lab, run, slice_ms, false);
+        // Written off the event loop: writing hundreds of MB at once, a synchronous write waits for the disk.
+        if (done || run.outBytes >= WRITE_BYTES) await this.flushAsync(run);
+        if (done) break;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      this.seal(lab, run, meta, false);
+      await this.flushAsync(run);
+      await callback((cb) => {
+        fdatasync(run.fd, cb);
       });
+      if (run.fresh) {
+        renameSync(this.path + '.tmp', this.path);
+        const dirFd = openSync(this.dir, 'r');
+        await callback((cb) => {
+          fsync(dirFd, cb);
+        }).finally(() => {
+          closeSync(dirFd);
+        });
+      }
     } catch (e) {
       this.abort(lab, run);
       throw e;
@@ -180,10 +204,24 @@ export class StateStore {
     const fresh = this.fd === undefined || (this.size > COMPACT_MIN_BYTES && this.size > COMPACT_FACTOR * this.liveBytes);
     const fd = fresh ? openSync(this.path + '.tmp', 'w', STATE_FILE_MODE) : (this.fd ?? -1);
     const start = fresh ? 0 : this.size;
-    const run: Run = { fresh, fd, pos: start, start, out: [], outBytes: 0, next: new Map(), copies: [], encoded: 0, bytes: 0, longest_ms: 0 };
+    const run: Run = {
+      fresh,
+      fd,
+      pos: start,
+      start,
+      out: [],
+      outBytes: 0,
+      next: new Map(),
+      copies: [],
+      pending: [].values(),
+      encoded: 0,
+      bytes: 0,
+      longest_ms: 0,
+    };
     const pending = lab.beginCapture((id, r) => {
       this.take(run, id, r);
     });
+    run.pending = pending.values();
     for (const [id, e] of this.live) {
       if (!lab.cells.has(id)) {
         if (!fresh) this.put(run, goneRecordBytes(id));
@@ -213,15 +251,23 @@ export class StateStore {
     run.outBytes += b.length;
   }
 
-  /** One slice of work; true when every cell is in. */
-  private slice(lab: Lab, run: Run, budget_ms: number): boolean {
+  /**
+   * One slice of work: until `budget_ms` has passed, or (without `writeNow`) until {@link WRITE_BYTES}
+   * are gathered for the caller to write. True when every cell is in.
+   */
+  private slice(lab: Lab, run: Run, budget_ms: number, writeNow: boolean): boolean {
     const t0 = performance.now();
-    const over = (): boolean => performance.now() - t0 >= budget_ms;
+    const stop = (): boolean => {
+      if (run.outBytes >= WRITE_BYTES) {
+        if (!writeNow) return true;
+        this.flush(run);
+      }
+      return performance.now() - t0 >= budget_ms;
+    };
     let done = true;
-    for (const id of lab.capturePending) {
-      lab.captureNext(id);
-      if (run.outBytes >= WRITE_BYTES) this.flush(run);
-      if (over()) {
+    for (let it = run.pending.next(); it.done !== true; it = run.pending.next()) {
+      lab.captureNext(it.value);
+      if (stop()) {
         done = false;
         break;
       }
@@ -232,12 +278,34 @@ export class StateStore {
       if (readSync(this.fd ?? -1, bytes, 0, e.len, e.off) !== e.len) throw new Error(`state log: cell ${id}'s record is cut short`);
       run.next.set(id, { off: run.pos + run.outBytes + cellBytesOffset(id), len: e.len });
       this.put(run, cellRecordBytes(id, bytes));
-      if (run.outBytes >= WRITE_BYTES) this.flush(run);
-      if (over()) done = false;
+      if (stop()) done = false;
     }
-    if (run.out.length > 0 && (done || run.outBytes >= WRITE_BYTES)) this.flush(run);
+    if (done && writeNow) this.flush(run);
     run.longest_ms = Math.max(run.longest_ms, performance.now() - t0);
     return done;
+  }
+
+  private async flushAsync(run: Run): Promise<void> {
+    if (run.out.length === 0) return;
+    const bufs = run.out;
+    const n = run.outBytes;
+    const pos = run.pos;
+    run.out = [];
+    run.outBytes = 0;
+    // Positions are reserved now: records the lab hands over meanwhile go after these.
+    run.pos += n;
+    run.bytes += n;
+    let done = 0;
+    while (done < n) {
+      const rest = done === 0 ? bufs : [Buffer.concat(bufs, n).subarray(done)];
+      const wrote = await new Promise<number>((resolve, reject) => {
+        writev(run.fd, rest, pos + done, (e, w) => {
+          if (e === null) resolve(w);
+          else reject(e);
+        });
+      });
+      done += wrote;
+    }
   }
 
   private flush(run: Run): void {
@@ -250,8 +318,8 @@ export class StateStore {
     run.bytes += buf.length;
   }
 
-  /** Ends the capture and writes the commit (not yet synced). */
-  private seal(lab: Lab, run: Run, meta: CheckpointMeta): void {
+  /** Ends the capture and puts the commit after the cells (written at once with `writeNow`; not synced). */
+  private seal(lab: Lab, run: Run, meta: CheckpointMeta, writeNow: boolean): void {
     lab.endCapture();
     const m = {
       version: STATE_FORMAT_VERSION,
@@ -260,14 +328,12 @@ export class StateStore {
       ...(meta.files !== undefined ? { files: { ...meta.files } } : {}),
     };
     this.put(run, commitRecordBytes(serialize(m)));
-    this.flush(run);
+    if (writeNow) this.flush(run);
   }
 
   /** The checkpoint is durable: the log, and what it holds, become the store's. */
   private commit(run: Run): void {
     if (run.fresh) {
-      renameSync(this.path + '.tmp', this.path);
-      syncDir(this.dir);
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = run.fd;
       this.live = new Map();
@@ -332,6 +398,16 @@ export class StateStore {
 }
 
 /** fsync of a folder (a rename is durable once its folder is synced). */
+/** Runs an fs call taking a callback as a promise. */
+function callback(f: (cb: (e: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    f((e) => {
+      if (e === null) resolve();
+      else reject(e);
+    });
+  });
+}
+
 function syncDir(path: string): void {
   const fd = openSync(path, 'r');
   try {
