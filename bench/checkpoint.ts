@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
 import { parseConfig, resolveCell } from '../src/config/schema.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
@@ -44,6 +44,21 @@ interface Measured {
   readonly wall_ms: number;
   readonly maxDelay_ms: number;
   readonly report: CheckpointReport;
+  /** The longest garbage collection pause meanwhile, ms. */
+  readonly maxGc_ms: number;
+}
+
+/** The longest GC pause from now until the returned function is called. */
+function gcWatch(): () => number {
+  let max = 0;
+  const o = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) max = Math.max(max, e.duration);
+  });
+  o.observe({ entryTypes: ['gc'] });
+  return () => {
+    o.disconnect();
+    return max;
+  };
 }
 
 /** One checkpoint taken a slice at a time while 1 % of the cells get readings every 10 ms. */
@@ -56,12 +71,13 @@ async function sliced(store: StateStore, lab: Lab, cells: number, seq: number, s
   }, 10);
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
+  const gc = gcWatch();
   const t = performance.now();
   const report = await store.checkpoint(lab, { savedAt: seq, journal: { seq, recent: [] } });
   const wall_ms = performance.now() - t;
   h.disable();
   clearInterval(feeder);
-  return { wall_ms, maxDelay_ms: h.max / 1e6, report };
+  return { wall_ms, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc() };
 }
 
 export async function checkpointBench(cells: number): Promise<string> {
@@ -79,10 +95,11 @@ export async function checkpointBench(cells: number): Promise<string> {
   const none = await new Promise<Measured>((resolve, reject) => {
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
+    const gc = gcWatch();
     const t = performance.now();
     store.checkpoint(lab, { savedAt: 3, journal: { seq: 3, recent: [] } }).then((report) => {
       h.disable();
-      resolve({ wall_ms: performance.now() - t, maxDelay_ms: h.max / 1e6, report });
+      resolve({ wall_ms: performance.now() - t, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc() });
     }, reject);
   });
   const all = filledLab(cells);
@@ -93,7 +110,7 @@ export async function checkpointBench(cells: number): Promise<string> {
   rmSync(once, { recursive: true, force: true });
   const ms = (x: number): string => `${Math.round(x)} ms`;
   const line = (name: string, m: Measured): string =>
-    `${name}: ${m.report.encoded} encoded, ${(m.report.bytes / 2 ** 20).toFixed(1)} MB written in ${ms(m.wall_ms)}, longest slice ${ms(m.report.longestSlice_ms)}, event loop delay max ${ms(m.maxDelay_ms)}`;
+    `${name}: ${m.report.encoded} encoded, ${(m.report.bytes / 2 ** 20).toFixed(1)} MB written in ${ms(m.wall_ms)}, longest slice ${ms(m.report.longestSlice_ms)}, event loop delay max ${ms(m.maxDelay_ms)} (longest GC pause ${ms(m.maxGc_ms)})`;
   return [
     `checkpoint, ${cells} cells × ${SECONDS / 60} min of 1 Hz readings (log ${(bytes / 2 ** 20).toFixed(1)} MB), 1 % of the cells fed every 10 ms meanwhile:`,
     `  ${line('first', first)}`,

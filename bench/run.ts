@@ -5,7 +5,8 @@
  *   latency  alert latency through the same daemon (latency.ts)
  *   process  `oep process` through the CLI vs a plain line read, 25- and 10-column exports (process-bench.ts)
  *   all      the three above (the default; under 10 minutes on a quiet 2-core machine)
- *   checkpoint  a checkpoint's cost and the event loop's longest delay, 100, 1,000, 10,000 cells (checkpoint.ts; not in `all`)
+ *   checkpoint  a checkpoint's cost and the event loop's longest delay, 100, 1,000, 10,000 cells (checkpoint.ts; not in `all`;
+ *            other counts: OEP_BENCH_CHECKPOINT_CELLS=1000,10000)
  *   inprocess, memory: the pipeline inside the bench process, without MQTT (in-process.ts; not in `all`)
  * Options (or the environment variable in brackets):
  *   --cells 100:2000000,1000:2000000,10000:1000000   cell counts and readings per round   [OEP_BENCH_CELLS]
@@ -93,7 +94,8 @@ try {
   if (vm !== undefined && has('sweep')) await sweep(vm);
   if (vm !== undefined && has('latency')) console.log(`\n${await alertLatency(vm)}`);
   if (has('process')) console.log(`\n${processTable(await processBench(positive('rows', values.rows), PROCESS_ROUNDS), PROCESS_ROUNDS)}`);
-  if (has('checkpoint')) for (const n of [100, 1_000, 10_000]) console.log(await checkpointBench(n));
+  if (has('checkpoint'))
+    for (const n of (process.env.OEP_BENCH_CHECKPOINT_CELLS ?? '100,1000,10000').split(',').map(Number)) console.log(await checkpointBench(n));
   if (has('inprocess')) inProcess(2_000_000);
   if (has('memory')) memory(10_000_000);
 } finally {

@@ -57,7 +57,8 @@ export interface AlignerSnapshot {
   readonly maxTs: (number | null)[];
   readonly arrivedAt: (number | null)[];
   readonly lastArrival: number | null;
-  readonly recent: { ts: number[]; value: number[] }[];
+  /** Per channel, the released (ts, value) pairs kept for duplicate detection (typed arrays since state format 4). */
+  readonly recent: { ts: ArrayLike<number>; value: ArrayLike<number> }[];
   readonly forcedReleases: number;
 }
 
@@ -82,6 +83,9 @@ class RecentRing {
   }
   toJSON(): { ts: number[]; value: number[] } {
     return this.ring.toJSON();
+  }
+  toArrays(): { ts: Float64Array; value: Float64Array } {
+    return this.ring.toArrays();
   }
 }
 
@@ -262,7 +266,7 @@ export class EventTimeAligner {
       maxTs: Array.from(this.maxTs, (m) => (Number.isFinite(m) ? m : null)),
       arrivedAt: Array.from(this.arrivedAt, (m) => (Number.isFinite(m) ? m : null)),
       lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
-      recent: this.recent.map((r) => r.toJSON()),
+      recent: this.recent.map((r) => r.toArrays()),
       forcedReleases: this.forcedReleases,
     };
   }
@@ -298,7 +302,7 @@ export class EventTimeAligner {
     });
     a.lastArrival = s.lastArrival ?? -Infinity;
     s.recent.forEach((r, c) => {
-      r.ts.forEach((t, k) => a.recent[c]?.push(t, r.value[k] ?? NaN));
+      for (let k = 0; k < r.ts.length; k++) a.recent[c]?.push(r.ts[k] ?? NaN, r.value[k] ?? NaN);
     });
     a.forcedReleases = s.forcedReleases;
     return a;

@@ -133,7 +133,7 @@ export class CellProcessor implements SegmentVisitor {
       closed: this.closed.map((c) => ({ run: run(c.run), end: ref(c.end), nextKind: c.nextKind })),
       pendingBoundaries: this.pendingBoundaries.map(ref),
       boundaries,
-      track: this.track.toJSON(),
+      track: this.track.toArrays(),
       prevT: this.prevT,
       prevI: this.prevI,
       pending: { t: [...this.pending.t], kind: [...this.pending.kind], value: [...this.pending.value] },

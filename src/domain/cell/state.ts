@@ -41,7 +41,8 @@ export interface RunState {
 export interface ProcessorState {
   readonly version: typeof PROCESSOR_STATE_VERSION;
   readonly boundaries: readonly BoundaryState[];
-  readonly track: { readonly ts: readonly number[]; readonly p: readonly number[] };
+  /** Typed arrays since state format 4 (number arrays in format 3). */
+  readonly track: { readonly ts: ArrayLike<number>; readonly p: ArrayLike<number> };
   readonly step: RunState | null;
   readonly cand: RunState | null;
   readonly prevT: number;
