@@ -17,6 +17,7 @@ import { Journal } from '../src/adapters/journal.js';
 import { MqttAdapter, type RawMessage } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
 import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
+import { settingsSharer } from './shared-settings.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
@@ -90,9 +91,10 @@ export class Daemon implements HealthInputs {
     const cfg = opts.config;
     this.now = opts.now ?? Date.now;
     const cache = new Map<string, ReturnType<typeof resolveCell>>();
+    const shared = settingsSharer();
     const resolved = (id: string): ResolvedCell => {
       let r = cache.get(id);
-      if (r === undefined) cache.set(id, (r = resolveCell(cfg, id)));
+      if (r === undefined) cache.set(id, (r = shared(resolveCell(cfg, id))));
       return r;
     };
     this.setupFor = resolved;
