@@ -64,12 +64,24 @@ function record(type: RecordType, payload: Buffer): Buffer {
 
 /** A cell's record; the v8 bytes start {@link cellBytesOffset} bytes into it. */
 export function cellRecordBytes(id: string, bytes: Uint8Array): Buffer {
-  const idBuf = Buffer.from(id, 'utf8');
-  const payload = Buffer.allocUnsafe(2 + idBuf.length + bytes.length);
-  payload.writeUInt16LE(idBuf.length, 0);
-  idBuf.copy(payload, 2);
-  payload.set(bytes, 2 + idBuf.length);
-  return record(RecordType.Cell, payload);
+  const [head, body] = cellRecordParts(id, bytes);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * A cell's record as two parts to write one after the other: its head (type, length, CRC, id) and the v8
+ * bytes themselves, not copied (a checkpoint of 10,000 cells copied 200 MB more otherwise, and the garbage
+ * collector ran full collections for the churn).
+ */
+export function cellRecordParts(id: string, bytes: Uint8Array): [Buffer, Uint8Array] {
+  const idLen = Buffer.byteLength(id, 'utf8');
+  const head = Buffer.allocUnsafe(HEAD_BYTES + 2 + idLen);
+  head.writeUInt8(RecordType.Cell, 0);
+  head.writeUInt32LE(2 + idLen + bytes.length, 1);
+  head.writeUInt16LE(idLen, HEAD_BYTES);
+  head.write(id, HEAD_BYTES + 2, 'utf8');
+  head.writeUInt32LE(crc32(bytes, crc32(head.subarray(HEAD_BYTES))), 5);
+  return [head, bytes];
 }
 
 /** Offset of the v8 bytes in a cell record of `id`. */

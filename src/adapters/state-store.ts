@@ -41,6 +41,7 @@ import type { CellRecord, Lab } from '../domain/lab.js';
 import { LEGACY_FILE, restoreLegacy } from './state-legacy.js';
 import {
   cellBytesOffset,
+  cellRecordParts,
   cellRecordBytes,
   commitRecordBytes,
   goneRecordBytes,
@@ -96,7 +97,7 @@ interface Run {
   /** Where the next write goes in the target file. */
   pos: number;
   readonly start: number;
-  out: Buffer[];
+  out: Uint8Array[];
   outBytes: number;
   /** The live map's changes (null: the cell is gone). */
   readonly next: Map<string, Extent | null>;
@@ -240,13 +241,14 @@ export class StateStore {
       }
       return;
     }
-    const bytes = serialize(r);
-    run.next.set(id, { off: run.pos + run.outBytes + cellBytesOffset(id), len: bytes.length });
-    this.put(run, cellRecordBytes(id, bytes));
+    const [head, bytes] = cellRecordParts(id, serialize(r));
+    run.next.set(id, { off: run.pos + run.outBytes + head.length, len: bytes.length });
+    this.put(run, head);
+    this.put(run, bytes);
     run.encoded++;
   }
 
-  private put(run: Run, b: Buffer): void {
+  private put(run: Run, b: Uint8Array): void {
     run.out.push(b);
     run.outBytes += b.length;
   }
