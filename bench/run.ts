@@ -5,7 +5,8 @@
  *   latency  alert latency through the same daemon (latency.ts)
  *   process  `oep process` through the CLI vs a plain line read, 25- and 10-column exports (process-bench.ts)
  *   all      the three above (the default; under 10 minutes on a quiet 2-core machine)
- *   checkpoint  how long a checkpoint takes with 100 and 1,000 cells (checkpoint.ts; not in `all`)
+ *   checkpoint  a checkpoint's cost and the event loop's longest delay, 100, 1,000, 10,000 cells (checkpoint.ts; not in `all`;
+ *            other counts: OEP_BENCH_CHECKPOINT_CELLS=1000,10000)
  *   metrics  one /metrics scrape (time, size) at 100, 1,000, 10,000 cells, per-cell series on and off (metrics-scrape.ts; not in `all`)
  *   inprocess, memory: the pipeline inside the bench process, without MQTT (in-process.ts; not in `all`)
  * Options (or the environment variable in brackets):
@@ -95,7 +96,8 @@ try {
   if (vm !== undefined && has('sweep')) await sweep(vm);
   if (vm !== undefined && has('latency')) console.log(`\n${await alertLatency(vm)}`);
   if (has('process')) console.log(`\n${processTable(await processBench(positive('rows', values.rows), PROCESS_ROUNDS), PROCESS_ROUNDS)}`);
-  if (has('checkpoint')) for (const n of [100, 1_000]) console.log(checkpointBench(n));
+  if (has('checkpoint'))
+    for (const n of (process.env.OEP_BENCH_CHECKPOINT_CELLS ?? '100,1000,10000').split(',').map(Number)) console.log(await checkpointBench(n));
   if (has('metrics')) console.log(`\n${await metricsBench([100, 1_000, 10_000])}`);
   if (has('inprocess')) inProcess(2_000_000);
   if (has('memory')) memory(10_000_000);

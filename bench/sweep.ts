@@ -72,9 +72,13 @@ const lastWords = (tail: string): string =>
     .slice(-12)
     .join('\n');
 
-async function startOep(brokerUrl: string, vm: VmHandle, dir: string): Promise<Subscriber> {
+async function startOep(brokerUrl: string, vm: VmHandle, dir: string, cells: number): Promise<Subscriber> {
   const healthPort = await freePort();
-  const config = productionConfig({ brokerUrl, influxUrl: vm.url, healthPort, clientId: 'bench-oep' }, dir);
+  const config = {
+    ...productionConfig({ brokerUrl, influxUrl: vm.url, healthPort, clientId: 'bench-oep' }, dir),
+    // A lab names its cells in the config (the edge caps the ids it does not know at 256).
+    cells: Array.from({ length: cells }, (_, c) => ({ id: `b${c}` })),
+  };
   const d = await startDaemon(config, dir);
   const t0 = monotonic_ms();
   const marker = d.line(new RegExp(`rejected \\(${END_MARKER_CELL},`));
@@ -226,7 +230,7 @@ export async function round(side: Side, c: SweepCase, o: SweepOptions, vm: VmHan
   const broker = await startMosquitto({ extraConfig: ['max_inflight_messages 0', 'max_inflight_bytes 0'] });
   const dir = mkdtempSync(join(tmpdir(), 'oep-bench-'));
   try {
-    const sub = side === 'oep' ? await startOep(broker.url, vm, dir) : await startBare(broker.url);
+    const sub = side === 'oep' ? await startOep(broker.url, vm, dir, c.cells) : await startBare(broker.url);
     try {
       return await measure(side, sub, c, o, broker);
     } finally {

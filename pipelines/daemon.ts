@@ -17,7 +17,8 @@ import { errorMessage, RateLimitedLog, redactUrl } from '../src/adapters/log-tex
 import { Journal } from '../src/adapters/journal.js';
 import { MqttAdapter, type RawMessage } from '../src/adapters/mqtt.js';
 import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
-import { StateStore } from '../src/adapters/state-store.js';
+import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
+import { settingsSharer } from './shared-settings.js';
 import { Webhook } from '../src/adapters/webhook.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
@@ -66,6 +67,9 @@ export class Daemon implements HealthInputs {
   /** Journaled messages replayed into the lab at start (those after the last checkpoint). */
   private readonly replay$ = new Subject<RawMessage>();
   private checkpointSoon = false;
+  private checkpointing: Promise<void> | undefined;
+  /** How the latest checkpoint went (cells encoded, bytes, the longest slice of work). */
+  lastCheckpointReport: CheckpointReport | undefined;
   private sub: Subscription | undefined;
   private control: Subscription | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
@@ -97,9 +101,10 @@ export class Daemon implements HealthInputs {
     const cfg = opts.config;
     this.now = opts.now ?? Date.now;
     const cache = new Map<string, ReturnType<typeof resolveCell>>();
+    const shared = settingsSharer();
     const resolved = (id: string): ResolvedCell => {
       let r = cache.get(id);
-      if (r === undefined) cache.set(id, (r = resolveCell(cfg, id)));
+      if (r === undefined) cache.set(id, (r = shared(resolveCell(cfg, id))));
       return r;
     };
     this.setupFor = resolved;
@@ -192,9 +197,9 @@ export class Daemon implements HealthInputs {
     });
     this.replayJournal(restored?.journal ?? { seq: 0, recent: [] });
     if (this.state !== undefined && cfg.state !== undefined) {
-      this.checkpoint();
+      void this.checkpoint();
       this.stateTimer = setInterval(() => {
-        this.checkpoint();
+        void this.checkpoint();
       }, cfg.state.interval_s * 1000);
       this.stateTimer.unref();
     }
@@ -241,7 +246,7 @@ export class Daemon implements HealthInputs {
       // After this message has gone through the (synchronous) pipeline: the journal and the lab agree.
       setImmediate(() => {
         this.checkpointSoon = false;
-        if (this.stopping === undefined) this.checkpoint();
+        if (this.stopping === undefined) void this.checkpoint();
       });
     }
     return fresh;
@@ -336,10 +341,19 @@ export class Daemon implements HealthInputs {
 
   /**
    * Saves the lab state and writes the per-cell counters; errors are logged, never thrown. In order: the
-   * outputs made durable (their sizes recorded), the state saved with the journal's position, the journal
-   * emptied. A crash anywhere in between leaves a checkpoint and a journal that agree.
+   * outputs made durable (their sizes recorded), the journal's position noted and its file set aside, the
+   * state saved a slice at a time while messages go on (the lab as it stood at that position: see
+   * StateStore), the set-aside journal dropped once the state is durable. A crash anywhere in between
+   * leaves a checkpoint and a journal that agree. One at a time: a call while one is being taken returns it.
    */
-  checkpoint(): void {
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= this.takeCheckpoint().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  private async takeCheckpoint(): Promise<void> {
     const started = performance.now();
     try {
       const t = this.now();
@@ -348,16 +362,24 @@ export class Daemon implements HealthInputs {
       this.files?.writeLines(lines);
       this.files?.sync();
       this.influx?.sync();
+      if (this.state === undefined) return;
       const j = this.journal;
-      this.state?.save(this.lab, { savedAt: t, journal: { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] }, files: this.files?.offsets });
-      j?.truncate();
+      const journal = { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] };
+      j?.rotate();
+      const r = await this.state.checkpoint(this.lab, { savedAt: t, journal, files: this.files?.offsets });
+      j?.dropThrough(journal.seq);
+      this.lastCheckpointReport = r;
       const log = this.opts.log;
       if (log.enabled('debug'))
-        log.debug(`checkpoint: ${this.lab.cells.size} cells, ${lines.length} counter lines, ${(performance.now() - started).toFixed(1)} ms`);
+        log.debug(
+          `checkpoint: ${this.lab.cells.size} cells, ${r.encoded} written, ${r.bytes} bytes, ${lines.length} counter lines, ` +
+            `${(performance.now() - started).toFixed(1)} ms (longest slice ${r.longestSlice_ms.toFixed(1)} ms)`,
+        );
     } catch (e) {
       this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
+    } finally {
+      this.lastCheckpoint = { duration_ms: performance.now() - started, at: this.now() };
     }
-    this.lastCheckpoint = { duration_ms: performance.now() - started, at: this.now() };
   }
 
   /** Idempotent: a second call returns the first call's promise. */
@@ -387,9 +409,11 @@ export class Daemon implements HealthInputs {
     clearInterval(this.stateTimer);
     clearInterval(this.evictTimer);
     this.activity.flush();
-    await step('state', () => {
+    await step('state', async () => {
       if (this.state !== undefined) {
-        this.checkpoint();
+        await this.checkpointing;
+        await this.checkpoint();
+        this.state.close();
         stateSaved = true;
       }
     });

@@ -16,10 +16,27 @@
  * of the latest journaled messages (kept in the checkpoint too) recognise them, and they are acknowledged,
  * not taken twice. A message without the flag is always taken (a device may publish equal payloads twice).
  *
+ * A checkpoint is taken while messages go on arriving: when it begins, the journal sets its file aside
+ * (`journal-<last seq>.bin`) and goes on in a new one; once the checkpoint is durable, the set-aside file
+ * goes. A restart reads the set-aside files a stopped checkpoint left, then the current one.
+ *
  * Record: u32 header length, u32 payload length, u32 CRC-32 of both, the header (JSON: seq, arrival,
  * topic), the payload bytes. A torn record at the end (a crash mid-append) is cut off on open.
  */
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -27,6 +44,15 @@ import { z } from 'zod';
 import type { RawMessage } from './mqtt.js';
 
 export const JOURNAL_FILE = 'journal.bin';
+/** A file set aside while a checkpoint was being taken: the sequence number of its last message. */
+const SEGMENT = /^journal-(\d+)\.bin$/;
+
+interface Retired {
+  readonly path: string;
+  readonly last: number;
+  /** Open while this process wrote it. */
+  readonly fd: number | undefined;
+}
 const HEAD_BYTES = 12;
 /**
  * Digests of the latest journaled messages kept to recognise the broker's redelivery of one (its PUBACK
@@ -64,6 +90,11 @@ export class Journal {
   /** Sequence number up to which the journal is durable (fdatasync done, or a checkpoint holds it). */
   private durableSeq = 0;
   private syncing = false;
+  /** Files set aside by {@link rotate}, each with the last sequence number it holds. */
+  private retired: Retired[] = [];
+  /** The file an fdatasync is under way on, and set-aside files to close once it is done. */
+  private syncingFd: number | undefined;
+  private closeAfterSync: number[] = [];
   /** Held PUBACKs: each waits until the journal is durable up to its message. */
   private waiting: { readonly seq: number; readonly release: () => void }[] = [];
   /** Messages appended, and messages recognised as redeliveries of journaled ones (not appended again). */
@@ -90,13 +121,30 @@ export class Journal {
    */
   open(after: number, recent: readonly string[]): JournalEntry[] {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.fd = openSync(this.path, 'a+', 0o600);
-    const buf = readFileSync(this.path);
     const entries: JournalEntry[] = [];
     this.seq = after;
     this.recent = [];
     this.recentSet = new Set();
     for (const d of recent) this.remember(d);
+    // Segments set aside by checkpoints still being taken when the daemon stopped, oldest first.
+    for (const s of this.segmentsOnDisk()) {
+      if (s.last <= after) rmSync(s.path, { force: true });
+      else {
+        this.read(readFileSync(s.path), after, entries);
+        this.retired.push({ path: s.path, last: s.last, fd: undefined });
+      }
+    }
+    this.fd = openSync(this.path, 'a+', 0o600);
+    const buf = readFileSync(this.path);
+    const off = this.read(buf, after, entries);
+    if (off < buf.length) ftruncateSync(this.fd, off);
+    this.size = off;
+    this.durableSeq = this.seq;
+    return entries;
+  }
+
+  /** Reads records up to a torn one; those after `after` go to `entries`. Returns the bytes read. */
+  private read(buf: Buffer, after: number, entries: JournalEntry[]): number {
     let off = 0;
     while (off + HEAD_BYTES <= buf.length) {
       const hl = buf.readUInt32LE(off);
@@ -110,10 +158,49 @@ export class Journal {
       this.remember(messageDigest(h.topic, payload));
       off = end;
     }
-    if (off < buf.length) ftruncateSync(this.fd, off);
-    this.size = off;
-    this.durableSeq = this.seq;
-    return entries;
+    return off;
+  }
+
+  private segmentsOnDisk(): { path: string; last: number }[] {
+    const out: { path: string; last: number }[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const m = SEGMENT.exec(name);
+      if (m?.[1] !== undefined) out.push({ path: join(this.dir, name), last: Number(m[1]) });
+    }
+    return out.sort((a, b) => a.last - b.last);
+  }
+
+  /**
+   * Sets the records appended so far aside (a checkpoint begins: it will hold them) and goes on in a new
+   * file; {@link dropThrough} removes them once the checkpoint is durable. Their held PUBACKs wait for
+   * that, or for an fdatasync already under way.
+   */
+  rotate(): void {
+    const fd = this.fd;
+    if (fd === undefined) return;
+    this.writeOut(fd);
+    if (this.size === 0) return;
+    const path = join(this.dir, `journal-${this.seq}.bin`);
+    renameSync(this.path, path);
+    this.retired.push({ path, last: this.seq, fd });
+    this.fd = openSync(this.path, 'a+', 0o600);
+    this.size = 0;
+  }
+
+  /** A checkpoint holding every message up to `seq` is durable: their set-aside files go, their PUBACKs too. */
+  dropThrough(seq: number): void {
+    const keep: Retired[] = [];
+    for (const r of this.retired) {
+      if (r.last > seq) {
+        keep.push(r);
+        continue;
+      }
+      rmSync(r.path, { force: true });
+      if (r.fd !== undefined && r.fd !== this.syncingFd) closeSync(r.fd);
+      else if (r.fd !== undefined) this.closeAfterSync.push(r.fd);
+    }
+    this.retired = keep;
+    this.markDurable(seq);
   }
 
   /**
@@ -170,9 +257,13 @@ export class Journal {
     this.syncing = true;
     const target = this.seq;
     this.writeOut(fd);
+    this.syncingFd = fd;
     fdatasync(fd, (e) => {
       this.syncing = false;
-      if (this.fd !== fd) return;
+      this.syncingFd = undefined;
+      for (const c of this.closeAfterSync.splice(0)) closeSync(c);
+      // A file set aside meanwhile (rotate) was synced all the same: its messages are durable.
+      if (this.fd === undefined) return;
       if (e !== null) {
         this.opts.onError?.(`journal: fdatasync failed: ${e.message}`);
         return;
@@ -211,6 +302,7 @@ export class Journal {
   /** Empties the journal: a checkpoint now holds everything up to {@link seq} (held PUBACKs go). */
   truncate(): void {
     if (this.fd === undefined) return;
+    this.dropThrough(this.seq);
     // Records not written yet belong to messages the checkpoint holds: they are not needed either.
     this.unwritten = [];
     this.unwrittenBytes = 0;
@@ -221,6 +313,12 @@ export class Journal {
   }
 
   close(): void {
+    for (const r of this.retired) {
+      if (r.fd === undefined) continue;
+      if (r.fd === this.syncingFd) this.closeAfterSync.push(r.fd);
+      else closeSync(r.fd);
+    }
+    this.retired = this.retired.map((r) => ({ ...r, fd: undefined }));
     if (this.fd === undefined) return;
     this.writeOut(this.fd);
     if (fstatSync(this.fd).size !== this.size) ftruncateSync(this.fd, this.size);

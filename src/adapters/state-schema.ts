@@ -13,6 +13,8 @@ import { PROCESSOR_STATE_VERSION } from '../domain/cell/state.js';
 const num = z.union([z.number(), z.nan(), z.literal(Infinity), z.literal(-Infinity)]);
 const maybeNum = num.optional();
 const stepKind = z.enum(['charge', 'discharge', 'rest']);
+/** Samples: typed arrays since format 4, number arrays in format 3 records. */
+const samples = z.union([z.instanceof(Float64Array), z.array(num)]);
 
 const reading = z.object({
   cell: z.string(),
@@ -28,7 +30,7 @@ const aligner = z.strictObject({
   maxTs: z.array(num.nullable()),
   arrivedAt: z.array(num.nullable()),
   lastArrival: num.nullable(),
-  recent: z.array(z.strictObject({ ts: z.array(num), value: z.array(num) })),
+  recent: z.array(z.strictObject({ ts: samples, value: samples })),
   forcedReleases: z.number(),
 });
 
@@ -60,7 +62,7 @@ const stepDraft = z.looseObject({ cell: z.string(), step: z.number(), kind: step
 const processor = z.strictObject({
   version: z.literal(PROCESSOR_STATE_VERSION),
   boundaries: z.array(z.strictObject({ t: num, p: maybeNum, resolved: z.boolean() })),
-  track: z.strictObject({ ts: z.array(num), p: z.array(num) }),
+  track: z.strictObject({ ts: samples, p: samples }),
   step: run.nullable(),
   cand: run.nullable(),
   prevT: num,

@@ -14,6 +14,7 @@
  * readings of its channel. Equal timestamps with different values (a cycler's step change) are kept,
  * in arrival order. Memory is bounded by `maxBuffered`.
  */
+import { ReadingBuffer } from './reading-buffer.js';
 import { TimeRing } from './ring.js';
 import type { Channel, Reading } from './types.js';
 
@@ -37,22 +38,19 @@ export type AlignOutcome = 'accepted' | 'duplicate' | 'late';
 
 const CHANNEL_INDEX: Record<Channel, number> = { pressure: 0, current: 1, voltage: 2, step: 3 };
 /**
- * Order of readings of different channels stamped at the same instant: a cycler's step change first,
+ * Readings of different channels stamped at the same instant are ordered: a cycler's step change first,
  * then the current (it decides what the instant is), then voltage and pressure. Readings of one channel
- * with equal timestamps keep their arrival order (a cycler logs two rows at a step change).
+ * with equal timestamps keep their arrival order (a cycler logs two rows at a step change). See ReadingBuffer.
  */
-const TIE_RANK: Record<Channel, number> = { step: 0, current: 1, voltage: 2, pressure: 3 };
 const N_CHANNELS = 4;
-/** Released entries at the buffer's head that trigger a compaction (see advance). */
-const COMPACT_AFTER = 64;
-
 export interface AlignerSnapshot {
   readonly buffered: Reading[];
   readonly watermark: number | null;
   readonly maxTs: (number | null)[];
   readonly arrivedAt: (number | null)[];
   readonly lastArrival: number | null;
-  readonly recent: { ts: number[]; value: number[] }[];
+  /** Per channel, the released (ts, value) pairs kept for duplicate detection (typed arrays since state format 4). */
+  readonly recent: { ts: ArrayLike<number>; value: ArrayLike<number> }[];
   readonly forcedReleases: number;
 }
 
@@ -78,11 +76,13 @@ class RecentRing {
   toJSON(): { ts: number[]; value: number[] } {
     return this.ring.toJSON();
   }
+  toArrays(): { ts: Float64Array; value: Float64Array } {
+    return this.ring.toArrays();
+  }
 }
 
 export class EventTimeAligner {
-  private buf: Reading[] = [];
-  private head = 0;
+  private buf = new ReadingBuffer();
   private wm = -Infinity;
   private readonly maxTs = new Float64Array(N_CHANNELS).fill(-Infinity);
   private lastArrival = -Infinity;
@@ -101,7 +101,7 @@ export class EventTimeAligner {
 
   /** Readings waiting for the watermark. */
   get buffered(): number {
-    return this.buf.length - this.head;
+    return this.buf.size;
   }
 
   /** Processing time of the latest arrival on a channel (−Infinity if none since start or restart). */
@@ -172,9 +172,8 @@ export class EventTimeAligner {
 
   /** Releases everything buffered (end of a file, or an idle cell). */
   flush(out: Reading[]): void {
-    const last = this.buf[this.buf.length - 1];
-    if (this.buffered === 0 || last === undefined) return;
-    this.advance(last.ts, out);
+    if (this.buffered === 0) return;
+    this.advance(this.buf.lastTs, out);
   }
 
   private computeWatermark(now: number): number {
@@ -189,56 +188,26 @@ export class EventTimeAligner {
     return w === Infinity ? this.newestTs : w - this.settings.lateness_ms;
   }
 
-  /** Stable insert in ts order; false if an exact duplicate is already buffered. */
+  /** Stable insert in order; false if an exact duplicate is already buffered. */
   private insert(r: Reading): boolean {
-    const buf = this.buf;
-    let i = buf.length;
-    // Fast path: in-order arrival appends. Otherwise walk back (disorder is bounded by the lateness).
-    const rank = TIE_RANK[r.channel];
-    const head = this.head;
-    // Bounds are checked before every read: reading buf[-1] sends V8 down a slow path on the hottest loop.
-    while (i > head) {
-      const b = buf[i - 1];
-      if (b === undefined || !(b.ts > r.ts || (b.ts === r.ts && TIE_RANK[b.channel] > rank))) break;
-      i--;
-    }
-    for (let j = buf.length - 1; j >= head; j--) {
-      const o = buf[j];
-      if (o === undefined || o.ts < r.ts) break;
-      if (o.ts === r.ts && o.channel === r.channel && o.value === r.value && o.cycleIndex === r.cycleIndex) return false;
-    }
-    if (i === buf.length) buf.push(r);
-    else buf.splice(i, 0, r);
-    return true;
+    return this.buf.insert(r);
   }
 
   private advance(w: number, out: Reading[]): void {
     if (w <= this.wm) return;
     this.wm = w;
-    const buf = this.buf;
-    let h = this.head;
-    while (h < buf.length) {
-      const r = buf[h];
-      if (r === undefined || r.ts > w) break;
-      this.recent[CHANNEL_INDEX[r.channel]]?.push(r.ts, r.value);
-      out.push(r);
-      h++;
-    }
-    this.head = h;
-    // Drop released readings promptly (they are referenced by nothing else): with 10,000 cells, a
-    // threshold in the thousands kept ~0.4 MB of dead readings per cell alive. Amortized O(1) per reading.
-    if (h >= COMPACT_AFTER && h * 2 >= buf.length) {
-      this.buf = buf.slice(h);
-      this.head = 0;
+    const from = out.length;
+    this.buf.shiftThrough(w, out);
+    for (let k = from; k < out.length; k++) {
+      const r = out[k];
+      if (r !== undefined) this.recent[CHANNEL_INDEX[r.channel]]?.push(r.ts, r.value);
     }
   }
 
   private forceRelease(out: Reading[]): void {
     const excess = this.buffered - this.settings.maxBuffered;
-    const target = this.buf[this.head + excess - 1];
-    if (target === undefined) return;
     const before = out.length;
-    this.advance(target.ts, out);
+    this.advance(this.buf.tsAt(excess - 1), out);
     this.forcedReleases += out.length - before;
   }
 
@@ -255,12 +224,12 @@ export class EventTimeAligner {
 
   snapshot(): AlignerSnapshot {
     return {
-      buffered: this.buf.slice(this.head),
+      buffered: this.buf.toReadings(),
       watermark: Number.isFinite(this.wm) ? this.wm : null,
       maxTs: Array.from(this.maxTs, (m) => (Number.isFinite(m) ? m : null)),
       arrivedAt: Array.from(this.arrivedAt, (m) => (Number.isFinite(m) ? m : null)),
       lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
-      recent: this.recent.map((r) => r.toJSON()),
+      recent: this.recent.map((r) => r.toArrays()),
       forcedReleases: this.forcedReleases,
     };
   }
@@ -278,6 +247,16 @@ export class EventTimeAligner {
       TimeRing.revive(r.ring);
     }
     Object.defineProperty(a, 'settings', { value: settings });
+    // Format 2 cloned the buffer as an array of readings (`buf`, released up to `head`): into columns.
+    const old: unknown = Reflect.get(a, 'buf');
+    const head: unknown = Reflect.get(a, 'head');
+    if (Array.isArray(old)) {
+      const buf = new ReadingBuffer();
+      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- format 2's buffer held the aligner's own readings
+      for (const r of old.slice(typeof head === 'number' ? head : 0) as Reading[]) buf.insert(r);
+      Reflect.deleteProperty(a, 'head');
+      a.buf = buf;
+    }
     // Arrival times are processing time of the previous run: start the startup hold afresh.
     a.lastArrival = -Infinity;
     a.arrivedAt.fill(-Infinity);
@@ -286,7 +265,7 @@ export class EventTimeAligner {
 
   static restore(settings: AlignerSettings, s: AlignerSnapshot): EventTimeAligner {
     const a = new EventTimeAligner(settings);
-    a.buf = [...s.buffered];
+    for (const r of s.buffered) a.buf.insert(r);
     a.wm = s.watermark ?? -Infinity;
     s.maxTs.forEach((m, i) => {
       a.maxTs[i] = m ?? -Infinity;
@@ -296,7 +275,7 @@ export class EventTimeAligner {
     });
     a.lastArrival = s.lastArrival ?? -Infinity;
     s.recent.forEach((r, c) => {
-      r.ts.forEach((t, k) => a.recent[c]?.push(t, r.value[k] ?? NaN));
+      for (let k = 0; k < r.ts.length; k++) a.recent[c]?.push(r.ts[k] ?? NaN, r.value[k] ?? NaN);
     });
     a.forcedReleases = s.forcedReleases;
     return a;

@@ -112,10 +112,20 @@ export interface LabOptions {
   readonly trackGaps?: boolean;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
+/** A consistent snapshot being taken (see {@link Lab.beginCapture}). */
+interface Capture {
+  /** Cells still to hand over, as they stood when the capture began. */
+  readonly pending: Set<string>;
+  readonly take: (id: string, record: CellRecord | undefined) => void;
+}
+
 export class Lab {
   readonly cells = new Map<string, CellState>();
   /** Cells changed since {@link takeDirty} was last called (a checkpoint re-encodes only those). */
   private dirty = new Set<string>();
+  private capture: Capture | undefined;
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
@@ -166,6 +176,54 @@ export class Lab {
     return d;
   }
 
+  /**
+   * Begins a snapshot of the lab as it stands now, taken a few cells at a time while readings go on
+   * (copy on write): the cells changed since the previous snapshot are pending; {@link captureNext} hands
+   * one over to `take`, and a pending cell about to change (a reading, a rejection, an eviction) is handed
+   * over first, as it stood. Until {@link endCapture}, the processing-time tick skips pending cells (their
+   * idle release and deadman wait for the next tick, a second later) so that it never hands over the
+   * whole lab at once. Returns the pending set (it empties as cells are handed over).
+   */
+  beginCapture(take: (id: string, record: CellRecord | undefined) => void): ReadonlySet<string> {
+    if (this.capture !== undefined) throw new Error('a capture is already in progress');
+    const pending = this.takeDirty();
+    this.capture = { pending, take };
+    return pending;
+  }
+
+  /** Hands over one pending cell (see {@link beginCapture}); nothing if it was handed over already. */
+  captureNext(id: string): void {
+    const cap = this.capture;
+    if (cap?.pending.delete(id) === true) cap.take(id, this.cellRecord(id));
+  }
+
+  /** The cells the capture in progress has still to hand over (empty without one). */
+  get capturePending(): ReadonlySet<string> {
+    return this.capture?.pending ?? NONE;
+  }
+
+  /** Ends a capture that failed: its cells (pending, and `taken`, handed over already) count as changed again. */
+  abortCapture(taken: Iterable<string>): void {
+    const cap = this.capture;
+    if (cap === undefined) return;
+    for (const id of cap.pending) this.dirty.add(id);
+    for (const id of taken) this.dirty.add(id);
+    this.capture = undefined;
+  }
+
+  /** Ends the capture, handing over what is still pending. */
+  endCapture(): void {
+    const cap = this.capture;
+    if (cap === undefined) return;
+    for (const id of cap.pending) this.captureNext(id);
+    this.capture = undefined;
+  }
+
+  /** A pending cell of the capture in progress is handed over before it changes. */
+  private beforeChange(id: string): void {
+    if (this.capture !== undefined) this.captureNext(id);
+  }
+
   /** One cell's state as plain data (see {@link CellRecord}). */
   cellRecord(id: string): CellRecord | undefined {
     const c = this.cells.get(id);
@@ -185,6 +243,7 @@ export class Lab {
 
   /** Puts a cell back from its plain-data record, with the cell's current settings. */
   restoreRecord(id: string, r: CellRecord): void {
+    this.beforeChange(id);
     const s = this.setupFor(id);
     this.cells.set(id, {
       id,
@@ -220,6 +279,7 @@ export class Lab {
 
   /** Puts a cell back from its snapshot (deserialized), with the cell's current settings. */
   restoreCell(id: string, saved: CellSnapshot): void {
+    this.beforeChange(id);
     const s = this.setupFor(id);
     this.cells.set(id, {
       id,
@@ -238,8 +298,9 @@ export class Lab {
 
   /** After a restart: see {@link EventTimeAligner.resumeAt}. */
   resumeAt(now: number): void {
+    this.endCapture();
+    // Not a change to checkpoint: a restore sets the arrival times afresh with this same call.
     for (const c of this.cells.values()) c.aligner.resumeAt(now);
-    for (const id of this.cells.keys()) this.dirty.add(id);
   }
 
   /**
@@ -265,6 +326,7 @@ export class Lab {
 
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally), or in {@link unattributed}. */
   reject(cell: string, reason: string, count = 1): void {
+    this.beforeChange(cell);
     const r = this.cells.get(cell)?.counters.rejected ?? this.unattributed;
     r[reason] = (r[reason] ?? 0) + count;
     this.dirty.add(cell);
@@ -272,12 +334,14 @@ export class Lab {
 
   /** Forgets a cell, its state and its counters (the daemon evicts idle cells its config does not name). */
   evict(id: string): boolean {
+    this.beforeChange(id);
     return this.cells.delete(id);
   }
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
   ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
     this.now = now;
+    this.beforeChange(cellId);
     const c = this.cell(cellId);
     this.dirty.add(cellId);
     c.counters.bare += bare;
@@ -316,8 +380,9 @@ export class Lab {
    */
   tick(now: number, events: LabEvent[]): void {
     this.now = now;
+    const pending = this.capture?.pending;
     for (const c of this.cells.values()) {
-      if (c.failure !== undefined) continue;
+      if (c.failure !== undefined || pending?.has(c.id) === true) continue;
       try {
         this.tickCell(c, now, events);
       } catch (e) {
@@ -349,6 +414,7 @@ export class Lab {
   }
 
   private finishCell(c: CellState, events: LabEvent[]): void {
+    this.beforeChange(c.id);
     this.dirty.add(c.id);
     const released = this.released;
     released.length = 0;

@@ -81,11 +81,15 @@ export class PressureTrack {
     return t;
   }
 
-  static fromJSON(maxGap_ms: number, capacity: number, s: { readonly ts: readonly number[]; readonly p: readonly number[] }): PressureTrack {
+  /** The samples as typed arrays, oldest first (a checkpoint's record). */
+  toArrays(): { ts: Float64Array; p: Float64Array } {
+    const { ts, value } = this.ring.toArrays();
+    return { ts, p: value };
+  }
+
+  static fromJSON(maxGap_ms: number, capacity: number, s: { readonly ts: ArrayLike<number>; readonly p: ArrayLike<number> }): PressureTrack {
     const t = new PressureTrack(maxGap_ms, capacity);
-    s.ts.forEach((ts, k) => {
-      t.add(ts, s.p[k] ?? NaN);
-    });
+    for (let k = 0; k < s.ts.length; k++) t.add(s.ts[k] ?? NaN, s.p[k] ?? NaN);
     return t;
   }
 }

@@ -83,6 +83,21 @@ export class TimeRing {
     return { ts, value };
   }
 
+  /**
+   * Oldest first, as typed arrays (copies): a checkpoint's record encodes them as raw bytes, where v8's
+   * serializer writes a number array element by element.
+   */
+  toArrays(): { ts: Float64Array; value: Float64Array } {
+    const ts = new Float64Array(this.n);
+    const value = new Float64Array(this.n);
+    for (let k = 0; k < this.n; k++) {
+      const i = this.slot(k);
+      ts[k] = this.tsBuf[i] ?? NaN;
+      value[k] = this.valueBuf[i] ?? NaN;
+    }
+    return { ts, value };
+  }
+
   /** Gives a structured-clone copy (e.g. from v8.deserialize) its class back. */
   static revive(o: object): TimeRing {
     // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any

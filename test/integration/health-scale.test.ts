@@ -151,7 +151,7 @@ describe(`/metrics of a daemon with ${CELLS.toLocaleString('en')} cells: lab-wid
     expect(before.value('oep_journal_bytes')).toBeGreaterThan(MESSAGES.reduce((s, m) => s + m.payload.length, 0));
     const first = before.value('oep_checkpoint_last_timestamp_seconds') ?? NaN;
     const t = Date.now();
-    daemon.checkpoint();
+    await daemon.checkpoint();
     const after = await scrape(daemon.healthUrl ?? '');
     expect(after.value('oep_journal_bytes')).toBe(0);
     expect(after.value('oep_checkpoint_last_timestamp_seconds')).toBeGreaterThan(first);

@@ -233,7 +233,7 @@ describe('daemon health: /healthz, /readyz, /metrics against Mosquitto and Victo
   it('/readyz answers 503 while InfluxDB does not accept writes, and 200 once it does again', async () => {
     await vm.stop();
     // The per-cell counters (oep_ingest) are points for InfluxDB: now they cannot be written.
-    daemon.checkpoint();
+    await daemon.checkpoint();
     const down = await until(
       async () => {
         const r = await get(`${base}/readyz`);

@@ -1,9 +1,10 @@
 /**
  * The write-ahead journal: what is appended is read back after a reopen (only what follows the
  * checkpoint's sequence number), a torn record at the end is cut off, a redelivery of a journaled message
- * is recognised (also across a reopen, through the checkpoint's digests), and truncation empties it.
+ * is recognised (also across a reopen, through the checkpoint's digests), a file set aside for a checkpoint
+ * is read back until the checkpoint is durable, and truncation empties it.
  */
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +32,33 @@ describe('journal', () => {
     again.append(msg(11));
     again.close();
     expect(new Journal(dir).open(10, []).map((e) => e.seq)).toEqual([11]);
+  });
+
+  it('a checkpoint sets the file aside: read back after a crash until the checkpoint is durable, then gone; its PUBACKs held until then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-journal-'));
+    const j = new Journal(dir);
+    j.open(0, []);
+    for (let i = 1; i <= 3; i++) j.append(msg(i));
+    const released: number[] = [];
+    j.whenDurable(() => released.push(3));
+    j.rotate(); // a checkpoint begins at seq 3
+    for (let i = 4; i <= 5; i++) j.append(msg(i));
+    expect(readdirSync(dir).sort()).toEqual(['journal-3.bin', 'journal.bin']);
+    // A crash before the checkpoint is durable: the restart reads the set-aside file (4 and 5 are not written
+    // yet, nor acknowledged: the broker sends them again).
+    expect(new Journal(dir).open(0, []).map((e) => e.seq)).toEqual([1, 2, 3]);
+    j.dropThrough(3); // the checkpoint is durable
+    expect(released).toEqual([3]);
+    expect(readdirSync(dir)).toEqual(['journal.bin']);
+    await new Promise<void>((r) => {
+      j.whenDurable(r); // seq 5: an fdatasync of the new file
+    });
+    j.close();
+    expect(new Journal(dir).open(3, []).map((e) => e.seq)).toEqual([4, 5]);
+    // A set-aside file the checkpoint already holds (a crash between the checkpoint and its removal) goes on open.
+    writeFileSync(join(dir, 'journal-2.bin'), '');
+    expect(new Journal(dir).open(3, []).map((e) => e.seq)).toEqual([4, 5]);
+    expect(readdirSync(dir)).toEqual(['journal.bin']);
   });
 
   it('cuts off a torn record at the end (a crash mid-append) and goes on from the last whole one', () => {

@@ -45,7 +45,8 @@ export interface RunState {
 export interface ProcessorState {
   readonly version: typeof PROCESSOR_STATE_VERSION;
   readonly boundaries: readonly BoundaryState[];
-  readonly track: { readonly ts: readonly number[]; readonly p: readonly number[] };
+  /** Typed arrays since state format 4 (number arrays in format 3). */
+  readonly track: { readonly ts: ArrayLike<number>; readonly p: ArrayLike<number> };
   readonly step: RunState | null;
   readonly cand: RunState | null;
   readonly prevT: number;
@@ -116,7 +117,7 @@ export function stateOf(core: CoreFields): ProcessorState {
     closed: core.closed.map((c) => ({ run: run(c.run), end: ref(c.end), nextKind: c.nextKind })),
     pendingBoundaries: core.pendingBoundaries.map(ref),
     boundaries,
-    track: core.track.toJSON(),
+    track: core.track.toArrays(),
     prevT: core.prevT,
     prevI: core.prevI,
     pending: { t: [...core.pending.t], kind: [...core.pending.kind], value: [...core.pending.value] },

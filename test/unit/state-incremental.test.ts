@@ -1,0 +1,120 @@
+/**
+ * Incremental checkpoints (state format 4): a checkpoint writes only the cells changed since the previous
+ * one; one taken a slice at a time while readings go on holds the lab as it stood when it began; records
+ * after the last commit (a checkpoint a crash cut short) are ignored; a log grown past twice its live
+ * records is written afresh. Each time, a restart restores every cell's record as it was.
+ */
+import { appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { cellRecordBytes } from '../../src/adapters/state-log.js';
+import { StateStore } from '../../src/adapters/state-store.js';
+import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { Lab, type CellRecord, type LabEvent } from '../../src/domain/lab.js';
+import type { Reading } from '../../src/domain/types.js';
+
+const T = Date.UTC(2026, 0, 1);
+const cfg = parseConfig({ defaults: { activeMassG: 0.0179 } });
+const newLab = (): Lab => new Lab((id) => resolveCell(cfg, id));
+const meta = (seq: number) => ({ savedAt: seq, journal: { seq, recent: [`d${seq}`] } });
+
+/** `seconds` of 1 Hz current and pressure for one cell, from second `from`. */
+function feed(lab: Lab, cell: string, from: number, seconds: number): void {
+  const ev: LabEvent[] = [];
+  const b: Reading[] = [];
+  for (let s = from; s < from + seconds; s++) {
+    const ts = T + s * 1000;
+    b.push({ cell, channel: 'current', ts, value: s % 600 < 300 ? 0.5 : -0.5 }, { cell, channel: 'pressure', ts, value: 5 + s * 1e-4 });
+  }
+  lab.ingest(cell, b, T + (from + seconds) * 1000, ev);
+}
+
+function records(lab: Lab): Map<string, CellRecord | undefined> {
+  return new Map([...lab.cells.keys()].map((id) => [id, lab.cellRecord(id)]));
+}
+
+function restored(dir: string, seq: number): Map<string, CellRecord | undefined> {
+  const lab = newLab();
+  expect(new StateStore(dir).restore(lab)).toMatchObject({ version: 4, cells: lab.cells.size, journal: { seq, recent: [`d${seq}`] } });
+  return records(lab);
+}
+
+const CELLS = 40;
+
+describe('incremental checkpoints', () => {
+  it('writes only the changed cells, and a restart restores every cell', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-state4-'));
+    const lab = newLab();
+    for (let c = 0; c < CELLS; c++) feed(lab, `c${c}`, 0, 120);
+    const store = new StateStore(dir);
+    const first = store.save(lab, meta(1));
+    expect(store.lastEncoded).toBe(CELLS);
+    expect(statSync(store.path).size).toBe(first);
+    feed(lab, 'c3', 120, 30);
+    feed(lab, 'c7', 120, 30);
+    const second = store.save(lab, meta(2));
+    expect(store.lastEncoded).toBe(2);
+    expect(second).toBeLessThan((first / CELLS) * 3); // two cells' records and a commit, not the lab
+    expect(statSync(store.path).size).toBe(first + second);
+    expect(store.save(lab, meta(3))).toBeLessThan(200); // nothing changed: a commit alone
+    expect(store.lastEncoded).toBe(0);
+    expect(restored(dir, 3)).toEqual(records(lab));
+    // An evicted cell is gone after the next checkpoint.
+    lab.evict('c5');
+    store.save(lab, meta(4));
+    const back = restored(dir, 4);
+    expect(back.has('c5')).toBe(false);
+    expect(back).toEqual(records(lab));
+  });
+
+  it('a checkpoint taken a slice at a time while readings go on holds the lab as it stood when it began', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-state4-'));
+    const lab = newLab();
+    for (let c = 0; c < CELLS; c++) feed(lab, `c${c}`, 0, 120);
+    const atBegin = records(lab);
+    const store = new StateStore(dir);
+    const p = store.checkpoint(lab, meta(1), 0); // one cell per slice
+    // While it is taken: every cell changes (the pending ones are handed over first), a new one appears.
+    for (let c = CELLS - 1; c >= 0; c -= 3) {
+      feed(lab, `c${c}`, 120, 10);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    feed(lab, 'new', 0, 10);
+    expect(store.busy).toBe(true);
+    const r = await p;
+    expect(r).toMatchObject({ encoded: CELLS, fresh: true });
+    expect(restored(dir, 1)).toEqual(atBegin);
+    // The next checkpoint holds what changed meanwhile.
+    store.save(lab, meta(2));
+    expect(store.lastEncoded).toBe(Math.ceil(CELLS / 3) + 1);
+    expect(restored(dir, 2)).toEqual(records(lab));
+  });
+
+  it('ignores records after the last commit, and writes the log afresh once it is mostly dead records', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-state4-'));
+    const lab = newLab();
+    for (let c = 0; c < CELLS; c++) feed(lab, `c${c}`, 0, 600);
+    const store = new StateStore(dir);
+    store.save(lab, meta(1));
+    const committed = records(lab);
+    // A checkpoint cut short: a record without its commit, then half a record.
+    const orphan = cellRecordBytes('c1', serialize({ not: 'a record' }));
+    appendFileSync(store.path, Buffer.concat([orphan, orphan.subarray(0, 20)]));
+    expect(restored(dir, 1)).toEqual(committed);
+    // Every cell changes, checkpoint after checkpoint: the log is written afresh before it passes 2× its live records (+ 1 MB).
+    const again = new StateStore(dir);
+    again.restore(newLab());
+    let from = 600;
+    let fresh = 0;
+    for (let k = 0; k < 8; k++, from += 60) {
+      for (let c = 0; c < CELLS; c++) feed(lab, `c${c}`, from, 60);
+      const before = statSync(again.path).size;
+      again.save(lab, meta(2 + k));
+      if (statSync(again.path).size < before) fresh++;
+    }
+    expect(fresh).toBeGreaterThan(0);
+    expect(restored(dir, 9)).toEqual(records(lab));
+  });
+});
