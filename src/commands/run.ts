@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { Daemon } from '../../pipelines/daemon.js';
 import { probeInflux } from '../adapters/influx-check.js';
 import { createLogger, type Logger } from '../adapters/log.js';
@@ -56,6 +57,8 @@ export const command: Command = {
 async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger): Promise<void> {
   if (config.influx === undefined && config.output === undefined && !noOutput)
     throw new ConfigError('nothing would be saved: the config has neither influx: nor output:; add one, or run with --no-output to compute and alert only');
+  const heap = heapAdvice(config.cells.length, getHeapStatistics().heap_size_limit / 1_048_576);
+  if (heap !== undefined) log.warn(heap);
   const i = config.influx;
   if (i === undefined) return;
   const probe = await probeInflux(i);
@@ -63,4 +66,19 @@ async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger):
   if (probe.kind !== 'outage') throw new ConfigError(`influx: ${probe.cause}`);
   const where = config.state !== undefined ? `on disk (${config.state.dir}/outbox)` : `in memory (up to ${String(i.maxBufferLines)} lines)`;
   log.warn(`influx: ${probe.cause} at start; oep starts anyway: points wait ${where} and are sent when it answers`);
+}
+
+/** Heap a lab needs beyond its cells, MB, and per cell, KB (measured: 8.6 KB live per cell, ×2 for garbage between collections). */
+const HEAP_BASE_MB = 60;
+const HEAP_PER_CELL_KB = 18;
+
+/**
+ * A warning when the heap limit cannot hold the cells the config names (the launcher caps the heap at
+ * 128 MB, OEP_MAX_HEAP_MB, before any config is read): 10,000 cells ran out of memory at 128 MB and ran at 256.
+ */
+export function heapAdvice(cells: number, limit_MB: number): string | undefined {
+  const need_MB = HEAP_BASE_MB + (cells * HEAP_PER_CELL_KB) / 1024;
+  if (need_MB <= limit_MB) return undefined;
+  const suggest = Math.ceil(need_MB / 64) * 64;
+  return `heap: ${String(cells)} cells named need about ${need_MB.toFixed(0)} MB of heap, the limit is ${limit_MB.toFixed(0)} MB: start with OEP_MAX_HEAP_MB=${String(suggest)} (README, Benchmark)`;
 }
