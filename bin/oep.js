@@ -37,15 +37,32 @@ if (!LONG_RUNNING.has(name) || help || chosen || !(heapMb > 0)) {
   await import(cli);
 } else {
   const { spawn } = await import('node:child_process');
-  // An IPC channel ties the child to the launcher: if the launcher dies, even by SIGKILL, the channel
-  // closes and the child shuts down in order (src/commands/signals.ts), so no daemon is left orphaned.
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, cli, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  // A lab larger than the cap holds: `oep run` asks over the channel for a larger heap (src/commands/run.ts,
+  // heapNeed) and exits; the launcher starts it again with that cap, unless the user chose one (OEP_MAX_HEAP_MB).
+  const userChose = process.env.OEP_MAX_HEAP_MB !== undefined;
+  let child;
+  const start = (mb) => {
+    // An IPC channel ties the child to the launcher: if the launcher dies, even by SIGKILL, the channel
+    // closes and the child shuts down in order (src/commands/signals.ts), so no daemon is left orphaned.
+    const env = mb === heapMb ? process.env : { ...process.env, OEP_HEAP_RAISED_MB: String(mb) };
+    child = spawn(process.execPath, [`--max-old-space-size=${mb}`, cli, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env });
+    let raiseTo;
+    child.on('message', (m) => {
+      if (!userChose && typeof m?.oepHeapMb === 'number' && m.oepHeapMb > mb) raiseTo = m.oepHeapMb;
+    });
+    child.on('exit', (code, signal) => {
+      if (raiseTo !== undefined && code === 0 && !stopping) start(raiseTo);
+      else process.exit(code ?? (signal ? 1 : 0));
+    });
+  };
+  let stopping = false;
+  start(heapMb);
   // A Ctrl-C reaches the child too (same process group); a `kill` may have reached only the launcher. The
   // signal goes over the channel, so the child sees one shutdown request, not two (src/commands/signals.ts).
   for (const sig of ['SIGINT', 'SIGTERM'])
     process.on(sig, () => {
+      stopping = true;
       if (child.connected) child.send({ oepSignal: sig }, () => {});
       else child.kill(sig);
     });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -31,7 +31,7 @@ export const command: Command = {
     const log = createLogger(settings.level, undefined, settings.format);
     log.info(describeLoad(loaded));
     log.debug(`${config.cells.length} cells named, log ${settings.level}/${settings.format}, pid ${process.pid}, node ${process.version}`);
-    await startupChecks(config, values['no-output'] === true, log);
+    if ((await startupChecks(config, values['no-output'] === true, log)) === 'restart') return 0;
     const daemon = new Daemon({ config, log, waitForBroker: values['fail-fast'] !== true });
     onSignals(async () => {
       log.info('oep: shutting down');
@@ -54,31 +54,65 @@ export const command: Command = {
  * answers but refuses the setup (token, URL, bucket). InfluxDB not answering is an outage: start, keep
  * the points, say so.
  */
-async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger): Promise<void> {
+async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger): Promise<'restart' | undefined> {
   if (config.influx === undefined && config.output === undefined && !noOutput)
     throw new ConfigError('nothing would be saved: the config has neither influx: nor output:; add one, or run with --no-output to compute and alert only');
-  const heap = heapAdvice(config.cells.length, getHeapStatistics().heap_size_limit / 1_048_576);
-  if (heap !== undefined) log.warn(heap);
+  if (await heapTooSmall(config.cells.length, log)) return 'restart';
   const i = config.influx;
-  if (i === undefined) return;
+  if (i === undefined) return undefined;
   const probe = await probeInflux(i);
-  if (probe.ok) return;
+  if (probe.ok) return undefined;
   if (probe.kind !== 'outage') throw new ConfigError(`influx: ${probe.cause}`);
   const where = config.state !== undefined ? `on disk (${config.state.dir}/outbox)` : `in memory (up to ${String(i.maxBufferLines)} lines)`;
   log.warn(`influx: ${probe.cause} at start; oep starts anyway: points wait ${where} and are sent when it answers`);
+  return undefined;
+}
+
+/**
+ * True when the launcher is to start `oep run` again with a larger heap: the cells the config names need
+ * more than the limit, the launcher is there to ask (IPC) and the user did not choose the cap. Otherwise a
+ * warning naming the OEP_MAX_HEAP_MB to use.
+ */
+async function heapTooSmall(cells: number, log: Logger): Promise<boolean> {
+  const need = heapNeed(cells, getHeapStatistics().heap_size_limit / 1_048_576);
+  if (need === undefined) return false;
+  const send = process.send?.bind(process);
+  const raised = process.env.OEP_HEAP_RAISED_MB;
+  if (send === undefined || process.env.OEP_MAX_HEAP_MB !== undefined || raised !== undefined) {
+    log.warn(heapAdvice(cells, need));
+    return false;
+  }
+  log.info(
+    `heap: ${String(cells)} cells named need about ${need.need_MB.toFixed(0)} MB; starting again with a ${String(need.suggest_MB)} MB heap (OEP_MAX_HEAP_MB chooses)`,
+  );
+  await new Promise<void>((resolve) => {
+    send({ oepHeapMb: need.suggest_MB }, () => {
+      resolve();
+    });
+  });
+  return true;
 }
 
 /** Heap a lab needs beyond its cells, MB, and per cell, KB (measured: 8.6 KB live per cell, ×2 for garbage between collections). */
 const HEAP_BASE_MB = 60;
 const HEAP_PER_CELL_KB = 18;
 
+export interface HeapNeed {
+  readonly need_MB: number;
+  readonly limit_MB: number;
+  /** The next 64 MB step that holds it. */
+  readonly suggest_MB: number;
+}
+
 /**
- * A warning when the heap limit cannot hold the cells the config names (the launcher caps the heap at
- * 128 MB, OEP_MAX_HEAP_MB, before any config is read): 10,000 cells ran out of memory at 128 MB and ran at 256.
+ * What the cells need when the heap limit cannot hold them (the launcher caps the heap at 128 MB,
+ * OEP_MAX_HEAP_MB, before any config is read): 10,000 cells ran out of memory at 128 MB and ran at 256.
  */
-export function heapAdvice(cells: number, limit_MB: number): string | undefined {
+export function heapNeed(cells: number, limit_MB: number): HeapNeed | undefined {
   const need_MB = HEAP_BASE_MB + (cells * HEAP_PER_CELL_KB) / 1024;
-  if (need_MB <= limit_MB) return undefined;
-  const suggest = Math.ceil(need_MB / 64) * 64;
-  return `heap: ${String(cells)} cells named need about ${need_MB.toFixed(0)} MB of heap, the limit is ${limit_MB.toFixed(0)} MB: start with OEP_MAX_HEAP_MB=${String(suggest)} (README, Benchmark)`;
+  return need_MB <= limit_MB ? undefined : { need_MB, limit_MB, suggest_MB: Math.ceil(need_MB / 64) * 64 };
+}
+
+export function heapAdvice(cells: number, n: HeapNeed): string {
+  return `heap: ${String(cells)} cells named need about ${n.need_MB.toFixed(0)} MB of heap, the limit is ${n.limit_MB.toFixed(0)} MB: start with OEP_MAX_HEAP_MB=${String(n.suggest_MB)} (README, Benchmark)`;
 }
