@@ -18,8 +18,8 @@ function help(): string {
   lines.push('`oep --version`: the versions of oep and Node.');
   lines.push('Any command: --log-level debug|info|warn|error|silent, --log-format text|json');
   lines.push('  (or OEP_LOG_LEVEL, OEP_LOG_FORMAT, or the config: log.level, log.format).');
-  lines.push('Secrets the config leaves out come from the environment:');
-  lines.push('  OEP_INFLUX_TOKEN, OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD.');
+  lines.push('Config: --config, $OEP_CONFIG, ./oep.yaml, /etc/oep/oep.yaml; ${VAR} in values;');
+  lines.push('  any key from the environment as OEP_<SECTION>_<KEY> (OEP_INFLUX_TOKEN).');
   lines.push('Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.');
   return lines.join('\n') + '\n';
 }
