@@ -105,10 +105,10 @@ export async function checkpointBench(cells: number): Promise<string> {
   const first = await sliced(store, lab, cells, 1, SECONDS);
   const ev: LabEvent[] = [];
   for (let c = 0; c < cells / 100; c++) feedCell(lab, `c${c}`, 10 * SECONDS, ev);
-  lab.takeDirty(); // what the feeder changed during the first one: the next checkpoint holds 1 % changed
+  lab.changes.takeDirty(); // what the feeder changed during the first one: the next checkpoint holds 1 % changed
   for (let c = 0; c < cells / 100; c++) feedCell(lab, `c${c}`, 10 * SECONDS + 10, ev);
   const some = await sliced(store, lab, cells, 2, 20 * SECONDS);
-  lab.takeDirty();
+  lab.changes.takeDirty();
   collect();
   const none = await new Promise<Measured>((resolve, reject) => {
     const h = monitorEventLoopDelay({ resolution: 5 });

@@ -7,7 +7,7 @@
  * the cells changed since the previous one, then its commit, then fdatasync (off the event loop); a crash
  * before the commit is durable leaves the previous checkpoint. It is taken a slice at a time (the event
  * loop is given back between slices) while readings go on: the lab hands a changed cell over before it
- * changes again (`Lab.beginCapture`, copy on write), so the checkpoint is the lab as it stood when the
+ * changes again (`LabChanges.beginCapture`, copy on write), so the checkpoint is the lab as it stood when the
  * checkpoint began, which is where its journal position stands. When the log holds more than twice its
  * live records, a checkpoint writes a fresh log (the unchanged cells' records copied as they are) and
  * renames it over the old one (fsync of the file, then of the folder).
@@ -219,7 +219,7 @@ export class StateStore {
       bytes: 0,
       longest_ms: 0,
     };
-    const pending = lab.beginCapture((id, r) => {
+    const pending = lab.changes.beginCapture((id, r) => {
       this.take(run, id, r);
     });
     run.pending = pending.values();
@@ -268,7 +268,7 @@ export class StateStore {
     };
     let done = true;
     for (let it = run.pending.next(); it.done !== true; it = run.pending.next()) {
-      lab.captureNext(it.value);
+      lab.changes.captureNext(it.value);
       if (stop()) {
         done = false;
         break;
@@ -322,7 +322,7 @@ export class StateStore {
 
   /** Ends the capture and puts the commit after the cells (written at once with `writeNow`; not synced). */
   private seal(lab: Lab, run: Run, meta: CheckpointMeta, writeNow: boolean): void {
-    lab.endCapture();
+    lab.changes.endCapture();
     const m = {
       version: STATE_FORMAT_VERSION,
       savedAt: meta.savedAt,
@@ -353,7 +353,7 @@ export class StateStore {
 
   /** A failed checkpoint: its cells count as changed again, the log is as it was. */
   private abort(lab: Lab, run: Run): void {
-    lab.abortCapture([...run.next.keys()]);
+    lab.changes.abortCapture([...run.next.keys()]);
     if (run.fresh) {
       closeSync(run.fd);
       rmSync(this.path + '.tmp', { force: true });
@@ -383,7 +383,7 @@ export class StateStore {
     if (!m.success) throw new Error(`state file ${this.path} (format 4) does not match its schema: ${m.error.message}`);
     for (const [id, e] of scanned.cells) lab.restoreRecord(id, parseCellRecord(id, deserialize(buf.subarray(e.off, e.off + e.len))));
     // The restored cells are what the log holds: only what changes from here on is written again.
-    lab.takeDirty();
+    lab.changes.takeDirty();
     this.fd = openSync(this.path, 'r+');
     if (scanned.end < buf.length) ftruncateSync(this.fd, scanned.end);
     this.size = scanned.end;

@@ -8,29 +8,28 @@
  * processing (its later readings are counted as rejected `cell_failed`, so nothing is invented from a
  * broken state), and every other cell goes on.
  */
-import { EventTimeAligner, type AlignerSettings, type AlignerSnapshot } from './align.js';
-import { applySignals, cycleClosed, cycleSignals, newCellAlertState, silenceCheck, type CellAlertSetup, type CellAlertState } from './alerts/cell-alerts.js';
-import { newIncidentBook, type AlertEvent } from './alerts/incidents.js';
+import { applySignals, cycleClosed, cycleSignals, silenceCheck } from './alerts/cell-alerts.js';
+import type { AlertEvent } from './alerts/incidents.js';
 import type { Signal } from './alerts/lifecycle.js';
-import { newSampleDetectorState, sampleDetectorListener } from './alerts/sample-detectors.js';
-import { CellProcessor, newOutput, type CellOutput, type CellProcessorSettings } from './cell-processor.js';
-import type { ProcessorState } from './cell/state.js';
+import { sampleDetectorListener } from './alerts/sample-detectors.js';
+import { newOutput, type CellOutput } from './cell-processor.js';
+import {
+  cellFromRecord,
+  cellFromSnapshot,
+  newCellState,
+  recordOfCell,
+  snapshotOfCell,
+  type CellRecord,
+  type CellSetup,
+  type CellSnapshot,
+  type CellState,
+} from './cell-state.js';
 import { GapTracker, type Gap } from './gaps.js';
+import { LabChanges } from './lab-changes.js';
 import type { CycleRecord, Reading, StepRecord } from './types.js';
 
+export { CELL_RECORD_VERSION, newCounters, type CellCounters, type CellRecord, type CellSetup, type CellSnapshot, type CellState } from './cell-state.js';
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
-
-/** Per-cell counters (the daemon's health, and the `oep_ingest` measurement). */
-export interface CellCounters {
-  accepted: number;
-  duplicate: number;
-  late: number;
-  bare: number;
-  rejected: Record<string, number>;
-  steps: number;
-  cycles: number;
-  alerts: number;
-}
 
 export type LabEvent =
   | { readonly type: 'step'; readonly record: StepRecord }
@@ -48,59 +47,6 @@ export const ALL_CELLS = '*';
 /** Reason under which a failed cell's later readings are counted. */
 export const CELL_FAILED = 'cell_failed';
 
-export interface CellSetup {
-  readonly aligner: AlignerSettings;
-  readonly processor: CellProcessorSettings;
-  /** Absent: no alerts for this cell. */
-  readonly alerts?: CellAlertSetup | undefined;
-}
-
-export interface CellState extends CellAlertState {
-  readonly id: string;
-  /** The cell's alert settings (resolved once, when the cell is first seen or restored). */
-  readonly alertSetup: CellAlertSetup | undefined;
-  readonly aligner: EventTimeAligner;
-  readonly processor: CellProcessor;
-  readonly counters: CellCounters;
-  /** Set when the cell failed: why. The cell processes nothing more. */
-  failure?: string;
-}
-
-/**
- * What a snapshot keeps of a cell: its parts' state. The aligner and processor are structured-clone
- * copies of their objects (revived with their classes on restore); the rest is plain data.
- */
-export interface CellSnapshot extends Omit<CellAlertState, 'sampleDetectors' | 'incidents'> {
-  readonly aligner: object;
-  readonly processor: object;
-  readonly counters: CellCounters;
-  /** Absent in snapshots from before the in-step detectors left the processor: they start afresh. */
-  readonly sampleDetectors?: CellAlertState['sampleDetectors'];
-  /** Absent in snapshots from before incidents: none open. */
-  readonly incidents?: CellAlertState['incidents'];
-  readonly failure?: string;
-}
-
-/** The version of {@link CellRecord}'s shape (its parts carry their own where they have one). */
-export const CELL_RECORD_VERSION = 1;
-
-/**
- * What a checkpoint keeps of a cell: every part's state as plain data (copies, independent of the
- * classes' private fields): the aligner's snapshot, the core's state (cell/state.ts), the counters and
- * the alert state (plain data already).
- */
-export interface CellRecord extends CellAlertState {
-  readonly version: typeof CELL_RECORD_VERSION;
-  readonly aligner: AlignerSnapshot;
-  readonly processor: ProcessorState;
-  readonly counters: CellCounters;
-  readonly failure?: string;
-}
-
-export function newCounters(): CellCounters {
-  return { accepted: 0, duplicate: 0, late: 0, bare: 0, rejected: {}, steps: 0, cycles: 0, alerts: 0 };
-}
-
 /** Where a cell's core puts its records and its detectors their measurements; reused call after call. */
 interface Tap {
   readonly out: CellOutput;
@@ -112,20 +58,10 @@ export interface LabOptions {
   readonly trackGaps?: boolean;
 }
 
-const NONE: ReadonlySet<string> = new Set();
-
-/** A consistent snapshot being taken (see {@link Lab.beginCapture}). */
-interface Capture {
-  /** Cells still to hand over, as they stood when the capture began. */
-  readonly pending: Set<string>;
-  readonly take: (id: string, record: CellRecord | undefined) => void;
-}
-
 export class Lab {
   readonly cells = new Map<string, CellState>();
-  /** Cells changed since {@link takeDirty} was last called (a checkpoint re-encodes only those). */
-  private dirty = new Set<string>();
-  private capture: Capture | undefined;
+  /** The cells changed since the last checkpoint, and the snapshot being taken of them (copy on write). */
+  readonly changes = new LabChanges((id) => this.cellRecord(id));
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
@@ -154,151 +90,41 @@ export class Lab {
   cell(id: string): CellState {
     let c = this.cells.get(id);
     if (c === undefined) {
-      const s = this.setupFor(id);
-      c = {
-        id,
-        alertSetup: s.alerts,
-        aligner: new EventTimeAligner(s.aligner),
-        processor: new CellProcessor(s.processor),
-        counters: newCounters(),
-        ...newCellAlertState(id),
-      };
+      c = newCellState(id, this.setupFor(id));
       this.cells.set(id, c);
-      this.dirty.add(id);
+      this.changes.changed(id);
     }
     return c;
-  }
-
-  /** The ids of the cells changed since the previous call (every cell, the first time). */
-  takeDirty(): Set<string> {
-    const d = this.dirty;
-    this.dirty = new Set();
-    return d;
-  }
-
-  /**
-   * Begins a snapshot of the lab as it stands now, taken a few cells at a time while readings go on
-   * (copy on write): the cells changed since the previous snapshot are pending; {@link captureNext} hands
-   * one over to `take`, and a pending cell about to change (a reading, a rejection, an eviction) is handed
-   * over first, as it stood. Until {@link endCapture}, the processing-time tick skips pending cells (their
-   * idle release and deadman wait for the next tick, a second later) so that it never hands over the
-   * whole lab at once. Returns the pending set (it empties as cells are handed over).
-   */
-  beginCapture(take: (id: string, record: CellRecord | undefined) => void): ReadonlySet<string> {
-    if (this.capture !== undefined) throw new Error('a capture is already in progress');
-    const pending = this.takeDirty();
-    this.capture = { pending, take };
-    return pending;
-  }
-
-  /** Hands over one pending cell (see {@link beginCapture}); nothing if it was handed over already. */
-  captureNext(id: string): void {
-    const cap = this.capture;
-    if (cap?.pending.delete(id) === true) cap.take(id, this.cellRecord(id));
-  }
-
-  /** The cells the capture in progress has still to hand over (empty without one). */
-  get capturePending(): ReadonlySet<string> {
-    return this.capture?.pending ?? NONE;
-  }
-
-  /** Ends a capture that failed: its cells (pending, and `taken`, handed over already) count as changed again. */
-  abortCapture(taken: Iterable<string>): void {
-    const cap = this.capture;
-    if (cap === undefined) return;
-    for (const id of cap.pending) this.dirty.add(id);
-    for (const id of taken) this.dirty.add(id);
-    this.capture = undefined;
-  }
-
-  /** Ends the capture, handing over what is still pending. */
-  endCapture(): void {
-    const cap = this.capture;
-    if (cap === undefined) return;
-    for (const id of cap.pending) this.captureNext(id);
-    this.capture = undefined;
-  }
-
-  /** A pending cell of the capture in progress is handed over before it changes. */
-  private beforeChange(id: string): void {
-    if (this.capture !== undefined) this.captureNext(id);
   }
 
   /** One cell's state as plain data (see {@link CellRecord}). */
   cellRecord(id: string): CellRecord | undefined {
     const c = this.cells.get(id);
-    if (c === undefined) return undefined;
-    return {
-      version: CELL_RECORD_VERSION,
-      aligner: c.aligner.snapshot(),
-      processor: c.processor.toState(),
-      counters: structuredClone(c.counters),
-      alerts: structuredClone(c.alerts),
-      incidents: structuredClone(c.incidents),
-      cycleDetector: structuredClone(c.cycleDetector),
-      sampleDetectors: structuredClone(c.sampleDetectors),
-      ...(c.failure !== undefined ? { failure: c.failure } : {}),
-    };
+    return c === undefined ? undefined : recordOfCell(c);
   }
 
   /** Puts a cell back from its plain-data record, with the cell's current settings. */
   restoreRecord(id: string, r: CellRecord): void {
-    this.beforeChange(id);
-    const s = this.setupFor(id);
-    this.cells.set(id, {
-      id,
-      alertSetup: s.alerts,
-      aligner: EventTimeAligner.restore(s.aligner, r.aligner),
-      processor: CellProcessor.fromState(s.processor, r.processor),
-      counters: structuredClone(r.counters),
-      alerts: structuredClone(r.alerts),
-      incidents: structuredClone(r.incidents),
-      cycleDetector: structuredClone(r.cycleDetector),
-      sampleDetectors: structuredClone(r.sampleDetectors),
-      ...(r.failure !== undefined ? { failure: r.failure } : {}),
-    });
-    this.dirty.add(id);
+    this.changes.beforeChange(id);
+    this.cells.set(id, cellFromRecord(id, this.setupFor(id), r));
+    this.changes.changed(id);
   }
 
   /** Every cell's state, for a snapshot (the objects themselves: serialize them before the lab moves on). */
   snapshot(): [string, CellSnapshot][] {
-    return [...this.cells].map(([id, c]) => [
-      id,
-      {
-        aligner: c.aligner,
-        processor: c.processor,
-        counters: c.counters,
-        alerts: c.alerts,
-        incidents: c.incidents,
-        cycleDetector: c.cycleDetector,
-        sampleDetectors: c.sampleDetectors,
-        ...(c.failure !== undefined ? { failure: c.failure } : {}),
-      },
-    ]);
+    return [...this.cells].map(([id, c]) => [id, snapshotOfCell(c)]);
   }
 
   /** Puts a cell back from its snapshot (deserialized), with the cell's current settings. */
   restoreCell(id: string, saved: CellSnapshot): void {
-    this.beforeChange(id);
-    const s = this.setupFor(id);
-    this.cells.set(id, {
-      id,
-      alertSetup: s.alerts,
-      aligner: EventTimeAligner.revive(saved.aligner, s.aligner),
-      processor: CellProcessor.revive(saved.processor, s.processor),
-      counters: saved.counters,
-      alerts: saved.alerts,
-      incidents: saved.incidents ?? newIncidentBook(),
-      cycleDetector: saved.cycleDetector,
-      sampleDetectors: saved.sampleDetectors ?? newSampleDetectorState(),
-      ...(saved.failure !== undefined ? { failure: saved.failure } : {}),
-    });
-    this.dirty.add(id);
+    this.changes.beforeChange(id);
+    this.cells.set(id, cellFromSnapshot(id, this.setupFor(id), saved));
+    this.changes.changed(id);
   }
 
-  /** After a restart: see {@link EventTimeAligner.resumeAt}. */
+  /** After a restart: see `EventTimeAligner.resumeAt`. */
   resumeAt(now: number): void {
-    this.endCapture();
+    this.changes.endCapture();
     // Not a change to checkpoint: a restore sets the arrival times afresh with this same call.
     for (const c of this.cells.values()) c.aligner.resumeAt(now);
   }
@@ -326,24 +152,24 @@ export class Lab {
 
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally), or in {@link unattributed}. */
   reject(cell: string, reason: string, count = 1): void {
-    this.beforeChange(cell);
+    this.changes.beforeChange(cell);
     const r = this.cells.get(cell)?.counters.rejected ?? this.unattributed;
     r[reason] = (r[reason] ?? 0) + count;
-    this.dirty.add(cell);
+    this.changes.changed(cell);
   }
 
   /** Forgets a cell, its state and its counters (the daemon evicts idle cells its config does not name). */
   evict(id: string): boolean {
-    this.beforeChange(id);
+    this.changes.beforeChange(id);
     return this.cells.delete(id);
   }
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
   ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
     this.now = now;
-    this.beforeChange(cellId);
+    this.changes.beforeChange(cellId);
     const c = this.cell(cellId);
-    this.dirty.add(cellId);
+    this.changes.changed(cellId);
     c.counters.bare += bare;
     if (c.failure !== undefined) {
       this.reject(cellId, CELL_FAILED, readings.length);
@@ -380,9 +206,9 @@ export class Lab {
    */
   tick(now: number, events: LabEvent[]): void {
     this.now = now;
-    const pending = this.capture?.pending;
+    const pending = this.changes.capturePending;
     for (const c of this.cells.values()) {
-      if (c.failure !== undefined || pending?.has(c.id) === true) continue;
+      if (c.failure !== undefined || pending.has(c.id)) continue;
       try {
         this.tickCell(c, now, events);
       } catch (e) {
@@ -396,7 +222,7 @@ export class Lab {
     released.length = 0;
     const wm = c.aligner.watermark;
     c.aligner.tick(now, released);
-    if (released.length > 0 || c.aligner.watermark !== wm) this.dirty.add(c.id);
+    if (released.length > 0 || c.aligner.watermark !== wm) this.changes.changed(c.id);
     if (released.length > 0) this.run(c, released, events);
     this.checkSilence(c, now, events);
   }
@@ -414,8 +240,8 @@ export class Lab {
   }
 
   private finishCell(c: CellState, events: LabEvent[]): void {
-    this.beforeChange(c.id);
-    this.dirty.add(c.id);
+    this.changes.beforeChange(c.id);
+    this.changes.changed(c.id);
     const released = this.released;
     released.length = 0;
     c.aligner.flush(released);
@@ -443,7 +269,7 @@ export class Lab {
   private fail(c: CellState, e: unknown, now: number, events: LabEvent[]): void {
     const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     c.failure = message;
-    this.dirty.add(c.id);
+    this.changes.changed(c.id);
     events.push({ type: 'failure', cell: c.id, message, t: now });
   }
 
@@ -525,7 +351,7 @@ export class Lab {
   private apply(c: CellState, signals: readonly Signal[], cycle: number, events: LabEvent[]): void {
     const setup = c.alertSetup;
     if (setup === undefined || signals.length === 0) return;
-    this.dirty.add(c.id);
+    this.changes.changed(c.id);
     if (this.observe !== undefined) for (const s of signals) this.observe.signal(c.id, s);
     const changes: AlertEvent[] = [];
     applySignals(c, signals, setup, this.moment(c, cycle), changes);
