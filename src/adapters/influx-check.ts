@@ -29,6 +29,7 @@ export interface InfluxTarget {
   readonly org: string;
   readonly bucket: string;
   readonly token?: string | undefined;
+  /** TLS for `https://` (CA, client certificate and key, rejectUnauthorized). */
   readonly tls?: TlsFiles | undefined;
 }
 

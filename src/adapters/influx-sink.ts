@@ -9,21 +9,16 @@
  */
 import { HttpError, InfluxDB, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { LabEvent } from '../domain/lab.js';
-import { refusalCause, writeErrorKind } from './influx-check.js';
+import { refusalCause, writeErrorKind, type InfluxTarget } from './influx-check.js';
 import { eventLines } from './line-protocol.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
 import type { Sink, SinkReport } from './sink.js';
-import { readTls, type TlsFiles } from './tls.js';
+import { readTls } from './tls.js';
 
 export type { SinkReport } from './sink.js';
 
-export interface InfluxSinkOptions {
-  readonly url: string;
-  readonly org: string;
-  readonly bucket: string;
-  readonly token?: string | undefined;
-  /** TLS for `https://` (CA, client certificate and key, rejectUnauthorized). */
-  readonly tls?: TlsFiles | undefined;
+/** Where to write (url, org, bucket, token, TLS for `https://`), and how. */
+export interface InfluxSinkOptions extends InfluxTarget {
   /** Lines per write request. */
   readonly batchSize: number;
   /** Longest a line waits before it is sent, ms. */
