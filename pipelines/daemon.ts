@@ -1,35 +1,31 @@
 /**
  * The daemon: wires the MQTT adapter, the OEP pipeline and the sinks (InfluxDB, local files, a live
- * table), snapshots the lab for restarts, and stops in order, flushing and reporting what was lost.
+ * table), and starts and stops them in order, flushing and reporting what was lost. The sinks are made in
+ * daemon-sinks.ts; what survives a restart (restore, journal, checkpoints) is checkpoints.ts.
  */
-import { join } from 'node:path';
 import { filter, merge, Subject, type Subscription } from 'rxjs';
-import { AlertPublisher } from '../src/adapters/alert-publisher.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
-import { FileSink, type FileOffsets } from '../src/adapters/file-sink.js';
+import type { FileSink } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
 import { InstanceLock } from '../src/adapters/instance-lock.js';
-import { InfluxSink, type SinkReport } from '../src/adapters/influx-sink.js';
-import { DiskOutbox } from '../src/adapters/outbox.js';
-import { ingestLine } from '../src/adapters/line-protocol.js';
+import type { InfluxSink, SinkReport } from '../src/adapters/influx-sink.js';
 import type { Logger } from '../src/adapters/log.js';
 import { errorMessage, RateLimitedLog, redactUrl } from '../src/adapters/log-text.js';
-import { Journal } from '../src/adapters/journal.js';
+import type { Journal } from '../src/adapters/journal.js';
 import { MqttAdapter, type RawMessage } from '../src/adapters/mqtt.js';
-import { closeAll, writeAll, type Sink } from '../src/adapters/sink.js';
-import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
-import { settingsSharer } from './shared-settings.js';
-import { Webhook } from '../src/adapters/webhook.js';
+import { closeAll, type Sink } from '../src/adapters/sink.js';
+import type { CheckpointReport } from '../src/adapters/state-store.js';
 import { resolveCell, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
 import { ALL_CELLS, Lab, type LabEvent } from '../src/domain/lab.js';
 import { controlSubscriptions, isControlTopic, parseSilence } from '../src/ingest/control.js';
 import { ActivityLog } from './activity-log.js';
 import { AdmissionControl } from './admission.js';
+import { Checkpoints } from './checkpoints.js';
+import { makeSinks, writeEvents } from './daemon-sinks.js';
 import { healthSourceFor, type HealthInputs } from './health.js';
 import { oepPipeline } from './operators.js';
+import { settingsSharer } from './shared-settings.js';
 
-/** One file of the InfluxDB outbox holds this much before the next one starts (a sent file is deleted whole). */
-const OUTBOX_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** How often idle unknown cells are looked for, ms. */
 const EVICT_SWEEP_MS = 10_000;
 
@@ -61,18 +57,12 @@ export class Daemon implements HealthInputs {
   private files: FileSink | undefined;
   /** Where every batch of events goes: the alert tally, MQTT alerts, the webhook, InfluxDB, the files. */
   private sinks: Sink[] = [];
-  private readonly state: StateStore | undefined;
-  /** The write-ahead journal of incoming messages (with the state folder, unless `state.journal: false`). */
-  readonly journal: Journal | undefined;
+  /** The state restored at start, the journal, the checkpoints. */
+  private readonly checkpoints: Checkpoints;
   /** Journaled messages replayed into the lab at start (those after the last checkpoint). */
   private readonly replay$ = new Subject<RawMessage>();
-  private checkpointSoon = false;
-  private checkpointing: Promise<void> | undefined;
-  /** How the latest checkpoint went (cells encoded, bytes, the longest slice of work). */
-  lastCheckpointReport: CheckpointReport | undefined;
   private sub: Subscription | undefined;
   private control: Subscription | undefined;
-  private stateTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<StopReport> | undefined;
   private health: HealthServer | undefined;
   /** Alerts raised by cell, kind and level (for /metrics). */
@@ -81,8 +71,6 @@ export class Daemon implements HealthInputs {
   cellFailures = 0;
   /** Why the pipeline stopped, once its subscription errored or completed before `stop()`; /readyz then answers 503. */
   pipelineStopped: string | undefined;
-  /** How long the last checkpoint took and when it ended (for /metrics). */
-  lastCheckpoint: { duration_ms: number; at: number } | undefined;
   private readonly now: () => number;
   /** Each cell's settings, resolved from the config once. */
   private readonly setupFor: (cell: string) => ResolvedCell;
@@ -116,15 +104,14 @@ export class Daemon implements HealthInputs {
       return r;
     };
     this.lab = new Lab(announced, undefined, { trackGaps: true });
-    this.state = cfg.state !== undefined ? new StateStore(cfg.state.dir) : undefined;
-    this.journal =
-      cfg.state?.journal === true
-        ? new Journal(cfg.state.dir, {
-            onError: (m) => {
-              opts.log.error(m);
-            },
-          })
-        : undefined;
+    this.checkpoints = new Checkpoints({
+      state: cfg.state,
+      lab: this.lab,
+      log: opts.log,
+      now: this.now,
+      outputs: () => ({ influx: this.influx, files: this.files }),
+      stopping: () => this.stopping !== undefined,
+    });
     this.admission = new AdmissionControl(cfg, this.lab);
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
@@ -135,7 +122,7 @@ export class Daemon implements HealthInputs {
         opts.log.info(m);
       },
       ...(this.journal !== undefined
-        ? { beforeDelivery: (m: RawMessage) => this.journaled(m), holdAck: (send: () => void) => this.journal?.whenDurable(send) }
+        ? { beforeDelivery: (m: RawMessage) => this.checkpoints.journaled(m), holdAck: (send: () => void) => this.journal?.whenDurable(send) }
         : {}),
       warn: (m) => {
         opts.log.warn(m);
@@ -154,14 +141,26 @@ export class Daemon implements HealthInputs {
     const { config: cfg, log } = this.opts;
     if (cfg.state !== undefined) this.lock = InstanceLock.acquire(cfg.state.dir, cfg.mqtt.clientId);
     this.restoring = true;
-    const restored = this.state?.restore(this.lab);
+    const restored = this.checkpoints.restore();
     this.restoring = false;
     // the daemon ran before with this client id: the broker should still hold its session
     this.mqtt.expectSession = restored !== undefined;
     if (restored !== undefined && restored.cells > 0)
-      log.info(`state: resumed ${restored.cells} cells from ${this.state?.path ?? ''} (saved ${new Date(restored.savedAt).toISOString()})`);
+      log.info(`state: resumed ${restored.cells} cells from ${this.checkpoints.path ?? ''} (saved ${new Date(restored.savedAt).toISOString()})`);
     this.lab.resumeAt(this.now());
-    this.sinks = this.makeSinks(restored?.files);
+    const made = makeSinks({
+      config: cfg,
+      log,
+      lab: this.lab,
+      mqtt: this.mqtt,
+      alertTally: this.alertTally,
+      rejectLog: this.rejectLog,
+      now: this.now,
+      filesAt: this.journal !== undefined ? restored?.files : undefined,
+    });
+    this.sinks = made.all;
+    this.influx = made.influx;
+    this.files = made.files;
     const prefix = cfg.mqtt.topicPrefix;
     this.control = this.mqtt.messages$.pipe(filter((m) => isControlTopic(prefix, m.topic))).subscribe((m) => {
       this.onControl(m.topic, m.payload);
@@ -195,14 +194,10 @@ export class Daemon implements HealthInputs {
         if (this.stopping === undefined) this.pipelineStopped = 'the message stream ended';
       },
     });
-    this.replayJournal(restored?.journal ?? { seq: 0, recent: [] });
-    if (this.state !== undefined && cfg.state !== undefined) {
-      void this.checkpoint();
-      this.stateTimer = setInterval(() => {
-        void this.checkpoint();
-      }, cfg.state.interval_s * 1000);
-      this.stateTimer.unref();
-    }
+    this.checkpoints.replayJournal(restored?.journal ?? { seq: 0, recent: [] }, (m) => {
+      this.replay$.next(m);
+    });
+    this.checkpoints.startTimer();
     this.evictTimer = setInterval(() => {
       this.activity.tick();
       const n = this.admission.sweep(this.now());
@@ -223,35 +218,6 @@ export class Daemon implements HealthInputs {
     log.info(`oep: listening on ${redactUrl(cfg.mqtt.url)} under ${cfg.mqtt.topicPrefix}/<cell>/{pressure,current,voltage,step}`);
   }
 
-  /**
-   * Feeds the lab the journaled messages after the checkpoint, with their arrival times (the lab then
-   * stands where it stood before the stop or the crash), and restarts the cells' clocks.
-   */
-  private replayJournal(mark: { readonly seq: number; readonly recent: readonly string[] }): void {
-    if (this.journal === undefined) return;
-    const entries = this.journal.open(mark.seq, mark.recent);
-    for (const e of entries) this.replay$.next(e);
-    if (entries.length > 0) this.opts.log.info(`journal: replayed ${entries.length} messages received after the last checkpoint`);
-    this.lab.resumeAt(this.now());
-  }
-
-  /** Journals a message before the pipeline sees it (and before its PUBACK); a journal past its bound asks for an early checkpoint. */
-  private journaled(m: RawMessage): boolean {
-    const j = this.journal;
-    if (j === undefined) return true;
-    const fresh = j.append(m);
-    const max = this.opts.config.state?.maxJournalBytes;
-    if (max !== undefined && j.bytes > max && !this.checkpointSoon) {
-      this.checkpointSoon = true;
-      // After this message has gone through the (synchronous) pipeline: the journal and the lab agree.
-      setImmediate(() => {
-        this.checkpointSoon = false;
-        if (this.stopping === undefined) void this.checkpoint();
-      });
-    }
-    return fresh;
-  }
-
   /** A control message (a retained one again after each restart): a maintenance silence. */
   private onControl(topic: string, payload: Buffer): void {
     const c = parseSilence(this.opts.config.mqtt.topicPrefix, topic, payload);
@@ -268,118 +234,15 @@ export class Daemon implements HealthInputs {
     else this.opts.log.info(`silence: ${who} not silenced`);
   }
 
-  /** The sinks the config asks for, in the order they are closed. */
-  private makeSinks(resumeAt: FileOffsets | undefined): Sink[] {
-    const { config: cfg, log } = this.opts;
-    const sinks: Sink[] = [
-      this.alertTally,
-      new AlertPublisher(this.mqtt, {
-        topicPrefix: cfg.mqtt.topicPrefix,
-        incidentsOf: (cell) => this.lab.cell(cell).incidents,
-        silencedUntil: (cell) => this.lab.silencedUntil(cell, this.now()),
-      }),
-    ];
-    if (cfg.alerts.webhook !== undefined)
-      sinks.push(
-        new Webhook({
-          ...cfg.alerts.webhook,
-          onError: (m) => {
-            this.rejectLog.report('webhook', m);
-          },
-        }),
-      );
-    if (cfg.influx !== undefined) {
-      const i = cfg.influx;
-      // With a state folder, the lines wait on disk until the database has them (they survive a stop and a crash).
-      const outbox =
-        cfg.state !== undefined ? new DiskOutbox(join(cfg.state.dir, 'outbox'), { maxBytes: i.outboxMaxBytes, segmentBytes: OUTBOX_SEGMENT_BYTES }) : undefined;
-      sinks.push(
-        (this.influx = new InfluxSink(
-          {
-            ...i,
-            onError: (m) => {
-              this.rejectLog.report('influx', m);
-            },
-            onStateChange: (m) => {
-              log.warn(m);
-            },
-          },
-          outbox,
-        )),
-      );
-      if (outbox !== undefined && outbox.pending > 0) log.info(`influx: ${outbox.pending} lines from before the restart wait in ${outbox.dir}`);
-      log.info(`influx: writing to ${redactUrl(i.url)} bucket ${i.bucket}`);
-    }
-    if (cfg.output !== undefined) {
-      sinks.push((this.files = new FileSink(cfg.output.dir, true, this.journal !== undefined ? resumeAt : undefined)));
-      log.info(`output: writing CSV and line protocol under ${cfg.output.dir}`);
-    }
-    return sinks;
-  }
-
   private write(events: readonly LabEvent[]): void {
-    writeAll(this.sinks, events, (sink, e) => {
-      this.rejectLog.report(`sink/${sink.name}`, `sink ${sink.name} failed to take ${events.length} events: ${errorMessage(e)}`);
-    });
-    for (const e of events) {
-      if (e.type === 'gap') {
-        const g = e.gap;
-        this.rejectLog.report(
-          `gap/${g.cell}/${g.channel}`,
-          `gap ${g.cell}/${g.channel}: no readings for ${((g.to - g.from) / 1000).toFixed(1)} s while current flowed ` +
-            `(about ${g.missing} missing at ${g.interval_ms} ms; a broker queue that overflowed, the device, or the network)`,
-        );
-      }
-      if (e.type !== 'alert') continue;
-      const a = e.alert;
-      if (a.level === 'ok') this.opts.log.info(`alert ${a.cell}: ${a.message}`);
-      else this.opts.log.warn(`alert ${a.cell}: ${a.message}`);
-    }
+    writeEvents(this.sinks, events, this.opts.log, this.rejectLog);
     this.activity.events(events);
     this.opts.onEvents?.(events);
   }
 
-  /**
-   * Saves the lab state and writes the per-cell counters; errors are logged, never thrown. In order: the
-   * outputs made durable (their sizes recorded), the journal's position noted and its file set aside, the
-   * state saved a slice at a time while messages go on (the lab as it stood at that position: see
-   * StateStore), the set-aside journal dropped once the state is durable. A crash anywhere in between
-   * leaves a checkpoint and a journal that agree. One at a time: a call while one is being taken returns it.
-   */
+  /** Saves the lab state and writes the per-cell counters now (see {@link Checkpoints.checkpoint}). */
   checkpoint(): Promise<void> {
-    this.checkpointing ??= this.takeCheckpoint().finally(() => {
-      this.checkpointing = undefined;
-    });
-    return this.checkpointing;
-  }
-
-  private async takeCheckpoint(): Promise<void> {
-    const started = performance.now();
-    try {
-      const t = this.now();
-      const lines = [...this.lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
-      this.influx?.writeLines(lines);
-      this.files?.writeLines(lines);
-      this.files?.sync();
-      this.influx?.sync();
-      if (this.state === undefined) return;
-      const j = this.journal;
-      const journal = { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] };
-      j?.rotate();
-      const r = await this.state.checkpoint(this.lab, { savedAt: t, journal, files: this.files?.offsets });
-      j?.dropThrough(journal.seq);
-      this.lastCheckpointReport = r;
-      const log = this.opts.log;
-      if (log.enabled('debug'))
-        log.debug(
-          `checkpoint: ${this.lab.cells.size} cells, ${r.encoded} written, ${r.bytes} bytes, ${lines.length} counter lines, ` +
-            `${(performance.now() - started).toFixed(1)} ms (longest slice ${r.longestSlice_ms.toFixed(1)} ms)`,
-        );
-    } catch (e) {
-      this.opts.log.error(`checkpoint failed: ${errorMessage(e)}`);
-    } finally {
-      this.lastCheckpoint = { duration_ms: performance.now() - started, at: this.now() };
-    }
+    return this.checkpoints.checkpoint();
   }
 
   /** Idempotent: a second call returns the first call's promise. */
@@ -406,16 +269,11 @@ export class Daemon implements HealthInputs {
       this.sub?.unsubscribe();
       this.control?.unsubscribe();
     });
-    clearInterval(this.stateTimer);
+    this.checkpoints.stopTimer();
     clearInterval(this.evictTimer);
     this.activity.flush();
     await step('state', async () => {
-      if (this.state !== undefined) {
-        await this.checkpointing;
-        await this.checkpoint();
-        this.state.close();
-        stateSaved = true;
-      }
+      stateSaved = await this.checkpoints.final();
     });
     const closed = await closeAll(this.sinks);
     this.journal?.close();
@@ -426,6 +284,21 @@ export class Daemon implements HealthInputs {
     const influx = closed.reports.influx;
     const fileLines = closed.reports.files?.written;
     return { stateSaved, errors, sinks: closed.reports, ...(influx ? { influx } : {}), ...(fileLines !== undefined ? { fileLines } : {}) };
+  }
+
+  /** The write-ahead journal of incoming messages (with the state folder, unless `state.journal: false`). */
+  get journal(): Journal | undefined {
+    return this.checkpoints.journal;
+  }
+
+  /** How long the last checkpoint took and when it ended (for /metrics). */
+  get lastCheckpoint(): { duration_ms: number; at: number } | undefined {
+    return this.checkpoints.last;
+  }
+
+  /** How the latest checkpoint went (cells encoded, bytes, the longest slice of work). */
+  get lastCheckpointReport(): CheckpointReport | undefined {
+    return this.checkpoints.lastReport;
   }
 
   get influxStats(): InfluxSink['stats'] | undefined {

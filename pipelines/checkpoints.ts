@@ -1,0 +1,161 @@
+/**
+ * What survives a restart of the daemon, and when it is written: the lab state restored at start, the
+ * write-ahead journal (each message appended before the pipeline sees it, the ones after the last checkpoint
+ * replayed at start), and the checkpoints: one at start, one every `state.interval_s`, an early one when the
+ * journal outgrows `state.maxJournalBytes`, the last one at stop. Without a `state` section it does nothing.
+ */
+import type { FileSink } from '../src/adapters/file-sink.js';
+import type { InfluxSink } from '../src/adapters/influx-sink.js';
+import { Journal } from '../src/adapters/journal.js';
+import { ingestLine } from '../src/adapters/line-protocol.js';
+import type { Logger } from '../src/adapters/log.js';
+import { errorMessage } from '../src/adapters/log-text.js';
+import type { RawMessage } from '../src/adapters/mqtt.js';
+import { StateStore, type CheckpointReport, type Restored } from '../src/adapters/state-store.js';
+import type { OepConfig } from '../src/config/schema.js';
+import type { Lab } from '../src/domain/lab.js';
+
+export interface CheckpointOptions {
+  readonly state: OepConfig['state'];
+  readonly lab: Lab;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** The outputs a checkpoint makes durable and writes the per-cell counters to (once the sinks exist). */
+  readonly outputs: () => { readonly influx: InfluxSink | undefined; readonly files: FileSink | undefined };
+  /** True once the daemon is stopping: an early checkpoint asked for then is not taken (the last one is). */
+  readonly stopping: () => boolean;
+}
+
+export class Checkpoints {
+  private readonly store: StateStore | undefined;
+  /** The write-ahead journal of incoming messages (with the state folder, unless `state.journal: false`). */
+  readonly journal: Journal | undefined;
+  private soon = false;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** How the latest checkpoint went (cells encoded, bytes, the longest slice of work). */
+  lastReport: CheckpointReport | undefined;
+  /** How long the last checkpoint took and when it ended (for /metrics). */
+  last: { duration_ms: number; at: number } | undefined;
+
+  constructor(private readonly opts: CheckpointOptions) {
+    const state = opts.state;
+    this.store = state !== undefined ? new StateStore(state.dir) : undefined;
+    this.journal =
+      state?.journal === true
+        ? new Journal(state.dir, {
+            onError: (m) => {
+              opts.log.error(m);
+            },
+          })
+        : undefined;
+  }
+
+  /** Where the lab state is kept (undefined without a state folder). */
+  get path(): string | undefined {
+    return this.store?.path;
+  }
+
+  /** Puts the saved cells back into the lab; undefined when there is no checkpoint yet (or no state folder). */
+  restore(): Restored | undefined {
+    return this.store?.restore(this.opts.lab);
+  }
+
+  /**
+   * Feeds the lab the journaled messages after the checkpoint, with their arrival times (the lab then
+   * stands where it stood before the stop or the crash), and restarts the cells' clocks.
+   */
+  replayJournal(mark: { readonly seq: number; readonly recent: readonly string[] }, into: (m: RawMessage) => void): void {
+    if (this.journal === undefined) return;
+    const entries = this.journal.open(mark.seq, mark.recent);
+    for (const e of entries) into(e);
+    if (entries.length > 0) this.opts.log.info(`journal: replayed ${entries.length} messages received after the last checkpoint`);
+    this.opts.lab.resumeAt(this.opts.now());
+  }
+
+  /** The first checkpoint now, then one every `state.interval_s`. */
+  startTimer(): void {
+    const state = this.opts.state;
+    if (this.store === undefined || state === undefined) return;
+    void this.checkpoint();
+    this.timer = setInterval(() => {
+      void this.checkpoint();
+    }, state.interval_s * 1000);
+    this.timer.unref();
+  }
+
+  /** Journals a message before the pipeline sees it (and before its PUBACK); a journal past its bound asks for an early checkpoint. */
+  journaled(m: RawMessage): boolean {
+    const j = this.journal;
+    if (j === undefined) return true;
+    const fresh = j.append(m);
+    const max = this.opts.state?.maxJournalBytes;
+    if (max !== undefined && j.bytes > max && !this.soon) {
+      this.soon = true;
+      // After this message has gone through the (synchronous) pipeline: the journal and the lab agree.
+      setImmediate(() => {
+        this.soon = false;
+        if (!this.opts.stopping()) void this.checkpoint();
+      });
+    }
+    return fresh;
+  }
+
+  /**
+   * Saves the lab state and writes the per-cell counters; errors are logged, never thrown. In order: the
+   * outputs made durable (their sizes recorded), the journal's position noted and its file set aside, the
+   * state saved a slice at a time while messages go on (the lab as it stood at that position: see
+   * StateStore), the set-aside journal dropped once the state is durable. A crash anywhere in between
+   * leaves a checkpoint and a journal that agree. One at a time: a call while one is being taken returns it.
+   */
+  checkpoint(): Promise<void> {
+    this.running ??= this.take().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async take(): Promise<void> {
+    const { lab, log } = this.opts;
+    const started = performance.now();
+    try {
+      const t = this.opts.now();
+      const { influx, files } = this.opts.outputs();
+      const lines = [...lab.cells].map(([id, c]) => ingestLine(id, c.counters, t)).filter((l): l is string => l !== undefined);
+      influx?.writeLines(lines);
+      files?.writeLines(lines);
+      files?.sync();
+      influx?.sync();
+      if (this.store === undefined) return;
+      const j = this.journal;
+      const journal = { seq: j?.seq ?? 0, recent: j?.recentDigests ?? [] };
+      j?.rotate();
+      const r = await this.store.checkpoint(lab, { savedAt: t, journal, files: files?.offsets });
+      j?.dropThrough(journal.seq);
+      this.lastReport = r;
+      if (log.enabled('debug'))
+        log.debug(
+          `checkpoint: ${lab.cells.size} cells, ${r.encoded} written, ${r.bytes} bytes, ${lines.length} counter lines, ` +
+            `${(performance.now() - started).toFixed(1)} ms (longest slice ${r.longestSlice_ms.toFixed(1)} ms)`,
+        );
+    } catch (e) {
+      log.error(`checkpoint failed: ${errorMessage(e)}`);
+    } finally {
+      this.last = { duration_ms: performance.now() - started, at: this.opts.now() };
+    }
+  }
+
+  /** No more timed checkpoints (the daemon is stopping). */
+  stopTimer(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The last checkpoint, once the one in progress (if any) is done; true when the state was saved. */
+  async final(): Promise<boolean> {
+    if (this.store === undefined) return false;
+    await this.running;
+    await this.checkpoint();
+    this.store.close();
+    return true;
+  }
+}
