@@ -79,55 +79,42 @@ export type CellAlertsConfig = z.infer<typeof cellAlertsSchema>;
 
 type DdpqConfig = NonNullable<CellAlertsConfig['ddpq']>;
 
+/** `given` over `defaults`, key by key: a key absent from `given` (or undefined there) keeps its default; keys `defaults` lacks are ignored. */
+function withDefaults<T extends Readonly<Record<keyof T, number>>>(defaults: T, given: { readonly [K in keyof T]?: number | undefined }): T {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the same keys as `defaults`, each a number
+  return Object.fromEntries(Object.entries<number>(defaults).map(([k, v]) => [k, given[k as keyof T] ?? v])) as T;
+}
+
+/** A duration the config gives in seconds, in ms. */
+function ms(s: number | undefined): number | undefined {
+  return s === undefined ? undefined : s * 1000;
+}
+
 /** The Δ(ΔP_Q) settings; the keys from before the two criteria name the rate criterion. */
 function ddpqSettings(dq: DdpqConfig): D.DdpqSettings {
-  const rateWarn = dq.rateWarn_pct_per_cycle ?? dq.warnMin_pct ?? D.DEFAULT_DDPQ_RATE_WARN_PCT_PER_CYCLE;
-  return {
-    levelWarn_pct: dq.levelWarn_pct ?? D.DEFAULT_DDPQ_LEVEL_WARN_PCT,
-    levelCrit_pct: dq.levelCrit_pct ?? D.DEFAULT_DDPQ_LEVEL_CRIT_PCT,
-    levelCycles: dq.levelCycles ?? D.DEFAULT_DDPQ_LEVEL_CYCLES,
+  const rateWarn = dq.rateWarn_pct_per_cycle ?? dq.warnMin_pct ?? D.DDPQ_DEFAULTS.rateWarn_pct_per_cycle;
+  return withDefaults(D.DDPQ_DEFAULTS, {
+    ...dq,
     rateWarn_pct_per_cycle: rateWarn,
-    rateCrit_pct_per_cycle: dq.rateCrit_pct_per_cycle ?? (dq.critFactor !== undefined ? rateWarn * dq.critFactor : D.DEFAULT_DDPQ_RATE_CRIT_PCT_PER_CYCLE),
-    rateCycles: dq.rateCycles ?? dq.trendCycles ?? D.DEFAULT_DDPQ_RATE_CYCLES,
-    rateSigmas: dq.rateSigmas ?? dq.warnSigmas ?? D.DEFAULT_DDPQ_RATE_SIGMAS,
-  };
+    rateCrit_pct_per_cycle: dq.rateCrit_pct_per_cycle ?? (dq.critFactor !== undefined ? rateWarn * dq.critFactor : undefined),
+    rateCycles: dq.rateCycles ?? dq.trendCycles,
+    rateSigmas: dq.rateSigmas ?? dq.warnSigmas,
+  });
 }
 
 /** The in-step detectors' settings (they run inside the cell's core, sample by sample). */
 function sampleDetectorSettings(g: CellAlertsConfig, l: CellAlertsConfig, areaMm2: number): NonNullable<CellProcessorSettings['detectors']> {
   const pd = { ...g.pressureDrop, ...l.pressureDrop };
-  const hs = { ...g.hardShort, ...l.hardShort };
   const vn = { ...g.voltageNoise, ...l.voltageNoise };
   const vs = { ...g.voltageStall, ...l.voltageStall };
   return {
     pressureDrop: {
-      window_ms: (pd.window_s ?? D.DEFAULT_DROP_WINDOW_MS / 1000) * 1000,
-      settle_ms: (pd.settle_s ?? D.DEFAULT_DROP_SETTLE_MS / 1000) * 1000,
-      minCounts: pd.minCounts ?? D.DEFAULT_DROP_MIN_COUNTS,
-      noiseSigmas: pd.noiseSigmas ?? D.DEFAULT_DROP_NOISE_SIGMAS,
-      critFactor: pd.critFactor ?? D.DEFAULT_DROP_CRIT_FACTOR,
+      ...withDefaults(D.PRESSURE_DROP_DEFAULTS, { ...pd, window_ms: ms(pd.window_s), settle_ms: ms(pd.settle_s) }),
       count_MPa: countPressure_MPa(areaMm2),
     },
-    hardShort: {
-      warn_mV: hs.warn_mV ?? D.DEFAULT_HARD_SHORT_WARN_MV,
-      crit_mV: hs.crit_mV ?? D.DEFAULT_HARD_SHORT_CRIT_MV,
-      maxGap_ms: D.DEFAULT_HARD_SHORT_MAX_GAP_MS,
-    },
-    voltageNoise: {
-      settle_ms: (vn.settle_s ?? D.DEFAULT_VNOISE_SETTLE_MS / 1000) * 1000,
-      warnRatio: vn.warnRatio ?? D.DEFAULT_VNOISE_WARN_RATIO,
-      critRatio: vn.critRatio ?? D.DEFAULT_VNOISE_CRIT_RATIO,
-      baselineEpisodes: vn.baselineEpisodes ?? D.DEFAULT_VNOISE_BASELINE_EPISODES,
-      everySamples: vn.everySamples ?? D.DEFAULT_VNOISE_EVERY_SAMPLES,
-    },
-    voltageStall: {
-      settle_ms: (vs.settle_s ?? D.DEFAULT_VSTALL_SETTLE_MS / 1000) * 1000,
-      rise_mV: vs.rise_mV ?? D.DEFAULT_VSTALL_RISE_MV,
-      cvBand_mV: vs.cvBand_mV ?? D.DEFAULT_VSTALL_CV_BAND_MV,
-      minSpan_mV: vs.minSpan_mV ?? D.DEFAULT_VSTALL_MIN_SPAN_MV,
-      warn_min: vs.warn_min ?? D.DEFAULT_VSTALL_WARN_MIN,
-      crit_min: vs.crit_min ?? D.DEFAULT_VSTALL_CRIT_MIN,
-    },
+    hardShort: withDefaults(D.HARD_SHORT_DEFAULTS, { ...g.hardShort, ...l.hardShort }),
+    voltageNoise: withDefaults(D.VOLTAGE_NOISE_DEFAULTS, { ...vn, settle_ms: ms(vn.settle_s) }),
+    voltageStall: withDefaults(D.VOLTAGE_STALL_DEFAULTS, { ...vs, settle_ms: ms(vs.settle_s) }),
   };
 }
 
@@ -139,7 +126,6 @@ export function resolveAlerts(
 ): { processor: CellProcessorSettings['detectors']; cell: CellAlertSetup | undefined } {
   if ((l.enabled ?? g.enabled) === false) return { processor: undefined, cell: undefined };
   const ss = { ...g.softShort, ...l.softShort };
-  const si = { ...g.silence, ...l.silence };
   return {
     processor: sampleDetectorSettings(g, l, areaMm2),
     cell: {
@@ -150,13 +136,15 @@ export function resolveAlerts(
       incidents: { resolveAfterCycles: l.resolveAfterCycles ?? g.resolveAfterCycles ?? DEFAULT_RESOLVE_AFTER_CYCLES },
       cycle: {
         ddpq: ddpqSettings({ ...g.ddpq, ...l.ddpq }),
-        ceWarnMin_pts: ss.warnMin_pts ?? D.DEFAULT_CE_WARN_MIN_PTS,
-        ceCritMin_pts: ss.critMin_pts ?? D.DEFAULT_CE_CRIT_MIN_PTS,
-        ceWarnSigmas: ss.warnSigmas ?? D.DEFAULT_CE_WARN_SIGMAS,
-        ceCritSigmas: ss.critSigmas ?? D.DEFAULT_CE_CRIT_SIGMAS,
-        ceBaselineCycles: ss.baselineCycles ?? D.DEFAULT_CE_BASELINE_CYCLES,
+        ...withDefaults(D.SOFT_SHORT_DEFAULTS, {
+          ceWarnMin_pts: ss.warnMin_pts,
+          ceCritMin_pts: ss.critMin_pts,
+          ceWarnSigmas: ss.warnSigmas,
+          ceCritSigmas: ss.critSigmas,
+          ceBaselineCycles: ss.baselineCycles,
+        }),
       },
-      silence: { warn_s: si.warn_s ?? D.DEFAULT_SILENCE_WARN_S, crit_s: si.crit_s ?? D.DEFAULT_SILENCE_CRIT_S },
+      silence: withDefaults(D.SILENCE_DEFAULTS, { ...g.silence, ...l.silence }),
     },
   };
 }

@@ -34,15 +34,20 @@ export interface DdpqSettings {
   readonly rateSigmas: number;
 }
 
-/** Paper: after 30 cycles the healthy-to-mild cells lost 17-23 % of their reference (MgF₂ −2.6 of 15.6, Mg −5.2 of 22.4). */
-export const DEFAULT_DDPQ_LEVEL_WARN_PCT = 40;
-export const DEFAULT_DDPQ_LEVEL_CRIT_PCT = 60;
-export const DEFAULT_DDPQ_LEVEL_CYCLES = 3;
-/** Paper: the same cells decline 0.56-0.77 % of their reference per cycle; warning at ≈ 2× the fastest. */
-export const DEFAULT_DDPQ_RATE_WARN_PCT_PER_CYCLE = 1.5;
-export const DEFAULT_DDPQ_RATE_CRIT_PCT_PER_CYCLE = 3;
-export const DEFAULT_DDPQ_RATE_CYCLES = 8;
-export const DEFAULT_DDPQ_RATE_SIGMAS = 1.5;
+/**
+ * Level: after 30 cycles the paper's healthy-to-mild cells lost 17-23 % of their reference (MgF₂ −2.6 of
+ * 15.6, Mg −5.2 of 22.4). Rate: the same cells decline 0.56-0.77 % of their reference per cycle; warning
+ * at ≈ 2× the fastest.
+ */
+export const DDPQ_DEFAULTS: DdpqSettings = {
+  levelWarn_pct: 40,
+  levelCrit_pct: 60,
+  levelCycles: 3,
+  rateWarn_pct_per_cycle: 1.5,
+  rateCrit_pct_per_cycle: 3,
+  rateCycles: 8,
+  rateSigmas: 1.5,
+};
 
 export interface DdpqState {
   /** Δ(ΔP_Q) of the reference cycle (NaN until known). */

@@ -24,6 +24,7 @@
  *   top voltage minus 20 mV (the CV hold is flat by design). Warning at 30 min, critical at 90 min.
  * - silence: no pressure or current reading from an active cell. Warning after 120 s, critical after 600 s.
  */
+export * from './charge-episode.js';
 export * from './pressure-drop.js';
 export * from './hard-short.js';
 export * from './cycle-detectors.js';

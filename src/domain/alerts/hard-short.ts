@@ -14,9 +14,7 @@ export interface HardShortSettings {
   readonly maxGap_ms: number;
 }
 
-export const DEFAULT_HARD_SHORT_WARN_MV = 50;
-export const DEFAULT_HARD_SHORT_CRIT_MV = 200;
-export const DEFAULT_HARD_SHORT_MAX_GAP_MS = 10_000;
+export const HARD_SHORT_DEFAULTS: HardShortSettings = { warn_mV: 50, crit_mV: 200, maxGap_ms: 10_000 };
 /** The current must stay above this fraction of its level (its recent highest value) for a fall to count. */
 export const HARD_SHORT_CURRENT_HELD = 0.5;
 

@@ -3,6 +3,7 @@
  * only rises; a drop of the windowed average below its running maximum that exceeds the sensor's noise
  * is Li finding a way into the electrolyte. Defaults and why: see detectors.ts.
  */
+import { chargeSample, type ChargeEpisode } from './charge-episode.js';
 import type { Signal } from './lifecycle.js';
 
 export interface PressureDropSettings {
@@ -15,17 +16,17 @@ export interface PressureDropSettings {
   readonly count_MPa: number;
 }
 
-export const DEFAULT_DROP_WINDOW_MS = 10_000;
-export const DEFAULT_DROP_SETTLE_MS = 60_000;
-export const DEFAULT_DROP_MIN_COUNTS = 4;
-export const DEFAULT_DROP_NOISE_SIGMAS = 8;
-export const DEFAULT_DROP_CRIT_FACTOR = 3;
-/** A pause in charging longer than this starts a new plating episode (the running maximum restarts). */
-export const DROP_EPISODE_GAP_MS = 60_000;
+/** The defaults (why: detectors.ts); `count_MPa` comes from the cell's pressing area. */
+export const PRESSURE_DROP_DEFAULTS: Omit<PressureDropSettings, 'count_MPa'> = {
+  window_ms: 10_000,
+  settle_ms: 60_000,
+  minCounts: 4,
+  noiseSigmas: 8,
+  critFactor: 3,
+};
 
-export interface PressureDropState {
-  episodeStart: number;
-  lastCharging: number;
+/** One plating episode is one charge episode (the running maximum restarts with the next). */
+export interface PressureDropState extends ChargeEpisode {
   winStart: number;
   winSum: number;
   winN: number;
@@ -55,14 +56,12 @@ export function feedPressureDrop(s: PressureDropState, t: number, p: number, cha
   }
   s.lastP = p;
   if (!charging) return undefined;
-  if (t - s.lastCharging > DROP_EPISODE_GAP_MS) {
-    s.episodeStart = t;
+  if (chargeSample(s, t)) {
     s.maxAvg = -Infinity;
     s.winStart = t;
     s.winSum = 0;
     s.winN = 0;
   }
-  s.lastCharging = t;
   if (Number.isNaN(s.winStart)) s.winStart = t;
   s.winSum += p;
   s.winN++;

@@ -8,8 +8,7 @@ export interface SilenceSettings {
   readonly crit_s: number;
 }
 
-export const DEFAULT_SILENCE_WARN_S = 120;
-export const DEFAULT_SILENCE_CRIT_S = 600;
+export const SILENCE_DEFAULTS: SilenceSettings = { warn_s: 120, crit_s: 600 };
 
 export function silenceSignal(now: number, silentFor_s: number, channel: string, cfg: SilenceSettings): Signal {
   return {

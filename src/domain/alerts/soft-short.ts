@@ -14,11 +14,7 @@ export interface SoftShortSettings {
   readonly ceBaselineCycles: number;
 }
 
-export const DEFAULT_CE_WARN_MIN_PTS = 2;
-export const DEFAULT_CE_CRIT_MIN_PTS = 5;
-export const DEFAULT_CE_WARN_SIGMAS = 6;
-export const DEFAULT_CE_CRIT_SIGMAS = 15;
-export const DEFAULT_CE_BASELINE_CYCLES = 5;
+export const SOFT_SHORT_DEFAULTS: SoftShortSettings = { ceWarnMin_pts: 2, ceCritMin_pts: 5, ceWarnSigmas: 6, ceCritSigmas: 15, ceBaselineCycles: 5 };
 
 export interface SoftShortState {
   ceBaseline: number[];

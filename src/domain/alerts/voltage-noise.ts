@@ -1,5 +1,5 @@
 import type { Signal } from './lifecycle.js';
-import { DROP_EPISODE_GAP_MS } from './pressure-drop.js';
+import { CHARGE_EPISODE_GAP_MS, chargeSample, type ChargeEpisode } from './charge-episode.js';
 import { median } from './stats.js';
 
 /**
@@ -20,18 +20,12 @@ export interface VoltageNoiseSettings {
   readonly everySamples: number;
 }
 
-export const DEFAULT_VNOISE_SETTLE_MS = 900_000;
-export const DEFAULT_VNOISE_WARN_RATIO = 3;
-export const DEFAULT_VNOISE_CRIT_RATIO = 6;
-export const DEFAULT_VNOISE_BASELINE_EPISODES = 5;
-export const DEFAULT_VNOISE_EVERY_SAMPLES = 60;
+export const VOLTAGE_NOISE_DEFAULTS: VoltageNoiseSettings = { settle_ms: 900_000, warnRatio: 3, critRatio: 6, baselineEpisodes: 5, everySamples: 60 };
 /** Floor of the baseline noise, V (a perfectly quiet simulated or quantized signal must not divide by ~0). */
 export const VNOISE_FLOOR_V = 1e-4;
 const SECOND_DIFF_TO_SIGMA = 1 / (Math.sqrt(6) * Math.sqrt(2 / Math.PI));
 
-export interface VoltageNoiseState {
-  episodeStart: number;
-  lastCharging: number;
+export interface VoltageNoiseState extends ChargeEpisode {
   v1: number;
   v2: number;
   t1: number;
@@ -63,15 +57,13 @@ export function feedVoltageNoise(
   cfg: VoltageNoiseSettings,
 ): Signal | undefined {
   if (!charging) return undefined;
-  if (t - s.lastCharging > DROP_EPISODE_GAP_MS) {
+  if (chargeSample(s, t)) {
     closeEpisode(s, cfg);
     s.learning = learnable && s.baseline.length < cfg.baselineEpisodes;
-    s.episodeStart = t;
   }
-  s.lastCharging = t;
   if (t - s.episodeStart < cfg.settle_ms) return undefined;
   // Samples further apart than the episode gap are not differenced.
-  if (t - s.t1 > DROP_EPISODE_GAP_MS) {
+  if (t - s.t1 > CHARGE_EPISODE_GAP_MS) {
     s.v1 = NaN;
     s.v2 = NaN;
   }

@@ -20,7 +20,7 @@
  * Nothing is judged until the cell has completed one charge episode.
  */
 import type { Signal } from './lifecycle.js';
-import { DROP_EPISODE_GAP_MS } from './pressure-drop.js';
+import { chargeSample, type ChargeEpisode } from './charge-episode.js';
 
 export interface VoltageStallSettings {
   readonly settle_ms: number;
@@ -34,16 +34,9 @@ export interface VoltageStallSettings {
   readonly crit_min: number;
 }
 
-export const DEFAULT_VSTALL_SETTLE_MS = 900_000;
-export const DEFAULT_VSTALL_RISE_MV = 5;
-export const DEFAULT_VSTALL_CV_BAND_MV = 20;
-export const DEFAULT_VSTALL_MIN_SPAN_MV = 100;
-export const DEFAULT_VSTALL_WARN_MIN = 30;
-export const DEFAULT_VSTALL_CRIT_MIN = 90;
+export const VOLTAGE_STALL_DEFAULTS: VoltageStallSettings = { settle_ms: 900_000, rise_mV: 5, cvBand_mV: 20, minSpan_mV: 100, warn_min: 30, crit_min: 90 };
 
-export interface VoltageStallState {
-  episodeStart: number;
-  lastCharging: number;
+export interface VoltageStallState extends ChargeEpisode {
   /** The cycle of the episode in progress (whether it is learned from). */
   episodeCycle: number;
   /** Highest voltage of this episode, and of the earlier ones (NaN before the first ended). */
@@ -106,16 +99,14 @@ export function feedVoltageStall(
   cfg: VoltageStallSettings,
 ): Signal | undefined {
   if (!charging) return undefined;
-  if (t - s.lastCharging > DROP_EPISODE_GAP_MS) {
+  if (chargeSample(s, t)) {
     endEpisode(s, refCycle);
-    s.episodeStart = t;
     s.episodeCycle = cycle;
     s.episodeMax = -Infinity;
     s.episodeMin = Infinity;
     s.episodeLongest_ms = 0;
     s.mark = NaN;
   }
-  s.lastCharging = t;
   if (v > s.episodeMax) s.episodeMax = v;
   if (t - s.episodeStart < cfg.settle_ms) return undefined;
   if (v < s.episodeMin) s.episodeMin = v;

@@ -4,28 +4,10 @@
  * healthy cell; a symmetric Li|Li cell has no rising CC voltage at all. And the shapes they must still catch.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_HARD_SHORT_CRIT_MV,
-  DEFAULT_HARD_SHORT_MAX_GAP_MS,
-  DEFAULT_HARD_SHORT_WARN_MV,
-  feedHardShort,
-  newHardShortState,
-  type HardShortSettings,
-} from '../../../src/domain/alerts/hard-short.js';
-import {
-  DEFAULT_VSTALL_CRIT_MIN,
-  DEFAULT_VSTALL_CV_BAND_MV,
-  DEFAULT_VSTALL_MIN_SPAN_MV,
-  DEFAULT_VSTALL_RISE_MV,
-  DEFAULT_VSTALL_SETTLE_MS,
-  DEFAULT_VSTALL_WARN_MIN,
-  feedVoltageStall,
-  newVoltageStallState,
-  restoreVoltageStallState,
-  type VoltageStallSettings,
-} from '../../../src/domain/alerts/voltage-stall.js';
+import { feedHardShort, HARD_SHORT_DEFAULTS, newHardShortState } from '../../../src/domain/alerts/hard-short.js';
+import { feedVoltageStall, newVoltageStallState, restoreVoltageStallState, VOLTAGE_STALL_DEFAULTS } from '../../../src/domain/alerts/voltage-stall.js';
 
-const HS: HardShortSettings = { warn_mV: DEFAULT_HARD_SHORT_WARN_MV, crit_mV: DEFAULT_HARD_SHORT_CRIT_MV, maxGap_ms: DEFAULT_HARD_SHORT_MAX_GAP_MS };
+const HS = HARD_SHORT_DEFAULTS;
 
 describe('hard short', () => {
   /** Feeds [t_ms, V, mA] samples of a charge; returns the largest value signalled. */
@@ -58,7 +40,7 @@ describe('hard short', () => {
     expect(peak(maccor)).toBe(0);
     // and a CC-CV charge whose current tapers slowly: the voltage is held, nothing to see
     const taper: [number, number, number][] = Array.from({ length: 60 }, (_, k) => [k * 1_000, 4.2 - (k % 2) * 0.001, 10 * 0.97 ** k]);
-    expect(peak(taper)).toBeLessThan(DEFAULT_HARD_SHORT_WARN_MV);
+    expect(peak(taper)).toBeLessThan(HS.warn_mV);
   });
 
   it('the current level ages out: a fall long after the current settled at a lower level counts again', () => {
@@ -79,14 +61,7 @@ describe('hard short', () => {
   });
 });
 
-const VS: VoltageStallSettings = {
-  settle_ms: DEFAULT_VSTALL_SETTLE_MS,
-  rise_mV: DEFAULT_VSTALL_RISE_MV,
-  cvBand_mV: DEFAULT_VSTALL_CV_BAND_MV,
-  minSpan_mV: DEFAULT_VSTALL_MIN_SPAN_MV,
-  warn_min: DEFAULT_VSTALL_WARN_MIN,
-  crit_min: DEFAULT_VSTALL_CRIT_MIN,
-};
+const VS = VOLTAGE_STALL_DEFAULTS;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
@@ -120,13 +95,13 @@ describe('voltage stall', () => {
     const stalled = (m: number) => Math.min(4.0, nmc(m)); // stalls 200 mV under its top from 6.7 h on
     const peaks = stall([nmc, nmc, nmc, stalled]);
     expect(peaks.slice(0, 3)).toEqual([0, 0, 0]);
-    expect(peaks[3]).toBeGreaterThan(DEFAULT_VSTALL_CRIT_MIN);
+    expect(peaks[3]).toBeGreaterThan(VS.crit_min);
   });
 
   it("a LiFePO4 plateau (5 mV in 2.5 h) is the cell's own: quiet; a stall well beyond it alerts", () => {
     const peaks = stall([lfp(7), lfp(7), lfp(7), lfp(7.5), (m) => Math.min(3.3005, lfp(7)(m))], 12);
     expect(peaks.slice(0, 4)).toEqual([0, 0, 0, 0]);
-    expect(peaks[4]).toBeGreaterThan(DEFAULT_VSTALL_WARN_MIN);
+    expect(peaks[4]).toBeGreaterThan(VS.warn_min);
   });
 
   it('a symmetric Li|Li cell (flat ±20 mV overpotential) is never judged', () => {
