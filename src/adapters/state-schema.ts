@@ -30,7 +30,18 @@ const aligner = z.strictObject({
   maxTs: z.array(num.nullable()),
   arrivedAt: z.array(num.nullable()),
   lastArrival: num.nullable(),
-  recent: z.array(z.strictObject({ ts: samples, value: samples })),
+  // runs (src/domain/dedup.ts) since they replaced the rings of released (ts, value) pairs
+  recent: z.array(
+    z.union([
+      z.strictObject({
+        runs: z.instanceof(Float64Array),
+        range: z.instanceof(Float32Array),
+        instants: z.strictObject({ ts: z.instanceof(Float64Array), value: z.instanceof(Float64Array) }),
+        last: num,
+      }),
+      z.strictObject({ ts: samples, value: samples }),
+    ]),
+  ),
   forcedReleases: z.number(),
 });
 

@@ -1,0 +1,206 @@
+/**
+ * The released-readings memory (src/domain/dedup.ts) and the aligner with it: a redelivered batch far
+ * larger than the former 1,024-reading ring is recognised whole, a reading at an instant never released is
+ * late, a cycler's two rows at one instant are both kept (and their redelivery recognised), irregular
+ * timestamps are remembered at least `dedupDepth` deep, the state round-trips (and the rings of older
+ * formats restore), and a regular channel costs a few hundred bytes (counted from the typed arrays held).
+ */
+import { deserialize, serialize } from 'node:v8';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseCellRecord } from '../../src/adapters/state-schema.js';
+import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { DEFAULT_DEDUP_DEPTH, EventTimeAligner, type AlignerSettings } from '../../src/domain/align.js';
+import { INSTANT_VALUES, ReleasedReadings } from '../../src/domain/dedup.js';
+import { Lab, type LabEvent } from '../../src/domain/lab.js';
+import { TimeRing } from '../../src/domain/ring.js';
+import type { Channel, Reading } from '../../src/domain/types.js';
+
+const S: AlignerSettings = { lateness_ms: 2_000, idleTimeout_ms: 30_000, dedupDepth: DEFAULT_DEDUP_DEPTH, maxBuffered: 200_000 };
+const T0 = Date.UTC(2026, 5, 1);
+const r = (channel: Channel, ts: number, value: number): Reading => ({ cell: 'c', channel, ts: T0 + ts, value });
+
+/** A 1 Hz cell: pressure drifting, current switching between ±0.5 mA every 600 s with the cycler's two rows at each switch. */
+function regularCell(from: number, n: number): Reading[] {
+  const out: Reading[] = [];
+  for (let s = from; s < from + n; s++) {
+    const ts = s * 1000;
+    const before = Math.floor((s - 1) / 600) % 2 === 0 ? 0.5 : -0.5;
+    const now = Math.floor(s / 600) % 2 === 0 ? 0.5 : -0.5;
+    if (s > 0 && s % 600 === 0) out.push(r('current', ts, before));
+    out.push(r('current', ts, now), r('pressure', ts, 5 + Math.sin(s / 100) * 0.01 + s * 1e-7));
+  }
+  return out;
+}
+
+function offerAll(a: EventTimeAligner, readings: readonly Reading[], now: number, out: Reading[]): Map<string, number> {
+  const tally = new Map<string, number>();
+  for (const x of readings) {
+    const o = a.offer(x, now);
+    tally.set(o, (tally.get(o) ?? 0) + 1);
+  }
+  a.release(now, out);
+  return tally;
+}
+
+describe('released readings memory', () => {
+  it('recognises the redelivery of 100,000 readings per channel after their release as duplicates, all of them', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    const first = regularCell(0, 100_000);
+    expect(offerAll(a, first, 0, out)).toEqual(new Map([['accepted', first.length]]));
+    expect(offerAll(a, regularCell(100_000, 10), 1, out).get('accepted')).toBe(10 * 2);
+    expect(out.length).toBeGreaterThanOrEqual(first.length); // the whole first batch is released
+    expect(a.watermark).toBeGreaterThan(T0 + 99_999_000);
+    // the broker sends the whole batch again (a QoS 1 redelivery)
+    expect(offerAll(a, first, 2, out)).toEqual(new Map([['duplicate', first.length]]));
+  });
+
+  it('keeps a cycler step change (two rows at one instant) and recognises their redelivery; a third value there is late', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    const batch = regularCell(0, 1_300);
+    offerAll(a, batch, 0, out);
+    offerAll(a, regularCell(1_300, 10), 1, out);
+    const at600 = out.filter((x) => x.channel === 'current' && x.ts === T0 + 600_000).map((x) => x.value);
+    expect(at600).toEqual([0.5, -0.5]);
+    expect(offerAll(a, batch, 2, out)).toEqual(new Map([['duplicate', batch.length]]));
+    expect(a.offer(r('current', 600_000, 0), 3)).toBe('late'); // neither row of that instant
+    expect(a.offer(r('current', 1_200_000, 0.25), 3)).toBe('late');
+  });
+
+  it('counts a reading at an instant never released (a hole) as late, also inside the released span', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    const batch = regularCell(0, 2_000).filter((x) => x.ts < T0 + 500_000 || x.ts >= T0 + 510_000);
+    offerAll(a, batch, 0, out);
+    offerAll(a, regularCell(2_000, 10), 1, out);
+    expect(a.offer(r('pressure', 505_000, 5), 2)).toBe('late');
+    expect(a.offer(r('pressure', 500_000, 5), 2)).toBe('late'); // one step past the run before the hole
+    expect(a.offer(r('pressure', 499_500, 5), 2)).toBe('late'); // between two samples
+    expect(a.offer(r('pressure', 510_000, 99), 2)).toBe('late'); // released instant, value far outside its run's
+    expect(offerAll(a, batch, 2, out)).toEqual(new Map([['duplicate', batch.length]]));
+  });
+
+  it('remembers at least dedupDepth readings of an irregular channel (jittered stamps), in bounded memory', () => {
+    const depth = 1_024;
+    const d = new ReleasedReadings(depth);
+    const rand = mulberry(7);
+    const pairs: [number, number][] = [];
+    let t = T0;
+    for (let k = 0; k < 50_000; k++) {
+      t += 1000 + Math.floor(rand() * 20) - 10;
+      pairs.push([t, rand()]);
+      d.push(t, pairs[k]![1]);
+    }
+    for (const [ts, v] of pairs.slice(-depth)) expect(d.has(ts, v)).toBe(true);
+    expect(d.has(pairs[0]![0], pairs[0]![1])).toBe(false); // long forgotten: late, not a duplicate
+    expect(d.runs).toBe(depth / 2 + 1);
+    expect(d.storedBytes).toBe((depth / 2 + 1) * 32); // 16 KB, the former ring's
+  });
+
+  it('costs a few hundred bytes for a regular channel, a step-changing one included', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    for (let k = 0; k < 10; k++) offerAll(a, regularCell(k * 100_000, 100_000), k, out);
+    const pressure = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
+    const current = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
+    for (const x of out) (x.channel === 'pressure' ? pressure : current).push(x.ts, x.value);
+    expect(out.length).toBeGreaterThan(2_000_000);
+    expect(pressure.runs).toBe(1);
+    expect(pressure.storedBytes).toBe(2 * 32); // the first allocation: two runs
+    expect(current.runs).toBe(1);
+    expect(current.storedBytes).toBe(2 * 32 + INSTANT_VALUES * 16); // plus the step changes' exact values: 320 bytes
+    const recent = a.snapshot().recent.map((x) => ('runs' in x ? x.runs.byteLength + x.range.byteLength + x.instants.ts.byteLength * 2 : Infinity));
+    expect(Math.max(...recent)).toBeLessThanOrEqual(2 * 32 + INSTANT_VALUES * 16); // as the aligner keeps them
+  });
+
+  it('property: every released reading is recognised; a reading at an instant never released is not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(0, 0, 1000, 1000, 1000, 2000, 1001, 7), fc.integer({ min: -3, max: 3 })), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 1, max: 64 }),
+        (steps, depth) => {
+          const d = new ReleasedReadings(depth);
+          const seen = new Map<number, Set<number>>();
+          let t = T0;
+          for (const [dt, v] of steps) {
+            t += dt;
+            d.push(t, v);
+            let s = seen.get(t);
+            if (s === undefined) seen.set(t, (s = new Set()));
+            s.add(v);
+          }
+          const times = [...seen.keys()];
+          // the newest `depth` readings are always remembered, exactly at their instants
+          for (const [ts, vs] of [...seen].slice(-depth)) for (const v of vs) expect(d.has(ts, v)).toBe(true);
+          for (const ts of times) expect(d.has(ts + 0.5, 0)).toBe(false);
+          expect(d.has(t + 1000, 0)).toBe(false);
+          const back = ReleasedReadings.fromState(depth, d.toState());
+          expect(back.toState()).toEqual(d.toState());
+          for (const ts of times) for (const v of [-3, 0, 3]) expect(back.has(ts, v)).toBe(d.has(ts, v));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('released readings in the aligner state', () => {
+  it('round-trips through a checkpoint record (v8, schema) and restores the rings of earlier formats', () => {
+    const cfg = parseConfig({ defaults: { activeMassG: 0.0179 } });
+    const lab = new Lab((id) => resolveCell(cfg, id));
+    const batch = regularCell(0, 5_000).map((x) => ({ ...x, cell: 'c1' }));
+    const ev: LabEvent[] = [];
+    lab.ingest('c1', batch, 0, ev);
+    lab.ingest(
+      'c1',
+      regularCell(5_000, 10).map((x) => ({ ...x, cell: 'c1' })),
+      1,
+      ev,
+    );
+    const rec = lab.cellRecord('c1')!;
+    const back = new Lab((id) => resolveCell(cfg, id));
+    back.restoreRecord('c1', parseCellRecord('c1', deserialize(serialize(rec))));
+    expect(back.cellRecord('c1')).toEqual(rec);
+    for (const x of batch) expect(back.cell('c1').aligner.offer(x, 2)).toBe('duplicate');
+    // format 3/4 records of the release before the runs: (ts, value) pairs per channel
+    const pairs = rec.aligner.recent.map(() => ({ ts: [] as number[], value: [] as number[] }));
+    for (const x of batch.slice(-1_000)) {
+      const c = ['pressure', 'current', 'voltage', 'step'].indexOf(x.channel);
+      pairs[c]!.ts.push(x.ts);
+      pairs[c]!.value.push(x.value);
+    }
+    const old = new Lab((id) => resolveCell(cfg, id));
+    old.restoreRecord('c1', parseCellRecord('c1', deserialize(serialize({ ...rec, aligner: { ...rec.aligner, recent: pairs } }))));
+    for (const x of batch.slice(-1_000)) expect(old.cell('c1').aligner.offer(x, 2)).toBe('duplicate');
+    expect(old.cell('c1').aligner.offer(batch[0]!, 2)).toBe('late');
+  });
+
+  it('revives a format-2 clone whose channels held rings of released pairs', () => {
+    const a = new EventTimeAligner(S);
+    const out: Reading[] = [];
+    offerAll(a, regularCell(0, 100), 0, out);
+    offerAll(a, regularCell(100, 10), 1, out);
+    const clone = structuredClone(a) as unknown as Record<string, unknown>;
+    const rings = [0, 1, 2, 3].map(() => new TimeRing(1_024));
+    for (const x of out) rings[['pressure', 'current', 'voltage', 'step'].indexOf(x.channel)]!.push(x.ts, x.value);
+    clone.recent = rings.map((ring) => ({ ring: structuredClone(ring) }));
+    clone.buf = []; // format 2's buffer: an array of readings, released up to `head`
+    clone.head = 0;
+    const revived = EventTimeAligner.revive(deserialize(serialize(clone)) as object, S);
+    for (const x of regularCell(0, 100)) expect(revived.offer(x, 2)).toBe('duplicate');
+    expect(revived.offer(r('pressure', 50_500, 5), 2)).toBe('late');
+  });
+});
+
+function mulberry(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = s;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
