@@ -114,6 +114,13 @@ const counters = z.strictObject({
 
 const plain = z.looseObject({});
 
+const channel = z.enum(['pressure', 'current', 'voltage', 'step']);
+const gaps = z.strictObject({
+  tracks: z.array(z.strictObject({ channel, last: num, interval_ms: num, steps: z.array(num), next: z.number().int().nonnegative() })),
+  counts: z.partialRecord(channel, z.number()),
+  missing: z.partialRecord(channel, z.number()),
+});
+
 const cellRecord = z.strictObject({
   version: z.literal(CELL_RECORD_VERSION),
   aligner,
@@ -123,6 +130,8 @@ const cellRecord = z.strictObject({
   incidents: plain,
   cycleDetector: plain,
   sampleDetectors: plain,
+  // since the gap counts were kept across restarts
+  gaps: gaps.optional(),
   failure: z.string().optional(),
 });
 
