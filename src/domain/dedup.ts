@@ -5,7 +5,10 @@
  * **Timestamps as runs.** A regularly sampled channel releases an arithmetic progression of timestamps:
  * it is kept as runs (start, step, count), a new run where the progression breaks (a hole, a change of
  * rate, an irregular reading). A regular channel holds one run whatever its length (a month at 10 Hz
- * included), plus one per hole; an irregular one (jittered stamps) at least two readings per run. So the
+ * included), plus one per hole; an irregular one (jittered stamps) at least two readings per run. The edge
+ * takes up to 100,000 readings a message (MAX_BATCH_READINGS) and Mosquitto keeps 20 messages in flight to
+ * a client (max_inflight_messages): a redelivered window, 2 M readings, is within one run of a regular
+ * channel, and within the same few runs after a restart (they are in the aligner's snapshot). So the
  * question "was a reading at this instant released?" is answered exactly, and a reading at an instant
  * never released (a hole: a message lost on the way and sent again after newer ones) is late, not a
  * duplicate.

@@ -99,10 +99,15 @@ describe('released readings memory', () => {
     expect(d.storedBytes).toBe((depth / 2 + 1) * 32); // 16 KB, the former ring's
   });
 
-  it('costs a few hundred bytes for a regular channel, a step-changing one included', () => {
+  it('costs a few hundred bytes for a regular channel, a step-changing one included, and recognises a whole in-flight window again', () => {
     const a = new EventTimeAligner(S);
     const out: Reading[] = [];
     for (let k = 0; k < 10; k++) offerAll(a, regularCell(k * 100_000, 100_000), k, out);
+    offerAll(a, regularCell(1_000_000, 10), 10, out);
+    // Mosquitto's in-flight window (max_inflight_messages, 20) of the edge's largest batch (100,000
+    // readings): 20 messages, 10 per channel, all sent again
+    const window = regularCell(0, 1_000_000);
+    expect(offerAll(a, window, 11, out)).toEqual(new Map([['duplicate', window.length]]));
     const pressure = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
     const current = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
     for (const x of out) (x.channel === 'pressure' ? pressure : current).push(x.ts, x.value);
