@@ -5,13 +5,23 @@
  * **Timestamps as runs.** A regularly sampled channel releases an arithmetic progression of timestamps:
  * it is kept as runs (start, step, count), a new run where the progression breaks (a hole, a change of
  * rate, an irregular reading). A regular channel holds one run whatever its length (a month at 10 Hz
- * included), plus one per hole; an irregular one (jittered stamps) at least two readings per run. The edge
- * takes up to 100,000 readings a message (MAX_BATCH_READINGS) and Mosquitto keeps 20 messages in flight to
- * a client (max_inflight_messages): a redelivered window, 2 M readings, is within one run of a regular
- * channel, and within the same few runs after a restart (they are in the aligner's snapshot). So the
- * question "was a reading at this instant released?" is answered exactly, and a reading at an instant
- * never released (a hole: a message lost on the way and sent again after newer ones) is late, not a
- * duplicate.
+ * included), plus one per hole. There, "was a reading at this instant released?" is answered exactly: a
+ * reading at an instant never released (a hole: a message lost on the way and sent again after newer ones,
+ * or between two samples) is late, not a duplicate.
+ *
+ * Devices that stamp readings with their own clock jitter around their rate (the simulator: ±20 ms at
+ * 10 Hz), so their timestamps are no progression. Their stretches without a hole are kept as spans
+ * (start, length, count): a run of fewer than {@link REGULAR_RUN} readings whose next reading breaks the
+ * progression but follows within {@link HOLE_FACTOR} steps becomes a span, which goes on while each step stays within {@link HOLE_FACTOR}
+ * times its mean step. Any instant inside a span counts as released: a reading in a hole (a step longer
+ * than that, one missing sample at ±20 % jitter) is late, but one between two released readings of a span
+ * is taken for a redelivery (not exact: the price of not keeping every timestamp). A channel whose steps
+ * vary more (event-triggered logging) falls back to runs of two readings or more.
+ *
+ * The edge takes up to 100,000 readings a message (MAX_BATCH_READINGS) and Mosquitto keeps 20 messages in
+ * flight to a client (max_inflight_messages): a redelivered window, 2 M readings, is within one run or span
+ * of a channel without holes, and within the same few runs after a restart (they are in the aligner's
+ * snapshot).
  *
  * **Values.** Telling a redelivery from a genuinely different reading at an already released instant needs
  * the value at that instant: 8 bytes a reading, the 16 KB of the former ring for its 1,024 readings. A few
@@ -29,13 +39,21 @@
  *
  * Bounded: at most `⌊depth / 2⌋ + 1` runs per channel (so at least `depth` readings of any channel,
  * however irregular; see `alignment.dedupDepth`), the oldest run dropped first; allocated on the first
- * reading and grown by doubling. Cost: 32 bytes a run (start, step, count as float64; range as float32) and
+ * reading and grown by doubling. Cost: 32 bytes a run (start, step or −length, count as float64; range as float32) and
  * 16 bytes an instant value. Released readings come in event-time order (the aligner's), which keeps the
  * runs sorted.
  */
 
 /** Readings at instants with several readings (step changes) whose values are kept exactly, per channel. */
 export const INSTANT_VALUES = 16;
+/** A step this many times a span's mean step (or a short progression's step) is a hole: the span ends. */
+export const HOLE_FACTOR = 1.5;
+/**
+ * A progression this long is a regularly sampled channel: a reading off it starts a new run (the run stays
+ * exact); off a shorter one, within {@link HOLE_FACTOR} steps, it makes the run a span (a jittered device
+ * whose steps happened to repeat: stamps quantised to 10 ms at 10 Hz ± 20 ms repeat a step one time in nine).
+ */
+export const REGULAR_RUN = 8;
 /** Runs allocated at a channel's first reading (a regular channel never needs more). */
 const FIRST_RUNS = 2;
 const RUN_F64 = 3;
@@ -44,7 +62,7 @@ const EMPTY_F32 = new Float32Array(0);
 
 /** A channel's released readings as plain data (oldest first). */
 export interface DedupState {
-  /** (start, step, count) per run, epoch ms. */
+  /** (start, step, count) per run, epoch ms; a span's step is minus its length (end − start). */
   readonly runs: Float64Array;
   /** (min, max) of each run's values. */
   readonly range: Float32Array;
@@ -124,22 +142,34 @@ export class ReleasedReadings {
       // Out of order cannot come from the aligner; not remembered rather than unsorting the runs.
       if (!(ts > this.lastTs)) return;
       const s = this.slot(this.n - 1);
-      const o = s * RUN_F64;
-      const start = this.run[o] ?? NaN;
-      const count = this.run[o + 2] ?? 0;
-      if (count === 1 && start + (ts - start) === ts) {
-        this.run[o + 1] = ts - start;
-        this.run[o + 2] = 2;
-        this.extended(s, ts, value);
-        return;
-      }
-      if (count > 1 && start + count * (this.run[o + 1] ?? NaN) === ts) {
-        this.run[o + 2] = count + 1;
+      if (this.extend(s * RUN_F64, ts)) {
         this.extended(s, ts, value);
         return;
       }
     }
     this.newRun(ts, value);
+  }
+
+  /** Whether the run at `o` takes `ts` (after its last reading): as the progression's next, or in its span. */
+  private extend(o: number, ts: number): boolean {
+    const r = this.run;
+    const start = r[o] ?? NaN;
+    const step = r[o + 1] ?? NaN;
+    const count = r[o + 2] ?? 0;
+    const dt = ts - this.lastTs;
+    if (count === 1) {
+      if (start + (ts - start) !== ts) return false;
+      r[o + 1] = ts - start;
+    } else if (step > 0) {
+      // a progression; a reading off a short one but close: a jittered device, a span from here
+      if (start + count * step !== ts && !(count < REGULAR_RUN && dt <= HOLE_FACTOR * step)) return false;
+      if (start + count * step !== ts) r[o + 1] = start - ts;
+    } else {
+      if (!(dt <= (HOLE_FACTOR * -step) / (count - 1))) return false;
+      r[o + 1] = start - ts;
+    }
+    r[o + 2] = count + 1;
+    return true;
   }
 
   private extended(s: number, ts: number, value: number): void {
@@ -253,6 +283,7 @@ export class ReleasedReadings {
     const count = this.run[s * RUN_F64 + 2] ?? 0;
     if (ts === start) return s;
     if (!(ts > start) || count < 2) return undefined;
+    if (step < 0) return ts <= start - step ? s : undefined;
     const k = Math.round((ts - start) / step);
     return k < count && start + k * step === ts ? s : undefined;
   }
@@ -286,7 +317,8 @@ export class ReleasedReadings {
       d.run = st.runs.slice(from * RUN_F64, total * RUN_F64);
       d.rng = st.range.slice(2 * from, 2 * total);
       const o = (d.n - 1) * RUN_F64;
-      d.lastTs = (d.run[o] ?? NaN) + Math.max(0, (d.run[o + 2] ?? 1) - 1) * (d.run[o + 1] ?? 0);
+      const step = d.run[o + 1] ?? 0;
+      d.lastTs = (d.run[o] ?? NaN) + (step < 0 ? -step : Math.max(0, (d.run[o + 2] ?? 1) - 1) * step);
     }
     d.lastValue = st.last;
     for (let k = 0; k < st.instants.ts.length; k++) d.pushInstant(st.instants.ts[k] ?? NaN, st.instants.value[k] ?? NaN);
