@@ -12,7 +12,7 @@
  * Devices that stamp readings with their own clock jitter around their rate (the simulator: ±20 ms at
  * 10 Hz), so their timestamps are no progression. Their stretches without a hole are kept as spans
  * (start, length, count): a run of fewer than {@link REGULAR_RUN} readings whose next reading breaks the
- * progression but follows within {@link HOLE_FACTOR} steps becomes a span, which goes on while each step stays within {@link HOLE_FACTOR}
+ * progression but follows at a like step (within a factor {@link HOLE_FACTOR}) becomes a span, which goes on while each step stays within {@link HOLE_FACTOR}
  * times its mean step. Any instant inside a span counts as released: a reading in a hole (a step longer
  * than that, one missing sample at ±20 % jitter) is late, but one between two released readings of a span
  * is taken for a redelivery (not exact: the price of not keeping every timestamp). A channel whose steps
@@ -161,8 +161,10 @@ export class ReleasedReadings {
       if (start + (ts - start) !== ts) return false;
       r[o + 1] = ts - start;
     } else if (step > 0) {
-      // a progression; a reading off a short one but close: a jittered device, a span from here
-      if (start + count * step !== ts && !(count < REGULAR_RUN && dt <= HOLE_FACTOR * step)) return false;
+      // a progression; a reading off a short one, at a like step: a jittered device, a span from here (not
+      // after a first step that was a hole: an isolated reading, a hole, then readings every second)
+      const like = dt <= HOLE_FACTOR * step && dt * HOLE_FACTOR >= step;
+      if (start + count * step !== ts && !(count < REGULAR_RUN && like)) return false;
       if (start + count * step !== ts) r[o + 1] = start - ts;
     } else {
       if (!(dt <= (HOLE_FACTOR * -step) / (count - 1))) return false;

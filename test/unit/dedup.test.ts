@@ -108,6 +108,14 @@ describe('released readings memory', () => {
     expect(q.runs).toBeLessThanOrEqual(4);
   });
 
+  it('does not cover a hole after an isolated reading with a span', () => {
+    const d = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
+    d.push(T0, 1);
+    for (let k = 0; k < 100; k++) d.push(T0 + 3_600_000 + k * 1000 + (k % 3) * 7, 1); // an hour later, jittered
+    expect(d.has(T0 + 1_800_000, 1)).toBe(false);
+    expect(d.has(T0 + 3_600_000 + 50_500, 1)).toBe(true);
+  });
+
   it('keeps a regular channel exact past one odd reading: the odd one starts a new run', () => {
     const d = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
     for (let k = 0; k < 1_000; k++) d.push(T0 + k * 1000, 1);
