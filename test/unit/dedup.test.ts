@@ -18,6 +18,7 @@ import { TimeRing } from '../../src/domain/ring.js';
 import type { Channel, Reading } from '../../src/domain/types.js';
 import { defaultSimCellSpec } from '../../src/sim/cell-spec.js';
 import { simulateCells } from '../../src/sim/simulator.js';
+import { rng } from '../support/hostile.js';
 
 const S: AlignerSettings = { lateness_ms: 2_000, idleTimeout_ms: 30_000, dedupDepth: DEFAULT_DEDUP_DEPTH, maxBuffered: 200_000 };
 const T0 = Date.UTC(2026, 5, 1);
@@ -87,7 +88,7 @@ describe('released readings memory', () => {
 
   it('keeps a jittered channel (the simulator: ±20 ms at 10 Hz) as spans: its redelivery is recognised, a reading in a hole is late', () => {
     const d = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
-    const rand = mulberry(7);
+    const rand = rng(7);
     const pairs: [number, number][] = [];
     for (let k = 0; k < 200_000; k++) {
       if (k >= 100_000 && k < 100_003) continue; // three samples lost
@@ -147,7 +148,7 @@ describe('released readings memory', () => {
   it('remembers at least dedupDepth readings of an irregular channel (event-triggered: steps from 10 ms to 10 s), in bounded memory', () => {
     const depth = 1_024;
     const d = new ReleasedReadings(depth);
-    const rand = mulberry(11);
+    const rand = rng(11);
     const pairs: [number, number][] = [];
     let t = T0;
     for (let k = 0; k < 50_000; k++) {
@@ -260,14 +261,3 @@ describe('released readings in the aligner state', () => {
     expect(revived.offer(r('pressure', 50_500, 5), 2)).toBe('late');
   });
 });
-
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
