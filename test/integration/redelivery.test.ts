@@ -5,12 +5,14 @@
  * every batch again (as a device does after a reconnect that lost its PUBACKs: to the daemon a new
  * message, which the journal takes). Every repeated reading is counted a duplicate, none late (before the
  * runs of dedup.ts, 37,948 of the 40,000 were late), and the results are those of the first delivery.
+ * The same for the fault suite's two simulated cells (50,816 readings, stamps jittered ±20 ms), published
+ * twice: all duplicates (before: 6,150 duplicates, 44,666 late).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faultConfig, killDaemon, readRun, startDaemonChild } from '../support/faults.js';
+import { FAULT_CELLS, faultConfig, killDaemon, publishFaultCells, readRun, startDaemonChild } from '../support/faults.js';
 import { startMosquitto, type MosquittoHandle } from '../support/services.js';
 import { until } from '../support/square-cells.js';
 
@@ -36,15 +38,15 @@ function messages(): { topic: string; payload: string }[] {
   return out;
 }
 
-/** The cell's latest `oep_ingest` counters in the run's points.lp (written at each checkpoint). */
-function ingest(outDir: string): Record<string, number> | undefined {
+/** A cell's latest `oep_ingest` counters in the run's points.lp (written at each checkpoint). */
+function ingest(outDir: string, cell = CELL): Record<string, number> | undefined {
   let text: string;
   try {
     text = readFileSync(join(outDir, 'points.lp'), 'utf8');
   } catch {
     return undefined;
   }
-  const lines = text.split('\n').filter((l) => l.startsWith(`oep_ingest,cell=${CELL} `));
+  const lines = text.split('\n').filter((l) => l.startsWith(`oep_ingest,cell=${cell} `));
   const last = lines.at(-1);
   if (last === undefined) return undefined;
   return Object.fromEntries(
@@ -102,6 +104,24 @@ describe('a redelivered batch larger than 1,024 readings', () => {
         `the redelivery counted:\n${d.logs()}`,
       );
       expect(again).toMatchObject({ accepted: 2 * SECONDS, duplicate: 2 * SECONDS, late: 0 });
+      expect(readRun(setup.outDir)).toEqual(before);
+    } finally {
+      await killDaemon(d, 'SIGTERM');
+    }
+  });
+
+  it("is counted as duplicates for the simulator's jittered stamps too (the fault runs of issue 11)", async () => {
+    const setup = faultConfig(broker.url, 'oep-it-redelivery-sim');
+    const d = await startDaemonChild(setup.configPath);
+    const sum = (k: string): number => FAULT_CELLS.reduce((n, c) => n + (ingest(setup.outDir, c.id)?.[k] ?? 0), 0);
+    try {
+      const readings = await publishFaultCells(broker.url);
+      await until(() => Promise.resolve(sum('accepted') === readings ? true : undefined), 60_000, `${String(readings)} readings accepted:\n${d.logs()}`);
+      await until(() => Promise.resolve(readRun(setup.outDir).cycles.byKey.size >= 14 ? true : undefined), 60_000, 'the cycles of the first delivery');
+      const before = readRun(setup.outDir);
+      expect(await publishFaultCells(broker.url)).toBe(readings); // the same seed: the same readings, sent again
+      await until(() => Promise.resolve(sum('duplicate') + sum('late') >= readings ? true : undefined), 60_000, `the redelivery counted:\n${d.logs()}`);
+      expect([sum('accepted'), sum('duplicate'), sum('late')]).toEqual([readings, readings, 0]);
       expect(readRun(setup.outDir)).toEqual(before);
     } finally {
       await killDaemon(d, 'SIGTERM');
