@@ -27,7 +27,7 @@ export interface AlignerSettings {
   readonly idleTimeout_ms: number;
   /**
    * Released readings remembered per channel, at least, to recognise late duplicates: an irregular
-   * channel's; a regularly sampled one's are remembered as runs of any length (see dedup.ts).
+   * channel's; a regularly sampled (or jittered) one's are remembered as runs of any length (see dedup.ts).
    */
   readonly dedupDepth: number;
   /** Hard cap on buffered readings per cell; beyond it the oldest are released early (counted). */
