@@ -9,11 +9,11 @@
  * reading at an instant never released (a hole: a message lost on the way and sent again after newer ones,
  * or between two samples) is late, not a duplicate.
  *
- * Devices that stamp readings with their own clock jitter around their rate (the simulator: ±20 ms at
- * 10 Hz), so their timestamps are no progression. Their stretches without a hole are kept as spans
- * (start, length, count): a run of fewer than {@link REGULAR_RUN} readings whose next reading breaks the
- * progression but follows at a like step (within a factor {@link HOLE_FACTOR}) becomes a span, which goes on while each step stays within {@link HOLE_FACTOR}
- * times its mean step. Any instant inside a span counts as released: a reading in a hole (a step longer
+ * A device that stamps readings with its own clock jitters around its rate (the simulator: ±20 ms at
+ * 10 Hz): its timestamps are no progression. Its stretches without a hole are kept as spans (start,
+ * length, count): a run of fewer than {@link REGULAR_RUN} readings whose next reading breaks the
+ * progression but follows at a like step (within a factor {@link HOLE_FACTOR}) becomes a span, which goes
+ * on while each step stays within {@link HOLE_FACTOR} times its mean step. Any instant inside a span counts as released: a reading in a hole (a step longer
  * than that, one missing sample at ±20 % jitter) is late, but one between two released readings of a span
  * is taken for a redelivery (not exact: the price of not keeping every timestamp). A channel whose steps
  * vary more (event-triggered logging) falls back to runs of two readings or more.
@@ -39,8 +39,8 @@
  *
  * Bounded: at most `⌊depth / 2⌋ + 1` runs per channel (so at least `depth` readings of any channel,
  * however irregular; see `alignment.dedupDepth`), the oldest run dropped first; allocated on the first
- * reading and grown by doubling. Cost: 32 bytes a run (start, step or −length, count as float64; range as float32) and
- * 16 bytes an instant value. Released readings come in event-time order (the aligner's), which keeps the
+ * reading and grown by doubling. Cost: 32 bytes a run (start, step or −length, count as float64; range as
+ * float32) and 16 bytes an instant value. Released readings come in event-time order (the aligner's), which keeps the
  * runs sorted.
  */
 
