@@ -13,10 +13,11 @@
  * 10 Hz): its timestamps are no progression. Its stretches without a hole are kept as spans (start,
  * length, count): a run of fewer than {@link REGULAR_RUN} readings whose next reading breaks the
  * progression but follows at a like step (within a factor {@link HOLE_FACTOR}) becomes a span, which goes
- * on while each step stays within {@link HOLE_FACTOR} times its mean step. Any instant inside a span counts as released: a reading in a hole (a step longer
- * than that, one missing sample at ±20 % jitter) is late, but one between two released readings of a span
- * is taken for a redelivery (not exact: the price of not keeping every timestamp). A channel whose steps
- * vary more (event-triggered logging) falls back to runs of two readings or more.
+ * on while each step stays within {@link HOLE_FACTOR} times its mean step. Any instant inside a span
+ * counts as released: a reading in a hole (a step longer than that, one missing sample at ±20 % jitter) is
+ * late, but one between two released readings of a span is taken for a redelivery (not exact: the price of
+ * not keeping every timestamp). A channel whose steps vary more (event-triggered logging) falls back to
+ * runs of two readings or more.
  *
  * The edge takes up to 100,000 readings a message (MAX_BATCH_READINGS) and Mosquitto keeps 20 messages in
  * flight to a client (max_inflight_messages): a redelivered window, 2 M readings, is within one run or span
