@@ -76,9 +76,26 @@ export async function probeInflux(t: InfluxTarget, timeout_ms = PROBE_TIMEOUT_MS
   } catch (e) {
     const kind = writeErrorKind(e);
     if (e instanceof HttpError && kind !== 'outage') return { ok: false, kind, cause: refusalCause(e, t) };
+    const tls = tlsRefusal(e);
+    if (tls !== undefined) return { ok: false, kind: 'setup', cause: tls };
     const why = e instanceof HttpError ? `HTTP ${String(e.statusCode)}` : errorCode(e);
     return { ok: false, kind: 'outage', cause: `${redactUrl(t.url)} does not answer (${why})` };
   }
+}
+
+/**
+ * A TLS handshake that failed on the certificates (the server's does not verify against the CA, names
+ * another host, has expired; or the server wants a client certificate): a setup to fix, not an outage
+ * to wait out. Codes: Node's (OpenSSL's verify errors, ERR_TLS_*, ERR_SSL_*).
+ */
+function tlsRefusal(e: unknown): string | undefined {
+  const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+  if (code === undefined || !/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_|ERR_SSL_|HANDSHAKE/.test(code)) return undefined;
+  const message = e instanceof Error ? e.message : '';
+  return (
+    `the TLS handshake failed (${code}: ${message}): the server's certificate does not verify against influx.tls.ca ` +
+    "(or Node's CAs without it), or the server wants a client certificate (influx.tls.cert and influx.tls.key)"
+  );
 }
 
 /** `ECONNREFUSED` and the like, else the message. */

@@ -1,7 +1,8 @@
 /**
  * Format 1 → this release's cell record. A format-1 checkpoint (the release before the journal) holds v8
  * structured clones of the parts' classes with their private fields as they were then: the aligner's
- * buffer and fixed dedup rings, the core's fixed pressure ring, runs, boundaries (shared between the step
+ * buffer and fixed dedup rings (carried over as their (ts, value) pairs, which the aligner's restore turns
+ * into runs, src/domain/dedup.ts), the core's fixed pressure ring, runs, boundaries (shared between the step
  * that ends and the step that starts there; a structured clone keeps the sharing) and resamplers. This
  * reads that layout, checked field by field (zod), and writes the plain-data record (`CellRecord`), which
  * the record schema then checks like any other. The classes may change freely: this file alone knows the

@@ -30,7 +30,18 @@ const aligner = z.strictObject({
   maxTs: z.array(num.nullable()),
   arrivedAt: z.array(num.nullable()),
   lastArrival: num.nullable(),
-  recent: z.array(z.strictObject({ ts: samples, value: samples })),
+  // runs (src/domain/dedup.ts) since they replaced the rings of released (ts, value) pairs
+  recent: z.array(
+    z.union([
+      z.strictObject({
+        runs: z.instanceof(Float64Array),
+        range: z.instanceof(Float32Array),
+        instants: z.strictObject({ ts: z.instanceof(Float64Array), value: z.instanceof(Float64Array) }),
+        last: num,
+      }),
+      z.strictObject({ ts: samples, value: samples }),
+    ]),
+  ),
   forcedReleases: z.number(),
 });
 
@@ -103,6 +114,13 @@ const counters = z.strictObject({
 
 const plain = z.looseObject({});
 
+const channel = z.enum(['pressure', 'current', 'voltage', 'step']);
+const gaps = z.strictObject({
+  tracks: z.array(z.strictObject({ channel, last: num, interval_ms: num, steps: z.array(num), next: z.number().int().nonnegative() })),
+  counts: z.partialRecord(channel, z.number()),
+  missing: z.partialRecord(channel, z.number()),
+});
+
 const cellRecord = z.strictObject({
   version: z.literal(CELL_RECORD_VERSION),
   aligner,
@@ -112,6 +130,8 @@ const cellRecord = z.strictObject({
   incidents: plain,
   cycleDetector: plain,
   sampleDetectors: plain,
+  // since the gap counts were kept across restarts
+  gaps: gaps.optional(),
   failure: z.string().optional(),
 });
 

@@ -10,10 +10,12 @@
  *
  * Readings at or behind the watermark are late: they are reported (kept aside by the caller), never
  * folded in and never silently dropped. Exact duplicates (QoS 1 redelivery: same channel, timestamp,
- * value) are recognised while the original is buffered or among the last `dedupDepth` released
- * readings of its channel. Equal timestamps with different values (a cycler's step change) are kept,
- * in arrival order. Memory is bounded by `maxBuffered`.
+ * value) are recognised while the original is buffered, and once released by the channel's compact memory
+ * of what it released (dedup.ts: runs of evenly spaced timestamps, a whole redelivered batch and more).
+ * Equal timestamps with different values (a cycler's step change) are kept, in arrival order. Memory is
+ * bounded by `maxBuffered`.
  */
+import { ReleasedReadings, type DedupState } from './dedup.js';
 import { ReadingBuffer } from './reading-buffer.js';
 import { TimeRing } from './ring.js';
 import type { Channel, Reading } from './types.js';
@@ -23,7 +25,10 @@ export interface AlignerSettings {
   readonly lateness_ms: number;
   /** A channel silent for this long (processing time) no longer holds the watermark, ms. */
   readonly idleTimeout_ms: number;
-  /** Released readings remembered per channel to recognise late duplicates. */
+  /**
+   * Released readings remembered per channel, at least, to recognise late duplicates: an irregular
+   * channel's; a regularly sampled (or jittered) one's are remembered as runs of any length (see dedup.ts).
+   */
   readonly dedupDepth: number;
   /** Hard cap on buffered readings per cell; beyond it the oldest are released early (counted). */
   readonly maxBuffered: number;
@@ -49,36 +54,12 @@ export interface AlignerSnapshot {
   readonly maxTs: (number | null)[];
   readonly arrivedAt: (number | null)[];
   readonly lastArrival: number | null;
-  /** Per channel, the released (ts, value) pairs kept for duplicate detection (typed arrays since state format 4). */
-  readonly recent: { ts: ArrayLike<number>; value: ArrayLike<number> }[];
+  /**
+   * Per channel, what it released, for duplicate detection: runs (dedup.ts), or in state written before
+   * them the last released (ts, value) pairs (typed arrays since state format 4), restored into runs.
+   */
+  readonly recent: (DedupState | { ts: ArrayLike<number>; value: ArrayLike<number> })[];
   readonly forcedReleases: number;
-}
-
-/** The last N released (ts, value) pairs of one channel (a lazily grown ring), for duplicate detection. */
-class RecentRing {
-  readonly ring: TimeRing;
-  constructor(depth: number) {
-    this.ring = new TimeRing(depth);
-  }
-  push(ts: number, value: number): void {
-    this.ring.push(ts, value);
-  }
-  /** Newest first, stops once timestamps drop below ts (released readings are in ts order). */
-  has(ts: number, value: number): boolean {
-    const ring = this.ring;
-    for (let k = ring.size - 1; k >= 0; k--) {
-      const t = ring.tsAt(k);
-      if (t < ts) return false;
-      if (t === ts && ring.valueAt(k) === value) return true;
-    }
-    return false;
-  }
-  toJSON(): { ts: number[]; value: number[] } {
-    return this.ring.toJSON();
-  }
-  toArrays(): { ts: Float64Array; value: Float64Array } {
-    return this.ring.toArrays();
-  }
 }
 
 export class EventTimeAligner {
@@ -87,12 +68,12 @@ export class EventTimeAligner {
   private readonly maxTs = new Float64Array(N_CHANNELS).fill(-Infinity);
   private lastArrival = -Infinity;
   private readonly arrivedAt = new Float64Array(N_CHANNELS).fill(-Infinity);
-  private readonly recent: RecentRing[];
+  private readonly recent: ReleasedReadings[];
   /** Readings released early because the buffer hit `maxBuffered`. */
   forcedReleases = 0;
 
   constructor(private readonly settings: AlignerSettings) {
-    this.recent = Array.from({ length: N_CHANNELS }, () => new RecentRing(settings.dedupDepth));
+    this.recent = Array.from({ length: N_CHANNELS }, () => new ReleasedReadings(settings.dedupDepth));
   }
 
   get watermark(): number {
@@ -229,7 +210,7 @@ export class EventTimeAligner {
       maxTs: Array.from(this.maxTs, (m) => (Number.isFinite(m) ? m : null)),
       arrivedAt: Array.from(this.arrivedAt, (m) => (Number.isFinite(m) ? m : null)),
       lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
-      recent: this.recent.map((r) => r.toArrays()),
+      recent: this.recent.map((r) => r.toState()),
       forcedReleases: this.forcedReleases,
     };
   }
@@ -242,10 +223,12 @@ export class EventTimeAligner {
     // A structured clone is the aligner's own fields: giving it the class back makes it one again.
     // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
     const a = Object.setPrototypeOf(o, EventTimeAligner.prototype) as EventTimeAligner;
-    for (const r of a.recent) {
-      Object.setPrototypeOf(r, RecentRing.prototype);
-      TimeRing.revive(r.ring);
-    }
+    // Format 2 kept each channel's last released readings in a ring: into runs.
+    a.recent.forEach((r, c) => {
+      const ring: unknown = Reflect.get(r, 'ring');
+      const { ts, value } = typeof ring === 'object' && ring !== null ? TimeRing.revive(ring).toArrays() : { ts: [], value: [] };
+      a.recent[c] = ReleasedReadings.fromPairs(settings.dedupDepth, ts, value);
+    });
     Object.defineProperty(a, 'settings', { value: settings });
     // Format 2 cloned the buffer as an array of readings (`buf`, released up to `head`): into columns.
     const old: unknown = Reflect.get(a, 'buf');
@@ -275,7 +258,7 @@ export class EventTimeAligner {
     });
     a.lastArrival = s.lastArrival ?? -Infinity;
     s.recent.forEach((r, c) => {
-      for (let k = 0; k < r.ts.length; k++) a.recent[c]?.push(r.ts[k] ?? NaN, r.value[k] ?? NaN);
+      a.recent[c] = 'runs' in r ? ReleasedReadings.fromState(settings.dedupDepth, r) : ReleasedReadings.fromPairs(settings.dedupDepth, r.ts, r.value);
     });
     a.forcedReleases = s.forcedReleases;
     return a;

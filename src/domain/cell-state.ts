@@ -9,6 +9,7 @@ import { newIncidentBook } from './alerts/incidents.js';
 import { newSampleDetectorState } from './alerts/sample-detectors.js';
 import { CellProcessor, type CellProcessorSettings } from './cell-processor.js';
 import type { ProcessorState } from './cell/state.js';
+import { GapTracker, type GapState } from './gaps.js';
 
 /** Per-cell counters (the daemon's health, and the `oep_ingest` measurement). */
 export interface CellCounters {
@@ -36,6 +37,8 @@ export interface CellState extends CellAlertState {
   readonly aligner: EventTimeAligner;
   readonly processor: CellProcessor;
   readonly counters: CellCounters;
+  /** Holes in the channels' event time, when the lab tracks them (made at the cell's first released reading). */
+  gaps?: GapTracker;
   /** Set when the cell failed: why. The cell processes nothing more. */
   failure?: string;
 }
@@ -68,6 +71,8 @@ export interface CellRecord extends CellAlertState {
   readonly aligner: AlignerSnapshot;
   readonly processor: ProcessorState;
   readonly counters: CellCounters;
+  /** The gap tracker's counts and windows (absent when gaps are not tracked, and in records written before). */
+  readonly gaps?: GapState;
   readonly failure?: string;
 }
 
@@ -98,6 +103,7 @@ export function recordOfCell(c: CellState): CellRecord {
     incidents: structuredClone(c.incidents),
     cycleDetector: structuredClone(c.cycleDetector),
     sampleDetectors: structuredClone(c.sampleDetectors),
+    ...(c.gaps !== undefined ? { gaps: c.gaps.toState() } : {}),
     ...(c.failure !== undefined ? { failure: c.failure } : {}),
   };
 }
@@ -114,6 +120,7 @@ export function cellFromRecord(id: string, s: CellSetup, r: CellRecord): CellSta
     incidents: structuredClone(r.incidents),
     cycleDetector: structuredClone(r.cycleDetector),
     sampleDetectors: structuredClone(r.sampleDetectors),
+    ...(r.gaps !== undefined ? { gaps: GapTracker.fromState(id, r.gaps) } : {}),
     ...(r.failure !== undefined ? { failure: r.failure } : {}),
   };
 }

@@ -8,6 +8,10 @@
  * cycler's doubled rows at a step change and to jitter), recomputed every {@link INTERVAL_WINDOW}
  * readings. A step longer than {@link GAP_FACTOR} intervals (and at least {@link MIN_GAP_MS}) while the
  * cell's current is outside its deadband is a gap. At rest, devices may log sparsely on purpose: not counted.
+ *
+ * The counts are part of the cell's checkpoint record ({@link GapState}, with each channel's interval
+ * window), so a restart (checkpoint, then the journal's replay) counts on from where it stopped, neither
+ * from zero nor twice.
  */
 import type { Channel, Reading } from './types.js';
 
@@ -36,6 +40,20 @@ interface ChannelTrack {
   interval_ms: number;
   readonly steps: number[];
   next: number;
+}
+
+/** A tracker as plain data (a checkpoint's `gaps`). */
+export interface GapState {
+  /** Per channel seen: its last reading's time, its interval (NaN until learnt) and the steps it is learnt from. */
+  readonly tracks: readonly {
+    readonly channel: Channel;
+    readonly last: number;
+    readonly interval_ms: number;
+    readonly steps: readonly number[];
+    readonly next: number;
+  }[];
+  readonly counts: Partial<Record<Channel, number>>;
+  readonly missing: Partial<Record<Channel, number>>;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -75,6 +93,23 @@ export class GapTracker {
     this.counts[r.channel] = (this.counts[r.channel] ?? 0) + 1;
     this.missing[r.channel] = (this.missing[r.channel] ?? 0) + missing;
     return { cell: this.cell, channel: r.channel, from, to: r.ts, interval_ms: interval, missing };
+  }
+
+  /** Copies. */
+  toState(): GapState {
+    return {
+      tracks: [...this.tracks].map(([channel, t]) => ({ channel, last: t.last, interval_ms: t.interval_ms, steps: [...t.steps], next: t.next })),
+      counts: { ...this.counts },
+      missing: { ...this.missing },
+    };
+  }
+
+  static fromState(cell: string, s: GapState): GapTracker {
+    const g = new GapTracker(cell);
+    for (const t of s.tracks) g.tracks.set(t.channel, { last: t.last, interval_ms: t.interval_ms, steps: [...t.steps], next: t.next });
+    Object.assign(g.counts, s.counts);
+    Object.assign(g.missing, s.missing);
+    return g;
   }
 
   /** Adds a step to the channel's window; the median is taken again once the window has filled anew. */

@@ -69,8 +69,6 @@ export class Lab {
   private readonly silences = new Map<string, number>();
   /** Processing time of the call in progress (NaN at the end of input). */
   private now = NaN;
-  /** Per cell, when gaps are tracked (kept beside the state: counts since start, not snapshotted). */
-  private readonly gapTrackers = new WeakMap<CellState, GapTracker>();
 
   /**
    * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
@@ -84,7 +82,7 @@ export class Lab {
 
   /** A cell's gap counts (undefined when gaps are not tracked or the cell has none yet). */
   gapsOf(c: CellState): Pick<GapTracker, 'counts' | 'missing'> | undefined {
-    return this.gapTrackers.get(c);
+    return c.gaps;
   }
 
   cell(id: string): CellState {
@@ -298,9 +296,7 @@ export class Lab {
   }
 
   private gapTracker(c: CellState): GapTracker {
-    let g = this.gapTrackers.get(c);
-    if (g === undefined) this.gapTrackers.set(c, (g = new GapTracker(c.id)));
-    return g;
+    return (c.gaps ??= new GapTracker(c.id));
   }
 
   /**

@@ -4,8 +4,7 @@
  * the config's `mqtt.tls` (CA, cert, key) and receives readings; without the CA, or without its client
  * certificate, it is refused.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -13,51 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Daemon } from '../../pipelines/daemon.js';
 import { createLogger } from '../../src/adapters/log.js';
 import { parseConfig } from '../../src/config/schema.js';
+import { makeCertificates } from '../support/certs.js';
 import { startMosquitto, type MosquittoHandle } from '../support/services.js';
 import { until } from '../support/square-cells.js';
 
 const T = Date.UTC(2026, 0, 1);
-
-/** A CA, a server certificate for localhost and a client certificate, all signed by the CA. */
-function makeCertificates(dir: string): { ca: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
-  const f = (name: string): string => join(dir, name);
-  const ssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { stdio: 'ignore' });
-  };
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=oep test CA');
-  writeFileSync(f('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const who of ['server', 'client']) {
-    ssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      f(`${who}.key`),
-      '-out',
-      f(`${who}.csr`),
-      '-subj',
-      `/CN=${who === 'server' ? 'localhost' : 'oep-daemon'}`,
-    );
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      f(`${who}.csr`),
-      '-CA',
-      f('ca.pem'),
-      '-CAkey',
-      f('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      f(`${who}.pem`),
-      '-days',
-      '2',
-      ...(who === 'server' ? ['-extfile', f('server.ext')] : []),
-    );
-  }
-  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
-}
 
 describe('MQTT over TLS', () => {
   let broker: MosquittoHandle;

@@ -36,8 +36,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -482,16 +483,54 @@ function isVmSeries(x: unknown): x is VmSeries {
   return typeof o.metric === 'object' && o.metric !== null && Array.isArray(o.values) && Array.isArray(o.timestamps);
 }
 
-export async function startVictoriaMetrics(): Promise<VmHandle> {
+/** A request's answer, from fetch or from node:https. */
+type HttpCall = (url: string, init?: { method?: string; body?: URLSearchParams; timeout_ms?: number }) => Promise<{ status: number; body: string }>;
+
+/** fetch; or, for a server whose certificate `ca` signed, node:https with that CA (fetch cannot be given one). */
+function httpCaller(ca: Buffer | undefined): HttpCall {
+  if (ca === undefined)
+    return async (url, init = {}) => {
+      const res = await fetch(url, { method: init.method ?? 'GET', body: init.body, signal: AbortSignal.timeout(init.timeout_ms ?? 10_000) });
+      return { status: res.status, body: await res.text() };
+    };
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const body = init.body?.toString();
+      const headers = body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : undefined;
+      const req = httpsRequest(url, { method: init.method ?? 'GET', ca, headers, timeout: init.timeout_ms ?? 10_000 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: text });
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${url}: no answer`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+/** TLS for VictoriaMetrics' HTTP listener (`-tls`): its certificate and key, and the CA that signed them (for this helper's own requests). */
+export interface VmTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
+
+export async function startVictoriaMetrics(opts: { readonly tls?: VmTls } = {}): Promise<VmHandle> {
   requireBinary(VICTORIA_METRICS);
   const dir = await makeTempDir('vm');
   const dataDir = join(dir, 'data');
   const fieldSeparator = '_';
+  const call = httpCaller(opts.tls !== undefined ? await readFile(opts.tls.ca) : undefined);
 
   return startWithRetry(async () => {
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const url = `${opts.tls !== undefined ? 'https' : 'http'}://127.0.0.1:${port}`;
     const args = [
+      ...(opts.tls !== undefined ? ['-tls', `-tlsCertFile=${opts.tls.cert}`, `-tlsKeyFile=${opts.tls.key}`] : []),
       `-storageDataPath=${dataDir}`,
       `-httpListenAddr=127.0.0.1:${port}`,
       // Test data goes back to 2019 and further; VM deletes (and refuses) points older than the retention.
@@ -508,16 +547,15 @@ export async function startVictoriaMetrics(): Promise<VmHandle> {
       VICTORIA_METRICS,
       args,
       async () => {
-        const r = await httpStatus(`${url}/health`);
+        const r = await call(`${url}/health`, { timeout_ms: 2000 }).catch(() => undefined);
         return r?.status === 200 && r.body.trim() === 'OK';
       },
       `victoria-metrics on 127.0.0.1:${port}`,
     );
 
     const flush = async (): Promise<void> => {
-      const res = await fetch(`${url}/internal/force_flush`, { signal: AbortSignal.timeout(10_000) });
-      const body = await res.text();
-      if (!res.ok) throw new Error(`VictoriaMetrics force_flush answered ${res.status}: ${body}`);
+      const res = await call(`${url}/internal/force_flush`);
+      if (res.status < 200 || res.status >= 300) throw new Error(`VictoriaMetrics force_flush answered ${res.status}: ${res.body}`);
     };
 
     const exportSeries = async (match: string): Promise<VmSeries[]> => {
@@ -525,13 +563,8 @@ export async function startVictoriaMetrics(): Promise<VmHandle> {
       params.append('match[]', match);
       params.append('start', '0');
       params.append('end', String(Math.ceil(Date.now() / 1000) + 3 * 86_400));
-      const res = await fetch(`${url}/api/v1/export`, {
-        method: 'POST',
-        body: params,
-        signal: AbortSignal.timeout(10_000),
-      });
-      const body = await res.text();
-      if (!res.ok) throw new Error(`VictoriaMetrics export of ${match} answered ${res.status}: ${body}`);
+      const { status, body } = await call(`${url}/api/v1/export`, { method: 'POST', body: params });
+      if (status < 200 || status >= 300) throw new Error(`VictoriaMetrics export of ${match} answered ${status}: ${body}`);
       const series: VmSeries[] = [];
       for (const line of body.split('\n')) {
         if (line.trim() === '') continue;

@@ -1,5 +1,9 @@
 /** Loss made visible: holes in a channel's event time while current flows are counted; at rest, or without holes, nothing. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StateStore } from '../../src/adapters/state-store.js';
 import { GapTracker, INTERVAL_WINDOW, MIN_GAP_MS } from '../../src/domain/gaps.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
@@ -61,5 +65,49 @@ describe('gaps in the lab', () => {
       ['pressure', 30_500, 60],
     ]);
     expect(gapsOf(readings([T + 200_000, T + 230_000]), false)).toEqual([]);
+  });
+});
+
+describe('gap counts across a restart', () => {
+  const cfg = parseConfig({ alignment: { lateness_ms: 0 } });
+  const newLab = (): Lab => new Lab((id) => resolveCell(cfg, id), undefined, { trackGaps: true });
+  /** `s` seconds of 1 mA current and pressure at 1 Hz from second `from`, without the seconds in `holes`. */
+  const stretch = (from: number, s: number, holes: readonly [number, number][]): Reading[] => {
+    const out: Reading[] = [];
+    for (let k = from; k < from + s; k++) {
+      if (holes.some(([a, b]) => k >= a && k < b)) continue;
+      out.push({ cell: 'g1', channel: 'current', ts: T + k * 1000, value: 1 }, { cell: 'g1', channel: 'pressure', ts: T + k * 1000, value: 15 });
+    }
+    return out;
+  };
+  const holes: [number, number][] = [
+    [100, 130],
+    [400, 460],
+  ];
+
+  it('a checkpoint keeps the counts and the learnt intervals: the lab counts on as an uninterrupted run does', () => {
+    const whole = newLab();
+    const ev: LabEvent[] = [];
+    whole.ingest('g1', stretch(0, 300, holes), T, ev);
+    whole.ingest('g1', stretch(300, 300, holes), T + 1, ev);
+    whole.finish(ev);
+    expect(whole.gapsOf(whole.cell('g1'))?.counts).toEqual({ current: 2, pressure: 2 });
+
+    const before = newLab();
+    before.ingest('g1', stretch(0, 300, holes), T, []);
+    const dir = mkdtempSync(join(tmpdir(), 'oep-gaps-'));
+    new StateStore(dir).save(before, { savedAt: 0, journal: { seq: 0, recent: [] } });
+    expect(before.gapsOf(before.cell('g1'))?.counts).toEqual({ current: 1, pressure: 1 });
+
+    const after = newLab();
+    new StateStore(dir).restore(after);
+    expect(after.gapsOf(after.cell('g1'))?.counts).toEqual({ current: 1, pressure: 1 });
+    expect(after.gapsOf(after.cell('g1'))?.missing).toEqual(before.gapsOf(before.cell('g1'))?.missing);
+    // what the journal replays after the checkpoint, then the rest
+    const events: LabEvent[] = [];
+    after.ingest('g1', stretch(300, 300, holes), T + 1, events);
+    after.finish(events);
+    expect(after.gapsOf(after.cell('g1'))).toEqual(whole.gapsOf(whole.cell('g1')));
+    expect(events.filter((e) => e.type === 'gap')).toEqual(ev.filter((e) => e.type === 'gap' && e.gap.from >= T + 300_000));
   });
 });
