@@ -12,8 +12,12 @@ import type { CyclerRow } from '../readers/types.js';
 
 /** Bytes looked at for the encoding and the format. */
 export const HEAD_BYTES = 64 * 1024;
-/** Bytes read per batch. */
-export const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bytes read per batch. Small, so that what one batch makes (its lines, rows, readings) is still young
+ * garbage when the next is read: with 1 MB batches `oep process` spent ~25 % more CPU (10-column EC-Lab
+ * export, 1 M rows) and peaked at 210 MB RSS instead of 120 MB.
+ */
+export const CHUNK_BYTES = 64 * 1024;
 
 export type TextEncoding = 'latin1' | 'utf8';
 
