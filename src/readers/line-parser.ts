@@ -49,7 +49,11 @@ export class LineParser<C, R> implements RowParser<R> {
     private readonly rows: LineRows<C, R>,
   ) {
     const sep = layout.blank;
-    this.blank = sep === 'trim' ? (text) => text.trim() === '' : (text) => isBlankLine(text, sep);
+    // A line that starts with a printable ASCII character that is not the separator is not blank: the
+    // common case decided without trimming (which copies a row that ends in a tab, as EC-Lab's do).
+    const printable = (c: number): boolean => c > 32 && c < 127 && c !== 44;
+    this.blank =
+      sep === 'trim' ? (text) => !printable(text.charCodeAt(0)) && text.trim() === '' : (text) => !printable(text.charCodeAt(0)) && isBlankLine(text, sep);
   }
 
   /** The header's columns, once read. */
