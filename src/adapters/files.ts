@@ -7,7 +7,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { detectFormat } from '../readers/detect.js';
 import { createParser, type AnyParser, type FormatName, type ReaderOptions } from '../readers/formats.js';
-import type { PressureRow } from '../readers/stream.js';
+import type { PressureRow, RowParser } from '../readers/stream.js';
 import type { CyclerRow } from '../readers/types.js';
 
 /** Bytes looked at for the encoding and the format. */
@@ -64,13 +64,30 @@ export interface LineBatch {
   readonly offset: number;
 }
 
+/** Complete lines of a file region as bytes: `data` ends just after a `\n` (or at the end of the file). */
+export interface ByteBatch {
+  /** Valid until the next batch is asked for (the read buffer is reused). */
+  readonly data: Buffer;
+  /** Source line number of the first line in `data`. */
+  readonly firstLine: number;
+  /** File offset just after `data`. */
+  readonly offset: number;
+}
+
+/** How many lines data[0, end) holds (`\n`s, plus a last line without one). */
+function lineCount(data: Buffer, end: number): number {
+  let n = 0;
+  for (let i = data.indexOf(10); i >= 0 && i < end; i = data.indexOf(10, i + 1)) n++;
+  return end > 0 && data[end - 1] !== 10 ? n + 1 : n;
+}
+
 /**
- * The lines of a file from `start` (a line start) in batches of about `CHUNK_BYTES`; the final line
- * counts even without a newline. Lines keep a trailing `\r` (the parsers drop it).
+ * The bytes of a file from `start` (a line start) in batches of complete lines of about `CHUNK_BYTES`;
+ * the final line counts even without a newline.
  */
-export async function* fileLines(path: string, encoding: TextEncoding, start = 0, firstLine = 1, signal?: AbortSignal): AsyncGenerator<LineBatch> {
+export async function* fileChunks(path: string, start = 0, firstLine = 1, signal?: AbortSignal): AsyncGenerator<ByteBatch> {
   const fh = await open(path, 'r');
-  // Two buffers: the next chunk is being read while the caller works on the lines of this one.
+  // Two buffers: the next chunk is being read while the caller works on this one.
   const bufs: readonly [Buffer, Buffer] = [Buffer.alloc(CHUNK_BYTES), Buffer.alloc(CHUNK_BYTES)];
   let which: 0 | 1 = 0;
   let pos = start;
@@ -97,18 +114,33 @@ export async function* fileLines(path: string, encoding: TextEncoding, start = 0
         pending = readNext();
         continue;
       }
-      const lines = data.toString(encoding, 0, nl).split('\n');
       carry = Buffer.from(data.subarray(nl + 1));
-      // `data` is decoded and the carry copied: the buffer can be refilled while the lines are used.
+      // The carry is copied: the other buffer can be refilled while this one's lines are used.
       pending = readNext();
-      yield { lines, firstLine: line, offset: pos - carry.length };
-      line += lines.length;
+      const lines = data.subarray(0, nl + 1);
+      yield { data: lines, firstLine: line, offset: pos - carry.length };
+      line += lineCount(lines, lines.length);
     }
-    if (carry.length > 0) yield { lines: [carry.toString(encoding)], firstLine: line, offset: pos };
+    if (carry.length > 0) yield { data: carry, firstLine: line, offset: pos };
   } finally {
     if (pending !== undefined) await pending.catch(() => undefined);
     await fh.close();
   }
+}
+
+/** The text lines of a batch (without their `\n`; a trailing `\r` is kept: the parsers drop it). */
+function linesOf(b: ByteBatch, encoding: TextEncoding): string[] {
+  const d = b.data;
+  const end = d.length > 0 && d[d.length - 1] === 10 ? d.length - 1 : d.length;
+  return d.toString(encoding, 0, end).split('\n');
+}
+
+/**
+ * The lines of a file from `start` (a line start) in batches of about `CHUNK_BYTES`; the final line
+ * counts even without a newline. Lines keep a trailing `\r` (the parsers drop it).
+ */
+export async function* fileLines(path: string, encoding: TextEncoding, start = 0, firstLine = 1, signal?: AbortSignal): AsyncGenerator<LineBatch> {
+  for await (const b of fileChunks(path, start, firstLine, signal)) yield { lines: linesOf(b, encoding), firstLine: b.firstLine, offset: b.offset };
 }
 
 /** A recorded file, opened: its format, encoding and parser. */
@@ -138,23 +170,41 @@ export type RowBatch =
   | { readonly kind: 'cycler'; readonly rows: CyclerRow[]; readonly offset: number }
   | { readonly kind: 'pressure'; readonly rows: PressureRow[]; readonly offset: number };
 
+/**
+ * The rows of one batch into `out`. A parser that reads bytes (`RowParser.bytes`: no string per line) gets
+ * each line so once its header is read; a line it leaves, and every line before that, is fed as text.
+ */
+function parseBatch<R>(parser: RowParser<R>, b: ByteBatch, encoding: TextEncoding, out: R[]): void {
+  const bytes = parser.bytes;
+  if (bytes === undefined || !parser.ready) {
+    linesOf(b, encoding).forEach((text, i) => {
+      parser.line(text, b.firstLine + i, out);
+    });
+    return;
+  }
+  const d = b.data;
+  let line = b.firstLine;
+  for (let s = 0; s < d.length; line++) {
+    let e = d.indexOf(10, s);
+    if (e < 0) e = d.length;
+    if (!bytes(d, s, e, line, out)) parser.line(d.toString(encoding, s, e), line, out);
+    s = e + 1;
+  }
+}
+
 /** The rows of a source, in batches (file order), then whatever the parser held to the end. */
 export async function* parsedBatches(src: Source, signal?: AbortSignal): AsyncGenerator<RowBatch> {
   const r = src.reader;
   let offset = src.bom;
-  for await (const b of fileLines(src.path, src.encoding, src.bom, 1, signal)) {
+  for await (const b of fileChunks(src.path, src.bom, 1, signal)) {
     offset = b.offset;
     if (r.kind === 'cycler') {
       const rows: CyclerRow[] = [];
-      b.lines.forEach((line, i) => {
-        r.parser.line(line, b.firstLine + i, rows);
-      });
+      parseBatch(r.parser, b, src.encoding, rows);
       yield { kind: 'cycler', rows, offset };
     } else {
       const rows: PressureRow[] = [];
-      b.lines.forEach((line, i) => {
-        r.parser.line(line, b.firstLine + i, rows);
-      });
+      parseBatch(r.parser, b, src.encoding, rows);
       yield { kind: 'pressure', rows, offset };
     }
   }
