@@ -3,6 +3,7 @@
  * file of millions of rows streams in bounded memory. `recorded.ts` merges them into one event-time
  * stream (`oep process`, `oep replay`); `tail.ts` follows a file still being written (`oep follow`).
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { detectFormat } from '../readers/detect.js';
@@ -18,6 +19,9 @@ export const HEAD_BYTES = 64 * 1024;
  * export, 1 M rows) and peaked at 210 MB RSS instead of 120 MB.
  */
 export const CHUNK_BYTES = 64 * 1024;
+
+/** Batches read between two turns of the event loop (512 KB). */
+const YIELD_EVERY = 8;
 
 export type TextEncoding = 'latin1' | 'utf8';
 
@@ -86,45 +90,33 @@ function lineCount(data: Buffer, end: number): number {
  * the final line counts even without a newline.
  */
 export async function* fileChunks(path: string, start = 0, firstLine = 1, signal?: AbortSignal): AsyncGenerator<ByteBatch> {
-  const fh = await open(path, 'r');
-  // Two buffers: the next chunk is being read while the caller works on this one.
-  const bufs: readonly [Buffer, Buffer] = [Buffer.alloc(CHUNK_BYTES), Buffer.alloc(CHUNK_BYTES)];
-  let which: 0 | 1 = 0;
+  // Synchronous reads of the page cache: a 64 KB read costs ~15 µs, a third of its CPU through the
+  // thread pool's promise (measured on the 10-column 1 M-row export: 25 ms instead of 60-80 ms).
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(CHUNK_BYTES);
   let pos = start;
-  const readNext = (): Promise<{ bytesRead: number; buffer: Buffer }> => {
-    const p = fh.read(bufs[which], 0, CHUNK_BYTES, pos);
-    which = which === 0 ? 1 : 0;
-    return p;
-  };
-  let pending: Promise<{ bytesRead: number; buffer: Buffer }> | undefined;
   try {
     let line = firstLine;
     let carry: Buffer = Buffer.alloc(0);
-    pending = readNext();
-    for (;;) {
+    for (let n = 0; ; n++) {
+      // Reads that never wait would never let the event loop run: a signal (Ctrl-C) is seen between batches.
+      if (n % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) return;
-      const { bytesRead, buffer } = await pending;
-      pending = undefined;
+      const bytesRead = readSync(fd, buf, 0, CHUNK_BYTES, pos);
       if (bytesRead === 0) break;
       pos += bytesRead;
-      const data = carry.length === 0 ? buffer.subarray(0, bytesRead) : Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
+      const data = carry.length === 0 ? buf.subarray(0, bytesRead) : Buffer.concat([carry, buf.subarray(0, bytesRead)]);
       const nl = data.lastIndexOf(10);
-      if (nl < 0) {
-        carry = Buffer.from(data);
-        pending = readNext();
-        continue;
-      }
-      carry = Buffer.from(data.subarray(nl + 1));
-      // The carry is copied: the other buffer can be refilled while this one's lines are used.
-      pending = readNext();
+      // The carry is copied: the buffer is read into again once the caller is done with this batch.
+      carry = Buffer.from(nl < 0 ? data : data.subarray(nl + 1));
+      if (nl < 0) continue;
       const lines = data.subarray(0, nl + 1);
       yield { data: lines, firstLine: line, offset: pos - carry.length };
       line += lineCount(lines, lines.length);
     }
     if (carry.length > 0) yield { data: carry, firstLine: line, offset: pos };
   } finally {
-    if (pending !== undefined) await pending.catch(() => undefined);
-    await fh.close();
+    closeSync(fd);
   }
 }
 
