@@ -30,6 +30,16 @@ export function cpuTime_us(pid: number): number | undefined {
   return ((utime + stime) * 1e6) / TICKS_PER_S;
 }
 
+/**
+ * User + system CPU time of this process's children that have ended and been waited for (cutime + cstime
+ * of /proc/self/stat), µs: the difference around one child's run is that child's CPU, its own children's included.
+ */
+export function childrenCpuTime_us(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[13]) + Number(fields[14])) * 1e6) / TICKS_PER_S;
+}
+
 /** A `Vm…:` line of /proc/<pid>/status, MB; undefined once the process is gone. */
 function statusMb(pid: number, key: 'VmHWM' | 'VmRSS'): number | undefined {
   try {

@@ -4,7 +4,9 @@
  * in a process of its own (node:readline over a read stream, counting lines: bench/line-count.ts); both
  * timed from spawn to exit, so both include starting Node. The ratio is the figure. Two layouts: EC-Lab's
  * full GCPL column set (what a GCPL run exports) and a minimal 10-column export (the hardest case for the
- * ratio: little text per reading). Also the CLI process's peak RSS (files stream; nothing is held whole).
+ * ratio: little text per reading). Each side's CPU time (user + system, from /proc, the child's own children
+ * included) beside its wall time: the machine is shared, and CPU is the steadier figure. Also the CLI
+ * process's peak RSS (files stream; nothing is held whole).
  */
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ECLAB_GCPL_COLUMNS } from '../src/readers/biologic/columns.js';
 import { runChild } from './child-run.js';
 import { LAUNCHER } from './daemon-process.js';
+import { childrenCpuTime_us } from './proc.js';
 
 const GCPL_COLUMNS = ECLAB_GCPL_COLUMNS;
 const PLAIN_COLUMNS = ['mode', 'ox/red', 'error', 'time/s', 'Ewe/V', '<I>/mA', 'cycle number', 'half cycle', 'Q charge/discharge/mA.h', 'P/W'];
@@ -83,21 +86,30 @@ export interface ProcessFigure {
   readonly layout: BenchLayout;
   readonly rows: number;
   readonly size_MB: number;
-  /** Best of the rounds, s. */
+  /** Best of the rounds, wall (spawn to exit) and CPU (user + system), s. */
   readonly oep_s: number;
   readonly read_s: number;
+  readonly oepCpu_s: number;
+  readonly readCpu_s: number;
   readonly peakRss_MB: number;
   /** The CLI's own summary line (rows, steps, cycles). */
   readonly summary: string;
 }
 
 /** One `oep process` run through the launcher; throws unless it exits 0 having read every row. */
-async function oepProcess(file: string, out: string, rows: number): Promise<{ wall_s: number; peakRss_MB: number; summary: string }> {
+async function oepProcess(file: string, out: string, rows: number): Promise<{ wall_s: number; cpu_s: number; peakRss_MB: number; summary: string }> {
   const args = [LAUNCHER, 'process', file, '--cell', 'bench', '--out', out, '--active-mass-g', '0.0179', '--nominal-current-ma', '0.65', '--steps', 'cycler'];
-  const r = await runChild(args);
+  const r = await timedChild(args);
   const summary = /oep process: (.*?) in [\d.]+ s/.exec(r.stderr)?.[1] ?? '';
   if (r.code !== 0 || !summary.includes(`: ${rows} rows`)) throw new Error(`oep process exited ${String(r.code)}: ${r.stderr}`);
-  return { wall_s: r.wall_s, peakRss_MB: r.peakRss_MB, summary };
+  return { wall_s: r.wall_s, cpu_s: r.cpu_s, peakRss_MB: r.peakRss_MB, summary };
+}
+
+/** A child run with its CPU time (this process runs one child at a time here). */
+async function timedChild(args: readonly string[]): Promise<Awaited<ReturnType<typeof runChild>> & { cpu_s: number }> {
+  const cpu0 = childrenCpuTime_us();
+  const r = await runChild(args);
+  return { ...r, cpu_s: (childrenCpuTime_us() - cpu0) / 1e6 };
 }
 
 export async function processBench(rows = 1_000_000, rounds = 3, layouts: readonly BenchLayout[] = ['gcpl', 'plain']): Promise<ProcessFigure[]> {
@@ -110,18 +122,22 @@ export async function processBench(rows = 1_000_000, rounds = 3, layouts: readon
       // Rounds alternate the two measurements; the best of each counts (the machine is shared).
       let read_s = Infinity;
       let oep_s = Infinity;
+      let readCpu_s = Infinity;
+      let oepCpu_s = Infinity;
       let peak = 0;
       let summary = '';
       for (let round = 0; round < rounds; round++) {
-        const read = await runChild([LINE_COUNT, file]);
+        const read = await timedChild([LINE_COUNT, file]);
         if (read.code !== 0 || Number(read.stdout.trim()) !== rows + 3) throw new Error(`line count: ${read.stdout} ${read.stderr}`);
         read_s = Math.min(read_s, read.wall_s);
+        readCpu_s = Math.min(readCpu_s, read.cpu_s);
         const r = await oepProcess(file, join(dir, `out-${layout}-${round}`), rows);
         oep_s = Math.min(oep_s, r.wall_s);
+        oepCpu_s = Math.min(oepCpu_s, r.cpu_s);
         peak = Math.max(peak, r.peakRss_MB);
         summary = r.summary;
       }
-      figures.push({ layout, rows, size_MB: statSync(file).size / 2 ** 20, oep_s, read_s, peakRss_MB: peak, summary });
+      figures.push({ layout, rows, size_MB: statSync(file).size / 2 ** 20, oep_s, read_s, oepCpu_s, readCpu_s, peakRss_MB: peak, summary });
       rmSync(file);
     }
   } finally {

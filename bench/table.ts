@@ -95,22 +95,13 @@ export function roundLine(n: number, r: RoundResult): string {
 
 /** `oep process` through the CLI against the plain line read, one row per layout. */
 export function processTable(figures: readonly ProcessFigure[], rounds: number): string {
-  const cols = (c: readonly string[]): string =>
-    [
-      c[0]?.padEnd(24),
-      c[1]?.padStart(9),
-      c[2]?.padStart(5),
-      c[3]?.padStart(7),
-      c[4]?.padStart(8),
-      c[5]?.padStart(7),
-      c[6]?.padStart(6),
-      c[7]?.padStart(8),
-    ].join(' ');
+  const widths = [24, 9, 5, 7, 8, 7, 6, 8, 8, 6, 7];
+  const cols = (c: readonly string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0))).join(' ');
   const lines = [
     `oep process through bin/oep.js vs a plain line read (node:readline), each a process of its own, spawn to`,
-    `exit, best of ${rounds}:`,
+    `exit (wall) and user + system (CPU, /proc), best of ${rounds} interleaved rounds:`,
     '',
-    cols(['export', 'rows', 'MB', 'oep s', 'rows/s', 'read s', 'ratio', 'RSS MB']),
+    cols(['export', 'rows', 'MB', 'oep s', 'rows/s', 'read s', 'ratio', 'oep CPU', 'read CPU', 'ratio', 'RSS MB']),
   ];
   for (const f of figures) {
     const what = f.layout === 'gcpl' ? 'EC-Lab GCPL, 25 columns' : 'EC-Lab, 10 columns';
@@ -123,6 +114,9 @@ export function processTable(figures: readonly ProcessFigure[], rounds: number):
         int(f.rows / f.oep_s),
         f.read_s.toFixed(2),
         (f.oep_s / f.read_s).toFixed(2),
+        f.oepCpu_s.toFixed(2),
+        f.readCpu_s.toFixed(2),
+        (f.oepCpu_s / f.readCpu_s).toFixed(2),
         int(f.peakRss_MB),
       ]),
     );

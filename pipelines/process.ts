@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { concat, defer, filter, from, lastValueFrom, of, tap } from 'rxjs';
 import { FileSink } from '../src/adapters/file-sink.js';
 import { openSource, type Source } from '../src/adapters/files.js';
-import { InfluxSink } from '../src/adapters/influx-sink.js';
 import { recordedReadings, type RecordedRead } from '../src/adapters/recorded.js';
 import { writeAll, type Sink, type SinkReport } from '../src/adapters/sink.js';
 import { ConfigError, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
@@ -163,7 +162,9 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
   const parser = cycler.reader.kind === 'cycler' ? cycler.reader.parser : undefined;
   const lab = labFor(setup, parser);
   const files = new FileSink(o.outDir, o.influx?.writeCurves ?? true);
-  const influx = o.influx !== undefined ? new InfluxSink({ ...o.influx, onError: () => undefined }) : undefined;
+  // The InfluxDB client is loaded only when there is somewhere to write (start-up of a files-only run).
+  const influx =
+    o.influx !== undefined ? new (await import('../src/adapters/influx-sink.js')).InfluxSink({ ...o.influx, onError: () => undefined }) : undefined;
   const sinks: Sink[] = influx !== undefined ? [files, influx] : [files];
   const counts = { readings: 0, finishSteps: 0, finishCycles: 0, cyclerCycles: 0, derivedCycles: 0 };
   // The cycler's own counters beside oep's integral, step by step (only where the cycler's steps are the steps).

@@ -16,6 +16,7 @@ import type { EdgeReading } from '../ingest/payload.js';
 import { CHANNEL_RANK, RowsToReadings, type ReadingSink } from '../readers/readings.js';
 import type { PressureLogUnit } from '../readers/stream.js';
 import { parsedBatches, type RowBatch, type Source } from './files.js';
+import { OneSourceMerge, type LaneMerge } from './recorded-queue.js';
 
 /** A reading of a recorded file, in the file's units, with the index of the file it came from. */
 export interface RecordedReading extends EdgeReading {
@@ -54,7 +55,7 @@ export class RecordedLanes implements ReadingSink {
   pressureUnit: PressureLogUnit = 'MPa';
 
   constructor(
-    private readonly merge: TimeMerge<RecordedReading>,
+    private readonly merge: LaneMerge<RecordedReading>,
     private readonly cell: string,
     private readonly source: number,
     private readonly sources: number,
@@ -80,9 +81,9 @@ export class RecordedLanes implements ReadingSink {
 
 const RANKS = Object.keys(CHANNEL_RANK).length;
 
-/** A merge with lanes for `sources` files. */
-export function recordedMerge(sources: number): TimeMerge<RecordedReading> {
-  return new TimeMerge<RecordedReading>(RANKS * sources);
+/** A merge with lanes for `sources` files (one file: the same order, without lanes while it runs forward in time). */
+export function recordedMerge(sources: number): LaneMerge<RecordedReading> {
+  return sources === 1 ? new OneSourceMerge<RecordedReading>(RANKS) : new TimeMerge<RecordedReading>(RANKS * sources);
 }
 
 /** Rows of one batch into the file's lanes (the pressure unit is known once the header is parsed, maybe in this very batch). */

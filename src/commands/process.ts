@@ -1,10 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { errorMessage } from '../adapters/log-text.js';
-import { expandInputs, processBatch } from './process-batch.js';
 import { processFiles, type ProcessReport } from '../../pipelines/process.js';
 import { progressBar } from './progress.js';
 import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
-import { loadConfig } from '../config/load.js';
 import { ConfigError, parseConfig, resolveCell, type OepConfig } from '../config/schema.js';
 import { abortOnSignals } from './shared.js';
 import type { Command } from './types.js';
@@ -102,8 +100,10 @@ ${READER_USAGE}`,
     if (file === undefined || values.out === undefined)
       throw new ConfigError('oep process needs a cycler file (or a folder, a glob, several files) and --out <dir>');
     const steps = stepsOption(values.steps, ['cycler', 'derived']);
-    const base = values.config !== undefined ? await loadConfig(values.config) : parseConfig({});
+    // The config loader (YAML) and the campaign's modules (the report) are loaded only when used: start-up counts.
+    const base = values.config !== undefined ? await (await import('../config/load.js')).loadConfig(values.config) : parseConfig({});
     if (isBatch(positionals)) {
+      const { expandInputs, processBatch } = await import('./process-batch.js');
       if (values.pressure !== undefined) throw new ConfigError('--pressure goes with one cycler file, not with a folder or several files');
       const failed = await processBatch({
         files: expandInputs(positionals),

@@ -4,8 +4,9 @@
  * or a YAML/JSON mapping file), and a pressure log's unit, clock offset and columns.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
 import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
 import { parseGenericMapping, type GenericCsvMapping } from '../readers/generic/mapping.js';
@@ -68,6 +69,13 @@ function finite(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new ConfigError(`--${name} must be a number, got ${v}`);
   return n;
+}
+
+/** The YAML parser, loaded only when a mapping file is given (start-up of every file command: ~50 ms less). */
+function parseYaml(text: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- require() is untyped; this is the yaml package's own module type
+  const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text);
 }
 
 /** The generic mapping from `--mapping` (file) under the `--…-col` options; undefined when neither is given. */

@@ -31,6 +31,12 @@ export interface LineLayout<C> {
 export interface LineRows<C, R> {
   /** One data line (cleaned, not blank): appends the rows it completes to `out`. */
   row(text: string, line: number, cols: C, out: R[]): void;
+  /**
+   * The same data line as ASCII bytes buf[start, end) (without its end of line), when the format can read
+   * it without making a string: true when it did (rows appended), false to have the line read as text
+   * (then nothing was changed). Optional: a format without it reads every line as text.
+   */
+  rowBytes?(buf: Uint8Array, start: number, end: number, line: number, cols: C, out: R[]): boolean;
   /** End of input, the header read: release held rows, close the open step. May be called twice. */
   finish?(out: R[]): void;
   /** Rows parsed but not yet appended (see `RowParser.held`); 0 when absent. */
@@ -42,14 +48,21 @@ export class LineParser<C, R> implements RowParser<R> {
   private cols: C | undefined = undefined;
   private lastLine = 0;
   private readonly blank: (text: string) => boolean;
+  /** Present when the format reads data lines from bytes (`LineRows.rowBytes`). */
+  readonly bytes?: (buf: Uint8Array, start: number, end: number, line: number, out: R[]) => boolean;
 
   constructor(
     private readonly layout: LineLayout<C>,
     private readonly fileName: string,
     private readonly rows: LineRows<C, R>,
   ) {
+    if (rows.rowBytes !== undefined) this.bytes = (buf, start, end, line, out) => this.rowFromBytes(buf, start, end, line, out);
     const sep = layout.blank;
-    this.blank = sep === 'trim' ? (text) => text.trim() === '' : (text) => isBlankLine(text, sep);
+    // A line that starts with a printable ASCII character that is not the separator is not blank: the
+    // common case decided without trimming (which copies a row that ends in a tab, as EC-Lab's do).
+    const printable = (c: number): boolean => c > 32 && c < 127 && c !== 44;
+    this.blank =
+      sep === 'trim' ? (text) => !printable(text.charCodeAt(0)) && text.trim() === '' : (text) => !printable(text.charCodeAt(0)) && isBlankLine(text, sep);
   }
 
   /** The header's columns, once read. */
@@ -74,6 +87,18 @@ export class LineParser<C, R> implements RowParser<R> {
       if (found !== undefined && this.layout.headerIsData === true) this.rows.row(text, line, found, out);
       this.cols = found;
     } else if (!this.blank(text)) this.rows.row(text, line, cols, out);
+  }
+
+  /** A line as bytes (see `RowParser.bytes`): only data lines that start with a printable character, the rest as text. */
+  private rowFromBytes(buf: Uint8Array, start: number, end: number, line: number, out: R[]): boolean {
+    const cols = this.cols;
+    if (cols === undefined || this.rows.rowBytes === undefined) return false;
+    const first = buf[start] ?? 0;
+    if (!(first > 32 && first < 127 && first !== 44)) return false;
+    const e = end > start && buf[end - 1] === 13 ? end - 1 : end;
+    if (!this.rows.rowBytes(buf, start, e, line, cols, out)) return false;
+    this.lastLine = line;
+    return true;
   }
 
   end(out: R[]): void {

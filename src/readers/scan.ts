@@ -69,3 +69,86 @@ export class FieldCache {
     return v;
   }
 }
+
+/** Exact powers of ten (10^0 … 10^22: every one a double without rounding). */
+const EXACT_POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+/** 2^53: integers below it are exact doubles, and so is every step of summing their digits. */
+const MAX_EXACT = 2 ** 53;
+
+/**
+ * The number in the ASCII bytes buf[start, end), read without making a string, or NaN when it is not of
+ * the plain form `[-+]digits[.digits][(E|e)[-+]digits]` with at most 2^53 as its digits (an integer) and
+ * a power of ten within ±22: then the value is one exact integer times or divided by one exact power of
+ * ten, a single correctly rounded operation, so it is exactly what `Number()` gives for the same text
+ * (Clinger's fast path). NaN tells the caller to read the field as text instead (spaces, a decimal comma,
+ * more digits, an empty field, anything else).
+ */
+export function bytesNumber(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let c = i < end ? (buf[i] ?? 0) : 0;
+  const neg = c === 45;
+  if (neg || c === 43) c = ++i < end ? (buf[i] ?? 0) : 0;
+  let m = 0;
+  let digits = 0;
+  let scale = 0;
+  while (c >= 48 && c <= 57) {
+    m = m * 10 + (c - 48);
+    digits++;
+    c = ++i < end ? (buf[i] ?? 0) : 0;
+  }
+  if (c === 46) {
+    c = ++i < end ? (buf[i] ?? 0) : 0;
+    while (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      scale--;
+      c = ++i < end ? (buf[i] ?? 0) : 0;
+    }
+  }
+  // ≥, not >: past 2^53 the sum rounds, and may round down to 2^53 itself.
+  if (digits === 0 || m >= MAX_EXACT) return NaN;
+  if (c === 69 || c === 101) {
+    c = ++i < end ? (buf[i] ?? 0) : 0;
+    const eneg = c === 45;
+    if (eneg || c === 43) c = ++i < end ? (buf[i] ?? 0) : 0;
+    let x = 0;
+    let xd = 0;
+    while (c >= 48 && c <= 57 && xd < 6) {
+      x = x * 10 + (c - 48);
+      xd++;
+      c = ++i < end ? (buf[i] ?? 0) : 0;
+    }
+    if (xd === 0) return NaN;
+    scale += eneg ? -x : x;
+  }
+  if (i !== end) return NaN;
+  let v: number;
+  if (scale === 0) v = m;
+  else if (scale > 0 && scale <= 22) v = m * (EXACT_POW10[scale] ?? NaN);
+  else if (scale < 0 && scale >= -22) v = m / (EXACT_POW10[-scale] ?? NaN);
+  else return NaN;
+  return neg ? -v : v;
+}
+
+/**
+ * `fieldBounds` over the ASCII bytes buf[start, end) (one line, without its end of line), fields split on
+ * tabs: fills `starts` / `ends` with the bounds of the first `want` fields; returns how many were found.
+ */
+export function bytesFields(buf: Uint8Array, start: number, end: number, want: number, starts: Int32Array, ends: Int32Array): number {
+  let k = 0;
+  let s = start;
+  for (let i = start; i < end && k < want; i++) {
+    if (buf[i] === 9) {
+      starts[k] = s;
+      ends[k] = i;
+      k++;
+      s = i + 1;
+    }
+  }
+  if (k < want) {
+    starts[k] = s;
+    ends[k] = end;
+    k++;
+  }
+  return k;
+}

@@ -13,6 +13,12 @@ export interface RowParser<R> {
    * completes are appended to `out`.
    */
   line(text: string, lineNo: number, out: R[]): void;
+  /**
+   * Feeds source line `lineNo` as bytes buf[start, end) (without its `\n`), when the format can read it so
+   * (faster: no string): true when it did, false when the line must be fed as text to `line` instead
+   * (nothing was changed then). The bytes are only valid during the call.
+   */
+  readonly bytes?: (buf: Uint8Array, start: number, end: number, lineNo: number, out: R[]) => boolean;
   /** End of input: appends rows still held back; throws a ReaderError when the file ended before its header. */
   end(out: R[]): void;
   /**

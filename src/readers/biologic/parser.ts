@@ -29,7 +29,7 @@ import { findColumn, parseWallClockUtc, requireColumn, secondsToMs, shortRowErro
 import { counterIncrement } from '../counters.js';
 import { parseDateTime } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
-import { FieldCache, fieldBounds, numberAt } from '../scan.js';
+import { bytesFields, bytesNumber, FieldCache, fieldBounds, numberAt } from '../scan.js';
 import type { CyclerRowParser } from '../stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../types.js';
 
@@ -86,6 +86,19 @@ interface BiologicColumns {
   readonly qc: Column;
   readonly qd: Column;
   readonly need: number;
+}
+
+/** The numbers of one row, before they change anything (NaN: a column the export does not have). */
+interface RowFields {
+  time_s: number;
+  current: number;
+  voltage: number | undefined;
+  cycle: number;
+  half: number;
+  mode: number;
+  q: number;
+  qc: number;
+  qd: number;
 }
 
 /** Fields looked at per row: the columns oep reads must be among the first ones. */
@@ -225,6 +238,82 @@ class HalfCycleSteps {
   }
 }
 
+/**
+ * Rows from their numbers: the step index (EC-Lab's half cycles), the cycler's counters credited to it,
+ * the row. The counters restart every half cycle: reset-aware increments within a (cycle, half cycle).
+ */
+class RowCommit {
+  private key = NaN;
+  private lastC = 0;
+  private lastD = 0;
+
+  constructor(
+    private readonly steps: HalfCycleSteps,
+    private readonly startTs: () => number,
+  ) {}
+
+  /** One row from its fields, all read before (a bad field leaves the parser as it was). */
+  row(line: number, c: BiologicColumns, out: CyclerRow[], f: RowFields): void {
+    // The header settled the time zero (`startTs ??= … ?? 0`) before any row.
+    const ts = this.startTs() + secondsToMs(f.time_s);
+    const cycleIndex = c.cycle.index >= 0 ? Math.round(f.cycle) : undefined;
+    let stepIndexOfRow: number | undefined;
+    if (c.half.index >= 0 || c.mode.index >= 0) {
+      const half = c.half.index >= 0 ? Math.round(f.half) : 0;
+      const rest = c.mode.index >= 0 && Math.round(f.mode) === 3;
+      const q = c.q.index >= 0 ? f.q : undefined;
+      stepIndexOfRow = this.steps.step(half, rest, q, cycleIndex, ts);
+      if (q !== undefined) this.counters(cycleIndex ?? 0, half, c.qc.index >= 0 ? f.qc : Math.max(q, 0), c.qd.index >= 0 ? f.qd : Math.max(-q, 0));
+    }
+    // One object shape for every row (all fields set, some undefined): cheaper for the JIT.
+    const r: CyclerRow = { ts, current_mA: f.current * c.curToMa, voltage_V: f.voltage, stepIndex: stepIndexOfRow, cycleIndex, line };
+    out.push(r);
+  }
+
+  close(): void {
+    this.steps.close();
+  }
+
+  private counters(cycle: number, half: number, qc: number, qd: number): void {
+    const key = cycle * 1e6 + half;
+    if (key !== this.key) {
+      this.key = key;
+      this.lastC = 0;
+      this.lastD = 0;
+    }
+    this.steps.credit(counterIncrement(this.lastC, qc), counterIncrement(this.lastD, qd));
+    this.lastC = qc;
+    this.lastD = qd;
+  }
+}
+
+/** A column's number from the bytes of its field (0 for a column the export lacks: not used then). */
+function numberOfBytes(buf: Uint8Array, starts: Int32Array, ends: Int32Array, col: Column): number {
+  return col.index < 0 ? 0 : bytesNumber(buf, starts[col.index] ?? 0, ends[col.index] ?? 0);
+}
+
+/**
+ * A row's fields straight from the file's bytes (no string), when every one it needs is a plain number
+ * (`bytesNumber`); false (and `f` to be ignored) otherwise: the row is then read as text.
+ */
+function fieldsFromBytes(buf: Uint8Array, start: number, end: number, c: BiologicColumns, starts: Int32Array, ends: Int32Array, f: RowFields): boolean {
+  if (bytesFields(buf, start, end, c.need, starts, ends) < c.need) return false;
+  const vi = c.volt.index;
+  f.time_s = numberOfBytes(buf, starts, ends, c.time);
+  f.current = numberOfBytes(buf, starts, ends, c.cur);
+  f.voltage = vi >= 0 && (ends[vi] ?? 0) > (starts[vi] ?? 0) ? numberOfBytes(buf, starts, ends, c.volt) : undefined;
+  f.cycle = numberOfBytes(buf, starts, ends, c.cycle);
+  f.half = numberOfBytes(buf, starts, ends, c.half);
+  f.mode = numberOfBytes(buf, starts, ends, c.mode);
+  f.q = numberOfBytes(buf, starts, ends, c.q);
+  f.qc = numberOfBytes(buf, starts, ends, c.qc);
+  f.qd = numberOfBytes(buf, starts, ends, c.qd);
+  // NaN: a field that is not a plain number.
+  const v = f.voltage;
+  if (f.time_s !== f.time_s || f.current !== f.current || (v !== undefined && v !== v)) return false;
+  return f.cycle === f.cycle && f.half === f.half && f.mode === f.mode && f.q === f.q && f.qc === f.qc && f.qd === f.qd;
+}
+
 export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser {
   const { fileName } = opts;
   let startTs = opts.startTs;
@@ -234,24 +323,8 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
   const caches = Array.from({ length: MAX_FIELDS }, () => new FieldCache());
   const head = biologicHeader(fileName, opts.oracle !== false);
 
-  const steps = new HalfCycleSteps(oracle);
-  // The cycler's counters restart every half cycle: reset-aware increments within a (cycle, half cycle), credited to the row's step.
-  const counters = {
-    key: NaN,
-    lastC: 0,
-    lastD: 0,
-    row(cycle: number, half: number, qc: number, qd: number): void {
-      const key = cycle * 1e6 + half;
-      if (key !== this.key) {
-        this.key = key;
-        this.lastC = 0;
-        this.lastD = 0;
-      }
-      steps.credit(counterIncrement(this.lastC, qc), counterIncrement(this.lastD, qd));
-      this.lastC = qc;
-      this.lastD = qd;
-    },
-  };
+  const rows = new RowCommit(new HalfCycleSteps(oracle), () => startTs ?? 0);
+  const fields: RowFields = { time_s: 0, current: 0, voltage: undefined, cycle: NaN, half: NaN, mode: NaN, q: NaN, qc: NaN, qd: NaN };
 
   const row = (text: string, line: number, c: BiologicColumns, out: CyclerRow[]): void => {
     const n = fieldBounds(text, '\t', c.need, starts, ends);
@@ -260,6 +333,7 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     const num = (col: Column, cached: boolean): number => {
       // A field past the bounds found is empty (0, 0): no number. `need` ≤ MAX_FIELDS, so a column always has its bounds and its cache.
       const k = col.index;
+      if (k < 0) return NaN;
       const s = starts[k] ?? 0;
       const e = ends[k] ?? 0;
       const cache = cached ? caches[k] : undefined;
@@ -267,24 +341,26 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
       if (Number.isFinite(v)) return v;
       throw new ReaderError({ fileName, line, column: col.name, expected: 'a number', value: text.slice(s, e) });
     };
-    // The header settled the time zero (`startTs ??= … ?? 0`) before any row.
-    const ts = (startTs ?? 0) + secondsToMs(num(c.time, false));
-    const current_mA = num(c.cur, true) * c.curToMa;
-    let voltage_V: number | undefined;
-    if (c.volt.index >= 0 && (ends[c.volt.index] ?? 0) > (starts[c.volt.index] ?? 0)) voltage_V = num(c.volt, false);
-    const cycleIndex = c.cycle.index >= 0 ? Math.round(num(c.cycle, true)) : undefined;
-    let stepIndexOfRow: number | undefined;
-    if (c.half.index >= 0 || c.mode.index >= 0) {
-      const half = c.half.index >= 0 ? Math.round(num(c.half, true)) : 0;
-      const rest = c.mode.index >= 0 && Math.round(num(c.mode, true)) === 3;
-      const q = c.q.index >= 0 ? num(c.q, false) : undefined;
-      stepIndexOfRow = steps.step(half, rest, q, cycleIndex, ts);
-      if (q !== undefined)
-        counters.row(cycleIndex ?? 0, half, c.qc.index >= 0 ? num(c.qc, false) : Math.max(q, 0), c.qd.index >= 0 ? num(c.qd, false) : Math.max(-q, 0));
-    }
-    // One object shape for every row (all fields set, some undefined): cheaper for the JIT.
-    const r: CyclerRow = { ts, current_mA, voltage_V, stepIndex: stepIndexOfRow, cycleIndex, line };
-    out.push(r);
+    const vi = c.volt.index;
+    fields.time_s = num(c.time, false);
+    fields.current = num(c.cur, true);
+    fields.voltage = vi >= 0 && (ends[vi] ?? 0) > (starts[vi] ?? 0) ? num(c.volt, false) : undefined;
+    fields.cycle = num(c.cycle, true);
+    fields.half = num(c.half, true);
+    fields.mode = num(c.mode, true);
+    // The counters are read only where they are used: with a step column (half cycle or mode), and `Q charge/discharge`.
+    const counted = (c.half.index >= 0 || c.mode.index >= 0) && c.q.index >= 0;
+    fields.q = counted ? num(c.q, false) : NaN;
+    fields.qc = counted ? num(c.qc, false) : NaN;
+    fields.qd = counted ? num(c.qd, false) : NaN;
+    rows.row(line, c, out, fields);
+  };
+
+  /** The same row from the file's bytes, when every field it needs is a plain number; false: read it as text. */
+  const rowBytes = (buf: Uint8Array, start: number, end: number, line: number, c: BiologicColumns, out: CyclerRow[]): boolean => {
+    if (!fieldsFromBytes(buf, start, end, c, starts, ends, fields)) return false;
+    rows.row(line, c, out, fields);
+    return true;
   };
 
   let columns: BiologicColumns | undefined;
@@ -304,8 +380,9 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
     // `<I>/mA` is the mean current over the interval that ends at the row; `I/mA` the current at the row.
     currentSampling: () => (columns === undefined ? undefined : columns.cur.name.startsWith('<') ? 'interval-average' : 'instantaneous'),
     row,
+    rowBytes,
     finish: () => {
-      steps.close();
+      rows.close();
     },
   });
 }

@@ -1,8 +1,13 @@
 /**
  * BioLogic EC-Lab .mpt reader, on the synthetic sample exports in test/fixtures/formats/ (see the README there).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHUNK_BYTES, openSource, parsedBatches } from '../../../src/adapters/files.js';
 import { parseAcquisitionStart, parseBiologicMpt } from '../../../src/readers/biologic/parser.js';
+import type { CyclerRow } from '../../../src/readers/types.js';
 import { cycleTruth, ECLAB_PROFILE_START_TS, FORMAT_TRUTH as T } from '../../support/format-truth.js';
 import { fixture, perCycle, readerError, trapz } from './support.js';
 
@@ -73,5 +78,54 @@ describe('BioLogic EC-Lab .mpt', () => {
     expect(readerError(() => parseBiologicMpt(bad, { fileName: 'a.mpt' })).message).toBe(`a.mpt:5: column '<I>/mA': expected a number, got "0.5mA"`);
     const short = 'EC-Lab ASCII FILE\nNb header lines : 3\ntime/s\tEwe/V\t<I>/mA\n0\t3.1\n';
     expect(readerError(() => parseBiologicMpt(short, { fileName: 'a.mpt' })).message).toMatch(/^a\.mpt:4: expected at least 3 fields \(got 2\)/);
+  });
+});
+
+describe('BioLogic EC-Lab .mpt from bytes (what oep process reads once the header is read)', () => {
+  it('gives the rows and the oracle of the text reader, to the bit, odd rows read as text among them', async () => {
+    // Rows enough for several read batches; among them rows that are not plain numbers (a decimal comma, a
+    // space, more than 2^53 as digits, a short row's neighbours), a blank line and CR-less line ends.
+    const head =
+      'EC-Lab ASCII FILE\r\nNb header lines : 3\r\nmode\tox/red\terror\ttime/s\tEwe/V\t<I>/mA\tcycle number\thalf cycle\tQ charge/discharge/mA.h\r\n';
+    const lines: string[] = [];
+    for (let k = 0; lines.join('').length < 3 * CHUNK_BYTES; k++) {
+      const half = Math.floor(k / 700);
+      const i = half % 2 === 0 ? 0.65 : -0.65;
+      const q = (i * (k % 700)) / 3600;
+      const fields = [
+        k % 700 > 650 ? 3 : 1,
+        i > 0 ? 1 : 0,
+        0,
+        (k + 0.0123).toFixed(4),
+        (3.4 + k * 1.37e-5).toFixed(7),
+        i.toExponential(15),
+        Math.floor(half / 2).toExponential(15),
+        half,
+        q.toExponential(15),
+      ];
+      let line = fields.join('\t');
+      if (k % 997 === 5) line = line.replace('.', ',');
+      if (k % 991 === 7) line = line.replace('\t', ' \t');
+      if (k % 983 === 9) line = line.replace(/\t[^\t]*$/, '\t9.007199254740993E+000').replace(/^((?:[^\t]*\t){4})[^\t]*/, '$19.007199254740993');
+      lines.push(line + (k % 13 === 0 ? '\n' : '\r\n') + (k % 1009 === 11 ? '\r\n' : ''));
+    }
+    const text = head + lines.join('');
+    const dir = mkdtempSync(join(tmpdir(), 'oep-mpt-bytes-'));
+    try {
+      const file = join(dir, 'bytes.mpt');
+      writeFileSync(file, text, 'latin1');
+      const ref = parseBiologicMpt(text, { fileName: 'bytes.mpt' });
+      const src = await openSource(file, {});
+      const rows: CyclerRow[] = [];
+      for await (const b of parsedBatches(src)) if (b.kind === 'cycler') rows.push(...b.rows);
+      expect(rows.length).toBe(ref.rows.length);
+      rows.forEach((r, k) => {
+        const e = ref.rows[k];
+        for (const key of ['ts', 'current_mA', 'voltage_V', 'stepIndex', 'cycleIndex', 'line'] as const) expect(Object.is(r[key], e?.[key])).toBe(true);
+      });
+      expect(src.reader.kind === 'cycler' ? src.reader.parser.oracle : []).toEqual(ref.oracle);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ import { detectFormat } from '../../../src/readers/detect.js';
 import { localeNumber, parseDateTime } from '../../../src/readers/fields.js';
 import { createParser, type FormatName } from '../../../src/readers/formats.js';
 import { RowsToReadings } from '../../../src/readers/readings.js';
-import { fieldBounds, numberAt } from '../../../src/readers/scan.js';
+import { bytesNumber, fieldBounds, numberAt } from '../../../src/readers/scan.js';
 import { ReaderError, type CyclerRow } from '../../../src/readers/types.js';
 import { feed, fixture, fixtureUtf8, readerError, realFixture } from './support.js';
 
@@ -106,6 +106,38 @@ describe('field helpers', () => {
     expect(numberAt('1.5x', 0, 4)).toBeNaN();
     expect(localeNumber('0,25')).toBe(0.25);
     expect(localeNumber(' ')).toBeNaN();
+  });
+
+  it('bytesNumber reads plain ASCII numbers exactly as Number() does, and gives NaN (read it as text) for anything else', () => {
+    // Within the fast path the value must be Number()'s to the bit; outside it NaN, never another number.
+    const ok = (s: string): boolean => {
+      const v = bytesNumber(Buffer.from(`\t${s}\t`, 'latin1'), 1, s.length + 1);
+      return Number.isNaN(v) || Object.is(v, Number(s));
+    };
+    const e16 = (d: number): string => {
+      const [m, x] = d.toExponential(15).split('e');
+      return `${m ?? ''}E${Number(x) < 0 ? '-' : '+'}${String(Math.abs(Number(x))).padStart(3, '0')}`;
+    };
+    const doubles = fc.double({ noNaN: true, noDefaultInfinity: true });
+    fc.assert(
+      fc.property(doubles, (d) => ok(String(d)) && ok(e16(d))),
+      { numRuns: 10_000 },
+    );
+    fc.assert(
+      fc.property(doubles, fc.integer({ min: 0, max: 20 }), (d, p) => ok(d.toExponential(p))),
+      { numRuns: 10_000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 12 }), (d, p) => ok(d.toFixed(p))),
+      { numRuns: 10_000 },
+    );
+    fc.assert(fc.property(fc.stringMatching(/^[-+]?\d{0,20}(\.\d{0,20})?([eE][-+]?\d{1,4})?$/), ok), { numRuns: 10_000 });
+    // What the EC-Lab exports hold is read, not sent back as text.
+    for (const s of ['6.500000000000000E-001', '-6.500000000000000E-001', '0.000000000000000E+000', '12345.0123', '3.6500602', '1', '-0', '.5', '5.'])
+      expect(Object.is(bytesNumber(Buffer.from(s), 0, s.length), Number(s))).toBe(true);
+    // 2^53 + 1 (its sum of digits rounds), a decimal comma, spaces, empty, hexadecimal, words: text.
+    for (const s of ['9007199254740993', '9.007199254740993E+015', '0,25', ' 1', '1 ', '', '-', '.', '1e', '0x10', 'Infinity', '1e400', '1e-400'])
+      expect(bytesNumber(Buffer.from(s), 0, s.length)).toBeNaN();
   });
 
   it('fieldBounds finds the first fields without splitting', () => {
