@@ -19,7 +19,7 @@ const LONG_RUNNING = new Set(['run', 'demo', 'follow']);
 /**
  * V8's young generation: two semi-spaces, up to 16 MB each on 64-bit, which a busy daemon fills and keeps
  * resident. At 8 MB each the daemon's peak RSS fell 14-16 MB at 100 and 1,000 cells, CPU per reading within
- * the noise (median of 7 interleaved pairs: +4 % at 100 cells, -1 % at 1,000); at 4 MB, 2-8 MB less again but
+ * the noise (median of 7 interleaved pairs: +4 % at 100 cells, -1 % at 1,000); at 4 MB, 2-9 MB less again but
  * +11 % CPU at 1,000 cells; 12 MB saved nothing (README, Benchmark). Unless the caller chose a semi-space size.
  */
 const SEMI_SPACE_MB = 8;
