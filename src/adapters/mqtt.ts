@@ -87,6 +87,8 @@ export function mqttClient(o: MqttConnectOptions): MqttClient {
     clean: o.clean,
     reconnectPeriod: MQTT_RECONNECT_MS,
     connectTimeout: MQTT_CONNECT_TIMEOUT_MS,
+    // No mqtt-packet cache of 65,536 encoded numbers (+15.8 MB RSS at the first packet written; README, Benchmark).
+    writeCache: false,
     username: o.username,
     password: o.password,
     ...(o.will !== undefined ? { will: o.will } : {}),

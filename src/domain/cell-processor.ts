@@ -127,6 +127,7 @@ export class CellProcessor implements SegmentVisitor, CoreFields {
     if (r.ts > this.eventTs) this.eventTs = r.ts;
     switch (r.channel) {
       case 'pressure':
+        if (this.track.full) this.track.dropBefore(this.oldestBoundary());
         this.track.add(r.ts, r.value);
         this.stats.pressureMissing += resolveBoundaries(this.pendingBoundaries, this.track, false);
         this.onSample(r.ts, 'pressure', r.value, out.samples);
@@ -162,6 +163,19 @@ export class CellProcessor implements SegmentVisitor, CoreFields {
     this.stats.pressureMissing += resolveBoundaries(this.pendingBoundaries, this.track, true);
     emitReady(this, this.settings, out);
     finishCycles(this.cycles, this.settings, out);
+  }
+
+  /**
+   * The earliest instant a boundary still to be resolved can have (what the pressure track must cover): the
+   * pending boundaries', the candidate step's start; new ones come at or after the latest current sample
+   * (readings arrive in event-time order), or the newest reading before the first current.
+   */
+  private oldestBoundary(): number {
+    let t = Number.isNaN(this.prevT) ? this.eventTs : this.prevT;
+    const cand = this.runs.cand;
+    if (cand !== null && !cand.start.resolved && cand.start.t < t) t = cand.start.t;
+    for (const b of this.pendingBoundaries) if (!b.resolved && b.t < t) t = b.t;
+    return t;
   }
 
   // --- samples between current readings -------------------------------------------------------

@@ -1,10 +1,15 @@
 /**
- * Recent pressure samples of one cell in a fixed ring, for interpolating the pressure at step boundaries.
- * P(t) is interpolated between the samples either side of t, only if they are at most `maxGap_ms` apart:
- * across a longer gap the pressure is unknown and the metric is left empty rather than invented.
+ * Recent pressure samples of one cell, for interpolating the pressure at step boundaries (cell/boundaries.ts,
+ * the only reader). P(t) is interpolated between the samples either side of t, only if they are at most
+ * `maxGap_ms` apart: across a longer gap the pressure is unknown and the metric is left empty rather than invented.
+ *
+ * A boundary still to be resolved is never older than the oldest pending one, the candidate step's start or
+ * the latest current sample (cell-processor.ts, oldestBoundary), so the track keeps only the samples from
+ * the last one before that instant on (dropBefore): a few samples in a steady run, where a ring of the last
+ * 4,096 held 64 KB per cell after an hour at 1 Hz. `capacity` still bounds it (a cell whose current falls
+ * silent while its pressure goes on): past it the oldest sample is overwritten, as before.
  */
 import { lerp } from './capacity.js';
-import { TimeRing } from './ring.js';
 
 export const DEFAULT_PRESSURE_RING = 4_096;
 
@@ -12,44 +17,117 @@ export type Lookup = { readonly kind: 'value'; readonly p: number } | { readonly
 
 const MISSING: Lookup = { kind: 'missing' };
 const PENDING: Lookup = { kind: 'pending' };
+const FIRST_SIZE = 16;
+const EMPTY = new Float64Array(0);
 
 export class PressureTrack {
-  /** Lazily grown up to `capacity`: a cell costs what it holds. */
-  private readonly ring: TimeRing;
+  // A ring over two buffers, grown by doubling up to `capacity` and halved when a quarter is used.
+  private tsBuf: Float64Array = EMPTY;
+  private pBuf: Float64Array = EMPTY;
+  /** Index of the oldest sample. */
+  private start = 0;
+  private n = 0;
 
   constructor(
     private readonly maxGap_ms: number,
     readonly capacity = DEFAULT_PRESSURE_RING,
   ) {
-    this.ring = new TimeRing(capacity);
+    if (!(capacity >= 1)) throw new RangeError(`pressure track capacity must be at least 1, got ${String(capacity)}`);
   }
 
   get count(): number {
-    return this.ring.size;
+    return this.n;
+  }
+
+  /** True when the next sample needs a larger buffer or overwrites the oldest: the moment to call dropBefore. */
+  get full(): boolean {
+    return this.n === this.tsBuf.length;
   }
 
   /** Newest sample time, or −Infinity. */
   get lastTs(): number {
-    return this.ring.size === 0 ? -Infinity : this.ring.tsAt(this.ring.size - 1);
+    return this.n === 0 ? -Infinity : this.tsAt(this.n - 1);
+  }
+
+  private slot(k: number): number {
+    const i = this.start + k;
+    const len = this.tsBuf.length;
+    return i >= len ? i - len : i;
+  }
+
+  private tsAt(k: number): number {
+    return this.tsBuf[this.slot(k)] ?? NaN;
+  }
+
+  private pAt(k: number): number {
+    return this.pBuf[this.slot(k)] ?? NaN;
   }
 
   /** Appends a sample; samples must come in nondecreasing time order. */
   add(ts: number, p: number): void {
-    this.ring.push(ts, p);
+    const len = this.tsBuf.length;
+    if (this.n === len) {
+      if (len < this.capacity) this.resize(Math.min(this.capacity, Math.max(FIRST_SIZE, len * 2)));
+      else {
+        // Full at capacity: overwrite the oldest.
+        this.tsBuf[this.start] = ts;
+        this.pBuf[this.start] = p;
+        this.start = this.start + 1 === len ? 0 : this.start + 1;
+        return;
+      }
+    }
+    const i = this.slot(this.n);
+    this.tsBuf[i] = ts;
+    this.pBuf[i] = p;
+    this.n++;
+  }
+
+  /**
+   * Forgets the samples no lookup at t or later can use: all before the newest sample older than t. A t
+   * that is NaN drops nothing. valueAt(t') for every t' ≥ t answers as before.
+   */
+  dropBefore(t: number): void {
+    // Samples with ts < t: the first k (binary search); keep the newest of them.
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.tsAt(mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    const drop = lo - 1;
+    if (drop <= 0) return;
+    this.start = this.slot(drop);
+    this.n -= drop;
+    let size = this.tsBuf.length;
+    while (size > FIRST_SIZE && this.n * 4 <= size) size = Math.max(FIRST_SIZE, Math.ceil(size / 2));
+    if (size < this.tsBuf.length) this.resize(size);
+  }
+
+  private resize(size: number): void {
+    const ts = new Float64Array(size);
+    const p = new Float64Array(size);
+    for (let k = 0; k < this.n; k++) {
+      const i = this.slot(k);
+      ts[k] = this.tsBuf[i] ?? NaN;
+      p[k] = this.pBuf[i] ?? NaN;
+    }
+    this.tsBuf = ts;
+    this.pBuf = p;
+    this.start = 0;
   }
 
   /**
    * Pressure at t. `pending` when no sample at or after t has arrived yet and one still may;
-   * `missing` when the samples around t are too far apart or t is older than the ring.
+   * `missing` when the samples around t are too far apart or t is older than the track.
    * With `final`, a t after the newest sample resolves to that sample if it is within the max gap.
    */
   valueAt(t: number, final = false): Lookup {
-    const ring = this.ring;
-    const size = ring.size;
+    const size = this.n;
     if (size === 0) return final ? MISSING : PENDING;
-    const lastTs = ring.tsAt(size - 1);
+    const lastTs = this.tsAt(size - 1);
     if (t > lastTs) {
-      if (final) return t - lastTs <= this.maxGap_ms ? { kind: 'value', p: ring.valueAt(size - 1) } : MISSING;
+      if (final) return t - lastTs <= this.maxGap_ms ? { kind: 'value', p: this.pAt(size - 1) } : MISSING;
       return PENDING;
     }
     // Binary search for the first sample with ts >= t.
@@ -57,34 +135,48 @@ export class PressureTrack {
     let hi = size - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (ring.tsAt(mid) < t) lo = mid + 1;
+      if (this.tsAt(mid) < t) lo = mid + 1;
       else hi = mid;
     }
-    const tb = ring.tsAt(lo);
-    if (tb === t) return { kind: 'value', p: ring.valueAt(lo) };
+    const tb = this.tsAt(lo);
+    if (tb === t) return { kind: 'value', p: this.pAt(lo) };
     if (lo === 0) return MISSING;
-    const ta = ring.tsAt(lo - 1);
+    const ta = this.tsAt(lo - 1);
     if (tb - ta > this.maxGap_ms) return MISSING;
-    return { kind: 'value', p: lerp(ta, ring.valueAt(lo - 1), tb, ring.valueAt(lo), t) };
+    return { kind: 'value', p: lerp(ta, this.pAt(lo - 1), tb, this.pAt(lo), t) };
   }
 
   toJSON(): { ts: number[]; p: number[] } {
-    const { ts, value } = this.ring.toJSON();
-    return { ts, p: value };
+    const { ts, p } = this.toArrays();
+    return { ts: Array.from(ts), p: Array.from(p) };
   }
 
-  /** Gives a structured-clone copy (e.g. from v8.deserialize) its class back. */
-  static revive(o: object): PressureTrack {
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
-    const t = Object.setPrototypeOf(o, PressureTrack.prototype) as PressureTrack;
-    TimeRing.revive(t.ring);
-    return t;
-  }
-
-  /** The samples as typed arrays, oldest first (a checkpoint's record). */
+  /** The samples as typed arrays (copies), oldest first (a checkpoint's record). */
   toArrays(): { ts: Float64Array; p: Float64Array } {
-    const { ts, value } = this.ring.toArrays();
-    return { ts, p: value };
+    const ts = new Float64Array(this.n);
+    const p = new Float64Array(this.n);
+    for (let k = 0; k < this.n; k++) {
+      ts[k] = this.tsAt(k);
+      p[k] = this.pAt(k);
+    }
+    return { ts, p };
+  }
+
+  /**
+   * Gives a structured-clone copy (e.g. from v8.deserialize) its class back; a copy from before the track
+   * kept its own buffers (a `ring`: TimeRing's tsBuf, valueBuf, start, n) gets them from it.
+   */
+  static revive(o: object): PressureTrack {
+    if ('ring' in o && typeof o.ring === 'object' && o.ring !== null) {
+      // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the fields are checked next
+      const r = o.ring as { tsBuf?: unknown; valueBuf?: unknown; start?: unknown; n?: unknown };
+      if (r.tsBuf instanceof Float64Array && r.valueBuf instanceof Float64Array && typeof r.start === 'number' && typeof r.n === 'number') {
+        Object.assign(o, { tsBuf: r.tsBuf, pBuf: r.valueBuf, start: r.start, n: r.n });
+        Reflect.deleteProperty(o, 'ring');
+      }
+    }
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
+    return Object.setPrototypeOf(o, PressureTrack.prototype) as PressureTrack;
   }
 
   static fromJSON(maxGap_ms: number, capacity: number, s: { readonly ts: ArrayLike<number>; readonly p: ArrayLike<number> }): PressureTrack {
