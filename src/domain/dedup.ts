@@ -14,10 +14,13 @@
  * length, count): a run of fewer than {@link REGULAR_RUN} readings whose next reading breaks the
  * progression but follows at a like step (within a factor {@link HOLE_FACTOR}) becomes a span, which goes
  * on while each step stays within {@link HOLE_FACTOR} times its mean step. Any instant inside a span
- * counts as released: a reading in a hole (a step longer than that, one missing sample at ±20 % jitter) is
- * late, but one between two released readings of a span is taken for a redelivery (not exact: the price of
- * not keeping every timestamp). A channel whose steps vary more (event-triggered logging) falls back to
- * runs of two readings or more.
+ * can hold a released reading: a reading in a hole (a step longer than that, one missing sample at ±20 %
+ * jitter) is late. Inside a span, a reading is a duplicate only if a fingerprint (32 bits of its timestamp
+ * and value) is among those of the channel's latest `depth` released readings (4 bytes a reading; a
+ * channel without a span keeps the last {@link REGULAR_RUN}: 32 bytes): a load cell that flushes readings from hours ago lands between released ones
+ * and is late, as it should be (late.csv shows it); a redelivery of a jittered channel older than `depth`
+ * readings is counted late too, the conservative side. A channel whose steps vary more (event-triggered
+ * logging) falls back to runs of two readings or more.
  *
  * The edge takes up to 100,000 readings a message (MAX_BATCH_READINGS) and Mosquitto keeps 20 messages in
  * flight to a client (max_inflight_messages): a redelivered window, 2 M readings, is within one run or span
@@ -74,6 +77,21 @@ export interface DedupState {
 }
 
 const f32 = new Float32Array(1);
+const f64 = new Float64Array(2);
+const w32 = new Uint32Array(f64.buffer);
+
+/** 32 bits of (ts, value): a reading's fingerprint (murmur3's finaliser over the four words). */
+export function fingerprint(ts: number, value: number): number {
+  f64[0] = ts;
+  f64[1] = value;
+  let h = 0x9747b28c;
+  for (let k = 0; k < 4; k++) {
+    h = Math.imul(h ^ (w32[k] ?? 0), 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 const i32 = new Int32Array(f32.buffer);
 
 /** The largest float32 ≤ v. */
@@ -107,12 +125,23 @@ export class ReleasedReadings {
   private instV: Float64Array = EMPTY_F64;
   private instFirst = 0;
   private instN = 0;
+  /**
+   * Fingerprints of the latest released readings (a ring): the last {@link REGULAR_RUN} of any channel (a
+   * short progression may turn into a span), the last `depth` once the channel has a span.
+   */
+  private fp: Uint32Array | undefined;
+  private fpCap: number;
+  private fpNext = 0;
+  private fpN = 0;
+  private readonly depth: number;
 
   /** @param depth readings of an irregular channel remembered at least (`alignment.dedupDepth`). */
   constructor(depth: number) {
     if (!(depth >= 1)) throw new RangeError(`dedup depth must be at least 1, got ${String(depth)}`);
     // every run but the newest holds two instants at least: ⌊depth / 2⌋ of them and the newest hold `depth`
     this.maxRuns = Math.floor(depth / 2) + 1;
+    this.depth = depth;
+    this.fpCap = Math.min(depth, REGULAR_RUN);
   }
 
   /** Runs held. */
@@ -122,7 +151,7 @@ export class ReleasedReadings {
 
   /** Bytes of the typed arrays held (what grows with the channel; the object itself is a few fields more). */
   get storedBytes(): number {
-    return this.run.byteLength + this.rng.byteLength + this.instTs.byteLength + this.instV.byteLength;
+    return this.run.byteLength + this.rng.byteLength + this.instTs.byteLength + this.instV.byteLength + (this.fp?.byteLength ?? 0);
   }
 
   private slot(k: number): number {
@@ -133,6 +162,8 @@ export class ReleasedReadings {
 
   /** Remembers one released reading (event-time order). */
   push(ts: number, value: number): void {
+    // an instant's further readings are kept exactly (instant values), not fingerprinted
+    if (ts !== this.lastTs) this.remember(ts, value);
     if (this.n > 0) {
       if (ts === this.lastTs) {
         this.instant(ts, value);
@@ -151,6 +182,32 @@ export class ReleasedReadings {
     this.newRun(ts, value);
   }
 
+  /** Notes the reading's fingerprint (the ring grown by doubling up to its capacity). */
+  private remember(ts: number, value: number): void {
+    let fp = (this.fp ??= new Uint32Array(this.fpCap));
+    if (this.fpN === fp.length && fp.length < this.fpCap) {
+      const grown = new Uint32Array(Math.min(this.fpCap, fp.length * 2));
+      for (let k = 0; k < this.fpN; k++) grown[k] = fp[(this.fpNext + k) % this.fpN] ?? 0;
+      this.fpNext = this.fpN;
+      this.fp = fp = grown;
+    }
+    fp[this.fpNext] = fingerprint(ts, value);
+    this.fpNext = this.fpNext + 1 === fp.length ? 0 : this.fpNext + 1;
+    if (this.fpN < fp.length) this.fpN++;
+  }
+
+  private spanFound(): void {
+    this.fpCap = this.depth;
+  }
+
+  private fingerprintHeld(ts: number, value: number): boolean {
+    const fp = this.fp;
+    if (fp === undefined) return false;
+    const h = fingerprint(ts, value);
+    for (let k = 0; k < this.fpN; k++) if (fp[k] === h) return true;
+    return false;
+  }
+
   /** Whether the run at `o` takes `ts` (after its last reading): as the progression's next, or in its span. */
   private extend(o: number, ts: number): boolean {
     const r = this.run;
@@ -166,7 +223,10 @@ export class ReleasedReadings {
       // after a first step that was a hole: an isolated reading, a hole, then readings every second)
       const like = dt <= HOLE_FACTOR * step && dt * HOLE_FACTOR >= step;
       if (start + count * step !== ts && !(count < REGULAR_RUN && like)) return false;
-      if (start + count * step !== ts) r[o + 1] = start - ts;
+      if (start + count * step !== ts) {
+        r[o + 1] = start - ts;
+        this.spanFound();
+      }
     } else {
       if (!(dt <= (HOLE_FACTOR * -step) / (count - 1))) return false;
       r[o + 1] = start - ts;
@@ -250,7 +310,10 @@ export class ReleasedReadings {
     if (known !== undefined) return known;
     const s = this.runAt(ts);
     if (s === undefined) return false;
-    return value >= (this.rng[2 * s] ?? NaN) && value <= (this.rng[2 * s + 1] ?? NaN);
+    const inRange = value >= (this.rng[2 * s] ?? NaN) && value <= (this.rng[2 * s + 1] ?? NaN);
+    // a span's instants are not kept: between its first and last, only the fingerprints of the latest readings tell
+    if (!inRange || (this.run[s * RUN_F64 + 1] ?? 0) >= 0 || ts === this.run[s * RUN_F64]) return inRange;
+    return this.fingerprintHeld(ts, value);
   }
 
   /** undefined: not an instant held whole; else whether the value is one of the instant's. */
@@ -322,6 +385,8 @@ export class ReleasedReadings {
       const o = (d.n - 1) * RUN_F64;
       const step = d.run[o + 1] ?? 0;
       d.lastTs = (d.run[o] ?? NaN) + (step < 0 ? -step : Math.max(0, (d.run[o + 2] ?? 1) - 1) * step);
+      // fingerprints are not in the record: a restored span's instants are late until readings are released again
+      for (let k = 0; k < d.n; k++) if ((d.run[k * RUN_F64 + 1] ?? 0) < 0) d.spanFound();
     }
     d.lastValue = st.last;
     for (let k = 0; k < st.instants.ts.length; k++) d.pushInstant(st.instants.ts[k] ?? NaN, st.instants.value[k] ?? NaN);

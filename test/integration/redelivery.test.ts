@@ -110,7 +110,7 @@ describe('a redelivered batch larger than 1,024 readings', () => {
     }
   });
 
-  it("is counted as duplicates for the simulator's jittered stamps too (the fault runs of issue 11)", async () => {
+  it("changes nothing for the simulator's jittered stamps (the fault runs of issue 11): the latest readings duplicates, older ones late", async () => {
     const setup = faultConfig(broker.url, 'oep-it-redelivery-sim');
     const d = await startDaemonChild(setup.configPath);
     const sum = (k: string): number => FAULT_CELLS.reduce((n, c) => n + (ingest(setup.outDir, c.id)?.[k] ?? 0), 0);
@@ -121,7 +121,11 @@ describe('a redelivered batch larger than 1,024 readings', () => {
       const before = readRun(setup.outDir);
       expect(await publishFaultCells(broker.url)).toBe(readings); // the same seed: the same readings, sent again
       await until(() => Promise.resolve(sum('duplicate') + sum('late') >= readings ? true : undefined), 60_000, `the redelivery counted:\n${d.logs()}`);
-      expect([sum('accepted'), sum('duplicate'), sum('late')]).toEqual([readings, readings, 0]);
+      // a jittered channel keeps the fingerprints of its latest dedupDepth (1,024) readings: beyond them, a
+      // reading inside the released span is not told from a load cell's flush of old readings, and is late
+      expect(sum('accepted')).toBe(readings);
+      expect(sum('duplicate') + sum('late')).toBe(readings);
+      expect(sum('duplicate')).toBeGreaterThanOrEqual(FAULT_CELLS.length * 2 * 1_024);
       expect(readRun(setup.outDir)).toEqual(before);
     } finally {
       await killDaemon(d, 'SIGTERM');
