@@ -59,8 +59,12 @@ const HEAD_BYTES = 12;
  * held when the daemon died): more than a broker keeps in flight to one client (Mosquitto: 20 by default).
  */
 export const RECENT_DIGESTS = 1_024;
-/** First size of the buffer the records are appended to until a sync writes them, bytes (it doubles as needed). */
-const STAGE_BYTES = 64 * 1024;
+/**
+ * Size of the buffer the records are appended to until a sync writes them, bytes: past it they are written
+ * at once (not synced: the sync in flight or the next one covers them). A record larger than it gets a
+ * buffer of its own size.
+ */
+const STAGE_BYTES = 256 * 1024;
 
 const headerSchema = z.strictObject({ seq: z.number().int().nonnegative(), arrival: z.number(), topic: z.string() });
 
@@ -292,12 +296,13 @@ export class Journal {
     const end = at + HEAD_BYTES + headBytes + m.payload.length;
     stage.writeUInt32LE(headBytes, at);
     stage.writeUInt32LE(m.payload.length, at + 4);
-    m.payload.copy(stage, at + HEAD_BYTES + headBytes);
+    stage.set(m.payload, at + HEAD_BYTES + headBytes);
     stage.writeUInt32LE(crc32(stage.subarray(at + HEAD_BYTES, end)), at + 8);
     this.unwrittenBytes = end;
     this.seq++;
     this.appended++;
     this.recent.add(m.topic, m.payload);
+    if (end > STAGE_BYTES) this.writeOut(this.fd);
     return true;
   }
 
@@ -307,7 +312,7 @@ export class Journal {
     let size = this.stage.length * 2;
     while (size < bytes) size *= 2;
     const grown = Buffer.allocUnsafe(size);
-    this.stage.copy(grown, 0, 0, this.unwrittenBytes);
+    grown.set(this.stage.subarray(0, this.unwrittenBytes));
     this.stage = grown;
   }
 
