@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import type { Channel, Reading } from '../domain/types.js';
+import { readCompactBatch, type CompactBatch } from './compact-batch.js';
+import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
 import { prescanJson } from './prescan.js';
 import { currentToMilliamp, normalizeUnit, pressureToMPa, voltageToVolt, type CurrentUnit, type PressureUnit, type VoltageUnit } from '../domain/units.js';
 
@@ -92,9 +94,7 @@ function quote(v: unknown): string {
   return clip(s);
 }
 
-/** Epoch-ms timestamps must fall in [2000-01-01, 2100-01-01): catches seconds-instead-of-ms and garbage. */
-export const MIN_EPOCH_MS = 946_684_800_000;
-export const MAX_EPOCH_MS = 4_102_444_800_000;
+export { MAX_EPOCH_MS, MIN_EPOCH_MS };
 
 const readingSchema = z.object({
   ts: z.union([z.number(), z.string().min(1)]),
@@ -354,7 +354,12 @@ export function parseMessage(
   if (refused !== undefined) return reject(cellId, channel, refused, `cell ${cellId} is not admitted`);
   const ch = inputChannel(channel);
   if (ch === undefined) return reject(cellId, channel, 'unknown_channel', `channel ${quote(channel)} is not pressure|current|voltage|step`);
-  const bytes = boundedBytes(payload, edge.limits ?? DEFAULT_EDGE_LIMITS);
+  const limits = edge.limits ?? DEFAULT_EDGE_LIMITS;
+  if (Buffer.isBuffer(payload) && payload.byteLength <= limits.maxMessageBytes) {
+    const compact = readCompactBatch(payload, limits, Math.min(limits.maxBatch, MAX_BATCH_READINGS));
+    if (compact !== undefined) return compactReadings(cellId, ch, compact, settingsFor(cellId));
+  }
+  const bytes = boundedBytes(payload, limits);
   if (!(bytes instanceof Uint8Array)) return reject(cellId, channel, bytes.reason, bytes.detail);
   const text = Buffer.isBuffer(bytes) ? bytes.toString('utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let json: unknown;
@@ -381,6 +386,20 @@ export function parseMessage(
     return { readings, rejections, bare: 0 };
   }
   return parseBatch(cellId, ch, data, settings, readings, rejections);
+}
+
+/** A compact batch's readings (see compact-batch.ts): what {@link parseBatch} makes of the same payload. */
+function compactReadings(cellId: string, ch: Channel, b: CompactBatch, settings: CellIngestSettings): ParsedMessage {
+  const readings: Reading[] = [];
+  const rejections: Rejection[] = [];
+  const memo = newUnitMemo();
+  const pairs = b.pairs;
+  for (let k = 0; k < b.n; k++) {
+    const r = canonicalOf(cellId, ch, pairs[2 * k] ?? NaN, pairs[2 * k + 1] ?? NaN, undefined, undefined, settings, memo);
+    if (isRejection(r)) rejections.push(r);
+    else readings.push(r);
+  }
+  return { readings, rejections, bare: 0 };
 }
 
 function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: CellIngestSettings, readings: Reading[], rejections: Rejection[]): ParsedMessage {
