@@ -200,6 +200,8 @@ export class Lab {
     }
     a.release(now, released);
     this.run(c, released, events);
+    // Not kept until the next call: with thousands of cells a scavenge would find them live and promote them.
+    released.length = 0;
   }
 
   /**
@@ -226,6 +228,7 @@ export class Lab {
     c.aligner.tick(now, released);
     if (released.length > 0 || c.aligner.watermark !== wm) this.changes.changed(c.id);
     if (released.length > 0) this.run(c, released, events);
+    released.length = 0;
     this.checkSilence(c, now, events);
   }
 
@@ -248,6 +251,7 @@ export class Lab {
     released.length = 0;
     c.aligner.flush(released);
     this.run(c, released, events);
+    released.length = 0;
     const { out, signals } = this.tap(c);
     c.processor.finish(out);
     this.emit(c, out, signals, events);
