@@ -73,9 +73,12 @@ function watchLines(child: ChildProcess, exited: Promise<Exit>): { line: DaemonP
  */
 export async function startDaemon(config: unknown, dir: string): Promise<DaemonProcess> {
   const env = { ...process.env, OEP_LOG_LEVEL: 'info' };
+  // OEP_BENCH_NODE_ARGS: Node flags for the daemon (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof --max-old-space-size=128`;
+  // with a heap size of its own the launcher runs the CLI in its process, so the flags reach it).
+  const nodeArgs = (process.env.OEP_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const file = join(dir, 'oep.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [LAUNCHER, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [...nodeArgs, LAUNCHER, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env });
   const exited = new Promise<Exit>((resolve) =>
     child.once('exit', (code, signal) => {
       resolve({ code, signal });

@@ -16,7 +16,8 @@
  *   --batch 10      readings per message                                                    [OEP_BENCH_BATCH]
  *   --channels pressure,current   each cell's channels, published in turn                  [OEP_BENCH_CHANNELS]
  *   --rows 1000000  rows of the generated exports (process)                                 [OEP_BENCH_ROWS]
- * More daemon config: OEP_BENCH_CONFIG (JSON, merged over bench/daemon-config.ts).
+ * More daemon config: OEP_BENCH_CONFIG (JSON, merged over bench/daemon-config.ts); Node flags for the daemon:
+ * OEP_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p --max-old-space-size=256`).
  */
 import { parseArgs } from 'node:util';
 import { startVictoriaMetrics, type VmHandle } from '../test/support/services.js';

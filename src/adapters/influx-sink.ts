@@ -10,7 +10,7 @@
 import { HttpError, InfluxDB, setLogger, type Transport } from '@influxdata/influxdb-client';
 import type { LabEvent } from '../domain/lab.js';
 import { refusalCause, writeErrorKind, type InfluxTarget } from './influx-check.js';
-import { eventLines } from './line-protocol.js';
+import { batchLines } from './line-protocol.js';
 import { MemoryOutbox, type Outbox } from './outbox.js';
 import type { Sink, SinkReport } from './sink.js';
 import { readTls } from './tls.js';
@@ -83,7 +83,7 @@ export class InfluxSink implements Sink {
 
   /** Queues the events' points; never blocks and never throws into the pipeline. */
   write(events: readonly LabEvent[]): void {
-    this.writeLines(eventLines(events, this.opts.writeCurves ?? true));
+    this.writeLines(batchLines(events, this.opts.writeCurves ?? true));
   }
 
   /** Queues lines (e.g. `oep_ingest` counters); never blocks and never throws into the pipeline. */

@@ -59,6 +59,12 @@ const HEAD_BYTES = 12;
  * held when the daemon died): more than a broker keeps in flight to one client (Mosquitto: 20 by default).
  */
 export const RECENT_DIGESTS = 1_024;
+/**
+ * Size of the buffer the records are appended to until a sync writes them, bytes: past it they are written
+ * at once (not synced: the sync in flight or the next one covers them). A record larger than it gets a
+ * buffer of its own size.
+ */
+const STAGE_BYTES = 256 * 1024;
 
 const headerSchema = z.strictObject({ seq: z.number().int().nonnegative(), arrival: z.number(), topic: z.string() });
 
@@ -76,17 +82,79 @@ export function messageDigest(topic: string, payload: Buffer): string {
   return createHash('sha1').update(topic).update('\0').update(payload).digest('base64');
 }
 
+/**
+ * The latest journaled messages (at most {@link RECENT_DIGESTS}, oldest overwritten), each with its digest
+ * once asked: a digest is needed only for a message the broker marks as sent again (after a crash) and for
+ * a checkpoint, so the hot path keeps a reference to the message instead of hashing each (a SHA-1 per
+ * message was 4 % of the daemon's CPU).
+ */
+class RecentMessages {
+  private readonly topics: (string | undefined)[] = [];
+  private readonly payloads: (Buffer | undefined)[] = [];
+  private readonly digests: (string | undefined)[] = [];
+  /** Slot of the next entry. */
+  private next = 0;
+  private count = 0;
+
+  /** A message whose digest is taken when asked. */
+  add(topic: string, payload: Buffer): void {
+    this.put(topic, payload, undefined);
+  }
+
+  /** A digest already taken (read back from a checkpoint or the journal). */
+  addDigest(digest: string): void {
+    this.put(undefined, undefined, digest);
+  }
+
+  private put(topic: string | undefined, payload: Buffer | undefined, digest: string | undefined): void {
+    const i = this.next;
+    this.topics[i] = topic;
+    this.payloads[i] = payload;
+    this.digests[i] = digest;
+    this.next = i + 1 === RECENT_DIGESTS ? 0 : i + 1;
+    if (this.count < RECENT_DIGESTS) this.count++;
+  }
+
+  private digestAt(i: number): string {
+    let d = this.digests[i];
+    if (d === undefined) {
+      d = messageDigest(this.topics[i] ?? '', this.payloads[i] ?? Buffer.alloc(0));
+      this.digests[i] = d;
+      this.topics[i] = undefined;
+      this.payloads[i] = undefined;
+    }
+    return d;
+  }
+
+  has(digest: string): boolean {
+    for (let k = 0; k < this.count; k++) if (this.digestAt(k) === digest) return true;
+    return false;
+  }
+
+  /** The digests, oldest first, each once. */
+  list(): string[] {
+    const out = new Set<string>();
+    const first = this.count < RECENT_DIGESTS ? 0 : this.next;
+    for (let k = 0; k < this.count; k++) out.add(this.digestAt((first + k) % RECENT_DIGESTS));
+    return [...out];
+  }
+
+  clear(): void {
+    this.topics.length = this.payloads.length = this.digests.length = 0;
+    this.next = this.count = 0;
+  }
+}
+
 export class Journal {
   private fd: number | undefined;
   /** Bytes in the file. */
   private size = 0;
-  /** Records appended but not written yet: written in one call when a sync starts (their PUBACKs wait for it). */
-  private unwritten: Buffer[] = [];
+  /** Records appended but not written yet (the first `unwrittenBytes` bytes): written in one call when a sync starts (their PUBACKs wait for it). */
+  private stage = Buffer.allocUnsafe(STAGE_BYTES);
   private unwrittenBytes = 0;
   /** Sequence number of the latest appended message (0: none yet). */
   seq = 0;
-  private recent: string[] = [];
-  private recentSet = new Set<string>();
+  private readonly recent = new RecentMessages();
   /** Sequence number up to which the journal is durable (fdatasync done, or a checkpoint holds it). */
   private durableSeq = 0;
   private syncing = false;
@@ -95,8 +163,13 @@ export class Journal {
   /** The file an fdatasync is under way on, and set-aside files to close once it is done. */
   private syncingFd: number | undefined;
   private closeAfterSync: number[] = [];
-  /** Held PUBACKs: each waits until the journal is durable up to its message. */
-  private waiting: { readonly seq: number; readonly release: () => void }[] = [];
+  /**
+   * Held PUBACKs, in the order of their sequence numbers (which only grow), from `waitHead` on: each waits
+   * until the journal is durable up to its message. Two arrays, not an object per message.
+   */
+  private waitSeq: number[] = [];
+  private waitRelease: ((() => void) | undefined)[] = [];
+  private waitHead = 0;
   /** Messages appended, and messages recognised as redeliveries of journaled ones (not appended again). */
   appended = 0;
   redelivered = 0;
@@ -123,9 +196,8 @@ export class Journal {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const entries: JournalEntry[] = [];
     this.seq = after;
-    this.recent = [];
-    this.recentSet = new Set();
-    for (const d of recent) this.remember(d);
+    this.recent.clear();
+    for (const d of recent) this.recent.addDigest(d);
     // Segments set aside by checkpoints still being taken when the daemon stopped, oldest first.
     for (const s of this.segmentsOnDisk()) {
       if (s.last <= after) rmSync(s.path, { force: true });
@@ -155,7 +227,7 @@ export class Journal {
       const payload = Buffer.from(buf.subarray(off + HEAD_BYTES + hl, end));
       if (h.seq > after) entries.push({ seq: h.seq, arrival: h.arrival, topic: h.topic, payload });
       if (h.seq > this.seq) this.seq = h.seq;
-      this.remember(messageDigest(h.topic, payload));
+      this.recent.add(h.topic, payload);
       off = end;
     }
     return off;
@@ -209,30 +281,44 @@ export class Journal {
    */
   append(m: RawMessage): boolean {
     if (this.fd === undefined) throw new Error('the journal is not open');
-    const digest = messageDigest(m.topic, m.payload);
     // Only a message the broker marks as sent again can be one: two equal messages published twice are two.
-    if (m.dup === true && this.recentSet.has(digest)) {
+    if (m.dup === true && this.recent.has(messageDigest(m.topic, m.payload))) {
       this.redelivered++;
       return false;
     }
-    const head = Buffer.from(JSON.stringify({ seq: this.seq + 1, arrival: m.arrival, topic: m.topic }));
-    const rec = Buffer.allocUnsafe(HEAD_BYTES + head.length + m.payload.length);
-    rec.writeUInt32LE(head.length, 0);
-    rec.writeUInt32LE(m.payload.length, 4);
-    head.copy(rec, HEAD_BYTES);
-    m.payload.copy(rec, HEAD_BYTES + head.length);
-    rec.writeUInt32LE(crc32(rec.subarray(HEAD_BYTES)), 8);
-    this.unwritten.push(rec);
-    this.unwrittenBytes += rec.length;
+    // JSON.stringify({ seq, arrival, topic }) spelled out, written straight into the stage.
+    const head = `{"seq":${this.seq + 1},"arrival":${Number.isFinite(m.arrival) ? m.arrival : 'null'},"topic":${JSON.stringify(m.topic)}}`;
+    const at = this.unwrittenBytes;
+    // A UTF-16 unit is at most 3 bytes of UTF-8.
+    this.reserve(at + HEAD_BYTES + head.length * 3 + m.payload.length);
+    const stage = this.stage;
+    const headBytes = stage.write(head, at + HEAD_BYTES);
+    const end = at + HEAD_BYTES + headBytes + m.payload.length;
+    stage.writeUInt32LE(headBytes, at);
+    stage.writeUInt32LE(m.payload.length, at + 4);
+    stage.set(m.payload, at + HEAD_BYTES + headBytes);
+    stage.writeUInt32LE(crc32(stage.subarray(at + HEAD_BYTES, end)), at + 8);
+    this.unwrittenBytes = end;
     this.seq++;
     this.appended++;
-    this.remember(digest);
+    this.recent.add(m.topic, m.payload);
+    if (end > STAGE_BYTES) this.writeOut(this.fd);
     return true;
+  }
+
+  /** Grows the stage to hold `bytes`, keeping what it holds. */
+  private reserve(bytes: number): void {
+    if (bytes <= this.stage.length) return;
+    let size = this.stage.length * 2;
+    while (size < bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    grown.set(this.stage.subarray(0, this.unwrittenBytes));
+    this.stage = grown;
   }
 
   /** The digests to keep in a checkpoint (see {@link open}). */
   get recentDigests(): readonly string[] {
-    return this.recent.slice(-RECENT_DIGESTS);
+    return this.recent.list();
   }
 
   /** Calls `release` once everything appended so far is durable (at once if it is). */
@@ -241,13 +327,14 @@ export class Journal {
       release();
       return;
     }
-    this.waiting.push({ seq: this.seq, release });
+    this.waitSeq.push(this.seq);
+    this.waitRelease.push(release);
     this.syncSoon();
   }
 
   /** Held PUBACKs. */
   get held(): number {
-    return this.waiting.length;
+    return this.waitSeq.length - this.waitHead;
   }
 
   /** One fdatasync at a time, covering everything appended before it starts. */
@@ -269,26 +356,36 @@ export class Journal {
         return;
       }
       this.markDurable(target);
-      if (this.waiting.length > 0) this.syncSoon();
+      if (this.held > 0) this.syncSoon();
     });
   }
 
   /** Writes the appended records to the file, in one call. */
   private writeOut(fd: number): void {
-    if (this.unwritten.length === 0) return;
-    const buf = this.unwritten.length === 1 && this.unwritten[0] !== undefined ? this.unwritten[0] : Buffer.concat(this.unwritten, this.unwrittenBytes);
-    this.unwritten = [];
+    const n = this.unwrittenBytes;
+    if (n === 0) return;
     this.unwrittenBytes = 0;
     let done = 0;
-    while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, this.size + done);
-    this.size += buf.length;
+    while (done < n) done += writeSync(fd, this.stage, done, n - done, this.size + done);
+    this.size += n;
   }
 
   private markDurable(seq: number): void {
     if (seq > this.durableSeq) this.durableSeq = seq;
-    const ready = this.waiting.filter((w) => w.seq <= this.durableSeq);
-    this.waiting = this.waiting.filter((w) => w.seq > this.durableSeq);
-    for (const w of ready) w.release();
+    const seqs = this.waitSeq;
+    const releases = this.waitRelease;
+    while (this.waitHead < seqs.length && (seqs[this.waitHead] ?? Infinity) <= this.durableSeq) {
+      const release = releases[this.waitHead];
+      releases[this.waitHead++] = undefined;
+      release?.();
+    }
+    if (this.waitHead === seqs.length) {
+      seqs.length = releases.length = this.waitHead = 0;
+    } else if (this.waitHead > 1024 && this.waitHead * 2 > seqs.length) {
+      seqs.splice(0, this.waitHead);
+      releases.splice(0, this.waitHead);
+      this.waitHead = 0;
+    }
   }
 
   /** Makes everything appended durable now and releases the held PUBACKs (before a stop). */
@@ -304,7 +401,6 @@ export class Journal {
     if (this.fd === undefined) return;
     this.dropThrough(this.seq);
     // Records not written yet belong to messages the checkpoint holds: they are not needed either.
-    this.unwritten = [];
     this.unwrittenBytes = 0;
     ftruncateSync(this.fd, 0);
     fdatasyncSync(this.fd);
@@ -324,14 +420,5 @@ export class Journal {
     if (fstatSync(this.fd).size !== this.size) ftruncateSync(this.fd, this.size);
     closeSync(this.fd);
     this.fd = undefined;
-  }
-
-  private remember(digest: string): void {
-    if (this.recentSet.has(digest)) return;
-    this.recent.push(digest);
-    this.recentSet.add(digest);
-    if (this.recent.length > 2 * RECENT_DIGESTS) {
-      for (const d of this.recent.splice(0, this.recent.length - RECENT_DIGESTS)) this.recentSet.delete(d);
-    }
   }
 }

@@ -265,6 +265,24 @@ export function alertLine(a: AlertEvent): string | undefined {
 
 /** All lines for a batch of lab events. */
 export function eventLines(events: readonly LabEvent[], withCurves: boolean): string[] {
+  return linesOf(events, withCurves);
+}
+
+/** The latest batch's lines: the InfluxDB sink and the files ask for the same batch, one after the other. */
+let latest: { readonly events: readonly LabEvent[]; readonly length: number; readonly withCurves: boolean; readonly lines: readonly string[] } | undefined;
+
+/**
+ * {@link eventLines} for a sink: the same (read-only) array again when the same batch is asked for twice in a
+ * row, so that the InfluxDB sink and the files build a batch's lines once between them.
+ */
+export function batchLines(events: readonly LabEvent[], withCurves: boolean): readonly string[] {
+  if (latest?.events === events && latest.length === events.length && latest.withCurves === withCurves) return latest.lines;
+  const lines = linesOf(events, withCurves);
+  latest = { events, length: events.length, withCurves, lines };
+  return lines;
+}
+
+function linesOf(events: readonly LabEvent[], withCurves: boolean): string[] {
   const out: string[] = [];
   for (const e of events) {
     let l: string | undefined;

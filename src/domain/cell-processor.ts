@@ -87,6 +87,8 @@ export class CellProcessor implements SegmentVisitor, CoreFields {
     Object.defineProperty(p, 'settings', { value: settings });
     // Format 2 predates `cycleSource: auto`: its cells go on counting cycles as they did (derived unless told `cycler`).
     if (!Object.hasOwn(p.cycles, 'held')) Object.assign(p.cycles, { decided: 'derived', held: [], heldCycleStarts: 0, heldPhase: 'none' });
+    // A clone from before the pending samples kept a count: every entry is a sample.
+    if (!Object.hasOwn(p.pending, 'n')) Object.assign(p.pending, { n: p.pending.t.length });
     return p;
   }
 

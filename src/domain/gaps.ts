@@ -56,8 +56,13 @@ export interface GapState {
   readonly missing: Partial<Record<Channel, number>>;
 }
 
+/** Where {@link median} sorts (a channel's steps are positive and finite: a typed array sorts them as numbers). */
+const SCRATCH = new Float64Array(INTERVAL_WINDOW);
+
 const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.length === SCRATCH.length ? SCRATCH : SCRATCH.subarray(0, xs.length);
+  s.set(xs);
+  s.sort();
   const m = s.length >> 1;
   return s.length % 2 === 1 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
 };

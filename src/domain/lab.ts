@@ -69,6 +69,8 @@ export class Lab {
   private readonly silences = new Map<string, number>();
   /** Processing time of the call in progress (NaN at the end of input). */
   private now = NaN;
+  /** The silence check's facts, filled anew for each cell at each tick (not an object per cell and second). */
+  private readonly facts = { now: NaN, active: false, arrivals: { pressure: -Infinity, current: -Infinity } };
 
   /**
    * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
@@ -196,6 +198,8 @@ export class Lab {
     }
     a.release(now, released);
     this.run(c, released, events);
+    // Not kept until the next call: with thousands of cells a scavenge would find them live and promote them.
+    released.length = 0;
   }
 
   /**
@@ -222,6 +226,7 @@ export class Lab {
     c.aligner.tick(now, released);
     if (released.length > 0 || c.aligner.watermark !== wm) this.changes.changed(c.id);
     if (released.length > 0) this.run(c, released, events);
+    released.length = 0;
     this.checkSilence(c, now, events);
   }
 
@@ -244,6 +249,7 @@ export class Lab {
     released.length = 0;
     c.aligner.flush(released);
     this.run(c, released, events);
+    released.length = 0;
     const { out, signals } = this.tap(c);
     c.processor.finish(out);
     this.emit(c, out, signals, events);
@@ -274,9 +280,12 @@ export class Lab {
   private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
     const setup = c.alertSetup;
     if (setup === undefined) return;
-    const active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
-    const arrivals = { pressure: c.aligner.arrivalOf('pressure'), current: c.aligner.arrivalOf('current') };
-    const s = silenceCheck(c, { now, active, arrivals }, setup);
+    const f = this.facts;
+    f.now = now;
+    f.active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
+    f.arrivals.pressure = c.aligner.arrivalOf('pressure');
+    f.arrivals.current = c.aligner.arrivalOf('current');
+    const s = silenceCheck(c, f, setup);
     if (s !== undefined) this.apply(c, [s], c.processor.currentCycle, events);
   }
 

@@ -1,5 +1,5 @@
 /**
- * One cell's readings waiting for the watermark, in event-time order, held as columns of typed arrays
+ * One cell's readings waiting for the watermark, in event-time order, held as numbers in a typed array
  * rather than as the Reading objects that came in: those die young (at the next scavenge) instead of
  * waiting here, with the readings of every other cell published in between, until the old space has to
  * collect them. With many cells a reading waits for as many messages as there are cells; objects kept
@@ -16,15 +16,22 @@ export const CHANNEL_CODE: Readonly<Record<Channel, number>> = { pressure: 0, cu
 /** Tie rank by channel code: step, current, voltage, pressure. */
 const TIE_RANK_BY_CODE = [3, 1, 2, 0];
 const FIRST_SIZE = 16;
-const EMPTY_F64 = new Float64Array(0);
-const EMPTY_U8 = new Uint8Array(0);
+/** Numbers per reading in the buffer: time, value, cycle index (NaN: none), channel code. */
+const STRIDE = 4;
+const TS = 0;
+const VALUE = 1;
+const CYCLE = 2;
+const CHANNEL = 3;
+const EMPTY = new Float64Array(0);
 
+/**
+ * The readings sit side by side in one Float64Array ({@link STRIDE} numbers each): one allocation per growth
+ * instead of four, and the fields an insert compares are in one cache line (with thousands of cells, a
+ * cell's buffer is cold when its next message comes).
+ */
 export class ReadingBuffer {
-  private ts: Float64Array = EMPTY_F64;
-  private value: Float64Array = EMPTY_F64;
-  /** The cycler's cycle index of a `step` reading; NaN: none. */
-  private cycle: Float64Array = EMPTY_F64;
-  private channel: Uint8Array = EMPTY_U8;
+  private d: Float64Array = EMPTY;
+  /** First and one-past-last buffered reading, in readings (not numbers). */
   private head = 0;
   private end = 0;
   /** The cell of the readings (one buffer per cell). */
@@ -36,12 +43,12 @@ export class ReadingBuffer {
 
   /** Time of the k-th oldest reading (0 ≤ k < size). */
   tsAt(k: number): number {
-    return this.ts[this.head + k] ?? NaN;
+    return this.d[(this.head + k) * STRIDE + TS] ?? NaN;
   }
 
   /** Time of the newest reading (−Infinity when empty). */
   get lastTs(): number {
-    return this.end > this.head ? (this.ts[this.end - 1] ?? -Infinity) : -Infinity;
+    return this.end > this.head ? (this.d[(this.end - 1) * STRIDE + TS] ?? -Infinity) : -Infinity;
   }
 
   /** Stable insert in order; false if an exact duplicate (channel, time, value, cycle index) is buffered. */
@@ -49,31 +56,33 @@ export class ReadingBuffer {
     const code = CHANNEL_CODE[r.channel];
     const rank = TIE_RANK_BY_CODE[code] ?? 0;
     const cyc = r.cycleIndex ?? NaN;
-    const ts = this.ts;
+    const ts = r.ts;
+    let d = this.d;
     const head = this.head;
     let i = this.end;
     // In-order arrival appends; otherwise walk back (disorder is bounded by the lateness).
     while (i > head) {
-      const t = ts[i - 1] ?? -Infinity;
-      if (!(t > r.ts || (t === r.ts && (TIE_RANK_BY_CODE[this.channel[i - 1] ?? 0] ?? 0) > rank))) break;
+      const at = (i - 1) * STRIDE;
+      const t = d[at + TS] ?? -Infinity;
+      if (!(t > ts || (t === ts && (TIE_RANK_BY_CODE[d[at + CHANNEL] ?? 0] ?? 0) > rank))) break;
       i--;
     }
     for (let j = this.end - 1; j >= head; j--) {
-      const t = ts[j] ?? -Infinity;
-      if (t < r.ts) break;
-      if (t === r.ts && this.channel[j] === code && this.value[j] === r.value && Object.is(this.cycle[j], cyc)) return false;
+      const at = j * STRIDE;
+      const t = d[at + TS] ?? -Infinity;
+      if (t < ts) break;
+      if (t === ts && d[at + CHANNEL] === code && d[at + VALUE] === r.value && Object.is(d[at + CYCLE], cyc)) return false;
     }
-    if (this.end === this.ts.length) i = this.makeRoom(i);
-    if (i < this.end) {
-      this.ts.copyWithin(i + 1, i, this.end);
-      this.value.copyWithin(i + 1, i, this.end);
-      this.cycle.copyWithin(i + 1, i, this.end);
-      this.channel.copyWithin(i + 1, i, this.end);
+    if (this.end * STRIDE === d.length) {
+      i = this.makeRoom(i);
+      d = this.d;
     }
-    this.ts[i] = r.ts;
-    this.value[i] = r.value;
-    this.cycle[i] = cyc;
-    this.channel[i] = code;
+    if (i < this.end) d.copyWithin((i + 1) * STRIDE, i * STRIDE, this.end * STRIDE);
+    const at = i * STRIDE;
+    d[at + TS] = ts;
+    d[at + VALUE] = r.value;
+    d[at + CYCLE] = cyc;
+    d[at + CHANNEL] = code;
     this.end++;
     this.cell = r.cell;
     return true;
@@ -82,20 +91,15 @@ export class ReadingBuffer {
   /** Full: moves the buffered readings to the front, or grows; returns where index `i` is now. */
   private makeRoom(i: number): number {
     const n = this.end - this.head;
-    const cap = this.ts.length;
+    const cap = this.d.length / STRIDE;
+    const from = this.head * STRIDE;
+    const to = this.end * STRIDE;
     if (n * 2 > cap || cap === 0) {
-      const size = Math.max(FIRST_SIZE, cap * 2);
-      this.ts = grown(this.ts, size, this.head, this.end);
-      this.value = grown(this.value, size, this.head, this.end);
-      this.cycle = grown(this.cycle, size, this.head, this.end);
-      const ch = new Uint8Array(size);
-      ch.set(this.channel.subarray(this.head, this.end));
-      this.channel = ch;
+      const grown = new Float64Array(Math.max(FIRST_SIZE, cap * 2) * STRIDE);
+      grown.set(this.d.subarray(from, to));
+      this.d = grown;
     } else {
-      this.ts.copyWithin(0, this.head, this.end);
-      this.value.copyWithin(0, this.head, this.end);
-      this.cycle.copyWithin(0, this.head, this.end);
-      this.channel.copyWithin(0, this.head, this.end);
+      this.d.copyWithin(0, from, to);
     }
     const moved = i - this.head;
     this.head = 0;
@@ -106,7 +110,7 @@ export class ReadingBuffer {
   /** Moves the readings at or before `w` to `out` (oldest first), as new Reading objects. */
   shiftThrough(w: number, out: Reading[]): void {
     let h = this.head;
-    while (h < this.end && (this.ts[h] ?? Infinity) <= w) {
+    while (h < this.end && (this.d[h * STRIDE + TS] ?? Infinity) <= w) {
       out.push(this.reading(h));
       h++;
     }
@@ -115,10 +119,12 @@ export class ReadingBuffer {
   }
 
   private reading(i: number): Reading {
-    const channel = CHANNELS[this.channel[i] ?? 0] ?? 'pressure';
-    const ts = this.ts[i] ?? NaN;
-    const value = this.value[i] ?? NaN;
-    const cyc = this.cycle[i] ?? NaN;
+    const at = i * STRIDE;
+    const d = this.d;
+    const channel = CHANNELS[d[at + CHANNEL] ?? 0] ?? 'pressure';
+    const ts = d[at + TS] ?? NaN;
+    const value = d[at + VALUE] ?? NaN;
+    const cyc = d[at + CYCLE] ?? NaN;
     return Number.isNaN(cyc) ? { cell: this.cell, channel, ts, value } : { cell: this.cell, channel, ts, value, cycleIndex: cyc };
   }
 
@@ -128,10 +134,4 @@ export class ReadingBuffer {
     for (let i = this.head; i < this.end; i++) out.push(this.reading(i));
     return out;
   }
-}
-
-function grown(a: Float64Array, size: number, from: number, to: number): Float64Array {
-  const b = new Float64Array(size);
-  b.set(a.subarray(from, to));
-  return b;
 }

@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import type { Channel, Reading } from '../domain/types.js';
+import { readCompactBatch, type CompactBatch } from './compact-batch.js';
+import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
 import { prescanJson } from './prescan.js';
 import { currentToMilliamp, normalizeUnit, pressureToMPa, voltageToVolt, type CurrentUnit, type PressureUnit, type VoltageUnit } from '../domain/units.js';
 
@@ -92,9 +94,7 @@ function quote(v: unknown): string {
   return clip(s);
 }
 
-/** Epoch-ms timestamps must fall in [2000-01-01, 2100-01-01): catches seconds-instead-of-ms and garbage. */
-export const MIN_EPOCH_MS = 946_684_800_000;
-export const MAX_EPOCH_MS = 4_102_444_800_000;
+export { MAX_EPOCH_MS, MIN_EPOCH_MS };
 
 const readingSchema = z.object({
   ts: z.union([z.number(), z.string().min(1)]),
@@ -149,14 +149,31 @@ export function isValidCellId(id: string): boolean {
 
 /** Splits `<prefix>/<cell>/<channel>`; the prefix may itself contain slashes. */
 export function parseTopic(topic: string, prefix: string): TopicParts | undefined {
-  if (!topic.startsWith(prefix + '/')) return undefined;
-  const rest = topic.slice(prefix.length + 1);
-  const slash = rest.indexOf('/');
-  if (slash <= 0 || slash === rest.length - 1 || rest.includes('/', slash + 1)) return undefined;
-  return { cell: rest.slice(0, slash), channel: rest.slice(slash + 1) };
+  const slash = topicSlash(topic, prefix);
+  return slash < 0 ? undefined : { cell: topic.slice(prefix.length + 1, slash), channel: topic.slice(slash + 1) };
 }
 
-const INPUT_CHANNELS: readonly Channel[] = ['pressure', 'current', 'voltage', 'step'];
+/** Index in `topic` of the slash between the cell and the channel of `<prefix>/<cell>/<channel>`, or −1 when it is not one. */
+function topicSlash(topic: string, prefix: string): number {
+  const from = prefix.length + 1;
+  if (topic.length <= from || topic.charCodeAt(prefix.length) !== 0x2f || !topic.startsWith(prefix)) return -1;
+  const slash = topic.indexOf('/', from);
+  if (slash <= from || slash === topic.length - 1 || topic.includes('/', slash + 1)) return -1;
+  return slash;
+}
+
+/** The input channel a topic names, or undefined. */
+function inputChannel(name: string): Channel | undefined {
+  switch (name) {
+    case 'pressure':
+    case 'current':
+    case 'voltage':
+    case 'step':
+      return name;
+    default:
+      return undefined;
+  }
+}
 
 function toEpochMs(ts: number | string): number | undefined {
   const ms = typeof ts === 'number' ? ts : Date.parse(ts);
@@ -230,19 +247,30 @@ export interface EdgeReading {
  * the channel). `memo` keeps the last unit's conversion (one memo per cell: it does not remember the settings).
  */
 export function canonicalReading(r: EdgeReading, cell: CellIngestSettings, memo: UnitMemo = newUnitMemo()): Reading | Rejection {
-  const channel = r.channel;
-  if (!Number.isFinite(r.value)) return { cell: r.cell, channel, reason: 'schema', detail: 'value is not a finite number' };
-  if (memo.unit !== r.unit || memo.channel !== channel) {
+  return canonicalOf(r.cell, r.channel, r.ts, r.value, r.unit, r.cycle, cell, memo);
+}
+
+/** {@link canonicalReading} of the reading's fields (the MQTT edge builds no EdgeReading per reading). */
+function canonicalOf(
+  cellId: string,
+  channel: Channel,
+  ts: number,
+  raw: number,
+  unit: string | undefined,
+  cycle: number | undefined,
+  cell: CellIngestSettings,
+  memo: UnitMemo,
+): Reading | Rejection {
+  if (!Number.isFinite(raw)) return { cell: cellId, channel, reason: 'schema', detail: 'value is not a finite number' };
+  if (memo.unit !== unit || memo.channel !== channel) {
     memo.channel = channel;
-    memo.unit = r.unit;
-    memo.convert = converter(channel, r.unit, cell);
+    memo.unit = unit;
+    memo.convert = converter(channel, unit, cell);
   }
   const f = memo.convert;
-  if (typeof f === 'string') return { cell: r.cell, channel, reason: f, detail: `unit ${quote(r.unit)} is not valid for ${channel}` };
-  const value = f(r.value);
-  return channel === 'step' && r.cycle !== undefined
-    ? { cell: r.cell, channel, ts: r.ts, value, cycleIndex: r.cycle }
-    : { cell: r.cell, channel, ts: r.ts, value };
+  if (typeof f === 'string') return { cell: cellId, channel, reason: f, detail: `unit ${quote(unit)} is not valid for ${channel}` };
+  const value = f(raw);
+  return channel === 'step' && cycle !== undefined ? { cell: cellId, channel, ts, value, cycleIndex: cycle } : { cell: cellId, channel, ts, value };
 }
 
 /** True for a rejection from {@link canonicalReading}. */
@@ -264,7 +292,7 @@ function convertOne(
     rejections.push({ cell: cellId, channel, reason: 'bad_timestamp', detail: `ts ${quote(p.ts)} is not epoch ms or ISO-8601 in 2000..2100` });
     return;
   }
-  const r = canonicalReading({ cell: cellId, channel, ts, value: p.value, unit: p.unit, cycle: p.cycle }, cell, memo);
+  const r = canonicalOf(cellId, channel, ts, p.value, p.unit, p.cycle, cell, memo);
   if (isRejection(r)) rejections.push(r);
   else out.push(r);
 }
@@ -317,17 +345,23 @@ export function parseMessage(
 ): ParsedMessage {
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
-  const parts = parseTopic(topic, prefix);
-  if (parts === undefined) return reject('?', undefined, 'bad_topic', `topic ${quote(topic)} is not ${prefix}/<cell>/<channel>`);
-  const { cell: cellId, channel } = parts;
+  const slash = topicSlash(topic, prefix);
+  if (slash < 0) return reject('?', undefined, 'bad_topic', `topic ${quote(topic)} is not ${prefix}/<cell>/<channel>`);
+  const cellId = topic.slice(prefix.length + 1, slash);
+  const channel = topic.slice(slash + 1);
   if (!isValidCellId(cellId)) return reject('?', undefined, 'bad_cell_id', `cell id ${quote(cellId)} is empty, too long, or holds a control character or + #`);
   const refused = edge.admit?.(cellId);
   if (refused !== undefined) return reject(cellId, channel, refused, `cell ${cellId} is not admitted`);
-  const ch = INPUT_CHANNELS.find((c) => c === channel);
+  const ch = inputChannel(channel);
   if (ch === undefined) return reject(cellId, channel, 'unknown_channel', `channel ${quote(channel)} is not pressure|current|voltage|step`);
-  const bytes = boundedBytes(payload, edge.limits ?? DEFAULT_EDGE_LIMITS);
+  const limits = edge.limits ?? DEFAULT_EDGE_LIMITS;
+  if (Buffer.isBuffer(payload) && payload.byteLength <= limits.maxMessageBytes) {
+    const compact = readCompactBatch(payload, limits, Math.min(limits.maxBatch, MAX_BATCH_READINGS));
+    if (compact !== undefined) return compactReadings(cellId, ch, compact, settingsFor(cellId));
+  }
+  const bytes = boundedBytes(payload, limits);
   if (!(bytes instanceof Uint8Array)) return reject(cellId, channel, bytes.reason, bytes.detail);
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const text = Buffer.isBuffer(bytes) ? bytes.toString('utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -352,6 +386,20 @@ export function parseMessage(
     return { readings, rejections, bare: 0 };
   }
   return parseBatch(cellId, ch, data, settings, readings, rejections);
+}
+
+/** A compact batch's readings (see compact-batch.ts): what {@link parseBatch} makes of the same payload. */
+function compactReadings(cellId: string, ch: Channel, b: CompactBatch, settings: CellIngestSettings): ParsedMessage {
+  const readings: Reading[] = [];
+  const rejections: Rejection[] = [];
+  const memo = newUnitMemo();
+  const pairs = b.pairs;
+  for (let k = 0; k < b.n; k++) {
+    const r = canonicalOf(cellId, ch, pairs[2 * k] ?? NaN, pairs[2 * k + 1] ?? NaN, undefined, undefined, settings, memo);
+    if (isRejection(r)) rejections.push(r);
+    else readings.push(r);
+  }
+  return { readings, rejections, bare: 0 };
 }
 
 function parseBatch(cellId: string, ch: Channel, data: unknown[], settings: CellIngestSettings, readings: Reading[], rejections: Rejection[]): ParsedMessage {

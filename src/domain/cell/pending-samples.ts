@@ -7,26 +7,49 @@ import { absChargeLinear_mAh, lerp } from '../capacity.js';
 import { addPressure, addVoltage, type Run } from './run.js';
 import type { CurrentLine, PendingSampleKind, SampleListener } from './types.js';
 
-/** Plain data: three parallel arrays, in time order. */
-export interface PendingSamples {
+/** Plain data (a checkpoint's form): three parallel arrays, in time order. */
+export interface PendingSamplesState {
   t: number[];
   kind: PendingSampleKind[];
   value: number[];
 }
 
+/**
+ * The live queue: the first `n` entries of each array (what lies past them is stale). Emptying an array
+ * (`length = 0`) frees its backing store, and the next sample allocated one again: three allocations per
+ * pressure sample, each kept by a cell until its next message (promoted to the old space with thousands
+ * of cells). A count keeps the room.
+ */
+export interface PendingSamples extends PendingSamplesState {
+  n: number;
+}
+
 export function newPendingSamples(): PendingSamples {
-  return { t: [], kind: [], value: [] };
+  return { t: [], kind: [], value: [], n: 0 };
 }
 
 export function pushSample(q: PendingSamples, t: number, kind: PendingSampleKind, value: number): void {
-  q.t.push(t);
-  q.kind.push(kind);
-  q.value.push(value);
+  const n = q.n;
+  if (n < q.t.length) {
+    q.t[n] = t;
+    q.kind[n] = kind;
+    q.value[n] = value;
+  } else {
+    q.t.push(t);
+    q.kind.push(kind);
+    q.value.push(value);
+  }
+  q.n = n + 1;
 }
 
 /** True when a sample at or before `tb` is waiting. */
 export function hasSamplesUpTo(q: PendingSamples, tb: number): boolean {
-  return q.t.length > 0 && (q.t[0] ?? Infinity) <= tb;
+  return q.n > 0 && (q.t[0] ?? Infinity) <= tb;
+}
+
+/** The samples waiting, as plain data (copies). */
+export function pendingState(q: PendingSamples): PendingSamplesState {
+  return { t: q.t.slice(0, q.n), kind: q.kind.slice(0, q.n), value: q.value.slice(0, q.n) };
 }
 
 /**
@@ -48,7 +71,7 @@ export function attributeSamples(
   cycle: number,
   listener: SampleListener,
 ): void {
-  const n = q.t.length;
+  const n = q.n;
   if (n === 0) return;
   const { t0, i0, t1, i1 } = line;
   const heldI = Math.abs(i0);
@@ -72,13 +95,10 @@ export function attributeSamples(
       addPressure(run, t, v, q_mAh);
     } else addVoltage(run, v);
   }
-  if (k === n) {
-    q.t.length = 0;
-    q.kind.length = 0;
-    q.value.length = 0;
-  } else if (k > 0) {
-    q.t.splice(0, k);
-    q.kind.splice(0, k);
-    q.value.splice(0, k);
+  if (k > 0 && k < n) {
+    q.t.copyWithin(0, k, n);
+    q.kind.copyWithin(0, k, n);
+    q.value.copyWithin(0, k, n);
   }
+  q.n = n - k;
 }

@@ -9,7 +9,7 @@ import { CapacityGridResampler, type CurveState } from '../metrics/step.js';
 import { DEFAULT_PRESSURE_RING, PressureTrack } from '../pressure-track.js';
 import type { StepKind } from '../types.js';
 import type { CycleAssembly } from './cycles.js';
-import type { PendingSamples } from './pending-samples.js';
+import { pendingState, pushSample, type PendingSamples, type PendingSamplesState } from './pending-samples.js';
 import type { Run } from './run.js';
 import type { CyclerIndex, Runs } from './segmentation.js';
 import type { CellProcessorSettings } from './settings.js';
@@ -51,7 +51,7 @@ export interface ProcessorState {
   readonly cand: RunState | null;
   readonly prevT: number;
   readonly prevI: number;
-  readonly pending: PendingSamples;
+  readonly pending: PendingSamplesState;
   /** Indexes into `boundaries`. */
   readonly pendingBoundaries: readonly number[];
   readonly closed: readonly { readonly run: RunState; readonly end: number; readonly nextKind: StepKind | undefined }[];
@@ -120,7 +120,7 @@ export function stateOf(core: CoreFields): ProcessorState {
     track: core.track.toArrays(),
     prevT: core.prevT,
     prevI: core.prevI,
-    pending: { t: [...core.pending.t], kind: [...core.pending.kind], value: [...core.pending.value] },
+    pending: pendingState(core.pending),
     eventTs: core.eventTs,
     stepSeq: core.stepSeq,
     cyclerMode: core.cyclerMode,
@@ -151,9 +151,7 @@ export function restoreState(p: CoreFields, settings: CellProcessorSettings, s: 
   p.track = PressureTrack.fromJSON(settings.pressureMaxGap_ms, DEFAULT_PRESSURE_RING, s.track);
   p.prevT = s.prevT;
   p.prevI = s.prevI;
-  p.pending.t.push(...s.pending.t);
-  p.pending.kind.push(...s.pending.kind);
-  p.pending.value.push(...s.pending.value);
+  for (let k = 0; k < s.pending.t.length; k++) pushSample(p.pending, s.pending.t[k] ?? NaN, s.pending.kind[k] ?? 'pressure', s.pending.value[k] ?? NaN);
   p.eventTs = s.eventTs;
   p.stepSeq = s.stepSeq;
   p.cyclerMode = s.cyclerMode;

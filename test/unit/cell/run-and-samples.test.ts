@@ -1,7 +1,7 @@
 /** Charge accounting of a run, the pending samples it is given, and boundary pressures. */
 import { describe, expect, it } from 'vitest';
 import { expireBoundaries, resolveBoundaries } from '../../../src/domain/cell/boundaries.js';
-import { attributeSamples, newPendingSamples, pushSample } from '../../../src/domain/cell/pending-samples.js';
+import { attributeSamples, newPendingSamples, pendingState, pushSample } from '../../../src/domain/cell/pending-samples.js';
 import { addCharge, kindFromCharge, mergeGlitch, newRun, stepDraft } from '../../../src/domain/cell/run.js';
 import { newBoundary, type SampleListener } from '../../../src/domain/cell/types.js';
 import { PressureTrack } from '../../../src/domain/pressure-track.js';
@@ -100,7 +100,7 @@ describe('pending samples', () => {
     ]);
     expect([r.pMin, r.pMax, r.vMin, r.vMax]).toEqual([15, 16, 3.9, 3.9]);
     expect(heard).toEqual([`${H / 2}:3.9:true:3`]);
-    expect(q.t).toEqual([H + 1]);
+    expect(pendingState(q).t).toEqual([H + 1]);
   });
 
   it('a voltage sample already shown to the detectors is not shown again', () => {
