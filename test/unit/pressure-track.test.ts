@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { cellSettings } from '../support/cell-settings.js';
 import { CellProcessor, newOutput } from '../../src/domain/cell-processor.js';
 import { PressureTrack, type Lookup } from '../../src/domain/pressure-track.js';
-import { TimeRing } from '../../src/domain/ring.js';
 import type { Reading } from '../../src/domain/types.js';
 
 /** A small deterministic generator (tests must not depend on Math.random's sequence). */
@@ -104,8 +103,11 @@ describe('a cell processor with the trimmed track', () => {
 
 describe('PressureTrack.revive', () => {
   it('reads a copy from before the track kept its own buffers (a TimeRing inside)', () => {
-    const ring = new TimeRing(4_096);
-    for (let i = 0; i < 20; i++) ring.push(i * 1_000, i);
+    // the TimeRing of that release: two arrays (tsBuf, valueBuf), a start and a count
+    const tsBuf = new Float64Array(32);
+    const valueBuf = new Float64Array(32);
+    for (let i = 0; i < 20; i++) [tsBuf[i], valueBuf[i]] = [i * 1_000, i];
+    const ring = { capacity: 4_096, tsBuf, valueBuf, start: 0, n: 20 };
     // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- v8.deserialize returns any
     const old = deserialize(serialize({ maxGap_ms: 5_000, capacity: 4_096, ring })) as object;
     const t = PressureTrack.revive(old);
