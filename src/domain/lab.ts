@@ -8,7 +8,7 @@
  * processing (its later readings are counted as rejected `cell_failed`, so nothing is invented from a
  * broken state), and every other cell goes on.
  */
-import { applySignals, cycleClosed, cycleSignals, silenceCheck } from './alerts/cell-alerts.js';
+import { applySignals, changesNothing, cycleClosed, cycleSignals, silenceCheck } from './alerts/cell-alerts.js';
 import type { AlertEvent } from './alerts/incidents.js';
 import type { Signal } from './alerts/lifecycle.js';
 import { sampleDetectorListener } from './alerts/sample-detectors.js';
@@ -286,7 +286,8 @@ export class Lab {
     f.arrivals.pressure = c.aligner.arrivalOf('pressure');
     f.arrivals.current = c.aligner.arrivalOf('current');
     const s = silenceCheck(c, f, setup);
-    if (s !== undefined) this.apply(c, [s], c.processor.currentCycle, events);
+    if (s === undefined || (this.observe === undefined && changesNothing(c, s))) return;
+    this.apply(c, [s], c.processor.currentCycle, events);
   }
 
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {

@@ -92,6 +92,26 @@ describe('incremental checkpoints', () => {
     expect(restored(dir, 2)).toEqual(records(lab));
   });
 
+  it("does not count a cell changed for a tick that only finds its readings flowing (the silence check's 'ok')", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-state4-'));
+    const lab = newLab();
+    for (let c = 0; c < CELLS; c++) feed(lab, `c${c}`, 0, 120);
+    const ev: LabEvent[] = [];
+    lab.tick(T + 121_000, ev); // the first check of each active cell: its silence state begins (a change)
+    const store = new StateStore(dir);
+    store.save(lab, meta(1));
+    expect(store.lastEncoded).toBe(CELLS);
+    for (let s = 122; s < 126; s++) lab.tick(T + s * 1000, ev);
+    store.save(lab, meta(2));
+    expect(store.lastEncoded).toBe(0);
+    expect(ev).toEqual([]);
+    // a cell that falls silent past the warning does change, and says so
+    lab.tick(T + 120_000 + 3_600_000, ev);
+    expect(ev.filter((e) => e.type === 'alert').length).toBeGreaterThanOrEqual(CELLS);
+    store.save(lab, meta(3));
+    expect(store.lastEncoded).toBe(CELLS);
+  });
+
   it('ignores records after the last commit, and writes the log afresh once it is mostly dead records', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-state4-'));
     const lab = newLab();

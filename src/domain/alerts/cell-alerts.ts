@@ -68,6 +68,17 @@ export function cycleSignals(a: CellAlertState, y: CycleRecord, refCycle: number
   );
 }
 
+/**
+ * Whether judging `s` would change nothing: its kind is known and at ok with no downgrade pending, no
+ * incident of it is open, and the value is under the warning threshold (the lifecycle then returns at once).
+ * The silence check says "readings flowing" for every active cell every second: skipped, the cell is not
+ * marked changed for the next checkpoint.
+ */
+export function changesNothing(a: CellAlertState, s: Signal): boolean {
+  const st = a.alerts.kinds[s.kind];
+  return st?.level === 'ok' && st.lowerSince === null && a.incidents.open[s.kind] === undefined && s.value < s.warn;
+}
+
 export interface SilenceFacts {
   /** Processing time now, epoch ms. */
   readonly now: number;
