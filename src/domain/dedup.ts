@@ -48,6 +48,8 @@
  * runs sorted.
  */
 
+import { FingerprintRing } from './fingerprints.js';
+
 /** Readings at instants with several readings (step changes) whose values are kept exactly, per channel. */
 export const INSTANT_VALUES = 16;
 /** A step this many times a span's mean step (or a short progression's step) is a hole: the span ends. */
@@ -77,21 +79,6 @@ export interface DedupState {
 }
 
 const f32 = new Float32Array(1);
-const f64 = new Float64Array(2);
-const w32 = new Uint32Array(f64.buffer);
-
-/** 32 bits of (ts, value): a reading's fingerprint (murmur3's finaliser over the four words). */
-export function fingerprint(ts: number, value: number): number {
-  f64[0] = ts;
-  f64[1] = value;
-  let h = 0x9747b28c;
-  for (let k = 0; k < 4; k++) {
-    h = Math.imul(h ^ (w32[k] ?? 0), 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 const i32 = new Int32Array(f32.buffer);
 
 /** The largest float32 ≤ v. */
@@ -126,13 +113,10 @@ export class ReleasedReadings {
   private instFirst = 0;
   private instN = 0;
   /**
-   * Fingerprints of the latest released readings (a ring): the last {@link REGULAR_RUN} of any channel (a
-   * short progression may turn into a span), the last `depth` once the channel has a span.
+   * Fingerprints of the latest released readings: the last {@link REGULAR_RUN} of any channel (a short
+   * progression may turn into a span), the last `depth` once the channel has a span.
    */
-  private fp: Uint32Array | undefined;
-  private fpCap: number;
-  private fpNext = 0;
-  private fpN = 0;
+  private readonly fp: FingerprintRing;
   private readonly depth: number;
 
   /** @param depth readings of an irregular channel remembered at least (`alignment.dedupDepth`). */
@@ -141,7 +125,7 @@ export class ReleasedReadings {
     // every run but the newest holds two instants at least: ⌊depth / 2⌋ of them and the newest hold `depth`
     this.maxRuns = Math.floor(depth / 2) + 1;
     this.depth = depth;
-    this.fpCap = Math.min(depth, REGULAR_RUN);
+    this.fp = new FingerprintRing(Math.min(depth, REGULAR_RUN));
   }
 
   /** Runs held. */
@@ -151,7 +135,7 @@ export class ReleasedReadings {
 
   /** Bytes of the typed arrays held (what grows with the channel; the object itself is a few fields more). */
   get storedBytes(): number {
-    return this.run.byteLength + this.rng.byteLength + this.instTs.byteLength + this.instV.byteLength + (this.fp?.byteLength ?? 0);
+    return this.run.byteLength + this.rng.byteLength + this.instTs.byteLength + this.instV.byteLength + this.fp.storedBytes;
   }
 
   private slot(k: number): number {
@@ -163,7 +147,7 @@ export class ReleasedReadings {
   /** Remembers one released reading (event-time order). */
   push(ts: number, value: number): void {
     // an instant's further readings are kept exactly (instant values), not fingerprinted
-    if (ts !== this.lastTs) this.remember(ts, value);
+    if (ts !== this.lastTs) this.fp.push(ts, value);
     if (this.n > 0) {
       if (ts === this.lastTs) {
         this.instant(ts, value);
@@ -182,30 +166,8 @@ export class ReleasedReadings {
     this.newRun(ts, value);
   }
 
-  /** Notes the reading's fingerprint (the ring grown by doubling up to its capacity). */
-  private remember(ts: number, value: number): void {
-    let fp = (this.fp ??= new Uint32Array(this.fpCap));
-    if (this.fpN === fp.length && fp.length < this.fpCap) {
-      const grown = new Uint32Array(Math.min(this.fpCap, fp.length * 2));
-      for (let k = 0; k < this.fpN; k++) grown[k] = fp[(this.fpNext + k) % this.fpN] ?? 0;
-      this.fpNext = this.fpN;
-      this.fp = fp = grown;
-    }
-    fp[this.fpNext] = fingerprint(ts, value);
-    this.fpNext = this.fpNext + 1 === fp.length ? 0 : this.fpNext + 1;
-    if (this.fpN < fp.length) this.fpN++;
-  }
-
   private spanFound(): void {
-    this.fpCap = this.depth;
-  }
-
-  private fingerprintHeld(ts: number, value: number): boolean {
-    const fp = this.fp;
-    if (fp === undefined) return false;
-    const h = fingerprint(ts, value);
-    for (let k = 0; k < this.fpN; k++) if (fp[k] === h) return true;
-    return false;
+    this.fp.capacity = this.depth;
   }
 
   /** Whether the run at `o` takes `ts` (after its last reading): as the progression's next, or in its span. */
@@ -313,7 +275,7 @@ export class ReleasedReadings {
     const inRange = value >= (this.rng[2 * s] ?? NaN) && value <= (this.rng[2 * s + 1] ?? NaN);
     // a span's instants are not kept: between its first and last, only the fingerprints of the latest readings tell
     if (!inRange || (this.run[s * RUN_F64 + 1] ?? 0) >= 0 || ts === this.run[s * RUN_F64]) return inRange;
-    return this.fingerprintHeld(ts, value);
+    return this.fp.has(ts, value);
   }
 
   /** undefined: not an instant held whole; else whether the value is one of the instant's. */
