@@ -16,6 +16,8 @@
  *   --batch 10      readings per message                                                    [OEP_BENCH_BATCH]
  *   --channels pressure,current   each cell's channels, published in turn                  [OEP_BENCH_CHANNELS]
  *   --rows 1000000  rows of the generated exports (process)                                 [OEP_BENCH_ROWS]
+ *   --half-period s the current's square-wave half period, the same for every case (default: about
+ *                   four cycles per cell in the case with the fewest readings per cell, ≥ 20 s)   [OEP_BENCH_HALF_PERIOD]
  * More daemon config: OEP_BENCH_CONFIG (JSON, merged over bench/daemon-config.ts); Node flags for the daemon:
  * OEP_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p --max-old-space-size=256`).
  */
@@ -26,7 +28,7 @@ import { alertLatency } from './latency.js';
 import { checkpointBench } from './checkpoint.js';
 import { metricsBench } from './metrics-scrape.js';
 import { processBench } from './process-bench.js';
-import { round, type RoundResult, type Side, type SweepCase, type SweepOptions } from './sweep.js';
+import { halfPeriodFor, round, type RoundResult, type Side, type SweepCase, type SweepOptions } from './sweep.js';
 import { machineLine, processTable, roundLine, sweepTable } from './table.js';
 
 const PROCESS_ROUNDS = 3;
@@ -42,6 +44,7 @@ const { values, positionals } = parseArgs({
     batch: { type: 'string', default: process.env.OEP_BENCH_BATCH ?? '10' },
     channels: { type: 'string', default: process.env.OEP_BENCH_CHANNELS ?? 'pressure,current' },
     rows: { type: 'string', default: process.env.OEP_BENCH_ROWS ?? '1000000' },
+    'half-period': { type: 'string', default: process.env.OEP_BENCH_HALF_PERIOD },
   },
 });
 const part = PARTS.find((p) => p === (positionals[0] ?? 'all'));
@@ -55,10 +58,12 @@ const cases: SweepCase[] = values.cells.split(',').map((c) => {
   const [cells = '', readings = ''] = c.split(':');
   return { cells: positive('cells', cells), readings: positive('cells (readings)', readings) };
 });
+const channels = values.channels.split(',').filter((c) => c !== '');
 const options: SweepOptions = {
   batch: positive('batch', values.batch),
   window: positive('window', values.window),
-  channels: values.channels.split(',').filter((c) => c !== ''),
+  channels,
+  halfPeriod_s: values['half-period'] === undefined ? halfPeriodFor(cases, channels.length) : positive('half-period', values['half-period']),
 };
 const rounds = positive('rounds', values.rounds);
 const has = (p: Part): boolean => part === p || (part === 'all' && (p === 'sweep' || p === 'latency' || p === 'process'));
@@ -82,7 +87,8 @@ async function sweep(vm: VmHandle): Promise<void> {
       'and count.',
       `Per round: publisher's first message → subscriber handles the end marker; CPU = utime + stime of the`,
       `subscriber process (/proc; for oep the launcher's child); median (min–max) of ${rounds} round(s) per side,`,
-      'interleaved; peak RSS = VmHWM, the highest of the rounds.',
+      'interleaved; peak RSS = VmHWM, the highest of the rounds. Each channel at 1 Hz of event time; the',
+      `current a square wave of ${String(options.halfPeriod_s)} s half period at every cell count (the same steps per reading).`,
       '',
     ].join('\n'),
   );

@@ -28,6 +28,8 @@ export interface SweepOptions {
   readonly batch: number;
   readonly window: number;
   readonly channels: readonly string[];
+  /** Half period of every cell's square-wave current, s (one value for every case: the same steps per reading at each cell count). */
+  readonly halfPeriod_s: number;
 }
 
 export interface RoundResult {
@@ -179,8 +181,15 @@ function startPublisher(a: PublisherArgs): Publisher {
   return { pid: child.pid ?? 0, started, done, kill: () => child.kill('SIGKILL') };
 }
 
-/** Half period of the current's square wave: about four cycles per cell over the run, steps of at least 20 s (the default minimum step is 10 s). */
-export const halfPeriodFor = (c: SweepCase, o: SweepOptions): number => Math.max(20, Math.floor(c.readings / c.cells / o.channels.length / 8));
+/**
+ * Half period of the current's square wave for a sweep: one value for all its cases, so that a reading
+ * carries the same share of steps and cycles at every cell count (a per-case period gave 10,000 cells ×
+ * 100 readings ~50× the steps per reading of 100 cells × 5,000, and the cost per reading seemed to grow
+ * with the cells). About four cycles per cell in the case with the fewest readings per cell, steps of at
+ * least 20 s (the default minimum step is 10 s).
+ */
+export const halfPeriodFor = (cases: readonly SweepCase[], channels: number): number =>
+  Math.max(20, Math.floor(Math.min(...cases.map((c) => c.readings / c.cells)) / channels / 8));
 
 /** CPU time of each process so far, µs. */
 const cpuOf = (pids: readonly number[]): number[] => pids.map((p) => cpuTime_us(p) ?? NaN);
@@ -188,7 +197,7 @@ const cpuOf = (pids: readonly number[]): number[] => pids.map((p) => cpuTime_us(
 async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOptions, broker: MosquittoHandle): Promise<RoundResult> {
   const messages = Math.round(c.readings / o.batch);
   const readings = messages * o.batch;
-  const halfPeriod_s = halfPeriodFor(c, o);
+  const halfPeriod_s = o.halfPeriod_s;
   const pub = startPublisher({ url: broker.url, cells: c.cells, messages, batch: o.batch, window: o.window, channels: o.channels, halfPeriod_s });
   const pids = [sub.pid, childWithArg(process.pid, broker.configPath) ?? 0];
   // The last peak RSS seen, for a subscriber that dies (its /proc entry goes with it).
