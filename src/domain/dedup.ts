@@ -16,7 +16,8 @@
  * on while each step stays within {@link HOLE_FACTOR} times its mean step. Any instant inside a span
  * can hold a released reading: a reading in a hole (a step longer than that, one missing sample at ±20 %
  * jitter) is late. Inside a span, a reading is a duplicate only if a fingerprint (32 bits of its timestamp
- * and value) is among those of the channel's latest `depth` released readings (4 bytes a reading; a
+ * and value) is among those of the first readings of the channel's latest `depth` instants (further rows at an
+ * instant are instant values, below; 4 bytes an instant; a
  * channel without a span keeps the last {@link REGULAR_RUN}: 32 bytes): a load cell that flushes readings from hours ago lands between released ones
  * and is late, as it should be (late.csv shows it); a redelivery of a jittered channel older than `depth`
  * readings is counted late too, the conservative side. A channel whose steps vary more (event-triggered
@@ -146,7 +147,7 @@ export class ReleasedReadings {
 
   /** Remembers one released reading (event-time order). */
   push(ts: number, value: number): void {
-    // an instant's further readings are kept exactly (instant values), not fingerprinted
+    // the first reading of each instant (an instant's further rows are kept exactly: instant values)
     if (ts !== this.lastTs) this.fp.push(ts, value);
     if (this.n > 0) {
       if (ts === this.lastTs) {
@@ -250,7 +251,7 @@ export class ReleasedReadings {
   }
 
   private pushInstant(ts: number, value: number): void {
-    const cap = Math.min(INSTANT_VALUES, 2 * this.maxRuns);
+    const cap = INSTANT_VALUES;
     if (this.instTs.length === 0) {
       this.instTs = new Float64Array(cap);
       this.instV = new Float64Array(cap);

@@ -213,8 +213,19 @@ describe('released readings memory', () => {
             s.add(v);
           }
           const times = [...seen.keys()];
-          // the newest `depth` readings are always remembered, exactly at their instants
-          for (const [ts, vs] of [...seen].slice(-depth)) for (const v of vs) expect(d.has(ts, v)).toBe(true);
+          // the newest `depth` readings are always remembered (as the former ring of `depth` pairs did), but
+          // a further row at an instant only while it is among the latest INSTANT_VALUES such rows (then late)
+          const pushed: { ts: number; v: number; row: number }[] = [];
+          let u = T0;
+          let rows = 0; // rows kept as instant values so far (the first further row of an instant adds two)
+          for (const [dt, v] of steps) {
+            u += dt;
+            const prev = pushed.at(-1);
+            const further = prev?.ts === u;
+            if (prev !== undefined && further) rows += prev.row === -1 ? 2 : 1;
+            pushed.push({ ts: u, v, row: further ? rows : -1 });
+          }
+          for (const p of pushed.slice(-depth)) if (p.row === -1 || rows - p.row < INSTANT_VALUES) expect(d.has(p.ts, p.v)).toBe(true);
           expect(d.has(t + 1000, 0)).toBe(false);
           expect(d.has(T0 - 1, 0)).toBe(false);
           const back = ReleasedReadings.fromState(depth, d.toState());
