@@ -11,6 +11,7 @@ import type { Channel, Reading } from '../domain/types.js';
 import { readCompactBatch, type CompactBatch } from './compact-batch.js';
 import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
 import { prescanJson } from './prescan.js';
+import { inputChannel, isValidCellId, topicSlash } from './topic.js';
 import { currentToMilliamp, normalizeUnit, pressureToMPa, voltageToVolt, type CurrentUnit, type PressureUnit, type VoltageUnit } from '../domain/units.js';
 
 /** Why a message or one element of a batch was rejected. Counted per cell and reason. */
@@ -63,8 +64,6 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_JSON_DEPTH = 8;
 /** Values (array elements and object members at every depth) in one payload: four fields per reading of a full batch. */
 export const DEFAULT_MAX_JSON_VALUES = 4 * MAX_BATCH_READINGS;
-/** Longest cell id accepted from a topic, characters. */
-export const MAX_CELL_ID_LENGTH = 128;
 /** Longest piece of a payload quoted in a rejection's detail, characters. */
 export const MAX_DETAIL_QUOTE = 60;
 
@@ -95,6 +94,7 @@ function quote(v: unknown): string {
 }
 
 export { MAX_EPOCH_MS, MIN_EPOCH_MS };
+export { isValidCellId, MAX_CELL_ID_LENGTH, parseTopic, type TopicParts } from './topic.js';
 
 const readingSchema = z.object({
   ts: z.union([z.number(), z.string().min(1)]),
@@ -131,48 +131,6 @@ export interface ParsedMessage {
   readonly rejections: Rejection[];
   /** How many readings came as bare numbers (stamped with arrival time). */
   readonly bare: number;
-}
-
-export interface TopicParts {
-  readonly cell: string;
-  readonly channel: string;
-}
-
-/**
- * True for a cell id the outputs can carry as is: 1–{@link MAX_CELL_ID_LENGTH} characters, no control
- * character (C0, DEL, C1; a newline in a tag would inject lines into line protocol), none of MQTT's `+ #`.
- */
-export function isValidCellId(id: string): boolean {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  return id.length > 0 && id.length <= MAX_CELL_ID_LENGTH && !/[\u0000-\u001f\u007f-\u009f+#]/.test(id);
-}
-
-/** Splits `<prefix>/<cell>/<channel>`; the prefix may itself contain slashes. */
-export function parseTopic(topic: string, prefix: string): TopicParts | undefined {
-  const slash = topicSlash(topic, prefix);
-  return slash < 0 ? undefined : { cell: topic.slice(prefix.length + 1, slash), channel: topic.slice(slash + 1) };
-}
-
-/** Index in `topic` of the slash between the cell and the channel of `<prefix>/<cell>/<channel>`, or −1 when it is not one. */
-function topicSlash(topic: string, prefix: string): number {
-  const from = prefix.length + 1;
-  if (topic.length <= from || topic.charCodeAt(prefix.length) !== 0x2f || !topic.startsWith(prefix)) return -1;
-  const slash = topic.indexOf('/', from);
-  if (slash <= from || slash === topic.length - 1 || topic.includes('/', slash + 1)) return -1;
-  return slash;
-}
-
-/** The input channel a topic names, or undefined. */
-function inputChannel(name: string): Channel | undefined {
-  switch (name) {
-    case 'pressure':
-    case 'current':
-    case 'voltage':
-    case 'step':
-      return name;
-    default:
-      return undefined;
-  }
 }
 
 function toEpochMs(ts: number | string): number | undefined {
