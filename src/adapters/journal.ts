@@ -37,11 +37,11 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 import type { RawMessage } from './mqtt.js';
+import { messageDigest, RecentMessages } from './recent-messages.js';
 
 export const JOURNAL_FILE = 'journal.bin';
 /** A file set aside while a checkpoint was being taken: the sequence number of its last message. */
@@ -54,11 +54,6 @@ interface Retired {
   readonly fd: number | undefined;
 }
 const HEAD_BYTES = 12;
-/**
- * Digests of the latest journaled messages kept to recognise the broker's redelivery of one (its PUBACK
- * held when the daemon died): more than a broker keeps in flight to one client (Mosquitto: 20 by default).
- */
-export const RECENT_DIGESTS = 1_024;
 /**
  * Size of the buffer the records are appended to until a sync writes them, bytes: past it they are written
  * at once (not synced: the sync in flight or the next one covers them). A record larger than it gets a
@@ -75,74 +70,6 @@ export interface JournalEntry extends RawMessage {
 export interface JournalOptions {
   /** Hears a failed fdatasync (the PUBACKs then stay held: the broker keeps the messages). */
   readonly onError?: (message: string) => void;
-}
-
-/** Digest of one message (topic and payload), to recognise a redelivery. */
-export function messageDigest(topic: string, payload: Buffer): string {
-  return createHash('sha1').update(topic).update('\0').update(payload).digest('base64');
-}
-
-/**
- * The latest journaled messages (at most {@link RECENT_DIGESTS}, oldest overwritten), each with its digest
- * once asked: a digest is needed only for a message the broker marks as sent again (after a crash) and for
- * a checkpoint, so the hot path keeps a reference to the message instead of hashing each (a SHA-1 per
- * message was 4 % of the daemon's CPU).
- */
-class RecentMessages {
-  private readonly topics: (string | undefined)[] = [];
-  private readonly payloads: (Buffer | undefined)[] = [];
-  private readonly digests: (string | undefined)[] = [];
-  /** Slot of the next entry. */
-  private next = 0;
-  private count = 0;
-
-  /** A message whose digest is taken when asked. */
-  add(topic: string, payload: Buffer): void {
-    this.put(topic, payload, undefined);
-  }
-
-  /** A digest already taken (read back from a checkpoint or the journal). */
-  addDigest(digest: string): void {
-    this.put(undefined, undefined, digest);
-  }
-
-  private put(topic: string | undefined, payload: Buffer | undefined, digest: string | undefined): void {
-    const i = this.next;
-    this.topics[i] = topic;
-    this.payloads[i] = payload;
-    this.digests[i] = digest;
-    this.next = i + 1 === RECENT_DIGESTS ? 0 : i + 1;
-    if (this.count < RECENT_DIGESTS) this.count++;
-  }
-
-  private digestAt(i: number): string {
-    let d = this.digests[i];
-    if (d === undefined) {
-      d = messageDigest(this.topics[i] ?? '', this.payloads[i] ?? Buffer.alloc(0));
-      this.digests[i] = d;
-      this.topics[i] = undefined;
-      this.payloads[i] = undefined;
-    }
-    return d;
-  }
-
-  has(digest: string): boolean {
-    for (let k = 0; k < this.count; k++) if (this.digestAt(k) === digest) return true;
-    return false;
-  }
-
-  /** The digests, oldest first, each once. */
-  list(): string[] {
-    const out = new Set<string>();
-    const first = this.count < RECENT_DIGESTS ? 0 : this.next;
-    for (let k = 0; k < this.count; k++) out.add(this.digestAt((first + k) % RECENT_DIGESTS));
-    return [...out];
-  }
-
-  clear(): void {
-    this.topics.length = this.payloads.length = this.digests.length = 0;
-    this.next = this.count = 0;
-  }
 }
 
 export class Journal {

@@ -20,12 +20,11 @@
  * the records it emits.
  */
 import { lerp } from './capacity.js';
-import { CapacityGridResampler } from './metrics/step.js';
 import { DEFAULT_PRESSURE_RING, PressureTrack } from './pressure-track.js';
 import type { Reading, StepKind } from './types.js';
 import { expireBoundaries, resolveBoundaries } from './cell/boundaries.js';
 import type { CellProcessorSettings } from './cell/settings.js';
-import { restoreState, stateOf, type Closed, type CoreFields, type CyclerCut, type ProcessorState } from './cell/state.js';
+import { reviveClone, restoreState, stateOf, type Closed, type CoreFields, type CyclerCut, type ProcessorState } from './cell/state.js';
 import { emitReady } from './cell/emission.js';
 import { cycleOfOpenStep, finishCycles, newCycleAssembly, type CycleAssembly } from './cell/cycles.js';
 import { attributeSamples, hasSamplesUpTo, newPendingSamples, pushSample, type PendingSamples } from './cell/pending-samples.js';
@@ -73,23 +72,9 @@ export class CellProcessor implements SegmentVisitor, CoreFields {
     this.track = new PressureTrack(settings.pressureMaxGap_ms, DEFAULT_PRESSURE_RING);
   }
 
-  /**
-   * Gives a structured-clone copy of a processor (e.g. from v8.deserialize) its classes back, with the
-   * current settings. Shared references (a boundary is one step's end and the next one's start) survive
-   * a structured clone, which is why the daemon snapshots with v8.serialize rather than JSON.
-   */
+  /** A processor from a structured clone of one (checkpoint format 2), with the current settings (cell/state.ts). */
   static revive(o: object, settings: CellProcessorSettings): CellProcessor {
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
-    const p = Object.setPrototypeOf(o, CellProcessor.prototype) as CellProcessor;
-    PressureTrack.revive(p.track);
-    const runs = [p.runs.step, p.runs.cand, ...p.closed.map((c) => c.run)];
-    for (const r of runs) if (r?.curve) Object.setPrototypeOf(r.curve, CapacityGridResampler.prototype);
-    Object.defineProperty(p, 'settings', { value: settings });
-    // Format 2 predates `cycleSource: auto`: its cells go on counting cycles as they did (derived unless told `cycler`).
-    if (!Object.hasOwn(p.cycles, 'held')) Object.assign(p.cycles, { decided: 'derived', held: [], heldCycleStarts: 0, heldPhase: 'none' });
-    // A clone from before the pending samples kept a count: every entry is a sample.
-    if (!Object.hasOwn(p.pending, 'n')) Object.assign(p.pending, { n: p.pending.t.length });
-    return p;
+    return reviveClone(o, CellProcessor.prototype, settings);
   }
 
   /** The core's state as plain data, for a checkpoint (see cell/state.ts): copies, never the live objects. */

@@ -50,9 +50,9 @@
  */
 
 import { FingerprintRing } from './fingerprints.js';
+import { InstantValues } from './instant-values.js';
 
-/** Readings at instants with several readings (step changes) whose values are kept exactly, per channel. */
-export const INSTANT_VALUES = 16;
+export { INSTANT_VALUES } from './instant-values.js';
 /** A step this many times a span's mean step (or a short progression's step) is a hole: the span ends. */
 export const HOLE_FACTOR = 1.5;
 /**
@@ -109,10 +109,7 @@ export class ReleasedReadings {
   private n = 0;
   private lastTs = -Infinity;
   private lastValue = NaN;
-  private instTs: Float64Array = EMPTY_F64;
-  private instV: Float64Array = EMPTY_F64;
-  private instFirst = 0;
-  private instN = 0;
+  private readonly instants = new InstantValues();
   /**
    * Fingerprints of the latest released readings: the last {@link REGULAR_RUN} of any channel (a short
    * progression may turn into a span), the last `depth` once the channel has a span.
@@ -136,7 +133,7 @@ export class ReleasedReadings {
 
   /** Bytes of the typed arrays held (what grows with the channel; the object itself is a few fields more). */
   get storedBytes(): number {
-    return this.run.byteLength + this.rng.byteLength + this.instTs.byteLength + this.instV.byteLength + this.fp.storedBytes;
+    return this.run.byteLength + this.rng.byteLength + this.instants.storedBytes + this.fp.storedBytes;
   }
 
   private slot(k: number): number {
@@ -245,31 +242,14 @@ export class ReleasedReadings {
 
   /** A second (or further) reading at the last released instant: the instant's values, exactly. */
   private instant(ts: number, value: number): void {
-    const newest = this.instN > 0 ? this.instTs[(this.instFirst + this.instN - 1) % this.instTs.length] : undefined;
-    if (newest !== ts) this.pushInstant(ts, this.lastValue);
-    this.pushInstant(ts, value);
-  }
-
-  private pushInstant(ts: number, value: number): void {
-    const cap = INSTANT_VALUES;
-    if (this.instTs.length === 0) {
-      this.instTs = new Float64Array(cap);
-      this.instV = new Float64Array(cap);
-    }
-    let i: number;
-    if (this.instN < cap) i = (this.instFirst + this.instN++) % cap;
-    else {
-      i = this.instFirst;
-      this.instFirst = (this.instFirst + 1) % cap;
-    }
-    this.instTs[i] = ts;
-    this.instV[i] = value;
+    if (this.instants.newest !== ts) this.instants.push(ts, this.lastValue);
+    this.instants.push(ts, value);
   }
 
   /** Whether a reading with this timestamp and value was released (see the file's comment for how exactly). */
   has(ts: number, value: number): boolean {
     if (this.n === 0 || ts > this.lastTs) return false;
-    const known = this.instantHas(ts, value);
+    const known = this.instants.has(ts, value);
     if (known !== undefined) return known;
     const s = this.runAt(ts);
     if (s === undefined) return false;
@@ -277,23 +257,6 @@ export class ReleasedReadings {
     // a span's instants are not kept: between its first and last, only the fingerprints of the latest readings tell
     if (!inRange || (this.run[s * RUN_F64 + 1] ?? 0) >= 0 || ts === this.run[s * RUN_F64]) return inRange;
     return this.fp.has(ts, value);
-  }
-
-  /** undefined: not an instant held whole; else whether the value is one of the instant's. */
-  private instantHas(ts: number, value: number): boolean | undefined {
-    const cap = this.instTs.length;
-    let seen = false;
-    for (let k = this.instN - 1; k >= 0; k--) {
-      const i = (this.instFirst + k) % cap;
-      const t = this.instTs[i] ?? NaN;
-      if (t < ts) break;
-      if (t !== ts) continue;
-      if (this.instV[i] === value) return true;
-      seen = true;
-    }
-    // Once the ring is full, its oldest instant may have lost a value to the overwrite: decided by its run.
-    if (!seen || (this.instN === cap && this.instTs[this.instFirst] === ts)) return undefined;
-    return false;
   }
 
   /** The slot of the run holding instant `ts`, if one does. */
@@ -326,14 +289,7 @@ export class ReleasedReadings {
       runs.set(this.run.subarray(s * RUN_F64, s * RUN_F64 + RUN_F64), k * RUN_F64);
       range.set(this.rng.subarray(2 * s, 2 * s + 2), 2 * k);
     }
-    const ts = new Float64Array(this.instN);
-    const value = new Float64Array(this.instN);
-    for (let k = 0; k < this.instN; k++) {
-      const i = (this.instFirst + k) % this.instTs.length;
-      ts[k] = this.instTs[i] ?? NaN;
-      value[k] = this.instV[i] ?? NaN;
-    }
-    return { runs, range, instants: { ts, value }, last: this.lastValue };
+    return { runs, range, instants: this.instants.toState(), last: this.lastValue };
   }
 
   /** From {@link toState}'s copy, with the current depth (a smaller one keeps the newest runs). */
@@ -352,7 +308,7 @@ export class ReleasedReadings {
       for (let k = 0; k < d.n; k++) if ((d.run[k * RUN_F64 + 1] ?? 0) < 0) d.spanFound();
     }
     d.lastValue = st.last;
-    for (let k = 0; k < st.instants.ts.length; k++) d.pushInstant(st.instants.ts[k] ?? NaN, st.instants.value[k] ?? NaN);
+    for (let k = 0; k < st.instants.ts.length; k++) d.instants.push(st.instants.ts[k] ?? NaN, st.instants.value[k] ?? NaN);
     return d;
   }
 

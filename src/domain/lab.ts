@@ -8,8 +8,6 @@
  * processing (its later readings are counted as rejected `cell_failed`, so nothing is invented from a
  * broken state), and every other cell goes on.
  */
-import { applySignals, changesNothing, cycleClosed, cycleSignals, silenceCheck } from './alerts/cell-alerts.js';
-import type { AlertEvent } from './alerts/incidents.js';
 import type { Signal } from './alerts/lifecycle.js';
 import { sampleDetectorListener } from './alerts/sample-detectors.js';
 import { newOutput, type CellOutput } from './cell-processor.js';
@@ -24,25 +22,16 @@ import {
   type CellSnapshot,
   type CellState,
 } from './cell-state.js';
-import { GapTracker, type Gap } from './gaps.js';
+import { GapTracker } from './gaps.js';
+import { LabAlerts } from './lab-alerts.js';
 import { LabChanges } from './lab-changes.js';
-import type { CycleRecord, Reading, StepRecord } from './types.js';
+import type { LabEvent } from './lab-events.js';
+import type { Reading } from './types.js';
 
 export { CELL_RECORD_VERSION, newCounters, type CellCounters, type CellRecord, type CellSetup, type CellSnapshot, type CellState } from './cell-state.js';
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
-
-export type LabEvent =
-  | { readonly type: 'step'; readonly record: StepRecord }
-  | { readonly type: 'cycle'; readonly record: CycleRecord }
-  | { readonly type: 'late'; readonly reading: Reading; readonly watermark: number }
-  | { readonly type: 'alert'; readonly alert: AlertEvent }
-  /** A hole in a channel's event time while current flowed (live only: see {@link LabOptions.trackGaps}). */
-  | { readonly type: 'gap'; readonly gap: Gap }
-  /** A cell stopped processing after an internal error (reported once per cell). */
-  | { readonly type: 'failure'; readonly cell: string; readonly message: string; readonly t: number };
-
-/** The silence target that covers every cell. */
-export const ALL_CELLS = '*';
+export { ALL_CELLS } from './alerts/maintenance.js';
+export type { LabEvent } from './lab-events.js';
 
 /** Reason under which a failed cell's later readings are counted. */
 export const CELL_FAILED = 'cell_failed';
@@ -65,12 +54,10 @@ export class Lab {
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
-  /** Maintenance silences: cell id (or {@link ALL_CELLS}) → end, epoch ms (processing time). */
-  private readonly silences = new Map<string, number>();
+  /** The cells' alerting, fed from what each core emits. */
+  private readonly alerts: LabAlerts;
   /** Processing time of the call in progress (NaN at the end of input). */
   private now = NaN;
-  /** The silence check's facts, filled anew for each cell at each tick (not an object per cell and second). */
-  private readonly facts = { now: NaN, active: false, arrivals: { pressure: -Infinity, current: -Infinity } };
 
   /**
    * @param setupFor each cell's settings, asked once when the cell is first seen or restored.
@@ -78,9 +65,13 @@ export class Lab {
    */
   constructor(
     private readonly setupFor: (cell: string) => CellSetup,
-    private readonly observe?: { readonly signal: (cell: string, s: Signal) => void },
+    observe?: { readonly signal: (cell: string, s: Signal) => void },
     private readonly options: LabOptions = {},
-  ) {}
+  ) {
+    this.alerts = new LabAlerts((id) => {
+      this.changes.changed(id);
+    }, observe);
+  }
 
   /** A cell's gap counts (undefined when gaps are not tracked or the cell has none yet). */
   gapsOf(c: CellState): Pick<GapTracker, 'counts' | 'missing'> | undefined {
@@ -140,14 +131,12 @@ export class Lab {
    * the detectors and incidents go on, the incident events are marked silenced. A past `until_ms` ends it.
    */
   silence(target: string, until_ms: number): void {
-    if (until_ms > 0) this.silences.set(target, until_ms);
-    else this.silences.delete(target);
+    this.alerts.silences.set(target, until_ms);
   }
 
   /** Until when (epoch ms) a cell is silenced at processing time `now`, or undefined. */
   silencedUntil(cell: string, now: number): number | undefined {
-    const until = Math.max(this.silences.get(cell) ?? -Infinity, this.silences.get(ALL_CELLS) ?? -Infinity);
-    return until > now ? until : undefined;
+    return this.alerts.silences.of(cell, now);
   }
 
   /** Counts a rejected message for a cell (the edge parsed it; the lab only keeps the tally), or in {@link unattributed}. */
@@ -227,7 +216,7 @@ export class Lab {
     if (released.length > 0 || c.aligner.watermark !== wm) this.changes.changed(c.id);
     if (released.length > 0) this.run(c, released, events);
     released.length = 0;
-    this.checkSilence(c, now, events);
+    this.alerts.checkSilence(c, now, events);
   }
 
   /** End of input (offline processing): releases every buffer and closes every open step and cycle. */
@@ -277,19 +266,6 @@ export class Lab {
     events.push({ type: 'failure', cell: c.id, message, t: now });
   }
 
-  private checkSilence(c: CellState, now: number, events: LabEvent[]): void {
-    const setup = c.alertSetup;
-    if (setup === undefined) return;
-    const f = this.facts;
-    f.now = now;
-    f.active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
-    f.arrivals.pressure = c.aligner.arrivalOf('pressure');
-    f.arrivals.current = c.aligner.arrivalOf('current');
-    const s = silenceCheck(c, f, setup);
-    if (s === undefined || (this.observe === undefined && changesNothing(c, s))) return;
-    this.apply(c, [s], c.processor.currentCycle, events);
-  }
-
   private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
     if (released.length === 0) return;
     const { out, signals } = this.tap(c);
@@ -337,35 +313,6 @@ export class Lab {
     for (const y of out.cycles) events.push({ type: 'cycle', record: y });
     c.counters.steps += out.steps.length;
     c.counters.cycles += out.cycles.length;
-    const setup = c.alertSetup;
-    if (setup === undefined) return;
-    this.apply(c, signals, c.processor.chargeCycle, events);
-    for (const y of out.cycles) {
-      this.apply(c, cycleSignals(c, y, c.processor.settings.refCycle, setup), y.cycle, events);
-      if (y.complete) {
-        const changes: AlertEvent[] = [];
-        cycleClosed(c, y.tEnd, setup, this.moment(c, y.cycle), changes);
-        this.push(c, changes, events);
-      }
-    }
-  }
-
-  private moment(c: CellState, cycle: number): { cycle: number; silenced: boolean } {
-    return { cycle, silenced: this.silences.size > 0 && this.silencedUntil(c.id, this.now) !== undefined };
-  }
-
-  private apply(c: CellState, signals: readonly Signal[], cycle: number, events: LabEvent[]): void {
-    const setup = c.alertSetup;
-    if (setup === undefined || signals.length === 0) return;
-    this.changes.changed(c.id);
-    if (this.observe !== undefined) for (const s of signals) this.observe.signal(c.id, s);
-    const changes: AlertEvent[] = [];
-    applySignals(c, signals, setup, this.moment(c, cycle), changes);
-    this.push(c, changes, events);
-  }
-
-  private push(c: CellState, changes: readonly AlertEvent[], events: LabEvent[]): void {
-    c.counters.alerts += changes.length;
-    for (const alert of changes) events.push({ type: 'alert', alert });
+    this.alerts.afterRecords(c, out, signals, this.now, events);
   }
 }

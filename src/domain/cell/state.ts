@@ -160,3 +160,21 @@ export function restoreState(p: CoreFields, settings: CellProcessorSettings, s: 
   Object.assign(p.cycles, { ...s.cycles, steps: [...s.cycles.steps] });
   Object.assign(p.stats, s.stats);
 }
+
+/**
+ * Gives a structured-clone copy of a processor (checkpoint format 2, from v8.deserialize) its classes back,
+ * with the current settings; `proto` is the processor's prototype (passed in: this file is below the class).
+ */
+export function reviveClone<P extends CoreFields>(o: object, proto: P, settings: CellProcessorSettings): P {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
+  const p = Object.setPrototypeOf(o, proto) as P;
+  PressureTrack.revive(p.track);
+  const runs = [p.runs.step, p.runs.cand, ...p.closed.map((c) => c.run)];
+  for (const r of runs) if (r?.curve) Object.setPrototypeOf(r.curve, CapacityGridResampler.prototype);
+  Object.defineProperty(p, 'settings', { value: settings });
+  // Format 2 predates `cycleSource: auto`: its cells go on counting cycles as they did (derived unless told `cycler`).
+  if (!Object.hasOwn(p.cycles, 'held')) Object.assign(p.cycles, { decided: 'derived', held: [], heldCycleStarts: 0, heldPhase: 'none' });
+  // A clone from before the pending samples kept a count: every entry is a sample.
+  if (!Object.hasOwn(p.pending, 'n')) Object.assign(p.pending, { n: p.pending.t.length });
+  return p;
+}
