@@ -2,7 +2,8 @@
  * The daemon's config in the benchmark: what a lab runs (README "Configuration"), every output on, the
  * write-ahead journal included (state.journal defaults to true). Pass more keys without editing:
  * OEP_BENCH_CONFIG='{"state":{"interval_s":10}}' (JSON, merged over this one key by key); the journal's cost
- * is the difference with OEP_BENCH_CONFIG='{"state":{"journal":false}}'.
+ * is the difference with OEP_BENCH_CONFIG='{"state":{"journal":false}}'; a sink's, with its key null
+ * (OEP_BENCH_CONFIG='{"influx":null}', '{"output":null}', '{"state":null}').
  */
 import { join } from 'node:path';
 
@@ -18,14 +19,14 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `over` merged into `base`, objects key by key, anything else replaced. */
+/** `over` merged into `base`, objects key by key, anything else replaced; null removes the key (`{"influx":null}`: no InfluxDB). */
 export function mergeConfig(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
     out[k] = isObject(b) && isObject(v) ? mergeConfig(b, v) : v;
   }
-  return out;
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== null));
 }
 
 /** The production-shaped config, with its folders under `dir`. */

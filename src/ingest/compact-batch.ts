@@ -6,7 +6,8 @@
  * anything this one would reject (a timestamp out of range, a number JSON reads as ±Infinity, a batch past
  * or near the limits), is left to the general path (prescan, `JSON.parse`, schema), which gives the rejection.
  *
- * A number is read as `JSON.parse` reads it: an integer of at most 15 digits exactly, anything else by
+ * A number is read as `JSON.parse` reads it: an integer of at most 15 digits exactly, a decimal of at most 15
+ * digits (no exponent) as its digits over a power of ten (one correctly rounded division), anything else by
  * `Number` of its text (the same correctly rounded conversion).
  */
 import type { JsonLimits } from './prescan.js';
@@ -57,15 +58,20 @@ function readNumber(b: Buffer, i: number): number {
   } else return -1;
   const digits = i - firstDigit;
   let integer = true;
+  /** Digits after the point of a number without an exponent (0: none, or an exponent follows). */
+  let fraction = 0;
   if (c === DOT) {
     integer = false;
     c = b[++i] ?? -1;
     if (!isDigit(c)) return -1;
+    const dot = i;
     do c = b[++i] ?? -1;
     while (isDigit(c));
+    fraction = i - dot;
   }
   if (c === LOWER_E || c === UPPER_E) {
     integer = false;
+    fraction = 0;
     c = b[++i] ?? -1;
     if (c === PLUS || c === MINUS) c = b[++i] ?? -1;
     if (!isDigit(c)) return -1;
@@ -76,8 +82,28 @@ function readNumber(b: Buffer, i: number): number {
     let v = 0;
     for (let k = firstDigit; k < i; k++) v = v * 10 + ((b[k] ?? ZERO) - ZERO);
     numberRead = negative ? -v : v;
-  } else numberRead = Number(b.toString('latin1', start, i));
+  } else if (fraction > 0 && i - firstDigit - 1 <= EXACT_DIGITS) numberRead = exactDecimal(b, firstDigit, i, fraction, negative);
+  else numberRead = Number(b.toString('latin1', start, i));
   return i;
+}
+
+/** 10^k for k ≤ {@link EXACT_DIGITS}: each exactly a double. */
+const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, k) => 10 ** k);
+
+/**
+ * A decimal `d.ddd` of at most {@link EXACT_DIGITS} digits in all (at `firstDigit` up to `end`, `fraction` of
+ * them after the point): its digits as an integer (exact: < 2^53) divided by 10^fraction (exact): one
+ * correctly rounded division, the double nearest the decimal, as `Number` reads it (Clinger's fast path),
+ * without making a string of it.
+ */
+function exactDecimal(b: Buffer, firstDigit: number, end: number, fraction: number, negative: boolean): number {
+  let v = 0;
+  for (let k = firstDigit; k < end; k++) {
+    const c = b[k] ?? ZERO;
+    if (c !== DOT) v = v * 10 + (c - ZERO);
+  }
+  const x = v / (POWERS_OF_TEN[fraction] ?? NaN);
+  return negative ? -x : x;
 }
 
 /** Whether `b` holds `key` at `i`. */

@@ -346,12 +346,21 @@ export function parseMessage(
   return parseBatch(cellId, ch, data, settings, readings, rejections);
 }
 
-/** A compact batch's readings (see compact-batch.ts): what {@link parseBatch} makes of the same payload. */
+/**
+ * A compact batch's readings (see compact-batch.ts): what {@link parseBatch} makes of the same payload. Its
+ * numbers are finite and it states no unit: one conversion for the whole batch (the cell's default unit).
+ */
 function compactReadings(cellId: string, ch: Channel, b: CompactBatch, settings: CellIngestSettings): ParsedMessage {
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
-  const memo = newUnitMemo();
   const pairs = b.pairs;
+  const convert = converter(ch, undefined, settings);
+  if (typeof convert !== 'string') {
+    // The reading canonicalOf makes (same fields, same order), without its per-reading checks.
+    for (let k = 0; k < b.n; k++) readings.push({ cell: cellId, channel: ch, ts: pairs[2 * k] ?? NaN, value: convert(pairs[2 * k + 1] ?? NaN) });
+    return { readings, rejections, bare: 0 };
+  }
+  const memo = newUnitMemo();
   for (let k = 0; k < b.n; k++) {
     const r = canonicalOf(cellId, ch, pairs[2 * k] ?? NaN, pairs[2 * k + 1] ?? NaN, undefined, undefined, settings, memo);
     if (isRejection(r)) rejections.push(r);
