@@ -146,26 +146,49 @@ export async function connectMqtt(o: MqttConnectOptions): Promise<MqttClient> {
   return client;
 }
 
-type SendPacket = (packet: { readonly cmd: string }, cb?: (e?: Error) => void, ...rest: unknown[]) => void;
+type SendPacket = (
+  packet: { readonly cmd: string; readonly messageId?: number; readonly reasonCode?: number },
+  cb?: (e?: Error) => void,
+  ...rest: unknown[]
+) => void;
 
 /**
  * MQTT.js sends the PUBACK of a QoS 1 message through its `_sendPacket` once the `message` listeners have
  * returned, and reads the next packet when that call says so. Holding the PUBACK packet (and answering
  * the call at once) lets messages flow while a journal syncs, so one fdatasync covers many of them; the
- * broker forgets a message only once `hold` sends its PUBACK.
+ * broker forgets a message only once `hold` sends its PUBACK. What waits is the message id (a number in a
+ * queue), and `hold` is given one function for all: a closure, a packet and an argument list per message,
+ * kept until the fdatasync, outlived young-generation collections at a few thousand messages a second.
+ * Each call of it sends the oldest PUBACK held: `hold` releases in order, and a message is durable once
+ * every message journaled before it is (one file, synced as a whole).
  */
 function holdPubacks(client: MqttClient, hold: (send: () => void) => void): void {
   // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- MQTT.js declares _sendPacket private, without a type
   const c = client as unknown as { _sendPacket: SendPacket };
   const send = c._sendPacket.bind(client);
-  c._sendPacket = (packet, cb, ...rest) => {
-    if (packet.cmd !== 'puback') {
-      send(packet, cb, ...rest);
+  const ids: number[] = [];
+  const codes: (number | undefined)[] = [];
+  let head = 0;
+  const sendOldest = (): void => {
+    const messageId = ids[head];
+    const reasonCode = codes[head];
+    head++;
+    if (head === ids.length) ids.length = codes.length = head = 0;
+    else if (head > 1024 && head * 2 > ids.length) {
+      ids.splice(0, head);
+      codes.splice(0, head);
+      head = 0;
+    }
+    if (messageId !== undefined) send({ cmd: 'puback', messageId, reasonCode });
+  };
+  c._sendPacket = (packet, cb, cbStorePut?: unknown, noStore?: unknown) => {
+    if (packet.cmd !== 'puback' || packet.messageId === undefined) {
+      send(packet, cb, cbStorePut, noStore);
       return;
     }
-    hold(() => {
-      send(packet, undefined, ...rest);
-    });
+    ids.push(packet.messageId);
+    codes.push(packet.reasonCode);
+    hold(sendOldest);
     cb?.();
   };
 }
