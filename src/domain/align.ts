@@ -68,13 +68,15 @@ export class EventTimeAligner {
   private readonly maxTs = new Float64Array(N_CHANNELS).fill(-Infinity);
   private lastArrival = -Infinity;
   private readonly arrivedAt = new Float64Array(N_CHANNELS).fill(-Infinity);
-  private readonly recent: ReleasedReadings[];
+  /**
+   * Per channel, what it released (duplicate detection), made at the channel's first released reading: most
+   * cells publish two of the four channels, and an unused channel's empty record was ~0.2 KB a cell.
+   */
+  private readonly recent: (ReleasedReadings | undefined)[] = [undefined, undefined, undefined, undefined];
   /** Readings released early because the buffer hit `maxBuffered`. */
   forcedReleases = 0;
 
-  constructor(private readonly settings: AlignerSettings) {
-    this.recent = Array.from({ length: N_CHANNELS }, () => new ReleasedReadings(settings.dedupDepth));
-  }
+  constructor(private readonly settings: AlignerSettings) {}
 
   get watermark(): number {
     return this.wm;
@@ -181,7 +183,9 @@ export class EventTimeAligner {
     this.buf.shiftThrough(w, out);
     for (let k = from; k < out.length; k++) {
       const r = out[k];
-      if (r !== undefined) this.recent[CHANNEL_INDEX[r.channel]]?.push(r.ts, r.value);
+      if (r === undefined) continue;
+      const c = CHANNEL_INDEX[r.channel];
+      (this.recent[c] ??= new ReleasedReadings(this.settings.dedupDepth)).push(r.ts, r.value);
     }
   }
 
@@ -210,7 +214,8 @@ export class EventTimeAligner {
       maxTs: Array.from(this.maxTs, (m) => (Number.isFinite(m) ? m : null)),
       arrivedAt: Array.from(this.arrivedAt, (m) => (Number.isFinite(m) ? m : null)),
       lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
-      recent: this.recent.map((r) => r.toState()),
+      // A channel that released nothing yet: the record of an empty one (the format does not change).
+      recent: this.recent.map((r) => (r ?? new ReleasedReadings(this.settings.dedupDepth)).toState()),
       forcedReleases: this.forcedReleases,
     };
   }
@@ -225,9 +230,9 @@ export class EventTimeAligner {
     const a = Object.setPrototypeOf(o, EventTimeAligner.prototype) as EventTimeAligner;
     // Format 2 kept each channel's last released readings in a ring: into runs.
     a.recent.forEach((r, c) => {
-      const ring: unknown = Reflect.get(r, 'ring');
+      const ring: unknown = r === undefined ? undefined : Reflect.get(r, 'ring');
       const { ts, value } = typeof ring === 'object' && ring !== null ? TimeRing.revive(ring).toArrays() : { ts: [], value: [] };
-      a.recent[c] = ReleasedReadings.fromPairs(settings.dedupDepth, ts, value);
+      a.recent[c] = ts.length === 0 ? undefined : ReleasedReadings.fromPairs(settings.dedupDepth, ts, value);
     });
     Object.defineProperty(a, 'settings', { value: settings });
     // Format 2 cloned the buffer as an array of readings (`buf`, released up to `head`): into columns.
@@ -258,6 +263,8 @@ export class EventTimeAligner {
     });
     a.lastArrival = s.lastArrival ?? -Infinity;
     s.recent.forEach((r, c) => {
+      // A channel that had released nothing stays without a record until it does (as in a fresh aligner).
+      if ('runs' in r ? r.runs.length === 0 && r.instants.ts.length === 0 : r.ts.length === 0) return;
       a.recent[c] = 'runs' in r ? ReleasedReadings.fromState(settings.dedupDepth, r) : ReleasedReadings.fromPairs(settings.dedupDepth, r.ts, r.value);
     });
     a.forcedReleases = s.forcedReleases;

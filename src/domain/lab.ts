@@ -9,7 +9,7 @@
  * broken state), and every other cell goes on.
  */
 import type { Signal } from './alerts/lifecycle.js';
-import { sampleDetectorListener } from './alerts/sample-detectors.js';
+import { sampleDetectorListener, type SampleDetectorSettings } from './alerts/sample-detectors.js';
 import { newOutput, type CellOutput } from './cell-processor.js';
 import {
   cellFromRecord,
@@ -54,6 +54,8 @@ export class Lab {
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
+  /** See {@link detectorSettings}. */
+  private readonly sharedDetectors = new WeakMap<object, Map<number, SampleDetectorSettings>>();
   /** The cells' alerting, fed from what each core emits. */
   private readonly alerts: LabAlerts;
   /** Processing time of the call in progress (NaN at the end of input). */
@@ -298,7 +300,7 @@ export class Lab {
       const out =
         c.alertSetup === undefined || det === undefined
           ? newOutput()
-          : newOutput(sampleDetectorListener(c.sampleDetectors, { ...det, refCycle: c.processor.settings.refCycle }, signals));
+          : newOutput(sampleDetectorListener(c.sampleDetectors, this.detectorSettings(det, c.processor.settings.refCycle), signals));
       t = { out, signals };
       this.taps.set(c, t);
     }
@@ -306,6 +308,19 @@ export class Lab {
     t.out.cycles.length = 0;
     t.signals.length = 0;
     return t;
+  }
+
+  /**
+   * The in-step detectors' settings, one object for the cells that share their detector settings (the
+   * daemon shares equal ones) and reference cycle: an object per cell, each of its own hidden class, was
+   * ~0.3 KB a cell.
+   */
+  private detectorSettings(det: Omit<SampleDetectorSettings, 'refCycle'>, refCycle: number): SampleDetectorSettings {
+    let byRef = this.sharedDetectors.get(det);
+    if (byRef === undefined) this.sharedDetectors.set(det, (byRef = new Map<number, SampleDetectorSettings>()));
+    let cfg = byRef.get(refCycle);
+    if (cfg === undefined) byRef.set(refCycle, (cfg = { ...det, refCycle }));
+    return cfg;
   }
 
   private emit(c: CellState, out: CellOutput, signals: readonly Signal[], events: LabEvent[]): void {

@@ -21,9 +21,9 @@ const FIRST_SIZE = 16;
 const EMPTY = new Float64Array(0);
 
 export class PressureTrack {
-  // A ring over two buffers, grown by doubling up to `capacity` and halved when a quarter is used.
-  private tsBuf: Float64Array = EMPTY;
-  private pBuf: Float64Array = EMPTY;
+  // A ring of (time, pressure) pairs side by side in one buffer (one allocation a cell, not two), grown by
+  // doubling up to `capacity` samples and halved when a quarter is used.
+  private buf: Float64Array = EMPTY;
   /** Index of the oldest sample. */
   private start = 0;
   private n = 0;
@@ -41,7 +41,7 @@ export class PressureTrack {
 
   /** True when the next sample needs a larger buffer or overwrites the oldest: the moment to call dropBefore. */
   get full(): boolean {
-    return this.n === this.tsBuf.length;
+    return this.n === this.buf.length >> 1;
   }
 
   /** Newest sample time, or −Infinity. */
@@ -51,34 +51,34 @@ export class PressureTrack {
 
   private slot(k: number): number {
     const i = this.start + k;
-    const len = this.tsBuf.length;
+    const len = this.buf.length >> 1;
     return i >= len ? i - len : i;
   }
 
   private tsAt(k: number): number {
-    return this.tsBuf[this.slot(k)] ?? NaN;
+    return this.buf[2 * this.slot(k)] ?? NaN;
   }
 
   private pAt(k: number): number {
-    return this.pBuf[this.slot(k)] ?? NaN;
+    return this.buf[2 * this.slot(k) + 1] ?? NaN;
   }
 
   /** Appends a sample; samples must come in nondecreasing time order. */
   add(ts: number, p: number): void {
-    const len = this.tsBuf.length;
+    const len = this.buf.length >> 1;
     if (this.n === len) {
       if (len < this.capacity) this.resize(Math.min(this.capacity, Math.max(FIRST_SIZE, len * 2)));
       else {
         // Full at capacity: overwrite the oldest.
-        this.tsBuf[this.start] = ts;
-        this.pBuf[this.start] = p;
+        this.buf[2 * this.start] = ts;
+        this.buf[2 * this.start + 1] = p;
         this.start = this.start + 1 === len ? 0 : this.start + 1;
         return;
       }
     }
     const i = this.slot(this.n);
-    this.tsBuf[i] = ts;
-    this.pBuf[i] = p;
+    this.buf[2 * i] = ts;
+    this.buf[2 * i + 1] = p;
     this.n++;
   }
 
@@ -99,21 +99,20 @@ export class PressureTrack {
     if (drop <= 0) return;
     this.start = this.slot(drop);
     this.n -= drop;
-    let size = this.tsBuf.length;
+    const len = this.buf.length >> 1;
+    let size = len;
     while (size > FIRST_SIZE && this.n * 4 <= size) size = Math.max(FIRST_SIZE, Math.ceil(size / 2));
-    if (size < this.tsBuf.length) this.resize(size);
+    if (size < len) this.resize(size);
   }
 
   private resize(size: number): void {
-    const ts = new Float64Array(size);
-    const p = new Float64Array(size);
+    const b = new Float64Array(2 * size);
     for (let k = 0; k < this.n; k++) {
-      const i = this.slot(k);
-      ts[k] = this.tsBuf[i] ?? NaN;
-      p[k] = this.pBuf[i] ?? NaN;
+      const i = 2 * this.slot(k);
+      b[2 * k] = this.buf[i] ?? NaN;
+      b[2 * k + 1] = this.buf[i + 1] ?? NaN;
     }
-    this.tsBuf = ts;
-    this.pBuf = p;
+    this.buf = b;
     this.start = 0;
   }
 
@@ -174,6 +173,16 @@ export class PressureTrack {
         Object.assign(o, { tsBuf: r.tsBuf, pBuf: r.valueBuf, start: r.start, n: r.n });
         Reflect.deleteProperty(o, 'ring');
       }
+    }
+    // A copy from before the pairs shared one buffer: its two (tsBuf, pBuf), slot for slot, into one.
+    const ts: unknown = Reflect.get(o, 'tsBuf');
+    const p: unknown = Reflect.get(o, 'pBuf');
+    if (ts instanceof Float64Array && p instanceof Float64Array) {
+      const buf = new Float64Array(2 * ts.length);
+      for (let i = 0; i < ts.length; i++) [buf[2 * i], buf[2 * i + 1]] = [ts[i] ?? NaN, p[i] ?? NaN];
+      Object.assign(o, { buf });
+      Reflect.deleteProperty(o, 'tsBuf');
+      Reflect.deleteProperty(o, 'pBuf');
     }
     // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
     return Object.setPrototypeOf(o, PressureTrack.prototype) as PressureTrack;

@@ -159,4 +159,22 @@ describe('EventTimeAligner at a cell start', () => {
     a.push(r('pressure', 30_000, 3), 30_000, out);
     expect(out.map((x) => x.value)).toEqual([1, 2]);
   });
+
+  it('keeps no record of what a channel released until it releases something; its snapshot is the empty record, and a restore keeps it so', () => {
+    const a = new EventTimeAligner(S);
+    const { out } = run(a, [r('pressure', 0, 1), r('current', 0, 2), r('pressure', 5_000, 3), r('current', 5_000, 4)]);
+    expect(out.length).toBeGreaterThan(0);
+    const recent = Reflect.get(a, 'recent') as unknown[]; // eslint-disable-line @typescript-eslint/consistent-type-assertions -- the private field under test
+    expect(recent.map((x) => x !== undefined)).toEqual([true, true, false, false]);
+    const snap = a.snapshot();
+    const empty = new EventTimeAligner(S).snapshot().recent[2];
+    expect(snap.recent[2]).toEqual(empty);
+    expect(snap.recent[3]).toEqual(empty);
+    const back = EventTimeAligner.restore(S, snap);
+    expect((Reflect.get(back, 'recent') as unknown[]).map((x) => x !== undefined)).toEqual([true, true, false, false]); // eslint-disable-line @typescript-eslint/consistent-type-assertions -- as above
+    expect(back.snapshot()).toEqual(snap);
+    // a duplicate of a released reading is still recognised after the restore; a reading at a released instant of an unused channel is late
+    expect(back.push(r('pressure', 0, 1), 0, [])).toBe('duplicate');
+    expect(back.push(r('voltage', 0, 3.7), 0, [])).toBe('late');
+  });
 });

@@ -125,4 +125,19 @@ describe('PressureTrack.revive', () => {
     expect(copy.toJSON()).toEqual(t.toJSON());
     expect(copy.valueAt(99_000)).toEqual({ kind: 'value', p: 99 });
   });
+
+  it('reads a copy from before the pairs shared one buffer (two arrays, tsBuf and pBuf, wrapped around)', () => {
+    // a ring of 16 slots holding 12 samples from slot 10 on: 10..15, then 0..5
+    const tsBuf = new Float64Array(16);
+    const pBuf = new Float64Array(16);
+    for (let k = 0; k < 12; k++) [tsBuf[(10 + k) % 16], pBuf[(10 + k) % 16]] = [k * 1_000, k];
+    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- v8.deserialize returns any
+    const old = deserialize(serialize({ maxGap_ms: 5_000, capacity: 4_096, tsBuf, pBuf, start: 10, n: 12 })) as object;
+    const t = PressureTrack.revive(old);
+    expect(t.toJSON()).toEqual({ ts: Array.from({ length: 12 }, (_, k) => k * 1_000), p: Array.from({ length: 12 }, (_, k) => k) });
+    expect(t.valueAt(6_500)).toEqual({ kind: 'value', p: 6.5 });
+    for (let k = 12; k < 40; k++) t.add(k * 1_000, k);
+    expect(t.valueAt(39_000)).toEqual({ kind: 'value', p: 39 });
+    expect(Object.keys(t)).not.toContain('tsBuf');
+  });
 });
