@@ -9,7 +9,15 @@
  * Both inputs go through the edge's one conversion (`canonicalReading`): MQTT payloads in
  * `parseMessages`, recorded files in `recordedBatches`.
  */
-import { asyncScheduler, defer, filter, interval, map, merge, mergeMap, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+// By module, not the index (which loads every operator): see pipelines/process.ts.
+import { defer } from 'rxjs/internal/observable/defer';
+import { interval } from 'rxjs/internal/observable/interval';
+import { merge } from 'rxjs/internal/observable/merge';
+import { filter } from 'rxjs/internal/operators/filter';
+import { map } from 'rxjs/internal/operators/map';
+import { mergeMap } from 'rxjs/internal/operators/mergeMap';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';

@@ -5,7 +5,7 @@
  * as its 6.6 A charge ends, and its rest reads 0.16 mA, above an absolute deadband. Defaults and why: see
  * detectors.ts.
  */
-import type { Signal } from './lifecycle.js';
+import { Measurement, type Signal } from './lifecycle.js';
 
 export interface HardShortSettings {
   readonly warn_mV: number;
@@ -45,15 +45,14 @@ export function feedHardShort(s: HardShortState, t: number, v: number, i_mA: num
   // The current fell with the voltage (a step that ended, a CC-CV switch): the ohmic drop, not a short.
   if (i < HARD_SHORT_CURRENT_HELD * peak) return undefined;
   const drop_mV = Math.max(0, (prev - v) * 1000);
-  return {
-    kind: 'hard_short',
+  return new Measurement(
+    'hard_short',
     t,
-    value: drop_mV,
-    warn: cfg.warn_mV,
-    crit: cfg.crit_mV,
-    unit: 'mV',
-    detail: () =>
-      `voltage fell ${drop_mV.toFixed(0)} mV in ${(dt / 1000).toFixed(1)} s during charge, the current held (${prev.toFixed(3)} → ${v.toFixed(3)} V)`,
-    extra: () => ({ drop_mV, v_V: v }),
-  };
+    drop_mV,
+    cfg.warn_mV,
+    cfg.crit_mV,
+    'mV',
+    () => `voltage fell ${drop_mV.toFixed(0)} mV in ${(dt / 1000).toFixed(1)} s during charge, the current held (${prev.toFixed(3)} → ${v.toFixed(3)} V)`,
+    () => ({ drop_mV, v_V: v }),
+  );
 }

@@ -19,7 +19,7 @@
  *   flat by nature and a stall means nothing, so the detector stays quiet for that cell.
  * Nothing is judged until the cell has completed one charge episode.
  */
-import type { Signal } from './lifecycle.js';
+import { Measurement, type Signal } from './lifecycle.js';
 import { chargeSample, type ChargeEpisode } from './charge-episode.js';
 
 export interface VoltageStallSettings {
@@ -125,16 +125,16 @@ function stallSignal(s: VoltageStallState, t: number, v: number, cfg: VoltageSta
   const plateau_min = s.plateau_ms / 60_000;
   const beyond_min = Math.max(0, stall_min - plateau_min);
   const { top, mark } = s;
-  return {
-    kind: 'voltage_stall',
+  return new Measurement(
+    'voltage_stall',
     t,
-    value: beyond_min,
-    warn: cfg.warn_min,
-    crit: cfg.crit_min,
-    unit: 'min',
-    detail: () =>
+    beyond_min,
+    cfg.warn_min,
+    cfg.crit_min,
+    'min',
+    () =>
       `voltage under charge has not risen ${String(cfg.rise_mV)} mV for ${stall_min.toFixed(0)} min, ${beyond_min.toFixed(0)} min beyond the cell's ` +
       `longest healthy plateau of ${plateau_min.toFixed(0)} min (${v.toFixed(3)} V, ${((top - v) * 1000).toFixed(0)} mV below its top of ${top.toFixed(3)} V)`,
-    extra: () => ({ stall_min, plateau_min, v_V: v, top_V: top, mark_V: mark }),
-  };
+    () => ({ stall_min, plateau_min, v_V: v, top_V: top, mark_V: mark }),
+  );
 }
