@@ -75,15 +75,17 @@ const EXACT_POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 /** 2^53: integers below it are exact doubles, and so is every step of summing their digits. */
 const MAX_EXACT = 2 ** 53;
 
+/** Where the last `numberFrom` stopped: the index of the first byte that is not part of the number. */
+let numberEnd = 0;
+
 /**
- * The number in the ASCII bytes buf[start, end), read without making a string, or NaN when it is not of
- * the plain form `[-+]digits[.digits][(E|e)[-+]digits]` with at most 2^53 as its digits (an integer) and
- * a power of ten within ±22: then the value is one exact integer times or divided by one exact power of
- * ten, a single correctly rounded operation, so it is exactly what `Number()` gives for the same text
- * (Clinger's fast path). NaN tells the caller to read the field as text instead (spaces, a decimal comma,
- * more digits, an empty field, anything else).
+ * The plain number that starts at buf[start] (`[-+]digits[.digits][(E|e)[-+]digits]`, read up to the first
+ * byte that cannot continue it, at most `end`; `numberEnd` is set to that byte's index), or NaN when it is not
+ * of that form, has more than 2^53 as its digits (an integer) or a power of ten beyond ±22. Within those
+ * bounds the value is one exact integer times or divided by one exact power of ten, a single correctly
+ * rounded operation, so it is exactly what `Number()` gives for the same text (Clinger's fast path).
  */
-export function bytesNumber(buf: Uint8Array, start: number, end: number): number {
+function numberFrom(buf: Uint8Array, start: number, end: number): number {
   let i = start;
   let c = i < end ? (buf[i] ?? 0) : 0;
   const neg = c === 45;
@@ -105,6 +107,7 @@ export function bytesNumber(buf: Uint8Array, start: number, end: number): number
       c = ++i < end ? (buf[i] ?? 0) : 0;
     }
   }
+  numberEnd = i;
   // ≥, not >: past 2^53 the sum rounds, and may round down to 2^53 itself.
   if (digits === 0 || m >= MAX_EXACT) return NaN;
   if (c === 69 || c === 101) {
@@ -118,10 +121,10 @@ export function bytesNumber(buf: Uint8Array, start: number, end: number): number
       xd++;
       c = ++i < end ? (buf[i] ?? 0) : 0;
     }
+    numberEnd = i;
     if (xd === 0) return NaN;
     scale += eneg ? -x : x;
   }
-  if (i !== end) return NaN;
   let v: number;
   if (scale === 0) v = m;
   else if (scale > 0 && scale <= 22) v = m * (EXACT_POW10[scale] ?? NaN);
@@ -131,24 +134,45 @@ export function bytesNumber(buf: Uint8Array, start: number, end: number): number
 }
 
 /**
- * `fieldBounds` over the ASCII bytes buf[start, end) (one line, without its end of line), fields split on
- * tabs: fills `starts` / `ends` with the bounds of the first `want` fields; returns how many were found.
+ * The number in the ASCII bytes buf[start, end), read without making a string, or NaN when it is not of
+ * the plain form `numberFrom` reads (the whole field): NaN tells the caller to read the field as text
+ * instead (spaces, a decimal comma, more digits, an empty field, anything else).
  */
-export function bytesFields(buf: Uint8Array, start: number, end: number, want: number, starts: Int32Array, ends: Int32Array): number {
-  let k = 0;
-  let s = start;
-  for (let i = start; i < end && k < want; i++) {
-    if (buf[i] === 9) {
-      starts[k] = s;
-      ends[k] = i;
-      k++;
-      s = i + 1;
+export function bytesNumber(buf: Uint8Array, start: number, end: number): number {
+  const v = numberFrom(buf, start, end);
+  return numberEnd === end ? v : NaN;
+}
+
+/**
+ * One tab-separated line of ASCII bytes buf[start, end) (without its end of line), its first `want` fields
+ * in one pass: their bounds into `starts` / `ends`, and for each field k with `slots[k] >= 0` its number into
+ * `values[slots[k]]` as `bytesNumber` reads the field (NaN: not a plain number). The fields oep reads are
+ * converted where they are found, not scanned twice. Returns how many fields were found (fewer when the
+ * line is short); the last field found ends at the line's end.
+ */
+export function bytesFieldNumbers(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  want: number,
+  slots: Int8Array,
+  starts: Int32Array,
+  ends: Int32Array,
+  values: Float64Array,
+): number {
+  let i = start;
+  for (let k = 0; k < want; k++) {
+    starts[k] = i;
+    const slot = slots[k] ?? -1;
+    if (slot >= 0) {
+      const v = numberFrom(buf, i, end);
+      i = numberEnd;
+      values[slot] = i === end || buf[i] === 9 ? v : NaN;
     }
+    while (i < end && buf[i] !== 9) i++;
+    ends[k] = i;
+    if (i >= end) return k + 1;
+    i++;
   }
-  if (k < want) {
-    starts[k] = s;
-    ends[k] = end;
-    k++;
-  }
-  return k;
+  return want;
 }

@@ -9,7 +9,7 @@ import { detectFormat } from '../../../src/readers/detect.js';
 import { localeNumber, parseDateTime } from '../../../src/readers/fields.js';
 import { createParser, type FormatName } from '../../../src/readers/formats.js';
 import { RowsToReadings } from '../../../src/readers/readings.js';
-import { bytesNumber, fieldBounds, numberAt } from '../../../src/readers/scan.js';
+import { bytesFieldNumbers, bytesNumber, fieldBounds, numberAt } from '../../../src/readers/scan.js';
 import { ReaderError, type CyclerRow } from '../../../src/readers/types.js';
 import { feed, fixture, fixtureUtf8, readerError, realFixture } from './support.js';
 
@@ -147,6 +147,33 @@ describe('field helpers', () => {
     expect([...s.slice(0, 4)]).toEqual([0, 2, 5, 6]);
     expect([...e.slice(0, 4)]).toEqual([1, 4, 5, 7]);
     expect(fieldBounds('a\tbb\t\tc', '\t', 2, s, e)).toBe(2);
+  });
+
+  it('bytesFieldNumbers: the bounds fieldBounds finds and, for the fields asked, the number bytesNumber reads, in one pass', () => {
+    const field = fc.oneof(fc.stringMatching(/^[-+]?\d{0,18}(\.\d{0,18})?([eE][-+]?\d{1,4})?$/), fc.stringMatching(/^[ 0-9a-z.,+-]{0,6}$/));
+    fc.assert(
+      fc.property(
+        fc.array(field, { maxLength: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        (fields, want, pick) => {
+          const text = fields.join('\t');
+          const buf = Buffer.from(`x\t${text}\ty`, 'latin1');
+          const [start, end] = [2, 2 + text.length];
+          const slots = Int8Array.from(pick, (p, k) => (p % 3 === 0 ? -1 : k));
+          const [s, e, bs, be] = [new Int32Array(12), new Int32Array(12), new Int32Array(12), new Int32Array(12)];
+          const values = new Float64Array(12).fill(-1);
+          const n = bytesFieldNumbers(buf, start, end, want, slots, bs, be, values);
+          expect(n).toBe(fieldBounds(text, '\t', want, s, e));
+          for (let k = 0; k < n; k++) {
+            expect([bs[k], be[k]]).toEqual([(s[k] ?? 0) + start, (e[k] ?? 0) + start]);
+            const slot = slots[k] ?? -1;
+            if (slot >= 0) expect(Object.is(values[slot], bytesNumber(buf, bs[k] ?? 0, be[k] ?? 0))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 
   it('parseDateTime: plain wall clocks as UTC, ISO with a zone, European order, spreadsheet day numbers', () => {
