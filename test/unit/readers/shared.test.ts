@@ -133,10 +133,12 @@ describe('field helpers', () => {
     );
     fc.assert(fc.property(fc.stringMatching(/^[-+]?\d{0,20}(\.\d{0,20})?([eE][-+]?\d{1,4})?$/), ok), { numRuns: 10_000 });
     // What the EC-Lab exports hold is read, not sent back as text.
-    for (const s of ['6.500000000000000E-001', '-6.500000000000000E-001', '0.000000000000000E+000', '12345.0123', '3.6500602', '1', '-0', '.5', '5.'])
+    // Mantissas past 2^53 (2^53 + 1, whose sum of digits rounds; EC-Lab's 16 digits from 9.007199254740992) through Number().
+    const exact = ['6.500000000000000E-001', '-6.500000000000000E-001', '0.000000000000000E+000', '12345.0123', '3.6500602', '1', '-0', '.5', '5.'];
+    for (const s of [...exact, '9007199254740993', '9.007199254740993E+015', '9.007916666666667E-001', '-9.999999999999999E+000', '12345678901234567890'])
       expect(Object.is(bytesNumber(Buffer.from(s), 0, s.length), Number(s))).toBe(true);
-    // 2^53 + 1 (its sum of digits rounds), a decimal comma, spaces, empty, hexadecimal, words: text.
-    for (const s of ['9007199254740993', '9.007199254740993E+015', '0,25', ' 1', '1 ', '', '-', '.', '1e', '0x10', 'Infinity', '1e400', '1e-400'])
+    // A decimal comma, spaces, empty, hexadecimal, words, powers of ten past ±22, over 20 digits past 2^53: text.
+    for (const s of ['0,25', ' 1', '1 ', '', '-', '.', '1e', '0x10', 'Infinity', '1e400', '1e-400', '9'.repeat(21), `9.${'9'.repeat(20)}`])
       expect(bytesNumber(Buffer.from(s), 0, s.length)).toBeNaN();
   });
 
