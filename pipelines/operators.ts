@@ -21,7 +21,7 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
-import { CHANNEL_RANK } from '../src/readers/readings.js';
+import { CHANNEL_RANK, channelRank } from '../src/readers/readings.js';
 import {
   canonicalReading,
   isRejection,
@@ -128,7 +128,7 @@ function atEdge(cell: string, slice: readonly EdgeReading[], settings: CellInges
   const rejections: Rejection[] = [];
   let arrival = -Infinity;
   for (const e of slice) {
-    const r = canonicalReading(e, settings, memos[CHANNEL_RANK[e.channel]]);
+    const r = canonicalReading(e, settings, memos[channelRank(e.channel)]);
     if (isRejection(r)) rejections.push(r);
     else readings.push(r);
     arrival = e.ts;

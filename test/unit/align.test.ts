@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventTimeAligner, type AlignerSettings } from '../../src/domain/align.js';
-import type { Channel, Reading } from '../../src/domain/types.js';
+import { CHANNELS, type Channel, type Reading } from '../../src/domain/types.js';
+import { CHANNEL_CODE, channelCode } from '../../src/domain/reading-buffer.js';
+import { CHANNEL_RANK, channelRank } from '../../src/readers/readings.js';
 
 const S: AlignerSettings = { lateness_ms: 2_000, idleTimeout_ms: 30_000, dedupDepth: 1_024, maxBuffered: 100_000 };
 const T0 = Date.UTC(2026, 5, 1);
@@ -158,5 +160,14 @@ describe('EventTimeAligner at a cell start', () => {
     expect(out).toHaveLength(0);
     a.push(r('pressure', 30_000, 3), 30_000, out);
     expect(out.map((x) => x.value)).toEqual([1, 2]);
+  });
+});
+
+describe('channel codes by comparison', () => {
+  it('channelCode and channelRank give what the tables CHANNEL_CODE and CHANNEL_RANK hold, for every channel', () => {
+    for (const ch of CHANNELS) {
+      expect(channelCode(ch)).toBe(CHANNEL_CODE[ch]);
+      expect(channelRank(ch)).toBe(CHANNEL_RANK[ch]);
+    }
   });
 });
