@@ -169,12 +169,60 @@ export function bytesNumber(buf: Uint8Array, start: number, end: number): number
   return numberEnd === end ? v : NaN;
 }
 
+/** Longest field a `RepeatCache` keeps. */
+const REPEAT_BYTES = 32;
+
+/**
+ * The last field read into each slot asked for (bytes and number), for columns whose text repeats row after
+ * row (the current in a CC step or a rest, the cycle number): a field equal to the last one is compared, not
+ * converted again. The bytes path's `FieldCache`.
+ */
+export class RepeatCache {
+  private readonly bytes: Uint8Array;
+  private readonly len: Int16Array;
+  private readonly value: Float64Array;
+
+  /** `repeats[slot]` true: that slot's fields go through the cache. */
+  constructor(readonly repeats: readonly boolean[]) {
+    this.bytes = new Uint8Array(repeats.length * REPEAT_BYTES);
+    this.len = new Int16Array(repeats.length).fill(-1);
+    this.value = new Float64Array(repeats.length);
+  }
+
+  /** Whether the field at buf[i] (to the next tab or `end`) is the slot's last one: the index just after it, else -1. */
+  match(buf: Uint8Array, i: number, end: number, slot: number): number {
+    const n = this.len[slot] ?? -1;
+    if (n < 0 || i + n > end) return -1;
+    const base = slot * REPEAT_BYTES;
+    for (let j = 0; j < n; j++) if (buf[i + j] !== this.bytes[base + j]) return -1;
+    const t = i + n;
+    return t === end || buf[t] === 9 ? t : -1;
+  }
+
+  lastValue(slot: number): number {
+    return this.value[slot] ?? NaN;
+  }
+
+  /** Keeps the field buf[from, to) and its number as the slot's last one (a field too long is not kept). */
+  keep(buf: Uint8Array, from: number, to: number, slot: number, v: number): void {
+    const n = to - from;
+    if (n > REPEAT_BYTES) {
+      this.len[slot] = -1;
+      return;
+    }
+    this.bytes.set(buf.subarray(from, to), slot * REPEAT_BYTES);
+    this.len[slot] = n;
+    this.value[slot] = v;
+  }
+}
+
 /**
  * One tab-separated line of ASCII bytes buf[start, end) (without its end of line), its first `want` fields
  * in one pass: their bounds into `starts` / `ends`, and for each field k with `slots[k] >= 0` its number into
  * `values[slots[k]]` as `bytesNumber` reads the field (NaN: not a plain number). The fields oep reads are
  * converted where they are found, not scanned twice. Returns how many fields were found (fewer when the
- * line is short); the last field found ends at the line's end.
+ * line is short); the last field found ends at the line's end. With `repeat`, the slots it names are compared
+ * with their last field first.
  */
 export function bytesFieldNumbers(
   buf: Uint8Array,
@@ -185,15 +233,24 @@ export function bytesFieldNumbers(
   starts: Int32Array,
   ends: Int32Array,
   values: Float64Array,
+  repeat?: RepeatCache,
 ): number {
   let i = start;
   for (let k = 0; k < want; k++) {
     starts[k] = i;
     const slot = slots[k] ?? -1;
-    if (slot >= 0) {
+    const cached = slot >= 0 && repeat?.repeats[slot] === true ? repeat : undefined;
+    const same = cached !== undefined ? cached.match(buf, i, end, slot) : -1;
+    if (same >= 0 && cached !== undefined) {
+      values[slot] = cached.lastValue(slot);
+      i = same;
+    } else if (slot >= 0) {
       const v = numberFrom(buf, i, end);
+      const from = i;
       i = numberEnd;
-      values[slot] = i === end || buf[i] === 9 ? v : NaN;
+      const whole = i === end || buf[i] === 9;
+      values[slot] = whole ? v : NaN;
+      if (whole) cached?.keep(buf, from, i, slot, v);
     }
     while (i < end && buf[i] !== 9) i++;
     ends[k] = i;

@@ -29,7 +29,7 @@ import { findColumn, parseWallClockUtc, requireColumn, secondsToMs, shortRowErro
 import { counterIncrement } from '../counters.js';
 import { parseDateTime } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
-import { bytesFieldNumbers, FieldCache, fieldBounds, numberAt } from '../scan.js';
+import { bytesFieldNumbers, FieldCache, fieldBounds, numberAt, RepeatCache } from '../scan.js';
 import type { CyclerRowParser } from '../stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../types.js';
 
@@ -289,6 +289,8 @@ class RowCommit {
 
 /** The columns read from bytes, in the order of their slots in `BytesRow.values`. */
 const SLOT_COLUMNS = ['time', 'cur', 'volt', 'cycle', 'half', 'mode', 'q', 'qc', 'qd'] as const;
+/** Columns whose text repeats row after row (as the text path's `FieldCache`): current, cycle, half cycle, mode. */
+const REPEATING = new Set<string>(['cur', 'cycle', 'half', 'mode']);
 
 /** What reading a row from bytes needs: each field's bounds and slot (-1: not read), and the numbers read. */
 interface BytesRow {
@@ -296,6 +298,7 @@ interface BytesRow {
   readonly ends: Int32Array;
   readonly slots: Int8Array;
   readonly values: Float64Array;
+  readonly repeat: RepeatCache;
 }
 
 function bytesRow(c: BiologicColumns, starts: Int32Array, ends: Int32Array): BytesRow {
@@ -304,7 +307,7 @@ function bytesRow(c: BiologicColumns, starts: Int32Array, ends: Int32Array): Byt
     const k = c[name].index;
     if (k >= 0) slots[k] = slot;
   });
-  return { starts, ends, slots, values: new Float64Array(SLOT_COLUMNS.length) };
+  return { starts, ends, slots, values: new Float64Array(SLOT_COLUMNS.length), repeat: new RepeatCache(SLOT_COLUMNS.map((n) => REPEATING.has(n))) };
 }
 
 /**
@@ -313,7 +316,7 @@ function bytesRow(c: BiologicColumns, starts: Int32Array, ends: Int32Array): Byt
  * export lacks reads 0 (not used then).
  */
 function fieldsFromBytes(buf: Uint8Array, start: number, end: number, c: BiologicColumns, b: BytesRow, f: RowFields): boolean {
-  if (bytesFieldNumbers(buf, start, end, c.need, b.slots, b.starts, b.ends, b.values) < c.need) return false;
+  if (bytesFieldNumbers(buf, start, end, c.need, b.slots, b.starts, b.ends, b.values, b.repeat) < c.need) return false;
   const v = b.values;
   const vi = c.volt.index;
   f.time_s = v[0] ?? NaN;

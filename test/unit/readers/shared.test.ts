@@ -9,7 +9,7 @@ import { detectFormat } from '../../../src/readers/detect.js';
 import { localeNumber, parseDateTime } from '../../../src/readers/fields.js';
 import { createParser, type FormatName } from '../../../src/readers/formats.js';
 import { RowsToReadings } from '../../../src/readers/readings.js';
-import { bytesFieldNumbers, bytesNumber, fieldBounds, numberAt } from '../../../src/readers/scan.js';
+import { bytesFieldNumbers, bytesNumber, fieldBounds, numberAt, RepeatCache } from '../../../src/readers/scan.js';
 import { ReaderError, type CyclerRow } from '../../../src/readers/types.js';
 import { feed, fixture, fixtureUtf8, readerError, realFixture } from './support.js';
 
@@ -152,7 +152,9 @@ describe('field helpers', () => {
   });
 
   it('bytesFieldNumbers: the bounds fieldBounds finds and, for the fields asked, the number bytesNumber reads, in one pass', () => {
-    const field = fc.oneof(fc.stringMatching(/^[-+]?\d{0,18}(\.\d{0,18})?([eE][-+]?\d{1,4})?$/), fc.stringMatching(/^[ 0-9a-z.,+-]{0,6}$/));
+    // Numbers, words, long fields.
+    const long = fc.stringMatching(/^[0-9a-z.]{16,40}$/);
+    const field = fc.oneof(fc.stringMatching(/^[-+]?\d{0,18}(\.\d{0,18})?([eE][-+]?\d{1,4})?$/), fc.stringMatching(/^[ 0-9a-z.,+-]{0,6}$/), long);
     fc.assert(
       fc.property(
         fc.array(field, { maxLength: 12 }),
@@ -160,7 +162,9 @@ describe('field helpers', () => {
         fc.uint8Array({ minLength: 12, maxLength: 12 }),
         (fields, want, pick) => {
           const text = fields.join('\t');
-          const buf = Buffer.from(`x\t${text}\ty`, 'latin1');
+          // At every alignment: the fields start at any byte offset of the buffer.
+          const pad = 'x'.repeat((pick[0] ?? 0) % 8);
+          const buf = Buffer.from(`${pad}x\t${text}\ty`, 'latin1').subarray(pad.length);
           const [start, end] = [2, 2 + text.length];
           const slots = Int8Array.from(pick, (p, k) => (p % 3 === 0 ? -1 : k));
           const [s, e, bs, be] = [new Int32Array(12), new Int32Array(12), new Int32Array(12), new Int32Array(12)];
@@ -175,6 +179,28 @@ describe('field helpers', () => {
         },
       ),
       { numRuns: 5_000 },
+    );
+  });
+
+  it('bytesFieldNumbers with a RepeatCache: row after row, the numbers it reads without one', () => {
+    const field = fc.oneof(
+      fc.constantFrom('6.500000000000000E-001', '0', '', '1,5', '-6.5E-1', '9.007916666666667E-001', `1.${'0'.repeat(40)}`),
+      fc.stringMatching(/^[0-9.E-]{0,4}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { maxLength: 20 }), (rows) => {
+        const slots = Int8Array.from([0, 1, 2, 3]);
+        const repeat = new RepeatCache([true, true, false, true]);
+        const [s, e] = [new Int32Array(4), new Int32Array(4)];
+        for (const row of rows) {
+          const buf = Buffer.from(`${row.join('\t')}\n${row.join('x')}`, 'latin1');
+          const end = row.join('\t').length;
+          const [plain, cached] = [new Float64Array(4).fill(-1), new Float64Array(4).fill(-1)];
+          expect(bytesFieldNumbers(buf, 0, end, 4, slots, s, e, cached, repeat)).toBe(bytesFieldNumbers(buf, 0, end, 4, slots, s, e, plain));
+          expect([...cached]).toEqual([...plain]);
+        }
+      }),
+      { numRuns: 3_000 },
     );
   });
 
