@@ -28,8 +28,8 @@ export interface Signal {
 }
 
 /**
- * A per-sample detector's measurement (hard short, voltage stall, voltage noise): a class, not an object
- * literal. A literal's fields take the representation of its first values; once a later one generalizes
+ * A per-sample detector's measurement (voltage noise; hard short and voltage stall have classes of their own
+ * that make their words only when asked for): a class, not an object literal. A literal's fields take the representation of its first values; once a later one generalizes
  * them, V8 went on creating every literal from the old (deprecated) map and migrating each on its first
  * read: 7.8 % of `oep process`'s CPU on a 10-column export (perf), for the ~900,000 signals of its charges.
  */
