@@ -9,11 +9,19 @@
  * Both inputs go through the edge's one conversion (`canonicalReading`): MQTT payloads in
  * `parseMessages`, recorded files in `recordedBatches`.
  */
-import { asyncScheduler, defer, filter, interval, map, merge, mergeMap, type Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+// By module, not the index (which loads every operator): see pipelines/process.ts.
+import { defer } from 'rxjs/internal/observable/defer';
+import { interval } from 'rxjs/internal/observable/interval';
+import { merge } from 'rxjs/internal/observable/merge';
+import { filter } from 'rxjs/internal/operators/filter';
+import { map } from 'rxjs/internal/operators/map';
+import { mergeMap } from 'rxjs/internal/operators/mergeMap';
+import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
-import { CHANNEL_RANK } from '../src/readers/readings.js';
+import { CHANNEL_RANK, channelRank } from '../src/readers/readings.js';
 import {
   canonicalReading,
   isRejection,
@@ -120,7 +128,7 @@ function atEdge(cell: string, slice: readonly EdgeReading[], settings: CellInges
   const rejections: Rejection[] = [];
   let arrival = -Infinity;
   for (const e of slice) {
-    const r = canonicalReading(e, settings, memos[CHANNEL_RANK[e.channel]]);
+    const r = canonicalReading(e, settings, memos[channelRank(e.channel)]);
     if (isRejection(r)) rejections.push(r);
     else readings.push(r);
     arrival = e.ts;

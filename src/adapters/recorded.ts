@@ -13,7 +13,7 @@
 import { TimeMerge } from '../domain/merge.js';
 import type { Channel } from '../domain/types.js';
 import type { EdgeReading } from '../ingest/payload.js';
-import { CHANNEL_RANK, RowsToReadings, type ReadingSink } from '../readers/readings.js';
+import { CHANNEL_RANK, channelRank, RowsToReadings, type ReadingSink } from '../readers/readings.js';
 import type { PressureLogUnit } from '../readers/stream.js';
 import { parsedBatches, type RowBatch, type Source } from './files.js';
 import { OneSourceMerge, type LaneMerge } from './recorded-queue.js';
@@ -62,7 +62,7 @@ export class RecordedLanes implements ReadingSink {
   ) {}
 
   private push(channel: Channel, ts: number, value: number, unit: string | undefined, cycle: number | undefined): void {
-    this.merge.push(CHANNEL_RANK[channel] * this.sources + this.source, { cell: this.cell, channel, ts, value, unit, cycle, source: this.source });
+    this.merge.push(channelRank(channel) * this.sources + this.source, { cell: this.cell, channel, ts, value, unit, cycle, source: this.source });
     if (ts > this.newest) this.newest = ts;
   }
   step(ts: number, step: number, cycle: number | undefined): void {

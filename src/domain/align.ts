@@ -16,7 +16,7 @@
  * bounded by `maxBuffered`.
  */
 import { ReleasedReadings, type DedupState } from './dedup.js';
-import { ReadingBuffer } from './reading-buffer.js';
+import { channelCode, ReadingBuffer } from './reading-buffer.js';
 import { TimeRing } from './ring.js';
 import type { Channel, Reading } from './types.js';
 
@@ -41,6 +41,7 @@ export const DEFAULT_MAX_BUFFERED = 50_000;
 
 export type AlignOutcome = 'accepted' | 'duplicate' | 'late';
 
+/** The channels' indices, as the buffer codes them (`channelCode`). */
 const CHANNEL_INDEX: Record<Channel, number> = { pressure: 0, current: 1, voltage: 2, step: 3 };
 /**
  * Readings of different channels stamped at the same instant are ordered: a cycler's step change first,
@@ -132,7 +133,7 @@ export class EventTimeAligner {
       for (const c of [CHANNEL_INDEX.pressure, CHANNEL_INDEX.current]) if (first || this.maxTs[c] !== -Infinity) this.arrivedAt[c] = now;
     }
     this.lastArrival = now;
-    const c = CHANNEL_INDEX[r.channel];
+    const c = channelCode(r.channel);
     this.arrivedAt[c] = now;
     if (r.ts <= this.wm) {
       return this.recent[c]?.has(r.ts, r.value) === true ? 'duplicate' : 'late';
@@ -184,7 +185,7 @@ export class EventTimeAligner {
     for (let k = from; k < out.length; k++) {
       const r = out[k];
       if (r === undefined) continue;
-      const c = CHANNEL_INDEX[r.channel];
+      const c = channelCode(r.channel);
       (this.recent[c] ??= new ReleasedReadings(this.settings.dedupDepth)).push(r.ts, r.value);
     }
   }

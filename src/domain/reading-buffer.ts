@@ -13,6 +13,13 @@ import type { Channel, Reading } from './types.js';
 const CHANNELS: readonly Channel[] = ['pressure', 'current', 'voltage', 'step'];
 /** Index of each channel in {@link CHANNELS}. */
 export const CHANNEL_CODE: Readonly<Record<Channel, number>> = { pressure: 0, current: 1, voltage: 2, step: 3 };
+/**
+ * `CHANNEL_CODE[channel]` by comparison: a lookup keyed by a varying name is a megamorphic load in V8, and a
+ * reading meets five such lookups between a file and the core (perf: 3.5 % of `oep process`'s CPU).
+ */
+export function channelCode(channel: Channel): number {
+  return channel === 'current' ? 1 : channel === 'voltage' ? 2 : channel === 'pressure' ? 0 : 3;
+}
 /** Tie rank by channel code: step, current, voltage, pressure. */
 const TIE_RANK_BY_CODE = [3, 1, 2, 0];
 const FIRST_SIZE = 16;
@@ -53,7 +60,7 @@ export class ReadingBuffer {
 
   /** Stable insert in order; false if an exact duplicate (channel, time, value, cycle index) is buffered. */
   insert(r: Reading): boolean {
-    const code = CHANNEL_CODE[r.channel];
+    const code = channelCode(r.channel);
     const rank = TIE_RANK_BY_CODE[code] ?? 0;
     const cyc = r.cycleIndex ?? NaN;
     const ts = r.ts;

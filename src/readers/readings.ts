@@ -17,6 +17,10 @@ import type { PressureRow } from './stream.js';
 import type { CyclerRow } from './types.js';
 
 export const CHANNEL_RANK: Readonly<Record<Channel, number>> = { step: 0, current: 1, voltage: 2, pressure: 3 };
+/** `CHANNEL_RANK[channel]` by comparison (a lookup keyed by a varying name is a megamorphic load in V8). */
+export function channelRank(channel: Channel): number {
+  return channel === 'current' ? 1 : channel === 'voltage' ? 2 : channel === 'step' ? 0 : 3;
+}
 /** Channels in rank order. */
 export const RANKED_CHANNELS: readonly Channel[] = ['step', 'current', 'voltage', 'pressure'];
 

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventTimeAligner, type AlignerSettings } from '../../src/domain/align.js';
-import type { Channel, Reading } from '../../src/domain/types.js';
+import { CHANNELS, type Channel, type Reading } from '../../src/domain/types.js';
+import { CHANNEL_CODE, channelCode } from '../../src/domain/reading-buffer.js';
+import { CHANNEL_RANK, channelRank } from '../../src/readers/readings.js';
 
 const S: AlignerSettings = { lateness_ms: 2_000, idleTimeout_ms: 30_000, dedupDepth: 1_024, maxBuffered: 100_000 };
 const T0 = Date.UTC(2026, 5, 1);
@@ -176,5 +178,14 @@ describe('EventTimeAligner at a cell start', () => {
     // a duplicate of a released reading is still recognised after the restore; a reading at a released instant of an unused channel is late
     expect(back.push(r('pressure', 0, 1), 0, [])).toBe('duplicate');
     expect(back.push(r('voltage', 0, 3.7), 0, [])).toBe('late');
+  });
+});
+
+describe('channel codes by comparison', () => {
+  it('channelCode and channelRank give what the tables CHANNEL_CODE and CHANNEL_RANK hold, for every channel', () => {
+    for (const ch of CHANNELS) {
+      expect(channelCode(ch)).toBe(CHANNEL_CODE[ch]);
+      expect(channelRank(ch)).toBe(CHANNEL_RANK[ch]);
+    }
   });
 });

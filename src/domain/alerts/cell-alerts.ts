@@ -5,7 +5,7 @@
  */
 import type { CycleRecord } from '../types.js';
 import { feedCycle, newCycleDetectorState, type CycleDetectorSettings, type CycleDetectorState } from './cycle-detectors.js';
-import { closeCycle, judge, newIncidentBook, type AlertEvent, type IncidentBook, type IncidentSettings } from './incidents.js';
+import { closeCycle, judge, newIncidentBook, type AlertEvent, type IncidentBook, type IncidentContext, type IncidentSettings } from './incidents.js';
 import { newAlertBook, type AlertBook, type LifecycleSettings, type Signal } from './lifecycle.js';
 import { newSampleDetectorState, type SampleDetectorState } from './sample-detectors.js';
 import { silenceSignal, type SilenceSettings } from './silence.js';
@@ -41,8 +41,14 @@ export interface AlertMoment {
 
 /** Applies detector measurements to the lifecycle and the incidents; the incident events come out (in order). */
 export function applySignals(a: CellAlertState, signals: readonly Signal[], setup: CellAlertSetup, at: AlertMoment, out: AlertEvent[]): void {
-  const ctx = { ...at, settings: setup.incidents };
-  for (const s of signals) judge(a.alerts, a.incidents, s, setup.lifecycle, ctx, out);
+  let ctx: IncidentContext | undefined;
+  for (const s of signals) {
+    // Most measurements (every charging voltage sample, offline a million of them) leave a kind at ok: skipped
+    // before the lifecycle, which would return at once (also under the critical level: it may be set below warn).
+    if (s.value < s.crit && changesNothing(a, s)) continue;
+    ctx ??= { ...at, settings: setup.incidents };
+    judge(a.alerts, a.incidents, s, setup.lifecycle, ctx, out);
+  }
 }
 
 /** A complete cycle closed at `t`: incidents clear for long enough resolve. */

@@ -44,16 +44,40 @@ export function feedHardShort(s: HardShortState, t: number, v: number, i_mA: num
   if (!charging || Number.isNaN(prev) || dt > cfg.maxGap_ms) return undefined;
   // The current fell with the voltage (a step that ended, a CC-CV switch): the ohmic drop, not a short.
   if (i < HARD_SHORT_CURRENT_HELD * peak) return undefined;
-  const drop_mV = Math.max(0, (prev - v) * 1000);
-  return {
-    kind: 'hard_short',
-    t,
-    value: drop_mV,
-    warn: cfg.warn_mV,
-    crit: cfg.crit_mV,
-    unit: 'mV',
-    detail: () =>
-      `voltage fell ${drop_mV.toFixed(0)} mV in ${(dt / 1000).toFixed(1)} s during charge, the current held (${prev.toFixed(3)} → ${v.toFixed(3)} V)`,
-    extra: () => ({ drop_mV, v_V: v }),
-  };
+  return new HardShortSignal(t, Math.max(0, (prev - v) * 1000), cfg, dt, prev, v);
+}
+
+/**
+ * A hard-short measurement: one for every charging voltage sample, of which almost none changes a level, so
+ * its words and extra numbers are made only when asked for (no two closures per sample). A class, for the
+ * reason `Measurement` gives.
+ */
+class HardShortSignal implements Signal {
+  readonly kind = 'hard_short';
+  readonly unit = 'mV';
+  readonly warn: number;
+  readonly crit: number;
+
+  constructor(
+    readonly t: number,
+    readonly value: number,
+    cfg: HardShortSettings,
+    private readonly dt: number,
+    private readonly prev: number,
+    private readonly v: number,
+  ) {
+    this.warn = cfg.warn_mV;
+    this.crit = cfg.crit_mV;
+  }
+
+  get detail(): () => string {
+    const { value: drop_mV, dt, prev, v } = this;
+    return () =>
+      `voltage fell ${drop_mV.toFixed(0)} mV in ${(dt / 1000).toFixed(1)} s during charge, the current held (${prev.toFixed(3)} → ${v.toFixed(3)} V)`;
+  }
+
+  get extra(): () => Readonly<Record<string, number>> {
+    const { value: drop_mV, v } = this;
+    return () => ({ drop_mV, v_V: v });
+  }
 }

@@ -27,6 +27,25 @@ export interface Signal {
   readonly extra?: Readonly<Record<string, number>> | (() => Readonly<Record<string, number>>);
 }
 
+/**
+ * A per-sample detector's measurement (voltage noise; hard short and voltage stall have classes of their own
+ * that make their words only when asked for): a class, not an object literal. A literal's fields take the representation of its first values; once a later one generalizes
+ * them, V8 went on creating every literal from the old (deprecated) map and migrating each on its first
+ * read: 7.8 % of `oep process`'s CPU on a 10-column export (perf), for the ~900,000 signals of its charges.
+ */
+export class Measurement implements Signal {
+  constructor(
+    readonly kind: AlertKind,
+    readonly t: number,
+    readonly value: number,
+    readonly warn: number,
+    readonly crit: number,
+    readonly unit: string,
+    readonly detail: string | (() => string),
+    readonly extra: Readonly<Record<string, number>> | (() => Readonly<Record<string, number>>),
+  ) {}
+}
+
 /** A change of one kind's level (the lifecycle's output; incidents.ts turns changes into incident events). */
 export interface LevelChange {
   readonly cell: string;

@@ -1,4 +1,4 @@
-import type { Signal } from './lifecycle.js';
+import { Measurement, type Signal } from './lifecycle.js';
 import { CHARGE_EPISODE_GAP_MS, chargeSample, type ChargeEpisode } from './charge-episode.js';
 import { median } from './stats.js';
 
@@ -78,14 +78,14 @@ export function feedVoltageNoise(
   const sigma = (s.sumAbs / s.n) * SECOND_DIFF_TO_SIGMA;
   const base = Math.max(VNOISE_FLOOR_V, median(s.baseline));
   const ratio = sigma / base;
-  return {
-    kind: 'voltage_noise',
+  return new Measurement(
+    'voltage_noise',
     t,
-    value: ratio,
-    warn: cfg.warnRatio,
-    crit: cfg.critRatio,
-    unit: '× baseline',
-    detail: () => `voltage noise under charge ${(sigma * 1000).toFixed(2)} mV against the cell's baseline of ${(base * 1000).toFixed(2)} mV`,
-    extra: () => ({ noise_mV: sigma * 1000, baseline_mV: base * 1000 }),
-  };
+    ratio,
+    cfg.warnRatio,
+    cfg.critRatio,
+    '× baseline',
+    () => `voltage noise under charge ${(sigma * 1000).toFixed(2)} mV against the cell's baseline of ${(base * 1000).toFixed(2)} mV`,
+    () => ({ noise_mV: sigma * 1000, baseline_mV: base * 1000 }),
+  );
 }

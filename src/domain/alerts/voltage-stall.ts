@@ -124,17 +124,45 @@ function stallSignal(s: VoltageStallState, t: number, v: number, cfg: VoltageSta
   const stall_min = (t - s.markT) / 60_000;
   const plateau_min = s.plateau_ms / 60_000;
   const beyond_min = Math.max(0, stall_min - plateau_min);
-  const { top, mark } = s;
-  return {
-    kind: 'voltage_stall',
-    t,
-    value: beyond_min,
-    warn: cfg.warn_min,
-    crit: cfg.crit_min,
-    unit: 'min',
-    detail: () =>
-      `voltage under charge has not risen ${String(cfg.rise_mV)} mV for ${stall_min.toFixed(0)} min, ${beyond_min.toFixed(0)} min beyond the cell's ` +
-      `longest healthy plateau of ${plateau_min.toFixed(0)} min (${v.toFixed(3)} V, ${((top - v) * 1000).toFixed(0)} mV below its top of ${top.toFixed(3)} V)`,
-    extra: () => ({ stall_min, plateau_min, v_V: v, top_V: top, mark_V: mark }),
-  };
+  return new StallSignal(t, beyond_min, cfg, stall_min, plateau_min, v, s.top, s.mark);
+}
+
+/**
+ * A voltage-stall measurement: one for every charging voltage sample past the settling time, of which almost
+ * none changes a level, so its words and extra numbers are made only when asked for. A class, for the reason
+ * `Measurement` gives.
+ */
+class StallSignal implements Signal {
+  readonly kind = 'voltage_stall';
+  readonly unit = 'min';
+  readonly warn: number;
+  readonly crit: number;
+  private readonly rise_mV: number;
+
+  constructor(
+    readonly t: number,
+    readonly value: number,
+    cfg: VoltageStallSettings,
+    private readonly stall_min: number,
+    private readonly plateau_min: number,
+    private readonly v: number,
+    private readonly top: number,
+    private readonly mark: number,
+  ) {
+    this.warn = cfg.warn_min;
+    this.crit = cfg.crit_min;
+    this.rise_mV = cfg.rise_mV;
+  }
+
+  get detail(): () => string {
+    const { value: beyond_min, stall_min, plateau_min, v, top, rise_mV } = this;
+    return () =>
+      `voltage under charge has not risen ${String(rise_mV)} mV for ${stall_min.toFixed(0)} min, ${beyond_min.toFixed(0)} min beyond the cell's ` +
+      `longest healthy plateau of ${plateau_min.toFixed(0)} min (${v.toFixed(3)} V, ${((top - v) * 1000).toFixed(0)} mV below its top of ${top.toFixed(3)} V)`;
+  }
+
+  get extra(): () => Readonly<Record<string, number>> {
+    const { stall_min, plateau_min, v, top, mark } = this;
+    return () => ({ stall_min, plateau_min, v_V: v, top_V: top, mark_V: mark });
+  }
 }

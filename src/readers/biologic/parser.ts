@@ -29,7 +29,7 @@ import { findColumn, parseWallClockUtc, requireColumn, secondsToMs, shortRowErro
 import { counterIncrement } from '../counters.js';
 import { parseDateTime } from '../fields.js';
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
-import { bytesFields, bytesNumber, FieldCache, fieldBounds, numberAt } from '../scan.js';
+import { bytesFieldNumbers, FieldCache, fieldBounds, numberAt, RepeatCache } from '../scan.js';
 import type { CyclerRowParser } from '../stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow, type CyclerStepOracle } from '../types.js';
 
@@ -287,30 +287,50 @@ class RowCommit {
   }
 }
 
-/** A column's number from the bytes of its field (0 for a column the export lacks: not used then). */
-function numberOfBytes(buf: Uint8Array, starts: Int32Array, ends: Int32Array, col: Column): number {
-  return col.index < 0 ? 0 : bytesNumber(buf, starts[col.index] ?? 0, ends[col.index] ?? 0);
+/** The columns read from bytes, in the order of their slots in `BytesRow.values`. */
+const SLOT_COLUMNS = ['time', 'cur', 'volt', 'cycle', 'half', 'mode', 'q', 'qc', 'qd'] as const;
+/** Columns whose text repeats row after row (as the text path's `FieldCache`): current, cycle, half cycle, mode. */
+const REPEATING = new Set<string>(['cur', 'cycle', 'half', 'mode']);
+
+/** What reading a row from bytes needs: each field's bounds and slot (-1: not read), and the numbers read. */
+interface BytesRow {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly slots: Int8Array;
+  readonly values: Float64Array;
+  readonly repeat: RepeatCache;
+}
+
+function bytesRow(c: BiologicColumns, starts: Int32Array, ends: Int32Array): BytesRow {
+  const slots = new Int8Array(MAX_FIELDS).fill(-1);
+  SLOT_COLUMNS.forEach((name, slot) => {
+    const k = c[name].index;
+    if (k >= 0) slots[k] = slot;
+  });
+  return { starts, ends, slots, values: new Float64Array(SLOT_COLUMNS.length), repeat: new RepeatCache(SLOT_COLUMNS.map((n) => REPEATING.has(n))) };
 }
 
 /**
  * A row's fields straight from the file's bytes (no string), when every one it needs is a plain number
- * (`bytesNumber`); false (and `f` to be ignored) otherwise: the row is then read as text.
+ * (`bytesNumber`); false (and `f` to be ignored) otherwise: the row is then read as text. A column the
+ * export lacks reads 0 (not used then).
  */
-function fieldsFromBytes(buf: Uint8Array, start: number, end: number, c: BiologicColumns, starts: Int32Array, ends: Int32Array, f: RowFields): boolean {
-  if (bytesFields(buf, start, end, c.need, starts, ends) < c.need) return false;
+function fieldsFromBytes(buf: Uint8Array, start: number, end: number, c: BiologicColumns, b: BytesRow, f: RowFields): boolean {
+  if (bytesFieldNumbers(buf, start, end, c.need, b.slots, b.starts, b.ends, b.values, b.repeat) < c.need) return false;
+  const v = b.values;
   const vi = c.volt.index;
-  f.time_s = numberOfBytes(buf, starts, ends, c.time);
-  f.current = numberOfBytes(buf, starts, ends, c.cur);
-  f.voltage = vi >= 0 && (ends[vi] ?? 0) > (starts[vi] ?? 0) ? numberOfBytes(buf, starts, ends, c.volt) : undefined;
-  f.cycle = numberOfBytes(buf, starts, ends, c.cycle);
-  f.half = numberOfBytes(buf, starts, ends, c.half);
-  f.mode = numberOfBytes(buf, starts, ends, c.mode);
-  f.q = numberOfBytes(buf, starts, ends, c.q);
-  f.qc = numberOfBytes(buf, starts, ends, c.qc);
-  f.qd = numberOfBytes(buf, starts, ends, c.qd);
+  f.time_s = v[0] ?? NaN;
+  f.current = v[1] ?? NaN;
+  f.voltage = vi >= 0 && (b.ends[vi] ?? 0) > (b.starts[vi] ?? 0) ? (v[2] ?? NaN) : undefined;
+  f.cycle = c.cycle.index >= 0 ? (v[3] ?? NaN) : 0;
+  f.half = c.half.index >= 0 ? (v[4] ?? NaN) : 0;
+  f.mode = c.mode.index >= 0 ? (v[5] ?? NaN) : 0;
+  f.q = c.q.index >= 0 ? (v[6] ?? NaN) : 0;
+  f.qc = c.qc.index >= 0 ? (v[7] ?? NaN) : 0;
+  f.qd = c.qd.index >= 0 ? (v[8] ?? NaN) : 0;
   // NaN: a field that is not a plain number.
-  const v = f.voltage;
-  if (f.time_s !== f.time_s || f.current !== f.current || (v !== undefined && v !== v)) return false;
+  const volt = f.voltage;
+  if (f.time_s !== f.time_s || f.current !== f.current || (volt !== undefined && volt !== volt)) return false;
   return f.cycle === f.cycle && f.half === f.half && f.mode === f.mode && f.q === f.q && f.qc === f.qc && f.qd === f.qd;
 }
 
@@ -357,8 +377,11 @@ export function createBiologicParser(opts: BiologicMptOptions): CyclerRowParser 
   };
 
   /** The same row from the file's bytes, when every field it needs is a plain number; false: read it as text. */
+  // The slots of the columns read from bytes, made once the column row is known.
+  let bytes: { cols: BiologicColumns; row: BytesRow } | undefined;
   const rowBytes = (buf: Uint8Array, start: number, end: number, line: number, c: BiologicColumns, out: CyclerRow[]): boolean => {
-    if (!fieldsFromBytes(buf, start, end, c, starts, ends, fields)) return false;
+    if (bytes?.cols !== c) bytes = { cols: c, row: bytesRow(c, starts, ends) };
+    if (!fieldsFromBytes(buf, start, end, c, bytes.row, fields)) return false;
     rows.row(line, c, out, fields);
     return true;
   };

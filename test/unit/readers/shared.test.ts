@@ -9,7 +9,7 @@ import { detectFormat } from '../../../src/readers/detect.js';
 import { localeNumber, parseDateTime } from '../../../src/readers/fields.js';
 import { createParser, type FormatName } from '../../../src/readers/formats.js';
 import { RowsToReadings } from '../../../src/readers/readings.js';
-import { bytesNumber, fieldBounds, numberAt } from '../../../src/readers/scan.js';
+import { bytesFieldNumbers, bytesNumber, fieldBounds, numberAt, RepeatCache } from '../../../src/readers/scan.js';
 import { ReaderError, type CyclerRow } from '../../../src/readers/types.js';
 import { feed, fixture, fixtureUtf8, readerError, realFixture } from './support.js';
 
@@ -133,10 +133,12 @@ describe('field helpers', () => {
     );
     fc.assert(fc.property(fc.stringMatching(/^[-+]?\d{0,20}(\.\d{0,20})?([eE][-+]?\d{1,4})?$/), ok), { numRuns: 10_000 });
     // What the EC-Lab exports hold is read, not sent back as text.
-    for (const s of ['6.500000000000000E-001', '-6.500000000000000E-001', '0.000000000000000E+000', '12345.0123', '3.6500602', '1', '-0', '.5', '5.'])
+    // Mantissas past 2^53 (2^53 + 1, whose sum of digits rounds; EC-Lab's 16 digits from 9.007199254740992) through Number().
+    const exact = ['6.500000000000000E-001', '-6.500000000000000E-001', '0.000000000000000E+000', '12345.0123', '3.6500602', '1', '-0', '.5', '5.'];
+    for (const s of [...exact, '9007199254740993', '9.007199254740993E+015', '9.007916666666667E-001', '-9.999999999999999E+000', '12345678901234567890'])
       expect(Object.is(bytesNumber(Buffer.from(s), 0, s.length), Number(s))).toBe(true);
-    // 2^53 + 1 (its sum of digits rounds), a decimal comma, spaces, empty, hexadecimal, words: text.
-    for (const s of ['9007199254740993', '9.007199254740993E+015', '0,25', ' 1', '1 ', '', '-', '.', '1e', '0x10', 'Infinity', '1e400', '1e-400'])
+    // A decimal comma, spaces, empty, hexadecimal, words, powers of ten past ±22, over 20 digits past 2^53: text.
+    for (const s of ['0,25', ' 1', '1 ', '', '-', '.', '1e', '0x10', 'Infinity', '1e400', '1e-400', '9'.repeat(21), `9.${'9'.repeat(20)}`])
       expect(bytesNumber(Buffer.from(s), 0, s.length)).toBeNaN();
   });
 
@@ -147,6 +149,59 @@ describe('field helpers', () => {
     expect([...s.slice(0, 4)]).toEqual([0, 2, 5, 6]);
     expect([...e.slice(0, 4)]).toEqual([1, 4, 5, 7]);
     expect(fieldBounds('a\tbb\t\tc', '\t', 2, s, e)).toBe(2);
+  });
+
+  it('bytesFieldNumbers: the bounds fieldBounds finds and, for the fields asked, the number bytesNumber reads, in one pass', () => {
+    // Numbers, words, long fields.
+    const long = fc.stringMatching(/^[0-9a-z.]{16,40}$/);
+    const field = fc.oneof(fc.stringMatching(/^[-+]?\d{0,18}(\.\d{0,18})?([eE][-+]?\d{1,4})?$/), fc.stringMatching(/^[ 0-9a-z.,+-]{0,6}$/), long);
+    fc.assert(
+      fc.property(
+        fc.array(field, { maxLength: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        (fields, want, pick) => {
+          const text = fields.join('\t');
+          // At every alignment: the fields start at any byte offset of the buffer.
+          const pad = 'x'.repeat((pick[0] ?? 0) % 8);
+          const buf = Buffer.from(`${pad}x\t${text}\ty`, 'latin1').subarray(pad.length);
+          const [start, end] = [2, 2 + text.length];
+          const slots = Int8Array.from(pick, (p, k) => (p % 3 === 0 ? -1 : k));
+          const [s, e, bs, be] = [new Int32Array(12), new Int32Array(12), new Int32Array(12), new Int32Array(12)];
+          const values = new Float64Array(12).fill(-1);
+          const n = bytesFieldNumbers(buf, start, end, want, slots, bs, be, values);
+          expect(n).toBe(fieldBounds(text, '\t', want, s, e));
+          for (let k = 0; k < n; k++) {
+            expect([bs[k], be[k]]).toEqual([(s[k] ?? 0) + start, (e[k] ?? 0) + start]);
+            const slot = slots[k] ?? -1;
+            if (slot >= 0) expect(Object.is(values[slot], bytesNumber(buf, bs[k] ?? 0, be[k] ?? 0))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('bytesFieldNumbers with a RepeatCache: row after row, the numbers it reads without one', () => {
+    const field = fc.oneof(
+      fc.constantFrom('6.500000000000000E-001', '0', '', '1,5', '-6.5E-1', '9.007916666666667E-001', `1.${'0'.repeat(40)}`),
+      fc.stringMatching(/^[0-9.E-]{0,4}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 4 }), { maxLength: 20 }), (rows) => {
+        const slots = Int8Array.from([0, 1, 2, 3]);
+        const repeat = new RepeatCache([true, true, false, true]);
+        const [s, e] = [new Int32Array(4), new Int32Array(4)];
+        for (const row of rows) {
+          const buf = Buffer.from(`${row.join('\t')}\n${row.join('x')}`, 'latin1');
+          const end = row.join('\t').length;
+          const [plain, cached] = [new Float64Array(4).fill(-1), new Float64Array(4).fill(-1)];
+          expect(bytesFieldNumbers(buf, 0, end, 4, slots, s, e, cached, repeat)).toBe(bytesFieldNumbers(buf, 0, end, 4, slots, s, e, plain));
+          expect([...cached]).toEqual([...plain]);
+        }
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   it('parseDateTime: plain wall clocks as UTC, ISO with a zone, European order, spreadsheet day numbers', () => {
