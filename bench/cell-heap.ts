@@ -17,7 +17,8 @@ import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { collectGarbage } from './process-bench.js';
 
 const BATCH = 10;
-const HALF_PERIOD_MS = 20_000;
+/** The current's square-wave half period, s (OEP_BENCH_HALF_PERIOD; default 20). */
+const HALF_PERIOD_MS = Number(process.env.OEP_BENCH_HALF_PERIOD ?? '20') * 1000;
 const T0_MS = Date.UTC(2026, 0, 1);
 
 const cells = Number(process.argv[2] ?? 2_000);
