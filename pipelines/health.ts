@@ -24,7 +24,13 @@ export interface HealthInputs {
     readonly unattributed?: Readonly<Record<string, number>>;
     gapsOf?(c: HealthCellView): { readonly counts: Partial<Record<string, number>>; readonly missing: Partial<Record<string, number>> } | undefined;
   };
-  readonly mqtt: { readonly connected: boolean; readonly received: number; readonly sessionsLost?: number; readonly sessionLostAt?: number | undefined };
+  readonly mqtt: {
+    readonly connected: boolean;
+    readonly received: number;
+    readonly writeStalls?: number;
+    readonly sessionsLost?: number;
+    readonly sessionLostAt?: number | undefined;
+  };
   /** Which cells hold state (configured or not) and how many unknown ones were forgotten. */
   readonly admission?: { readonly evicted: number; readonly admission: { unknownCount(cells: ReadonlyMap<string, unknown>): number } };
   readonly influxStats: InfluxSink['stats'] | undefined;
@@ -85,6 +91,7 @@ export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions 
     mqttConnected: () => daemon.mqtt.connected,
     pipelineStopped: () => daemon.pipelineStopped,
     mqttReceived: () => daemon.mqtt.received,
+    mqttWriteStalls: () => daemon.mqtt.writeStalls ?? 0,
     influx(): InfluxHealth | undefined {
       const s = daemon.influxStats;
       return s === undefined ? undefined : { ...s, failing: daemon.influxFailing === true || stalled(s) };

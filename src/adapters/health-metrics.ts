@@ -45,6 +45,7 @@ interface Snapshot {
   readonly pipelineStopped: string | undefined;
   readonly mqttConnected: boolean;
   readonly mqttReceived: number | undefined;
+  readonly mqttWriteStalls: number | undefined;
   readonly influx: InfluxHealth | undefined;
   /** Copies of the cell-labelled alert entries, only with per-cell series. */
   readonly alerts: readonly AlertCount[] | undefined;
@@ -90,6 +91,7 @@ function takeSnapshot(source: HealthSource, max: number, now: number): Snapshot 
     pipelineStopped: source.pipelineStopped?.(),
     mqttConnected: source.mqttConnected(),
     mqttReceived: source.mqttReceived?.(),
+    mqttWriteStalls: source.mqttWriteStalls?.(),
     influx: i === undefined ? undefined : { ...i },
     alerts,
     alertLevels,
@@ -181,6 +183,10 @@ export class HealthMetrics {
         { registers, name: 'oep_mqtt_messages_received_total', help: 'MQTT messages received (a batch payload is one message)' },
         () => current().mqttReceived ?? 0,
       );
+    }
+    if (source.mqttWriteStalls !== undefined) {
+      const help = 'Times no further MQTT message was read until the writes to the broker (PUBACKs) drained: a broker slow to read them';
+      scrapeCounter({ registers, name: 'oep_mqtt_write_stalls_total', help }, () => current().mqttWriteStalls ?? 0);
     }
     const help = '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing, broker session not just lost), else 0';
     scrapeGauge({ registers, name: 'oep_ready', help }, () => {

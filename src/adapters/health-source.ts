@@ -76,6 +76,8 @@ export interface HealthSource {
   pipelineStopped?(): string | undefined;
   /** MQTT messages received since start (optional). */
   mqttReceived?(): number;
+  /** Times the MQTT client stopped reading until its writes to the broker drained (optional). */
+  mqttWriteStalls?(): number;
   /** InfluxDB output, or undefined when InfluxDB is not configured. */
   influx(): InfluxHealth | undefined;
   /** Alerts raised since start, by cell, kind and level (optional). */
