@@ -1,6 +1,6 @@
 /**
  * The latest messages the journal took, to recognise the broker's redelivery of one after a crash (its
- * PUBACK was held when the daemon died): a reference to each, its digest taken only when asked.
+ * PUBACK was held when the daemon died): a copy of each, its digest taken only when asked.
  */
 import { createHash } from 'node:crypto';
 

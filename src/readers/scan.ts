@@ -101,20 +101,10 @@ function numberFrom(buf: Uint8Array, start: number, end: number): number {
   let inChunk = 0;
   let digits = 0;
   let scale = 0;
-  while (c >= 48 && c <= 57) {
-    if (inChunk === CHUNK_DIGITS) {
-      m = m * 1e9 + chunk;
-      chunk = 0;
-      inChunk = 0;
-    }
-    chunk = chunk * 10 + (c - 48);
-    inChunk++;
-    digits++;
-    c = ++i < end ? (buf[i] ?? 0) : 0;
-  }
-  if (c === 46) {
-    c = ++i < end ? (buf[i] ?? 0) : 0;
-    while (c >= 48 && c <= 57) {
+  // the digits, then (once) a point and the digits after it, each of which scales the value down
+  let point = false;
+  for (;;) {
+    if (c >= 48 && c <= 57) {
       if (inChunk === CHUNK_DIGITS) {
         m = m * 1e9 + chunk;
         chunk = 0;
@@ -123,9 +113,10 @@ function numberFrom(buf: Uint8Array, start: number, end: number): number {
       chunk = chunk * 10 + (c - 48);
       inChunk++;
       digits++;
-      scale--;
-      c = ++i < end ? (buf[i] ?? 0) : 0;
-    }
+      if (point) scale--;
+    } else if (c === 46 && !point) point = true;
+    else break;
+    c = ++i < end ? (buf[i] ?? 0) : 0;
   }
   m = m * (EXACT_POW10[inChunk] ?? NaN) + chunk;
   numberEnd = i;
