@@ -1,7 +1,8 @@
 /**
  * Benchmark publisher, run in a process of its own (`fork`) so that it shares no event loop with what is
  * measured. It builds every payload first, then publishes them at QoS 1 with a sliding window of
- * unacknowledged messages (a new one goes out as each PUBACK comes back), and last the end marker
+ * unacknowledged messages (a new one goes out as each PUBACK comes back), the half-way marker after the
+ * first half (`oep/bench-mid/pressure`), and last the end marker
  * (`oep/bench-end/pressure`, not JSON: the daemon rejects and logs it, the bare subscriber recognizes
  * it); the broker delivers one publisher's messages in order, so the marker arrives after every reading.
  *
@@ -10,7 +11,7 @@
  */
 import mqtt from 'mqtt';
 import { monotonic_ms } from './proc.js';
-import { END_MARKER_TOPIC, parsePublisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
+import { END_MARKER_TOPIC, MID_MARKER_PAYLOAD, MID_MARKER_TOPIC, parsePublisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
 
 /** Event time of the first reading: 2026-01-01 (in the past, within the database's retention). */
 const T0_MS = Date.UTC(2026, 0, 1);
@@ -70,7 +71,8 @@ async function publishAll(a: PublisherArgs): Promise<void> {
           if (acked === a.messages) resolve();
           else pump();
         });
-        // After the last reading, on the same connection: delivered after it.
+        // After the first half and after the last reading, on the same connection: delivered in that order.
+        if (next === Math.floor(a.messages / 2)) client.publish(MID_MARKER_TOPIC, MID_MARKER_PAYLOAD, { qos: 1 });
         if (next === a.messages) client.publish(END_MARKER_TOPIC, 'end', { qos: 1 });
       }
     };

@@ -6,6 +6,17 @@
 /** The end marker's cell: its one message (`end`, not JSON) is rejected and logged by the daemon. */
 export const END_MARKER_CELL = 'bench-end';
 export const END_MARKER_TOPIC = `oep/${END_MARKER_CELL}/pressure`;
+/**
+ * The half-way marker, sent like the end marker after the first half of the messages: the CPU time between
+ * the two is the steady state, every cell's first readings (and the state they create) behind it.
+ */
+export const MID_MARKER_CELL = 'bench-mid';
+export const MID_MARKER_TOPIC = `oep/${MID_MARKER_CELL}/pressure`;
+/**
+ * Rejected for its time stamp, not as the end marker is (not JSON): the daemon logs one rejection of a
+ * reason a cell it does not know in 10 s, and the two markers may come closer together than that.
+ */
+export const MID_MARKER_PAYLOAD = '{"ts":"half-way","value":0}';
 
 export interface PublisherArgs {
   readonly url: string;

@@ -15,7 +15,7 @@ import { freePort, startMosquitto, type MosquittoHandle, type VmHandle } from '.
 import { productionConfig } from './daemon-config.js';
 import { scrapeSum, startDaemon } from './daemon-process.js';
 import { childWithArg, cpuTime_us, monotonic_ms, peakRss_MB } from './proc.js';
-import { END_MARKER_CELL, publisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
+import { END_MARKER_CELL, MID_MARKER_CELL, publisherArgv, type PublisherArgs, type PublisherReport } from './shape.js';
 
 export type Side = 'oep' | 'bare';
 
@@ -44,6 +44,10 @@ export interface RoundResult {
   /** CPU time of the publisher and of the broker over the same span, µs (is either the bottleneck?). */
   readonly publisherCpu_us: number;
   readonly brokerCpu_us: number;
+  /** CPU time of the subscriber over the second half of the messages (half-way marker to end marker), µs. */
+  readonly steadyCpu_us: number;
+  /** Readings in that second half. */
+  readonly steadyReadings: number;
   /** oep only: cycles closed, points InfluxDB acknowledged. */
   readonly cycles?: number;
   readonly influxPoints?: number;
@@ -54,6 +58,8 @@ interface Subscriber {
   readonly pid: number;
   /** Resolves with the time the end marker was handled, or a failure. */
   readonly end: Promise<{ t_ms: number } | { failure: string }>;
+  /** Resolves when the half-way marker was handled (never, if the subscriber dies first). */
+  readonly mid: Promise<unknown>;
   /** After the end: checks what it received; a failure message, or what it counted. */
   verify(expected: number): Promise<{ failure?: string; cycles?: number; influxPoints?: number }>;
   stop(): Promise<void>;
@@ -94,6 +100,7 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string, cells: num
   return {
     pid: d.pid,
     end,
+    mid: d.line(new RegExp(`rejected \\(${MID_MARKER_CELL},`)),
     async verify(expected) {
       // The lab-wide sums: at 10,000 cells a scrape has no per-cell series (health.perCellMetrics).
       const names = ['oep_lab_readings_accepted_total', 'oep_lab_readings_duplicate_total', 'oep_lab_readings_late_total', 'oep_lab_cycles_total'] as const;
@@ -119,6 +126,11 @@ async function startBare(brokerUrl: string): Promise<Subscriber> {
       r(`exit ${String(code ?? sig)}`);
     }),
   );
+  const mid = new Promise<void>((resolve) => {
+    child.on('message', (m: { type: string }) => {
+      if (m.type === 'mid') resolve();
+    });
+  });
   const end = new Promise<{ t_ms: number } | { failure: string }>((resolve) => {
     child.on('message', (m: { type: string; readings?: number }) => {
       if (m.type !== 'end') return;
@@ -140,6 +152,7 @@ async function startBare(brokerUrl: string): Promise<Subscriber> {
   return {
     pid: child.pid ?? 0,
     end,
+    mid,
     verify: (expected) => Promise.resolve(counted === expected ? {} : { failure: `got ${counted} of ${expected}` }),
     async stop() {
       if (child.connected) child.disconnect();
@@ -205,6 +218,8 @@ async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOption
   const sampler = setInterval(() => (peak = peakRss_MB(sub.pid) ?? peak), 250);
   const start = await pub.started;
   const [cpu0 = NaN, broker0 = NaN] = cpuOf(pids);
+  let cpuMid = NaN;
+  void sub.mid.then(() => (cpuMid = cpuOf(pids)[0] ?? NaN));
   const timeout = new Promise<{ failure: string }>((r) =>
     setTimeout(
       () => {
@@ -224,6 +239,8 @@ async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOption
     peakRss_MB: peak,
     publisherCpu_us: NaN,
     brokerCpu_us: broker1 - broker0,
+    steadyCpu_us: cpu1 - cpuMid,
+    steadyReadings: (messages - Math.floor(messages / 2)) * o.batch,
   };
   if ('failure' in end) {
     pub.kill();

@@ -34,6 +34,8 @@ function spread(xs: readonly number[], digits: number, scale = 1): string {
 interface SideFigures {
   readonly rate: number[];
   readonly cpu: number[];
+  /** CPU per reading over the second half of the messages: every cell's first readings behind. */
+  readonly steady: number[];
   readonly rss: number[];
   /** Of the rounds that completed (a round that died says nothing about the ratio). */
   readonly rssOk: number[];
@@ -47,6 +49,7 @@ function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
   return {
     rate: ok.map((r) => r.readings / r.wall_s),
     cpu: ok.map((r) => r.cpu_us / r.readings),
+    steady: ok.map((r) => r.steadyCpu_us / r.steadyReadings).filter(Number.isFinite),
     rss: mine.map((r) => r.peakRss_MB).filter(Number.isFinite),
     rssOk: ok.map((r) => r.peakRss_MB).filter(Number.isFinite),
     failures: mine.flatMap((r) => (r.failure !== undefined ? [r.failure] : [])),
@@ -55,7 +58,16 @@ function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
 }
 
 const row = (cols: readonly string[]): string =>
-  [cols[0]?.padStart(6), cols[1]?.padStart(8), cols[2]?.padEnd(5), cols[3]?.padEnd(17), cols[4]?.padEnd(16), cols[5]?.padEnd(13), cols[6] ?? '']
+  [
+    cols[0]?.padStart(6),
+    cols[1]?.padStart(8),
+    cols[2]?.padEnd(5),
+    cols[3]?.padEnd(13),
+    cols[4]?.padEnd(16),
+    cols[5]?.padEnd(16),
+    cols[6]?.padEnd(7),
+    cols[7] ?? '',
+  ]
     .join(' ')
     .trimEnd();
 
@@ -67,16 +79,23 @@ function note(f: SideFigures, cells: number): string {
 
 /** Medians and (min–max) over the rounds, per cell count and side, and the oep/bare ratio of the medians. */
 export function sweepTable(rounds: readonly RoundResult[]): string {
-  const lines = [row(['cells', 'rdg/cell', 'side', 'wall k readings/s', 'CPU µs/reading', 'peak RSS MB', 'notes'])];
+  const lines = [
+    row(['', '', '', 'wall', 'CPU µs/reading', 'CPU µs/reading', 'peak']),
+    row(['cells', 'rdg/cell', 'side', 'k readings/s', 'all', '2nd half', 'RSS MB', 'notes']),
+  ];
   for (const cells of [...new Set(rounds.map((r) => r.cells))]) {
     const mine = rounds.filter((r) => r.cells === cells);
     const perCell = int((mine[0]?.readings ?? NaN) / cells);
     const oep = figures(mine, 'oep');
     const bare = figures(mine, 'bare');
-    lines.push(row([int(cells), perCell, 'oep', spread(oep.rate, 0, 1000), spread(oep.cpu, 2), int(Math.max(...oep.rss)), note(oep, cells)]));
-    lines.push(row(['', '', 'bare', spread(bare.rate, 0, 1000), spread(bare.cpu, 2), int(Math.max(...bare.rss)), note(bare, cells)]));
+    lines.push(
+      row([int(cells), perCell, 'oep', spread(oep.rate, 0, 1000), spread(oep.cpu, 2), spread(oep.steady, 2), int(Math.max(...oep.rss)), note(oep, cells)]),
+    );
+    lines.push(row(['', '', 'bare', spread(bare.rate, 0, 1000), spread(bare.cpu, 2), spread(bare.steady, 2), int(Math.max(...bare.rss)), note(bare, cells)]));
     const ratio = (a: number[], b: number[]): string => (a.length > 0 && b.length > 0 ? (median(a) / median(b)).toFixed(2) : '–');
-    lines.push(row(['', '', 'ratio', ratio(oep.rate, bare.rate), ratio(oep.cpu, bare.cpu), ratio(oep.rssOk, bare.rssOk), 'oep/bare, medians']));
+    lines.push(
+      row(['', '', 'ratio', ratio(oep.rate, bare.rate), ratio(oep.cpu, bare.cpu), ratio(oep.steady, bare.steady), ratio(oep.rssOk, bare.rssOk), 'oep/bare']),
+    );
   }
   return lines.join('\n');
 }
@@ -88,7 +107,7 @@ export function roundLine(n: number, r: RoundResult): string {
   const oep = r.cycles !== undefined ? `${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points; ` : '';
   return (
     `${what}: ${r.wall_s.toFixed(1)} s = ${int(r.readings / r.wall_s)}/s, ` +
-    `CPU ${(r.cpu_us / r.readings).toFixed(2)} µs/reading, RSS ${int(r.peakRss_MB)} MB\n` +
+    `CPU ${(r.cpu_us / r.readings).toFixed(2)} µs/reading (2nd half ${(r.steadyCpu_us / r.steadyReadings).toFixed(2)}), RSS ${int(r.peakRss_MB)} MB\n` +
     `    ${oep}CPU s: subscriber ${(r.cpu_us / 1e6).toFixed(2)}, publisher ${(r.publisherCpu_us / 1e6).toFixed(2)}, broker ${(r.brokerCpu_us / 1e6).toFixed(2)}`
   );
 }
