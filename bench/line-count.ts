@@ -1,6 +1,8 @@
 /**
  * The baseline of `oep process`: a plain line-by-line read of a file (node:readline over a read stream,
- * counting lines), in a process of its own, as `oep process` runs in one. Prints the count.
+ * counting lines), in a process of its own, as `oep process` runs in one. Prints the count. What a user would
+ * write, left so: it reads through the thread pool (a handoff per 64 KB), which makes its wall time follow the
+ * machine's load far more than `oep process`'s synchronous reads do (process-bench.ts says how it is measured).
  * Usage: node line-count.js <file>
  */
 import { createReadStream } from 'node:fs';

@@ -31,7 +31,7 @@ import { processBench } from './process-bench.js';
 import { halfPeriodFor, round, type RoundResult, type Side, type SweepCase, type SweepOptions } from './sweep.js';
 import { machineLine, processTable, roundLine, sweepTable } from './table.js';
 
-const PROCESS_ROUNDS = 3;
+const PROCESS_ROUNDS = 5;
 const PARTS = ['all', 'sweep', 'latency', 'process', 'inprocess', 'memory', 'checkpoint', 'metrics'] as const;
 type Part = (typeof PARTS)[number];
 

@@ -112,33 +112,27 @@ export function roundLine(n: number, r: RoundResult): string {
   );
 }
 
-/** `oep process` through the CLI against the plain line read, one row per layout. */
+/**
+ * `oep process` through the CLI against the plain line read, two rows per layout (wall, CPU): each side's
+ * median (min–max) over the rounds, and the median (min–max) of the ratios taken within each round.
+ */
 export function processTable(figures: readonly ProcessFigure[], rounds: number): string {
-  const widths = [24, 9, 5, 7, 8, 7, 6, 8, 8, 6, 7];
+  const widths = [24, 5, 5, 18, 18, 18];
   const cols = (c: readonly string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(widths[i] ?? 0) : x.padStart(widths[i] ?? 0))).join(' ');
   const lines = [
-    `oep process through bin/oep.js vs a plain line read (node:readline), each a process of its own, spawn to`,
-    `exit (wall) and user + system (CPU, /proc), best of ${rounds} interleaved rounds:`,
+    `oep process through bin/oep.js vs a plain line read (node:readline over a read stream), each a process of its`,
+    `own started the same way, spawn to exit (wall) and user + system (CPU, /proc); ${rounds} interleaved rounds, order`,
+    `alternating, after an untimed read; median (min–max) of each side, and of the ratio within each round:`,
     '',
-    cols(['export', 'rows', 'MB', 'oep s', 'rows/s', 'read s', 'ratio', 'oep CPU', 'read CPU', 'ratio', 'RSS MB']),
+    cols(['export', 'MB', '', 'oep s', 'line read s', 'ratio']),
   ];
   for (const f of figures) {
     const what = f.layout === 'gcpl' ? 'EC-Lab GCPL, 25 columns' : 'EC-Lab, 10 columns';
-    lines.push(
-      cols([
-        what,
-        int(f.rows),
-        int(f.size_MB),
-        f.oep_s.toFixed(2),
-        int(f.rows / f.oep_s),
-        f.read_s.toFixed(2),
-        (f.oep_s / f.read_s).toFixed(2),
-        f.oepCpu_s.toFixed(2),
-        f.readCpu_s.toFixed(2),
-        (f.oepCpu_s / f.readCpu_s).toFixed(2),
-        int(f.peakRss_MB),
-      ]),
-    );
+    lines.push(cols([what, int(f.size_MB), 'wall', spread(f.oep.wall_s, 2), spread(f.read.wall_s, 2), spread(f.wallRatio, 2)]));
+    lines.push(cols([`  ${int(f.rows)} rows`, '', 'CPU', spread(f.oep.cpu_s, 2), spread(f.read.cpu_s, 2), spread(f.cpuRatio, 2)]));
   }
-  return [...lines, '', ...figures.map((f) => `  ${f.summary}`)].join('\n');
+  const rates = figures.map(
+    (f) => `${f.layout === 'gcpl' ? '25' : '10'} columns ${int(f.rows / median(f.oep.wall_s))} rows/s, peak RSS ${int(f.peakRss_MB)} MB`,
+  );
+  return [...lines, '', `  oep process: ${rates.join('; ')}`, ...figures.map((f) => `  ${f.summary}`)].join('\n');
 }

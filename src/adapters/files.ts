@@ -93,28 +93,39 @@ export async function* fileChunks(path: string, start = 0, firstLine = 1, signal
   // Synchronous reads of the page cache: a 64 KB read costs ~15 µs, a third of its CPU through the
   // thread pool's promise (measured on the 10-column 1 M-row export: 25 ms instead of 60-80 ms).
   const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(CHUNK_BYTES);
+  // One buffer: the incomplete last line of a read is moved to its front and the next read lands after it,
+  // so no byte is copied but that line (the buffer doubles for a line longer than itself).
+  let buf = Buffer.alloc(CHUNK_BYTES);
+  let carry = 0;
   let pos = start;
   try {
     let line = firstLine;
-    let carry: Buffer = Buffer.alloc(0);
     for (let n = 0; ; n++) {
       // Reads that never wait would never let the event loop run: a signal (Ctrl-C) is seen between batches.
       if (n % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) return;
-      const bytesRead = readSync(fd, buf, 0, CHUNK_BYTES, pos);
+      if (carry === buf.length) {
+        const bigger = Buffer.alloc(buf.length * 2);
+        buf.copy(bigger, 0, 0, carry);
+        buf = bigger;
+      }
+      const bytesRead = readSync(fd, buf, carry, buf.length - carry, pos);
       if (bytesRead === 0) break;
       pos += bytesRead;
-      const data = carry.length === 0 ? buf.subarray(0, bytesRead) : Buffer.concat([carry, buf.subarray(0, bytesRead)]);
-      const nl = data.lastIndexOf(10);
-      // The carry is copied: the buffer is read into again once the caller is done with this batch.
-      carry = Buffer.from(nl < 0 ? data : data.subarray(nl + 1));
-      if (nl < 0) continue;
-      const lines = data.subarray(0, nl + 1);
-      yield { data: lines, firstLine: line, offset: pos - carry.length };
+      const len = carry + bytesRead;
+      const nl = buf.lastIndexOf(10, len - 1);
+      if (nl < 0) {
+        carry = len;
+        continue;
+      }
+      const lines = buf.subarray(0, nl + 1);
+      yield { data: lines, firstLine: line, offset: pos - (len - nl - 1) };
       line += lineCount(lines, lines.length);
+      // The caller is done with the batch: the rest of the read goes to the front.
+      buf.copyWithin(0, nl + 1, len);
+      carry = len - nl - 1;
     }
-    if (carry.length > 0) yield { data: carry, firstLine: line, offset: pos };
+    if (carry > 0) yield { data: buf.subarray(0, carry), firstLine: line, offset: pos };
   } finally {
     closeSync(fd);
   }
