@@ -26,11 +26,13 @@ import {
   canonicalReading,
   isRejection,
   newUnitMemo,
-  parseMessage,
+  parseMessageOrPairs,
+  readingsOfPairs,
   type CellIngestSettings,
   type EdgeOptions,
   type EdgeReading,
   type ParsedMessage,
+  type ReadingPairs,
   type Rejection,
   type UnitMemo,
 } from '../src/ingest/payload.js';
@@ -38,6 +40,34 @@ import {
 export interface ParsedBatch extends ParsedMessage {
   readonly cell: string | undefined;
   readonly arrival: number;
+  /** The batch's readings as numbers (a compact batch from MQTT: `readings` then makes them when read). */
+  readonly pairs?: ReadingPairs;
+}
+
+/** A compact batch's readings as numbers; their Reading objects are made only if asked for (tests, tools). */
+class PairsBatch implements ParsedBatch {
+  readonly rejections: Rejection[] = [];
+  readonly bare = 0;
+  private made: Reading[] | undefined;
+
+  constructor(
+    readonly pairs: ReadingPairs,
+    readonly arrival: number,
+  ) {}
+
+  get cell(): string {
+    return this.pairs.cell;
+  }
+
+  get readings(): Reading[] {
+    return (this.made ??= readingsOfPairs(this.pairs));
+  }
+}
+
+/** Whether a time in `pairs` (at the even indices) is after `limit`. */
+function anyAfter(pairs: readonly number[], limit: number): boolean {
+  for (let k = 0; k < pairs.length; k += 2) if ((pairs[k] ?? NaN) > limit) return true;
+  return false;
 }
 
 export interface ParseOptions {
@@ -52,7 +82,9 @@ export interface ParseOptions {
 /** Raw MQTT messages → typed readings in canonical units, with rejections (never an error in the stream). */
 export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, ParsedBatch> {
   return map((m) => {
-    const parsed = parseMessage(m.topic, m.payload, m.arrival, o.topicPrefix, o.settingsFor, o.edge);
+    const edge = parseMessageOrPairs(m.topic, m.payload, m.arrival, o.topicPrefix, o.settingsFor, o.edge);
+    if ('pairs' in edge && !(o.maxFutureSkew_ms > 0 && anyAfter(edge.pairs, m.arrival + o.maxFutureSkew_ms))) return new PairsBatch(edge, m.arrival);
+    const parsed: ParsedMessage = 'pairs' in edge ? { readings: readingsOfPairs(edge), rejections: [], bare: 0 } : edge;
     let readings = parsed.readings;
     let rejections = parsed.rejections;
     if (o.maxFutureSkew_ms > 0) {
@@ -171,7 +203,9 @@ export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<Par
   return map((b) =>
     isolated(b.cell ?? '?', b.arrival, o, (events) => {
       // readings first: a batch's own cell then exists to count its bad elements (a rejection alone creates no cell)
-      if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
+      const pairs = b.pairs;
+      if (pairs !== undefined) lab.ingestPairs(pairs.cell, pairs.channel, pairs.pairs, b.arrival, events, b.bare);
+      else if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
       for (const r of b.rejections) {
         lab.reject(r.cell, r.reason);
         o.onReject?.(r.cell, r.reason, r.detail);

@@ -63,6 +63,55 @@ const STAGE_BYTES = 256 * 1024;
 
 const headerSchema = z.strictObject({ seq: z.number().int().nonnegative(), arrival: z.number(), topic: z.string() });
 
+/** Bytes of `{"seq":`, `,"arrival":`, `,"topic":"` and `"}`. */
+const SEQ_KEY = Buffer.from('{"seq":');
+const ARRIVAL_KEY = Buffer.from(',"arrival":');
+const TOPIC_KEY = Buffer.from(',"topic":"');
+const HEAD_END = Buffer.from('"}');
+
+/** Writes `key`'s bytes at `i`; returns the index after them. */
+function putBytes(b: Buffer, i: number, key: Buffer): number {
+  for (let k = 0; k < key.length; k++) b[i + k] = key[k] ?? 0;
+  return i + key.length;
+}
+
+/** Writes the decimal digits of a safe integer at `i` (as `String` spells it); returns the index after them. */
+function putInteger(b: Buffer, i: number, n: number): number {
+  let v = n;
+  if (v < 0) {
+    b[i++] = 0x2d;
+    v = -v;
+  }
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let k = digits - 1; k >= 0; k--) {
+    b[i + k] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return i + digits;
+}
+
+/**
+ * Writes a record's header at `i`: the bytes of `JSON.stringify({ seq, arrival, topic })`, without making
+ * that string (its three parts cost ~0.7 µs a message, 0.07 µs a reading of a 10-reading batch). Returns the
+ * bytes written, or −1 (the bytes after `i` left as garbage) when it would not spell it the same: an arrival
+ * time that is not an integer, or a topic with a character JSON escapes or that is not ASCII.
+ */
+export function writeHeader(b: Buffer, i: number, seq: number, arrival: number, topic: string): number {
+  if (!Number.isSafeInteger(arrival)) return -1;
+  let j = putBytes(b, i, SEQ_KEY);
+  j = putInteger(b, j, seq);
+  j = putBytes(b, j, ARRIVAL_KEY);
+  j = putInteger(b, j, arrival);
+  j = putBytes(b, j, TOPIC_KEY);
+  for (let k = 0; k < topic.length; k++) {
+    const c = topic.charCodeAt(k);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return -1;
+    b[j++] = c;
+  }
+  return putBytes(b, j, HEAD_END) - i;
+}
+
 export interface JournalEntry extends RawMessage {
   readonly seq: number;
 }
@@ -213,14 +262,18 @@ export class Journal {
       this.redelivered++;
       return false;
     }
-    // JSON.stringify({ seq, arrival, topic }) spelled out, written straight into the stage.
-    const head = `{"seq":${this.seq + 1},"arrival":${Number.isFinite(m.arrival) ? m.arrival : 'null'},"topic":${JSON.stringify(m.topic)}}`;
     const at = this.unwrittenBytes;
-    // A UTF-16 unit is at most 3 bytes of UTF-8.
-    this.reserve(at + HEAD_BYTES + head.length * 3 + m.payload.length);
-    const stage = this.stage;
-    const headBytes = stage.write(head, at + HEAD_BYTES);
+    // A UTF-16 unit is at most 3 bytes of UTF-8; the header's fields but the topic take at most 64 (numbers of ≤ 24 characters).
+    this.reserve(at + HEAD_BYTES + 64 + m.topic.length * 3 + m.payload.length);
+    let headBytes = writeHeader(this.stage, at + HEAD_BYTES, this.seq + 1, m.arrival, m.topic);
+    if (headBytes < 0) {
+      // A topic JSON escapes, or an arrival time with a fraction: JSON.stringify({ seq, arrival, topic }) spelled out.
+      const head = `{"seq":${this.seq + 1},"arrival":${Number.isFinite(m.arrival) ? m.arrival : 'null'},"topic":${JSON.stringify(m.topic)}}`;
+      this.reserve(at + HEAD_BYTES + head.length * 3 + m.payload.length);
+      headBytes = this.stage.write(head, at + HEAD_BYTES);
+    }
     const end = at + HEAD_BYTES + headBytes + m.payload.length;
+    const stage = this.stage;
     stage.writeUInt32LE(headBytes, at);
     stage.writeUInt32LE(m.payload.length, at + 4);
     stage.set(m.payload, at + HEAD_BYTES + headBytes);

@@ -16,7 +16,7 @@
  * bounded by `maxBuffered`.
  */
 import { ReleasedReadings, type DedupState } from './dedup.js';
-import { channelCode, ReadingBuffer } from './reading-buffer.js';
+import { channelCode, ReadingBuffer, ReleasedReadingColumns } from './reading-buffer.js';
 import { TimeRing } from './ring.js';
 import type { Channel, Reading } from './types.js';
 
@@ -49,6 +49,10 @@ const CHANNEL_INDEX: Record<Channel, number> = { pressure: 0, current: 1, voltag
  * with equal timestamps keep their arrival order (a cycler logs two rows at a step change). See ReadingBuffer.
  */
 const N_CHANNELS = 4;
+/** Where the Reading-object forms of release, tick and flush collect the numbers first (synchronous: one for all). */
+const SCRATCH = new ReleasedReadingColumns();
+/** Where {@link EventTimeAligner.offer} puts a Reading's time and value for `offerPair`. */
+const ONE_PAIR: number[] = new Array<number>(2).fill(NaN);
 export interface AlignerSnapshot {
   readonly buffered: Reading[];
   readonly watermark: number | null;
@@ -120,6 +124,18 @@ export class EventTimeAligner {
    * then released once: the watermark is computed per batch, not per reading).
    */
   offer(r: Reading, now: number): AlignOutcome {
+    const pair = ONE_PAIR;
+    pair[0] = r.ts;
+    pair[1] = r.value;
+    return this.offerPair(r.cell, channelCode(r.channel), pair, 0, r.cycleIndex ?? NaN, now);
+  }
+
+  /**
+   * {@link offer} of a reading given as numbers: its cell, its channel's code (`channelCode`), its time at
+   * `pairs[k]` and value at `pairs[k + 1]`, its cycle index (NaN: none). The MQTT edge hands a batch's
+   * numbers through without making a Reading of each (read here, not passed: a double passed is boxed).
+   */
+  offerPair(cell: string, code: number, pairs: readonly number[], k: number, cyc: number, now: number): AlignOutcome {
     const first = this.lastArrival === -Infinity;
     if (first || now - this.lastArrival >= this.settings.idleTimeout_ms) {
       // A cell's first reading, or the first after the whole cell went silent (a paused publisher, a
@@ -133,31 +149,63 @@ export class EventTimeAligner {
       for (const c of [CHANNEL_INDEX.pressure, CHANNEL_INDEX.current]) if (first || this.maxTs[c] !== -Infinity) this.arrivedAt[c] = now;
     }
     this.lastArrival = now;
-    const c = channelCode(r.channel);
+    const c = code;
     this.arrivedAt[c] = now;
-    if (r.ts <= this.wm) {
-      return this.recent[c]?.has(r.ts, r.value) === true ? 'duplicate' : 'late';
+    const ts = pairs[k] ?? NaN;
+    if (ts <= this.wm) {
+      return this.recent[c]?.has(ts, pairs[k + 1] ?? NaN) === true ? 'duplicate' : 'late';
     }
-    if (!this.insert(r)) return 'duplicate';
-    if (r.ts > (this.maxTs[c] ?? Infinity)) this.maxTs[c] = r.ts;
+    if (!this.buf.insertPair(cell, c, pairs, k, cyc)) return 'duplicate';
+    if (ts > (this.maxTs[c] ?? Infinity)) this.maxTs[c] = ts;
     return 'accepted';
   }
 
   /** Moves the watermark for processing time `now` and appends what it releases to `out`. */
   release(now: number, out: Reading[]): void {
+    this.asReadings(out, (cols) => {
+      this.releaseValues(now, cols);
+    });
+  }
+
+  /** {@link release}, the released readings appended to `out` as numbers. */
+  releaseValues(now: number, out: ReleasedReadingColumns): void {
     this.advance(this.computeWatermark(now), out);
     if (this.buffered > this.settings.maxBuffered) this.forceRelease(out);
   }
 
   /** Re-evaluates idleness at processing time `now`: silent channels stop holding the watermark. */
   tick(now: number, out: Reading[]): void {
+    this.asReadings(out, (cols) => {
+      this.tickValues(now, cols);
+    });
+  }
+
+  /** {@link tick}, the released readings appended to `out` as numbers. */
+  tickValues(now: number, out: ReleasedReadingColumns): void {
     if (this.buffered > 0) this.advance(this.computeWatermark(now), out);
   }
 
   /** Releases everything buffered (end of a file, or an idle cell). */
   flush(out: Reading[]): void {
+    this.asReadings(out, (cols) => {
+      this.flushValues(cols);
+    });
+  }
+
+  /** {@link flush}, the released readings appended to `out` as numbers. */
+  flushValues(out: ReleasedReadingColumns): void {
     if (this.buffered === 0) return;
     this.advance(this.buf.lastTs, out);
+  }
+
+  /** What `release` releases into columns, appended to `out` as Reading objects. */
+  private asReadings(out: Reading[], release: (cols: ReleasedReadingColumns) => void): void {
+    const cols = SCRATCH;
+    cols.n = 0;
+    release(cols);
+    const cell = this.buf.cellId;
+    for (let k = 0; k < cols.n; k++) out.push(cols.reading(cell, k));
+    cols.n = 0;
   }
 
   private computeWatermark(now: number): number {
@@ -172,29 +220,25 @@ export class EventTimeAligner {
     return w === Infinity ? this.newestTs : w - this.settings.lateness_ms;
   }
 
-  /** Stable insert in order; false if an exact duplicate is already buffered. */
-  private insert(r: Reading): boolean {
-    return this.buf.insert(r);
-  }
-
-  private advance(w: number, out: Reading[]): void {
+  private advance(w: number, out: ReleasedReadingColumns): void {
     if (w <= this.wm) return;
     this.wm = w;
-    const from = out.length;
+    const from = out.n;
     this.buf.shiftThrough(w, out);
-    for (let k = from; k < out.length; k++) {
-      const r = out[k];
-      if (r === undefined) continue;
-      const c = channelCode(r.channel);
-      (this.recent[c] ??= new ReleasedReadings(this.settings.dedupDepth)).push(r.ts, r.value);
+    const codes = out.code;
+    const ts = out.ts;
+    const values = out.value;
+    for (let k = from; k < out.n; k++) {
+      const c = codes[k] ?? 0;
+      (this.recent[c] ??= new ReleasedReadings(this.settings.dedupDepth)).push(ts[k] ?? NaN, values[k] ?? NaN);
     }
   }
 
-  private forceRelease(out: Reading[]): void {
+  private forceRelease(out: ReleasedReadingColumns): void {
     const excess = this.buffered - this.settings.maxBuffered;
-    const before = out.length;
+    const before = out.n;
     this.advance(this.buf.tsAt(excess - 1), out);
-    this.forcedReleases += out.length - before;
+    this.forcedReleases += out.n - before;
   }
 
   /**

@@ -21,7 +21,7 @@
  */
 import { lerp } from './capacity.js';
 import { DEFAULT_PRESSURE_RING, PressureTrack } from './pressure-track.js';
-import type { Reading, StepKind } from './types.js';
+import type { Channel, Reading, StepKind } from './types.js';
 import { expireBoundaries, resolveBoundaries } from './cell/boundaries.js';
 import type { CellProcessorSettings } from './cell/settings.js';
 import { reviveClone, restoreState, stateOf, type Closed, type CoreFields, type CyclerCut, type ProcessorState } from './cell/state.js';
@@ -111,22 +111,27 @@ export class CellProcessor implements SegmentVisitor, CoreFields {
 
   /** Feeds one reading; readings must come in event-time order (the aligner's output). */
   process(r: Reading, out: CellOutput): void {
-    if (r.ts > this.eventTs) this.eventTs = r.ts;
-    switch (r.channel) {
+    this.processValue(r.channel, r.ts, r.value, r.cycleIndex, out);
+  }
+
+  /** {@link process} of a reading's fields (the lab hands released readings over as numbers). */
+  processValue(channel: Channel, ts: number, value: number, cycleIndex: number | undefined, out: CellOutput): void {
+    if (ts > this.eventTs) this.eventTs = ts;
+    switch (channel) {
       case 'pressure':
         if (this.track.full) this.track.dropBefore(this.oldestBoundary());
-        this.track.add(r.ts, r.value);
+        this.track.add(ts, value);
         this.stats.pressureMissing += resolveBoundaries(this.pendingBoundaries, this.track, false);
-        this.onSample(r.ts, 'pressure', r.value, out.samples);
+        this.onSample(ts, 'pressure', value, out.samples);
         break;
       case 'voltage':
-        this.onSample(r.ts, 'voltage', r.value, out.samples);
+        this.onSample(ts, 'voltage', value, out.samples);
         break;
       case 'current':
-        this.onCurrent(r.ts, r.value, out.samples);
+        this.onCurrent(ts, value, out.samples);
         break;
       case 'step':
-        this.onCyclerStep(r.ts, r.value, r.cycleIndex, out.samples);
+        this.onCyclerStep(ts, value, cycleIndex, out.samples);
         break;
     }
     this.stats.pressureMissing += expireBoundaries(this.pendingBoundaries, this.eventTs - this.settings.pressureMaxGap_ms);

@@ -81,23 +81,28 @@ export class GapTracker {
    * it closes one.
    */
   observe(r: Reading, currentFlows: boolean): Gap | undefined {
-    let t = this.tracks.get(r.channel);
+    return this.observeAt(r.channel, r.ts, currentFlows);
+  }
+
+  /** {@link observe} of a reading's channel and time. */
+  observeAt(channel: Channel, ts: number, currentFlows: boolean): Gap | undefined {
+    let t = this.tracks.get(channel);
     if (t === undefined) {
-      this.tracks.set(r.channel, (t = { last: r.ts, interval_ms: NaN, steps: [], next: 0 }));
+      this.tracks.set(channel, (t = { last: ts, interval_ms: NaN, steps: [], next: 0 }));
       return undefined;
     }
-    const dt = r.ts - t.last;
+    const dt = ts - t.last;
     const from = t.last;
-    t.last = r.ts;
+    t.last = ts;
     if (dt <= 0) return undefined;
     const interval = t.interval_ms;
     const gap = currentFlows && Number.isFinite(interval) && dt > GAP_FACTOR * interval && dt >= MIN_GAP_MS;
     if (!gap) this.learn(t, dt);
     if (!gap) return undefined;
     const missing = Math.max(1, Math.round(dt / interval) - 1);
-    this.counts[r.channel] = (this.counts[r.channel] ?? 0) + 1;
-    this.missing[r.channel] = (this.missing[r.channel] ?? 0) + missing;
-    return { cell: this.cell, channel: r.channel, from, to: r.ts, interval_ms: interval, missing };
+    this.counts[channel] = (this.counts[channel] ?? 0) + 1;
+    this.missing[channel] = (this.missing[channel] ?? 0) + missing;
+    return { cell: this.cell, channel, from, to: ts, interval_ms: interval, missing };
   }
 
   /** Copies. */

@@ -26,7 +26,8 @@ import { GapTracker } from './gaps.js';
 import { LabAlerts } from './lab-alerts.js';
 import { LabChanges } from './lab-changes.js';
 import type { LabEvent } from './lab-events.js';
-import type { Reading } from './types.js';
+import { channelCode, ReleasedReadingColumns } from './reading-buffer.js';
+import type { Channel, Reading } from './types.js';
 
 export { CELL_RECORD_VERSION, newCounters, type CellCounters, type CellRecord, type CellSetup, type CellSnapshot, type CellState } from './cell-state.js';
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
@@ -51,7 +52,8 @@ export class Lab {
   readonly cells = new Map<string, CellState>();
   /** The cells changed since the last checkpoint, and the snapshot being taken of them (copy on write). */
   readonly changes = new LabChanges((id) => this.cellRecord(id));
-  private readonly released: Reading[] = [];
+  /** What an aligner released, as numbers (one set of columns for every cell: a call uses it and leaves it empty). */
+  private readonly released = new ReleasedReadingColumns();
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
   /** See {@link detectorSettings}. */
@@ -173,9 +175,40 @@ export class Lab {
     }
   }
 
+  /**
+   * {@link ingest} of one channel's readings given as numbers (from the MQTT edge: no Reading object per
+   * reading): `pairs` holds each reading's time at 2k and its canonical value at 2k + 1.
+   */
+  ingestPairs(cellId: string, channel: Channel, pairs: readonly number[], now: number, events: LabEvent[], bare = 0): void {
+    this.now = now;
+    this.changes.beforeChange(cellId);
+    const c = this.cell(cellId);
+    this.changes.changed(cellId);
+    c.counters.bare += bare;
+    if (c.failure !== undefined) {
+      this.reject(cellId, CELL_FAILED, pairs.length >> 1);
+      return;
+    }
+    try {
+      const a = c.aligner;
+      const counters = c.counters;
+      const code = channelCode(channel);
+      for (let k = 0; k + 1 < pairs.length; k += 2) {
+        const o = a.offerPair(cellId, code, pairs, k, NaN, now);
+        if (o === 'accepted') counters.accepted++;
+        else if (o === 'duplicate') counters.duplicate++;
+        else {
+          counters.late++;
+          events.push({ type: 'late', reading: { cell: cellId, channel, ts: pairs[k] ?? NaN, value: pairs[k + 1] ?? NaN }, watermark: a.watermark });
+        }
+      }
+      this.releaseAndRun(c, now, events);
+    } catch (e) {
+      this.fail(c, e, now, events);
+    }
+  }
+
   private offerAll(c: CellState, readings: readonly Reading[], now: number, events: LabEvent[]): void {
-    const released = this.released;
-    released.length = 0;
     const a = c.aligner;
     const counters = c.counters;
     for (const r of readings) {
@@ -187,10 +220,16 @@ export class Lab {
         events.push({ type: 'late', reading: r, watermark: a.watermark });
       }
     }
-    a.release(now, released);
+    this.releaseAndRun(c, now, events);
+  }
+
+  /** Moves the cell's watermark (processing time `now`) and runs what it releases through the core. */
+  private releaseAndRun(c: CellState, now: number, events: LabEvent[]): void {
+    const released = this.released;
+    released.n = 0;
+    c.aligner.releaseValues(now, released);
     this.run(c, released, events);
-    // Not kept until the next call: with thousands of cells a scavenge would find them live and promote them.
-    released.length = 0;
+    released.n = 0;
   }
 
   /**
@@ -212,12 +251,12 @@ export class Lab {
 
   private tickCell(c: CellState, now: number, events: LabEvent[]): void {
     const released = this.released;
-    released.length = 0;
+    released.n = 0;
     const wm = c.aligner.watermark;
-    c.aligner.tick(now, released);
-    if (released.length > 0 || c.aligner.watermark !== wm) this.changes.changed(c.id);
-    if (released.length > 0) this.run(c, released, events);
-    released.length = 0;
+    c.aligner.tickValues(now, released);
+    if (released.n > 0 || c.aligner.watermark !== wm) this.changes.changed(c.id);
+    if (released.n > 0) this.run(c, released, events);
+    released.n = 0;
     this.alerts.checkSilence(c, now, events);
   }
 
@@ -237,10 +276,10 @@ export class Lab {
     this.changes.beforeChange(c.id);
     this.changes.changed(c.id);
     const released = this.released;
-    released.length = 0;
-    c.aligner.flush(released);
+    released.n = 0;
+    c.aligner.flushValues(released);
     this.run(c, released, events);
-    released.length = 0;
+    released.n = 0;
     const { out, signals } = this.tap(c);
     c.processor.finish(out);
     this.emit(c, out, signals, events);
@@ -268,17 +307,21 @@ export class Lab {
     events.push({ type: 'failure', cell: c.id, message, t: now });
   }
 
-  private run(c: CellState, released: readonly Reading[], events: LabEvent[]): void {
-    if (released.length === 0) return;
+  private run(c: CellState, released: ReleasedReadingColumns, events: LabEvent[]): void {
+    if (released.n === 0) return;
     const { out, signals } = this.tap(c);
     const gaps = this.options.trackGaps === true ? this.gapTracker(c) : undefined;
     const p = c.processor;
-    for (const r of released) {
+    const { ts, value, cycle } = released;
+    for (let k = 0; k < released.n; k++) {
+      const channel = released.channel(k);
+      const t = ts[k] ?? NaN;
       if (gaps !== undefined) {
-        const gap = gaps.observe(r, Math.abs(p.lastCurrent_mA) > p.settings.restCurrent_mA);
+        const gap = gaps.observeAt(channel, t, Math.abs(p.lastCurrent_mA) > p.settings.restCurrent_mA);
         if (gap !== undefined) events.push({ type: 'gap', gap });
       }
-      p.process(r, out);
+      const cyc = cycle[k] ?? NaN;
+      p.processValue(channel, t, value[k] ?? NaN, Number.isNaN(cyc) ? undefined : cyc, out);
     }
     this.emit(c, out, signals, events);
   }

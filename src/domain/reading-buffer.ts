@@ -3,8 +3,8 @@
  * rather than as the Reading objects that came in: those die young (at the next scavenge) instead of
  * waiting here, with the readings of every other cell published in between, until the old space has to
  * collect them. With many cells a reading waits for as many messages as there are cells; objects kept
- * that long were 19 % of the daemon's CPU in garbage collection. Released readings are made anew (the
- * core reads them and lets them go).
+ * that long were 19 % of the daemon's CPU in garbage collection. Released readings leave as numbers too
+ * ({@link ReleasedReadingColumns}), which the lab hands to the core; a Reading is made only when asked.
  *
  * Order: by time; at equal times by the channel's tie rank (see align.ts), then arrival order.
  */
@@ -30,6 +30,8 @@ const VALUE = 1;
 const CYCLE = 2;
 const CHANNEL = 3;
 const EMPTY = new Float64Array(0);
+/** Where {@link ReadingBuffer.insert} puts a Reading's time and value for `insertPair`. */
+const ONE_PAIR: number[] = new Array<number>(2).fill(NaN);
 
 /**
  * The readings sit side by side in one Float64Array ({@link STRIDE} numbers each): one allocation per growth
@@ -60,10 +62,22 @@ export class ReadingBuffer {
 
   /** Stable insert in order; false if an exact duplicate (channel, time, value, cycle index) is buffered. */
   insert(r: Reading): boolean {
-    const code = channelCode(r.channel);
+    const pair = ONE_PAIR;
+    pair[0] = r.ts;
+    pair[1] = r.value;
+    return this.insertPair(r.cell, channelCode(r.channel), pair, 0, r.cycleIndex ?? NaN);
+  }
+
+  /**
+   * {@link insert} of a reading given as numbers: its time at `pairs[k]`, its value at `pairs[k + 1]`
+   * (`code`: its channel's code, `cyc`: its cycle index or NaN). The MQTT edge hands a batch's numbers
+   * through without making a Reading of each; they are read here, not passed: a double passed to a call
+   * is boxed (a heap object each).
+   */
+  insertPair(cell: string, code: number, pairs: readonly number[], k: number, cyc: number): boolean {
+    const ts = pairs[k] ?? NaN;
+    const value = pairs[k + 1] ?? NaN;
     const rank = TIE_RANK_BY_CODE[code] ?? 0;
-    const cyc = r.cycleIndex ?? NaN;
-    const ts = r.ts;
     let d = this.d;
     const head = this.head;
     let i = this.end;
@@ -78,7 +92,7 @@ export class ReadingBuffer {
       const at = j * STRIDE;
       const t = d[at + TS] ?? -Infinity;
       if (t < ts) break;
-      if (t === ts && d[at + CHANNEL] === code && d[at + VALUE] === r.value && Object.is(d[at + CYCLE], cyc)) return false;
+      if (t === ts && d[at + CHANNEL] === code && d[at + VALUE] === value && Object.is(d[at + CYCLE], cyc)) return false;
     }
     if (this.end * STRIDE === d.length) {
       i = this.makeRoom(i);
@@ -87,11 +101,11 @@ export class ReadingBuffer {
     if (i < this.end) d.copyWithin((i + 1) * STRIDE, i * STRIDE, this.end * STRIDE);
     const at = i * STRIDE;
     d[at + TS] = ts;
-    d[at + VALUE] = r.value;
+    d[at + VALUE] = value;
     d[at + CYCLE] = cyc;
     d[at + CHANNEL] = code;
     this.end++;
-    this.cell = r.cell;
+    this.cell = cell;
     return true;
   }
 
@@ -114,13 +128,29 @@ export class ReadingBuffer {
     return moved;
   }
 
-  /** Moves the readings at or before `w` to `out` (oldest first), as new Reading objects. */
-  shiftThrough(w: number, out: Reading[]): void {
+  /** The cell of the buffered readings ('' before the first). */
+  get cellId(): string {
+    return this.cell;
+  }
+
+  /** Moves the readings at or before `w` to `out` (oldest first), as numbers. */
+  shiftThrough(w: number, out: ReleasedReadingColumns): void {
+    const d = this.d;
     let h = this.head;
-    while (h < this.end && (this.d[h * STRIDE + TS] ?? Infinity) <= w) {
-      out.push(this.reading(h));
-      h++;
+    let last = h;
+    while (last < this.end && (d[last * STRIDE + TS] ?? Infinity) <= w) last++;
+    let k = out.n;
+    out.reserve(k + last - h);
+    // Copied in this loop rather than a call per reading: a double passed to a call is boxed, a heap object each.
+    const { code, ts, value, cycle } = out;
+    for (; h < last; h++, k++) {
+      const at = h * STRIDE;
+      code[k] = d[at + CHANNEL] ?? 0;
+      ts[k] = d[at + TS] ?? NaN;
+      value[k] = d[at + VALUE] ?? NaN;
+      cycle[k] = d[at + CYCLE] ?? NaN;
     }
+    out.n = k;
     if (h === this.end) h = this.end = 0;
     this.head = h;
   }
@@ -128,11 +158,7 @@ export class ReadingBuffer {
   private reading(i: number): Reading {
     const at = i * STRIDE;
     const d = this.d;
-    const channel = CHANNELS[d[at + CHANNEL] ?? 0] ?? 'pressure';
-    const ts = d[at + TS] ?? NaN;
-    const value = d[at + VALUE] ?? NaN;
-    const cyc = d[at + CYCLE] ?? NaN;
-    return Number.isNaN(cyc) ? { cell: this.cell, channel, ts, value } : { cell: this.cell, channel, ts, value, cycleIndex: cyc };
+    return readingOf(this.cell, d[at + CHANNEL] ?? 0, d[at + TS] ?? NaN, d[at + VALUE] ?? NaN, d[at + CYCLE] ?? NaN);
   }
 
   /** The buffered readings, oldest first (copies). */
@@ -141,4 +167,56 @@ export class ReadingBuffer {
     for (let i = this.head; i < this.end; i++) out.push(this.reading(i));
     return out;
   }
+}
+
+/** A reading from its numbers (`code`: the channel's code; `cyc`: the cycle index, NaN for none). */
+export function readingOf(cell: string, code: number, ts: number, value: number, cyc: number): Reading {
+  const channel = CHANNELS[code] ?? 'pressure';
+  return Number.isNaN(cyc) ? { cell, channel, ts, value } : { cell, channel, ts, value, cycleIndex: cyc };
+}
+
+/**
+ * Readings released by an aligner, oldest first, as columns of numbers: the lab hands them to the cell's core
+ * one by one without making an object of each (one set of columns, reused from call to call).
+ */
+export class ReleasedReadingColumns {
+  /** Readings held. */
+  n = 0;
+  /** Per reading: its channel's code ({@link CHANNEL_CODE}), time, value, cycle index (NaN: none). */
+  code: Uint8Array = new Uint8Array(FIRST_SIZE);
+  ts: Float64Array = new Float64Array(FIRST_SIZE);
+  value: Float64Array = new Float64Array(FIRST_SIZE);
+  cycle: Float64Array = new Float64Array(FIRST_SIZE);
+
+  /** Makes room for `size` readings in all, keeping those held. */
+  reserve(size: number): void {
+    if (size > this.ts.length) this.grow(size);
+  }
+
+  /** The channel of reading k. */
+  channel(k: number): Channel {
+    return CHANNELS[this.code[k] ?? 0] ?? 'pressure';
+  }
+
+  /** Reading k as a Reading of `cell`. */
+  reading(cell: string, k: number): Reading {
+    return readingOf(cell, this.code[k] ?? 0, this.ts[k] ?? NaN, this.value[k] ?? NaN, this.cycle[k] ?? NaN);
+  }
+
+  private grow(atLeast: number): void {
+    let size = this.ts.length * 2;
+    while (size < atLeast) size *= 2;
+    const code = new Uint8Array(size);
+    code.set(this.code);
+    this.code = code;
+    this.ts = grown(this.ts, size);
+    this.value = grown(this.value, size);
+    this.cycle = grown(this.cycle, size);
+  }
+}
+
+function grown(a: Float64Array, size: number): Float64Array {
+  const b = new Float64Array(size);
+  b.set(a);
+  return b;
 }

@@ -288,6 +288,16 @@ function boundedBytes(payload: Uint8Array | string, limits: EdgeLimits): Uint8Ar
 }
 
 /**
+ * One channel's readings of one message as numbers: time (epoch ms) at 2k, canonical value at 2k + 1. What
+ * the edge gives for the batch every publisher sends (see compact-batch.ts): no Reading object per reading.
+ */
+export interface ReadingPairs {
+  readonly cell: string;
+  readonly channel: Channel;
+  readonly pairs: readonly number[];
+}
+
+/**
  * Parses one MQTT message. Never throws: every problem becomes a counted rejection with a reason.
  * A batch with some bad elements keeps its good ones. The topic and the cell's admission are checked
  * first, then the payload's size and shape on its raw bytes ({@link boundedBytes}), and only then is it
@@ -301,6 +311,27 @@ export function parseMessage(
   settingsFor: (cell: string) => CellIngestSettings,
   edge: EdgeOptions = {},
 ): ParsedMessage {
+  const parsed = parseMessageOrPairs(topic, payload, arrivalTs, prefix, settingsFor, edge);
+  return 'pairs' in parsed ? { readings: readingsOfPairs(parsed), rejections: [], bare: 0 } : parsed;
+}
+
+/** The readings of `p`, as {@link parseMessage} gives them. */
+export function readingsOfPairs(p: ReadingPairs): Reading[] {
+  const readings: Reading[] = [];
+  const { cell, channel, pairs } = p;
+  for (let k = 0; k + 1 < pairs.length; k += 2) readings.push({ cell, channel, ts: pairs[k] ?? NaN, value: pairs[k + 1] ?? NaN });
+  return readings;
+}
+
+/** {@link parseMessage}, a compact batch given as numbers ({@link ReadingPairs}) rather than readings. */
+export function parseMessageOrPairs(
+  topic: string,
+  payload: Uint8Array | string,
+  arrivalTs: number,
+  prefix: string,
+  settingsFor: (cell: string) => CellIngestSettings,
+  edge: EdgeOptions = {},
+): ParsedMessage | ReadingPairs {
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
   const slash = topicSlash(topic, prefix);
@@ -315,7 +346,7 @@ export function parseMessage(
   const limits = edge.limits ?? DEFAULT_EDGE_LIMITS;
   if (Buffer.isBuffer(payload) && payload.byteLength <= limits.maxMessageBytes) {
     const compact = readCompactBatch(payload, limits, Math.min(limits.maxBatch, MAX_BATCH_READINGS));
-    if (compact !== undefined) return compactReadings(cellId, ch, compact, settingsFor(cellId));
+    if (compact !== undefined) return compactPairs(cellId, ch, compact, settingsFor(cellId));
   }
   const bytes = boundedBytes(payload, limits);
   if (!(bytes instanceof Uint8Array)) return reject(cellId, channel, bytes.reason, bytes.detail);
@@ -347,19 +378,46 @@ export function parseMessage(
 }
 
 /**
- * A compact batch's readings (see compact-batch.ts): what {@link parseBatch} makes of the same payload. Its
- * numbers are finite and it states no unit: one conversion for the whole batch (the cell's default unit).
+ * The conversion of a channel's values in the default unit of the settings it was made for, by channel
+ * rank: cells share their settings object, so the same conversion serves message after message.
  */
-function compactReadings(cellId: string, ch: Channel, b: CompactBatch, settings: CellIngestSettings): ParsedMessage {
+const defaultConversions: { settings: CellIngestSettings | undefined; convert: ((v: number) => number) | RejectReason }[] = [
+  { settings: undefined, convert: 'schema' },
+  { settings: undefined, convert: 'schema' },
+  { settings: undefined, convert: 'schema' },
+  { settings: undefined, convert: 'schema' },
+];
+const CHANNEL_RANK: Readonly<Record<Channel, number>> = { pressure: 0, current: 1, voltage: 2, step: 3 };
+
+function defaultConverter(ch: Channel, settings: CellIngestSettings): ((v: number) => number) | RejectReason {
+  const memo = defaultConversions[CHANNEL_RANK[ch]] ?? { settings: undefined, convert: 'schema' };
+  if (memo.settings !== settings) {
+    memo.settings = settings;
+    memo.convert = converter(ch, undefined, settings);
+  }
+  return memo.convert;
+}
+
+/**
+ * A compact batch's readings (see compact-batch.ts): what {@link parseBatch} makes of the same payload, as
+ * numbers. Its numbers are finite and it states no unit: one conversion for the whole batch (the cell's
+ * default unit), each value through it as {@link canonicalOf} converts it.
+ */
+function compactPairs(cellId: string, ch: Channel, b: CompactBatch, settings: CellIngestSettings): ParsedMessage | ReadingPairs {
+  const convert = defaultConverter(ch, settings);
+  if (typeof convert !== 'string') {
+    const read = b.pairs;
+    // A plain array of doubles: a typed array costs ~6 times as much to make, and this one lives for one message.
+    const pairs: number[] = new Array<number>(2 * b.n);
+    for (let k = 0; k < pairs.length; k += 2) {
+      pairs[k] = read[k] ?? NaN;
+      pairs[k + 1] = convert(read[k + 1] ?? NaN);
+    }
+    return { cell: cellId, channel: ch, pairs };
+  }
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
   const pairs = b.pairs;
-  const convert = converter(ch, undefined, settings);
-  if (typeof convert !== 'string') {
-    // The reading canonicalOf makes (same fields, same order), without its per-reading checks.
-    for (let k = 0; k < b.n; k++) readings.push({ cell: cellId, channel: ch, ts: pairs[2 * k] ?? NaN, value: convert(pairs[2 * k + 1] ?? NaN) });
-    return { readings, rejections, bare: 0 };
-  }
   const memo = newUnitMemo();
   for (let k = 0; k < b.n; k++) {
     const r = canonicalOf(cellId, ch, pairs[2 * k] ?? NaN, pairs[2 * k + 1] ?? NaN, undefined, undefined, settings, memo);

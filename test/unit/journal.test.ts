@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSink } from '../../src/adapters/file-sink.js';
-import { Journal } from '../../src/adapters/journal.js';
+import { Journal, writeHeader } from '../../src/adapters/journal.js';
+import fc from 'fast-check';
 
 const msg = (i: number) => ({ topic: `oep/c${i % 3}/pressure`, payload: Buffer.from(JSON.stringify({ ts: 1000 + i, value: i / 7 })), arrival: 5000 + i });
 
@@ -161,5 +162,28 @@ describe('file sink resume', () => {
     await second.close();
     expect(readFileSync(join(dir, 'points.lp'), 'utf8')).toBe('m f=1 1\nm f=3 3\n');
     expect(readFileSync(join(dir, 'steps.csv'), 'utf8').split('\n')).toHaveLength(2); // the header, once
+  });
+});
+
+describe('journal record header', () => {
+  it('is the bytes of JSON.stringify({ seq, arrival, topic }), or −1 where it would not be', () => {
+    const topics = fc.oneof(
+      fc.constantFrom('oep/b17/pressure', 'oep/cell-1/current', 'oep//step', ''),
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+    );
+    const arrivals = fc.oneof(fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.maxSafeInteger(), fc.double(), fc.constantFrom(0, -0, -1, Date.now()));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), arrivals, topics, (seq, arrival, topic) => {
+        const b = Buffer.alloc(128 + topic.length * 3);
+        const n = writeHeader(b, 5, seq, arrival, topic);
+        const json = JSON.stringify({ seq, arrival, topic });
+        const plain = Number.isSafeInteger(arrival) && /^[\x20-\x7e]*$/.test(topic) && !/["\\]/.test(topic);
+        expect(n >= 0).toBe(plain);
+        if (n >= 0) expect(b.toString('latin1', 5, 5 + n)).toBe(json);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });
