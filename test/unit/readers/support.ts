@@ -82,13 +82,6 @@ export function compareTrapz(res: CyclerParseResult): { worstAbs_mAh: number; wo
   return { worstAbs_mAh, worstRel };
 }
 
-/** `f`'s value and how long it took, ms. */
-function timed<T>(f: () => T): { value: T; ms: number } {
-  const t0 = performance.now();
-  const value = f();
-  return { value, ms: performance.now() - t0 };
-}
-
 /** Feeds lines one by one, collecting rows after each line, then end(). */
 export function feed(p: CyclerRowParser, text: string): CyclerRow[] {
   const out: CyclerRow[] = [];
@@ -101,15 +94,12 @@ export function feed(p: CyclerRowParser, text: string): CyclerRow[] {
   return out;
 }
 
-/** A real export (test/fixtures/cyclers/) parsed once for a describe block, and how long parsing took, ms. */
-export function parseReal(name: string, parse: (text: string, opts: { fileName: string }) => CyclerParseResult): { res: CyclerParseResult; ms: number } {
-  const text = realFixture(name);
-  const { value: res, ms } = timed(() => parse(text, { fileName: name }));
-  return { res, ms };
+/** A real export (test/fixtures/cyclers/) parsed once for a describe block. */
+export function parseReal(name: string, parse: (text: string, opts: { fileName: string }) => CyclerParseResult): { res: CyclerParseResult } {
+  return { res: parse(realFixture(name), { fileName: name }) };
 }
 
-/** All `rows` data rows were read, in well under a second. */
-export function expectAllRowsQuickly(parsed: { res: CyclerParseResult; ms: number }, rows: number): void {
+/** All `rows` data rows were read (speed is the benchmark's job, not a timed test: under load a limit here fails at random). */
+export function expectAllRows(parsed: { res: CyclerParseResult }, rows: number): void {
   expect(parsed.res.rows).toHaveLength(rows);
-  expect(parsed.ms).toBeLessThan(1000);
 }
