@@ -16,6 +16,7 @@ import {
   cellFromSnapshot,
   newCellState,
   recordOfCell,
+  recordViewOfCell,
   snapshotOfCell,
   type CellRecord,
   type CellSetup,
@@ -50,7 +51,7 @@ export interface LabOptions {
 export class Lab {
   readonly cells = new Map<string, CellState>();
   /** The cells changed since the last checkpoint, and the snapshot being taken of them (copy on write). */
-  readonly changes = new LabChanges((id) => this.cellRecord(id));
+  readonly changes = new LabChanges((id) => this.cellRecordView(id));
   private readonly released: Reading[] = [];
   /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
   private readonly taps = new WeakMap<CellState, Tap>();
@@ -94,6 +95,12 @@ export class Lab {
   cellRecord(id: string): CellRecord | undefined {
     const c = this.cells.get(id);
     return c === undefined ? undefined : recordOfCell(c);
+  }
+
+  /** One cell's state as plain data to encode at once, sharing the live objects where it can (see `recordViewOfCell`). */
+  cellRecordView(id: string): CellRecord | undefined {
+    const c = this.cells.get(id);
+    return c === undefined ? undefined : recordViewOfCell(c);
   }
 
   /** Puts a cell back from its plain-data record, with the cell's current settings. */
