@@ -10,7 +10,8 @@
  */
 import type { Signal } from './alerts/lifecycle.js';
 import { sampleDetectorListener, type SampleDetectorSettings } from './alerts/sample-detectors.js';
-import { newOutput, type CellOutput } from './cell-processor.js';
+import type { CellOutput } from './cell-processor.js';
+import { NO_SAMPLE_LISTENER, type SampleListener } from './cell/types.js';
 import {
   cellFromRecord,
   cellFromSnapshot,
@@ -27,7 +28,7 @@ import { GapTracker } from './gaps.js';
 import { LabAlerts } from './lab-alerts.js';
 import { LabChanges } from './lab-changes.js';
 import type { LabEvent } from './lab-events.js';
-import type { Reading } from './types.js';
+import type { CycleRecord, Reading, StepRecord } from './types.js';
 
 export { CELL_RECORD_VERSION, newCounters, type CellCounters, type CellRecord, type CellSetup, type CellSnapshot, type CellState } from './cell-state.js';
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
@@ -37,7 +38,7 @@ export type { LabEvent } from './lab-events.js';
 /** Reason under which a failed cell's later readings are counted. */
 export const CELL_FAILED = 'cell_failed';
 
-/** Where a cell's core puts its records and its detectors their measurements; reused call after call. */
+/** Where a cell's core puts its records and its detectors their measurements, for one call. */
 interface Tap {
   readonly out: CellOutput;
   readonly signals: Signal[];
@@ -53,8 +54,15 @@ export class Lab {
   /** The cells changed since the last checkpoint, and the snapshot being taken of them (copy on write). */
   readonly changes = new LabChanges((id) => this.cellRecordView(id));
   private readonly released: Reading[] = [];
-  /** Per cell, kept beside the state (it holds functions, which a snapshot must not). */
-  private readonly taps = new WeakMap<CellState, Tap>();
+  /**
+   * The records and detector measurements of the cell call in progress: one set for the lab, emptied at the
+   * start and at the end of each call (arrays of each cell's own were ~0.15 KB a cell).
+   */
+  private readonly steps: StepRecord[] = [];
+  private readonly cycles: CycleRecord[] = [];
+  private readonly signals: Signal[] = [];
+  /** Per cell with alerts, its in-step detectors' ear, kept beside the state (it holds functions, which a snapshot must not). */
+  private readonly listeners = new WeakMap<CellState, SampleListener>();
   /** See {@link detectorSettings}. */
   private readonly sharedDetectors = new WeakMap<object, Map<number, SampleDetectorSettings>>();
   /** The cells' alerting, fed from what each core emits. */
@@ -296,25 +304,22 @@ export class Lab {
 
   /**
    * The cell's tap, emptied: its core's records go there, and its samples to the cell's in-step detectors
-   * (if any), whose measurements go to `signals`. Made once per cell (a hot path: offline, a call may
-   * carry a handful of readings).
+   * (if any), whose measurements go to `signals`. The detectors' listener is made once per cell (a hot
+   * path: offline, a call may carry a handful of readings).
    */
   private tap(c: CellState): Tap {
-    let t = this.taps.get(c);
-    if (t === undefined) {
-      const signals: Signal[] = [];
-      const det = c.processor.settings.detectors;
-      const out =
-        c.alertSetup === undefined || det === undefined
-          ? newOutput()
-          : newOutput(sampleDetectorListener(c.sampleDetectors, this.detectorSettings(det, c.processor.settings.refCycle), signals));
-      t = { out, signals };
-      this.taps.set(c, t);
+    const det = c.processor.settings.detectors;
+    let samples = NO_SAMPLE_LISTENER;
+    if (c.alertSetup !== undefined && det !== undefined) {
+      const known = this.listeners.get(c);
+      if (known !== undefined) samples = known;
+      else
+        this.listeners.set(c, (samples = sampleDetectorListener(c.sampleDetectors, this.detectorSettings(det, c.processor.settings.refCycle), this.signals)));
     }
-    t.out.steps.length = 0;
-    t.out.cycles.length = 0;
-    t.signals.length = 0;
-    return t;
+    this.steps.length = 0;
+    this.cycles.length = 0;
+    this.signals.length = 0;
+    return { out: { steps: this.steps, cycles: this.cycles, samples }, signals: this.signals };
   }
 
   /**
@@ -336,8 +341,9 @@ export class Lab {
     c.counters.steps += out.steps.length;
     c.counters.cycles += out.cycles.length;
     this.alerts.afterRecords(c, out, signals, this.now, events);
-    // Emptied now, not at the cell's next call: kept until then, with thousands of cells a scavenge finds
-    // them live and promotes them (a pressure-drop measurement every 10 s of charge was ~11 B a reading).
+    // Emptied now: records and measurements kept until a cell's next call (when each cell had arrays of its
+    // own) were found live by scavenges and promoted with thousands of cells (a pressure-drop measurement
+    // every 10 s of charge was ~11 B a reading).
     out.steps.length = 0;
     out.cycles.length = 0;
     signals.length = 0;
