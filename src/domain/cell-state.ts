@@ -108,6 +108,27 @@ export function recordOfCell(c: CellState): CellRecord {
   };
 }
 
+/**
+ * One cell's state as plain data for encoding at once (a checkpoint serialises it before the lab moves on):
+ * the same record as {@link recordOfCell}, field for field, but its plain-data parts (counters, alert state)
+ * are the live objects rather than copies (five structured clones a cell, ~1/3 of a checkpoint's time).
+ * Never keep it: the next reading changes it.
+ */
+export function recordViewOfCell(c: CellState): CellRecord {
+  return {
+    version: CELL_RECORD_VERSION,
+    aligner: c.aligner.snapshot(),
+    processor: c.processor.toState(),
+    counters: c.counters,
+    alerts: c.alerts,
+    incidents: c.incidents,
+    cycleDetector: c.cycleDetector,
+    sampleDetectors: c.sampleDetectors,
+    ...(c.gaps !== undefined ? { gaps: c.gaps.toState() } : {}),
+    ...(c.failure !== undefined ? { failure: c.failure } : {}),
+  };
+}
+
 /** A cell from its plain-data record, with the cell's current settings. */
 export function cellFromRecord(id: string, s: CellSetup, r: CellRecord): CellState {
   return {

@@ -44,8 +44,8 @@
  *
  * Bounded: at most `⌊depth / 2⌋ + 1` runs per channel (so at least `depth` readings of any channel,
  * however irregular; see `alignment.dedupDepth`), the oldest run dropped first; allocated on the first
- * reading and grown by doubling. Cost: 32 bytes a run (start, step or −length, count as float64; range as
- * float32) and 16 bytes an instant value. Released readings come in event-time order (the aligner's), which keeps the
+ * reading and grown by doubling. Cost: 40 bytes a run (start, step or −length, count; the range's float32
+ * values as doubles) and 16 bytes an instant value. Released readings come in event-time order (the aligner's), which keeps the
  * runs sorted.
  */
 
@@ -64,8 +64,6 @@ export const REGULAR_RUN = 8;
 /** Runs allocated at a channel's first reading (a regular channel never needs more). */
 const FIRST_RUNS = 2;
 const RUN_F64 = 3;
-const EMPTY_F64 = new Float64Array(0);
-const EMPTY_F32 = new Float32Array(0);
 
 /** A channel's released readings as plain data (oldest first). */
 export interface DedupState {
@@ -102,14 +100,18 @@ function up32(v: number): number {
 
 export class ReleasedReadings {
   readonly maxRuns: number;
-  private run: Float64Array = EMPTY_F64;
-  private rng: Float32Array = EMPTY_F32;
+  // Plain arrays of doubles, not typed arrays: a channel holds one or two runs, and a typed array costs
+  // ~180 B of objects (the view and its ArrayBuffer) beside its data, an array 32 B (~0.8 KB a cell less).
+  // `rng` holds float32 values (rounded outwards) as doubles, as the record's Float32Array has them.
+  private run: number[] = [];
+  private rng: number[] = [];
   /** Slot of the oldest run, and how many there are. */
   private first = 0;
   private n = 0;
   private lastTs = -Infinity;
   private lastValue = NaN;
-  private readonly instants = new InstantValues();
+  /** Made at the channel's first instant with several readings (most channels never have one). */
+  private instants: InstantValues | undefined;
   /**
    * Fingerprints of the latest released readings: the last {@link REGULAR_RUN} of any channel (a short
    * progression may turn into a span), the last `depth` once the channel has a span.
@@ -133,7 +135,7 @@ export class ReleasedReadings {
 
   /** Bytes of the typed arrays held (what grows with the channel; the object itself is a few fields more). */
   get storedBytes(): number {
-    return this.run.byteLength + this.rng.byteLength + this.instants.storedBytes + this.fp.storedBytes;
+    return 8 * (this.run.length + this.rng.length) + (this.instants?.storedBytes ?? 0) + this.fp.storedBytes;
   }
 
   private slot(k: number): number {
@@ -228,28 +230,35 @@ export class ReleasedReadings {
   }
 
   private grow(cap: number): void {
-    const run = new Float64Array(cap * RUN_F64);
-    const rng = new Float32Array(cap * 2);
-    for (let k = 0; k < this.n; k++) {
-      const s = this.slot(k);
-      run.set(this.run.subarray(s * RUN_F64, s * RUN_F64 + RUN_F64), k * RUN_F64);
-      rng.set(this.rng.subarray(2 * s, 2 * s + 2), 2 * k);
-    }
+    const run = new Array<number>(cap * RUN_F64).fill(0);
+    const rng = new Array<number>(cap * 2).fill(0);
+    this.copyRuns(run, rng);
     this.run = run;
     this.rng = rng;
     this.first = 0;
   }
 
+  /** The runs, oldest first, into `run` and `rng` from slot 0. */
+  private copyRuns(run: Record<number, number>, rng: Record<number, number>): void {
+    for (let k = 0; k < this.n; k++) {
+      const s = this.slot(k);
+      for (let j = 0; j < RUN_F64; j++) run[k * RUN_F64 + j] = this.run[s * RUN_F64 + j] ?? NaN;
+      rng[2 * k] = this.rng[2 * s] ?? NaN;
+      rng[2 * k + 1] = this.rng[2 * s + 1] ?? NaN;
+    }
+  }
+
   /** A second (or further) reading at the last released instant: the instant's values, exactly. */
   private instant(ts: number, value: number): void {
-    if (this.instants.newest !== ts) this.instants.push(ts, this.lastValue);
-    this.instants.push(ts, value);
+    const instants = (this.instants ??= new InstantValues());
+    if (instants.newest !== ts) instants.push(ts, this.lastValue);
+    instants.push(ts, value);
   }
 
   /** Whether a reading with this timestamp and value was released (see the file's comment for how exactly). */
   has(ts: number, value: number): boolean {
     if (this.n === 0 || ts > this.lastTs) return false;
-    const known = this.instants.has(ts, value);
+    const known = this.instants?.has(ts, value);
     if (known !== undefined) return known;
     const s = this.runAt(ts);
     if (s === undefined) return false;
@@ -284,12 +293,8 @@ export class ReleasedReadings {
   toState(): DedupState {
     const runs = new Float64Array(this.n * RUN_F64);
     const range = new Float32Array(this.n * 2);
-    for (let k = 0; k < this.n; k++) {
-      const s = this.slot(k);
-      runs.set(this.run.subarray(s * RUN_F64, s * RUN_F64 + RUN_F64), k * RUN_F64);
-      range.set(this.rng.subarray(2 * s, 2 * s + 2), 2 * k);
-    }
-    return { runs, range, instants: this.instants.toState(), last: this.lastValue };
+    this.copyRuns(runs, range);
+    return { runs, range, instants: (this.instants ?? new InstantValues()).toState(), last: this.lastValue };
   }
 
   /** From {@link toState}'s copy, with the current depth (a smaller one keeps the newest runs). */
@@ -299,8 +304,8 @@ export class ReleasedReadings {
     const from = Math.max(0, total - d.maxRuns);
     d.n = total - from;
     if (d.n > 0) {
-      d.run = st.runs.slice(from * RUN_F64, total * RUN_F64);
-      d.rng = st.range.slice(2 * from, 2 * total);
+      d.run = Array.from({ length: d.n * RUN_F64 }, (_, k) => st.runs[from * RUN_F64 + k] ?? NaN);
+      d.rng = Array.from({ length: d.n * 2 }, (_, k) => st.range[2 * from + k] ?? NaN);
       const o = (d.n - 1) * RUN_F64;
       const step = d.run[o + 1] ?? 0;
       d.lastTs = (d.run[o] ?? NaN) + (step < 0 ? -step : Math.max(0, (d.run[o + 2] ?? 1) - 1) * step);
@@ -308,7 +313,11 @@ export class ReleasedReadings {
       for (let k = 0; k < d.n; k++) if ((d.run[k * RUN_F64 + 1] ?? 0) < 0) d.spanFound();
     }
     d.lastValue = st.last;
-    for (let k = 0; k < st.instants.ts.length; k++) d.instants.push(st.instants.ts[k] ?? NaN, st.instants.value[k] ?? NaN);
+    const n = st.instants.ts.length;
+    if (n > 0) {
+      const instants = (d.instants = new InstantValues());
+      for (let k = 0; k < n; k++) instants.push(st.instants.ts[k] ?? NaN, st.instants.value[k] ?? NaN);
+    }
     return d;
   }
 

@@ -18,12 +18,12 @@ export type Lookup = { readonly kind: 'value'; readonly p: number } | { readonly
 const MISSING: Lookup = { kind: 'missing' };
 const PENDING: Lookup = { kind: 'pending' };
 const FIRST_SIZE = 16;
-const EMPTY = new Float64Array(0);
 
 export class PressureTrack {
   // A ring of (time, pressure) pairs side by side in one buffer (one allocation a cell, not two), grown by
-  // doubling up to `capacity` samples and halved when a quarter is used.
-  private buf: Float64Array = EMPTY;
+  // doubling up to `capacity` samples and halved when a quarter is used. A plain array of doubles: a typed
+  // array's view and ArrayBuffer objects cost ~180 B a cell beside the data.
+  private buf: number[] = [];
   /** Index of the oldest sample. */
   private start = 0;
   private n = 0;
@@ -106,7 +106,7 @@ export class PressureTrack {
   }
 
   private resize(size: number): void {
-    const b = new Float64Array(2 * size);
+    const b = new Array<number>(2 * size).fill(0);
     for (let k = 0; k < this.n; k++) {
       const i = 2 * this.slot(k);
       b[2 * k] = this.buf[i] ?? NaN;
@@ -184,6 +184,9 @@ export class PressureTrack {
       Reflect.deleteProperty(o, 'tsBuf');
       Reflect.deleteProperty(o, 'pBuf');
     }
+    // A copy from before the buffer was a plain array.
+    const buf: unknown = Reflect.get(o, 'buf');
+    if (buf instanceof Float64Array) Object.assign(o, { buf: Array.from(buf) });
     // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- setPrototypeOf returns any
     return Object.setPrototypeOf(o, PressureTrack.prototype) as PressureTrack;
   }

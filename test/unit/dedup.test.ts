@@ -101,7 +101,7 @@ describe('released readings memory', () => {
     expect(d.has(T0 + 100_001 * 100, 0.5)).toBe(false); // in the hole: late
     expect(d.has(T0 + 199_000 * 100 + 50, 0.5)).toBe(false); // between two recent released samples of a span: late
     expect(d.runs).toBeLessThanOrEqual(4);
-    expect(d.storedBytes).toBeLessThanOrEqual(4 * 32 + 4 * DEFAULT_DEDUP_DEPTH);
+    expect(d.storedBytes).toBeLessThanOrEqual(4 * 40 + 4 * DEFAULT_DEDUP_DEPTH);
     // stamps quantised to 10 ms: steps repeat (short progressions), which still become spans
     const q = new ReleasedReadings(DEFAULT_DEDUP_DEPTH);
     const qts = Array.from({ length: 100_000 }, (_, k) => T0 + Math.round((k * 100 + (2 * rand() - 1) * 20) / 10) * 10);
@@ -172,7 +172,7 @@ describe('released readings memory', () => {
     for (const [ts, v] of pairs.slice(-depth)) expect(d.has(ts, v)).toBe(true);
     expect(d.has(pairs[0]![0], pairs[0]![1])).toBe(false); // long forgotten: late, not a duplicate
     expect(d.runs).toBe(depth / 2 + 1);
-    expect(d.storedBytes).toBe((depth / 2 + 1) * 32 + 4 * depth); // 20 KB with the spans' fingerprints
+    expect(d.storedBytes).toBe((depth / 2 + 1) * 40 + 4 * depth); // 24 KB with the spans' fingerprints
   });
 
   it('costs a few hundred bytes for a regular channel, a step-changing one included, and recognises a whole in-flight window again', () => {
@@ -189,9 +189,9 @@ describe('released readings memory', () => {
     for (const x of out) (x.channel === 'pressure' ? pressure : current).push(x.ts, x.value);
     expect(out.length).toBeGreaterThan(2_000_000);
     expect(pressure.runs).toBe(1);
-    expect(pressure.storedBytes).toBe(2 * 32 + 32); // the first allocation: two runs, and 8 fingerprints
+    expect(pressure.storedBytes).toBe(2 * 40 + 8 * 8); // the first allocation: two runs, and 8 fingerprints (a plain array: 8 bytes each)
     expect(current.runs).toBe(1);
-    expect(current.storedBytes).toBe(2 * 32 + 32 + INSTANT_VALUES * 16); // plus the step changes' exact values: 352 bytes
+    expect(current.storedBytes).toBe(2 * 40 + 8 * 8 + INSTANT_VALUES * 16); // plus the step changes' exact values: 400 bytes
     const recent = a.snapshot().recent.map((x) => ('runs' in x ? x.runs.byteLength + x.range.byteLength + x.instants.ts.byteLength * 2 : Infinity));
     expect(Math.max(...recent)).toBeLessThanOrEqual(2 * 32 + INSTANT_VALUES * 16); // as the aligner keeps them
   });
