@@ -9,9 +9,7 @@
  * broken state), and every other cell goes on.
  */
 import type { Signal } from './alerts/lifecycle.js';
-import { sampleDetectorListener, type SampleDetectorSettings } from './alerts/sample-detectors.js';
 import type { CellOutput } from './cell-processor.js';
-import { NO_SAMPLE_LISTENER, type SampleListener } from './cell/types.js';
 import {
   cellFromRecord,
   cellFromSnapshot,
@@ -27,9 +25,10 @@ import {
 import { GapTracker } from './gaps.js';
 import { LabAlerts } from './lab-alerts.js';
 import { LabChanges } from './lab-changes.js';
+import { LabTaps } from './lab-taps.js';
 import type { LabEvent } from './lab-events.js';
 import { channelCode, ReleasedReadingColumns } from './reading-buffer.js';
-import type { Channel, CycleRecord, Reading, StepRecord } from './types.js';
+import type { Channel, Reading } from './types.js';
 
 export { CELL_RECORD_VERSION, newCounters, type CellCounters, type CellRecord, type CellSetup, type CellSnapshot, type CellState } from './cell-state.js';
 export type { CellAlertSetup } from './alerts/cell-alerts.js';
@@ -38,12 +37,6 @@ export type { LabEvent } from './lab-events.js';
 
 /** Reason under which a failed cell's later readings are counted. */
 export const CELL_FAILED = 'cell_failed';
-
-/** Where a cell's core puts its records and its detectors their measurements, for one call. */
-interface Tap {
-  readonly out: CellOutput;
-  readonly signals: Signal[];
-}
 
 export interface LabOptions {
   /** Count holes in each channel's event time while current flows (`gap` events; the live daemon turns it on). */
@@ -56,17 +49,8 @@ export class Lab {
   readonly changes = new LabChanges((id) => this.cellRecordView(id));
   /** What an aligner released, as numbers (one set of columns for every cell: a call uses it and leaves it empty). */
   private readonly released = new ReleasedReadingColumns();
-  /**
-   * The records and detector measurements of the cell call in progress: one set for the lab, emptied at the
-   * start and at the end of each call (arrays of each cell's own were ~0.15 KB a cell).
-   */
-  private readonly steps: StepRecord[] = [];
-  private readonly cycles: CycleRecord[] = [];
-  private readonly signals: Signal[] = [];
-  /** Per cell with alerts, its in-step detectors' ear, kept beside the state (it holds functions, which a snapshot must not). */
-  private readonly listeners = new WeakMap<CellState, SampleListener>();
-  /** See {@link detectorSettings}. */
-  private readonly sharedDetectors = new WeakMap<object, Map<number, SampleDetectorSettings>>();
+  /** Where a call's records and detector measurements go (one set for the lab). */
+  private readonly taps = new LabTaps();
   /** The cells' alerting, fed from what each core emits. */
   private readonly alerts: LabAlerts;
   /** Processing time of the call in progress (NaN at the end of input). */
@@ -295,7 +279,7 @@ export class Lab {
     c.aligner.flushValues(released);
     this.run(c, released, events);
     released.n = 0;
-    const { out, signals } = this.tap(c);
+    const { out, signals } = this.taps.tap(c);
     c.processor.finish(out);
     this.emit(c, out, signals, events);
   }
@@ -324,7 +308,7 @@ export class Lab {
 
   private run(c: CellState, released: ReleasedReadingColumns, events: LabEvent[]): void {
     if (released.n === 0) return;
-    const { out, signals } = this.tap(c);
+    const { out, signals } = this.taps.tap(c);
     const gaps = this.options.trackGaps === true ? this.gapTracker(c) : undefined;
     const p = c.processor;
     const { ts, value, cycle } = released;
@@ -343,39 +327,6 @@ export class Lab {
 
   private gapTracker(c: CellState): GapTracker {
     return (c.gaps ??= new GapTracker(c.id));
-  }
-
-  /**
-   * The cell's tap, emptied: its core's records go there, and its samples to the cell's in-step detectors
-   * (if any), whose measurements go to `signals`. The detectors' listener is made once per cell (a hot
-   * path: offline, a call may carry a handful of readings).
-   */
-  private tap(c: CellState): Tap {
-    const det = c.processor.settings.detectors;
-    let samples = NO_SAMPLE_LISTENER;
-    if (c.alertSetup !== undefined && det !== undefined) {
-      const known = this.listeners.get(c);
-      if (known !== undefined) samples = known;
-      else
-        this.listeners.set(c, (samples = sampleDetectorListener(c.sampleDetectors, this.detectorSettings(det, c.processor.settings.refCycle), this.signals)));
-    }
-    this.steps.length = 0;
-    this.cycles.length = 0;
-    this.signals.length = 0;
-    return { out: { steps: this.steps, cycles: this.cycles, samples }, signals: this.signals };
-  }
-
-  /**
-   * The in-step detectors' settings, one object for the cells that share their detector settings (the
-   * daemon shares equal ones) and reference cycle: an object per cell, each of its own hidden class, was
-   * ~0.3 KB a cell.
-   */
-  private detectorSettings(det: Omit<SampleDetectorSettings, 'refCycle'>, refCycle: number): SampleDetectorSettings {
-    let byRef = this.sharedDetectors.get(det);
-    if (byRef === undefined) this.sharedDetectors.set(det, (byRef = new Map<number, SampleDetectorSettings>()));
-    let cfg = byRef.get(refCycle);
-    if (cfg === undefined) byRef.set(refCycle, (cfg = { ...det, refCycle }));
-    return cfg;
   }
 
   private emit(c: CellState, out: CellOutput, signals: Signal[], events: LabEvent[]): void {
