@@ -57,7 +57,7 @@ export const command: Command = {
 async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger): Promise<'restart' | undefined> {
   if (config.influx === undefined && config.output === undefined && !noOutput)
     throw new ConfigError('nothing would be saved: the config has neither influx: nor output:; add one, or run with --no-output to compute and alert only');
-  if (await heapTooSmall(config.cells.length, log)) return 'restart';
+  if (await heapTooSmall(labSize(config), log)) return 'restart';
   const i = config.influx;
   if (i === undefined) return undefined;
   const probe = await probeInflux(i);
@@ -73,17 +73,17 @@ async function startupChecks(config: OepConfig, noOutput: boolean, log: Logger):
  * more than the limit, the launcher is there to ask (IPC) and the user did not choose the cap. Otherwise a
  * warning naming the OEP_MAX_HEAP_MB to use.
  */
-async function heapTooSmall(cells: number, log: Logger): Promise<boolean> {
-  const need = heapNeed(cells, getHeapStatistics().heap_size_limit / 1_048_576);
+async function heapTooSmall(lab: LabSize, log: Logger): Promise<boolean> {
+  const need = heapNeed(lab.named + lab.unknown, getHeapStatistics().heap_size_limit / 1_048_576);
   if (need === undefined) return false;
   const send = process.send?.bind(process);
   const raised = process.env.OEP_HEAP_RAISED_MB;
   if (send === undefined || process.env.OEP_MAX_HEAP_MB !== undefined || raised !== undefined) {
-    log.warn(heapAdvice(cells, need));
+    log.warn(heapAdvice(lab, need));
     return false;
   }
   log.info(
-    `heap: ${String(cells)} cells named need about ${need.need_MB.toFixed(0)} MB; starting again with a ${String(need.suggest_MB)} MB heap (OEP_MAX_HEAP_MB chooses)`,
+    `heap: ${labWords(lab)} need about ${need.need_MB.toFixed(0)} MB; starting again with a ${String(need.suggest_MB)} MB heap (OEP_MAX_HEAP_MB chooses)`,
   );
   await new Promise<void>((resolve) => {
     send({ oepHeapMb: need.suggest_MB }, () => {
@@ -113,6 +113,22 @@ export function heapNeed(cells: number, limit_MB: number): HeapNeed | undefined 
   return need_MB <= limit_MB ? undefined : { need_MB, limit_MB, suggest_MB: Math.ceil(need_MB / 64) * 64 };
 }
 
-export function heapAdvice(cells: number, n: HeapNeed): string {
-  return `heap: ${String(cells)} cells named need about ${n.need_MB.toFixed(0)} MB of heap, the limit is ${n.limit_MB.toFixed(0)} MB: start with OEP_MAX_HEAP_MB=${String(n.suggest_MB)} (README, Benchmark)`;
+/** The most cells a lab holds at once: those the config names, and those the edge admits without a name. */
+export interface LabSize {
+  readonly named: number;
+  readonly unknown: number;
+}
+
+/** Unknown cells count at their cap (`edge.maxUnknownCells`) unless the edge admits only the cells named. */
+export function labSize(config: Pick<OepConfig, 'cells' | 'edge'>): LabSize {
+  const e = config.edge;
+  const admitsUnknown = e.cells === 'any' || e.patterns.length > 0;
+  return { named: config.cells.length, unknown: admitsUnknown ? e.maxUnknownCells : 0 };
+}
+
+const labWords = (lab: LabSize): string =>
+  `${String(lab.named)} cells named` + (lab.unknown > 0 ? ` and up to ${String(lab.unknown)} others (edge.maxUnknownCells)` : '');
+
+export function heapAdvice(lab: LabSize, n: HeapNeed): string {
+  return `heap: ${labWords(lab)} need about ${n.need_MB.toFixed(0)} MB of heap, the limit is ${n.limit_MB.toFixed(0)} MB: start with OEP_MAX_HEAP_MB=${String(n.suggest_MB)} (README, Benchmark)`;
 }
