@@ -417,11 +417,11 @@ describe('simulateCell', () => {
       () => simulateCells(demoCells(8), { startTs: START, seed: 1, cycles: 1_000_000_000 }),
     ]) {
       const before = heap();
-      const t0 = performance.now();
+      // An eager generator would never yield its first reading of 10^9 cycles (the test's timeout), and one
+      // that kept what it yielded fails the heap bound below: no clock needed.
       const gen = make();
       const first = gen.next();
       expect(first.done).toBe(false);
-      expect(performance.now() - t0).toBeLessThan(1000);
       let n = 1;
       let lastTs = first.done ? 0 : first.value.ts;
       while (n < 1_000_000) {
