@@ -158,15 +158,8 @@ export class Lab {
 
   /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
   ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
-    this.now = now;
-    this.changes.beforeChange(cellId);
-    const c = this.cell(cellId);
-    this.changes.changed(cellId);
-    c.counters.bare += bare;
-    if (c.failure !== undefined) {
-      this.reject(cellId, CELL_FAILED, readings.length);
-      return;
-    }
+    const c = this.enter(cellId, now, bare, readings.length);
+    if (c === undefined) return;
     try {
       this.offerAll(c, readings, now, events);
     } catch (e) {
@@ -179,15 +172,8 @@ export class Lab {
    * reading): `pairs` holds each reading's time at 2k and its canonical value at 2k + 1.
    */
   ingestPairs(cellId: string, channel: Channel, pairs: readonly number[], now: number, events: LabEvent[], bare = 0): void {
-    this.now = now;
-    this.changes.beforeChange(cellId);
-    const c = this.cell(cellId);
-    this.changes.changed(cellId);
-    c.counters.bare += bare;
-    if (c.failure !== undefined) {
-      this.reject(cellId, CELL_FAILED, pairs.length >> 1);
-      return;
-    }
+    const c = this.enter(cellId, now, bare, pairs.length >> 1);
+    if (c === undefined) return;
     try {
       const a = c.aligner;
       const counters = c.counters;
@@ -205,6 +191,21 @@ export class Lab {
     } catch (e) {
       this.fail(c, e, now, events);
     }
+  }
+
+  /**
+   * The start of an ingest call: the cell (made if new), marked changed, its bare readings counted; undefined
+   * for a failed cell, whose `count` readings are counted rejected instead.
+   */
+  private enter(cellId: string, now: number, bare: number, count: number): CellState | undefined {
+    this.now = now;
+    this.changes.beforeChange(cellId);
+    const c = this.cell(cellId);
+    this.changes.changed(cellId);
+    c.counters.bare += bare;
+    if (c.failure === undefined) return c;
+    this.reject(cellId, CELL_FAILED, count);
+    return undefined;
   }
 
   private offerAll(c: CellState, readings: readonly Reading[], now: number, events: LabEvent[]): void {

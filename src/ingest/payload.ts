@@ -7,6 +7,7 @@
  * `"cycle": <int>`, the cycler's own cycle index.
  */
 import { z } from 'zod';
+import { channelCode } from '../domain/reading-buffer.js';
 import type { Channel, Reading } from '../domain/types.js';
 import { readCompactBatch, type CompactBatch } from './compact-batch.js';
 import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
@@ -379,7 +380,7 @@ export function parseMessageOrPairs(
 
 /**
  * The conversion of a channel's values in the default unit of the settings it was made for, by channel
- * rank: cells share their settings object, so the same conversion serves message after message.
+ * code: cells share their settings object, so the same conversion serves message after message.
  */
 const defaultConversions: { settings: CellIngestSettings | undefined; convert: ((v: number) => number) | RejectReason }[] = [
   { settings: undefined, convert: 'schema' },
@@ -387,10 +388,9 @@ const defaultConversions: { settings: CellIngestSettings | undefined; convert: (
   { settings: undefined, convert: 'schema' },
   { settings: undefined, convert: 'schema' },
 ];
-const CHANNEL_RANK: Readonly<Record<Channel, number>> = { pressure: 0, current: 1, voltage: 2, step: 3 };
 
 function defaultConverter(ch: Channel, settings: CellIngestSettings): ((v: number) => number) | RejectReason {
-  const memo = defaultConversions[CHANNEL_RANK[ch]] ?? { settings: undefined, convert: 'schema' };
+  const memo = defaultConversions[channelCode(ch)] ?? { settings: undefined, convert: 'schema' };
   if (memo.settings !== settings) {
     memo.settings = settings;
     memo.convert = converter(ch, undefined, settings);
