@@ -22,20 +22,9 @@ import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
 import { CHANNEL_RANK, channelRank } from '../src/readers/readings.js';
-import {
-  canonicalReading,
-  isRejection,
-  newUnitMemo,
-  parseMessageOrPairs,
-  readingsOfPairs,
-  type CellIngestSettings,
-  type EdgeOptions,
-  type EdgeReading,
-  type ParsedMessage,
-  type ReadingPairs,
-  type Rejection,
-  type UnitMemo,
-} from '../src/ingest/payload.js';
+import { canonicalReading, isRejection, newUnitMemo, type UnitMemo } from '../src/ingest/canonical.js';
+import { type CellIngestSettings, type EdgeReading, type Rejection } from '../src/ingest/edge-types.js';
+import { parseMessageOrPairs, readingsOfPairs, type EdgeOptions, type ParsedMessage, type ReadingPairs } from '../src/ingest/payload.js';
 
 export interface ParsedBatch extends ParsedMessage {
   readonly cell: string | undefined;

@@ -16,7 +16,8 @@ import { LOG_FORMATS, LOG_LEVELS } from '../adapters/log-text.js';
 import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
 import { DEFAULT_PER_CELL_METRICS_MAX_CELLS } from '../adapters/health-source.js';
 import type { CellAlertSetup } from '../domain/lab.js';
-import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, type CellIngestSettings } from '../ingest/payload.js';
+import { type CellIngestSettings } from '../ingest/edge-types.js';
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES } from '../ingest/payload.js';
 import { cellAlertsSchema, detectorFields, resolveAlerts } from './alerts.js';
 import { closest, keysAt } from './paths.js';
 

@@ -6,7 +6,7 @@ import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { oepPipeline, parseMessages, processInLab, recordedBatches, type ParsedBatch } from '../../pipelines/operators.js';
-import type { EdgeReading } from '../../src/ingest/payload.js';
+import type { EdgeReading } from '../../src/ingest/edge-types.js';
 import type { RawMessage } from '../../src/adapters/mqtt.js';
 import { parseConfig, resolveCell } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalReading, isRejection, newUnitMemo, parseMessage, parseTopic, type CellIngestSettings } from '../../src/ingest/payload.js';
+import { canonicalReading, isRejection, newUnitMemo } from '../../src/ingest/canonical.js';
+import { type CellIngestSettings } from '../../src/ingest/edge-types.js';
+import { parseMessage, parseTopic } from '../../src/ingest/payload.js';
 import { countPressure_MPa, MOLD_13MM_AREA_MM2, N_PER_KGF } from '../../src/domain/units.js';
 
 const CELL: CellIngestSettings = { areaMm2: MOLD_13MM_AREA_MM2, currentSign: 1, defaultPressureUnit: 'MPa', defaultCurrentUnit: 'mA', defaultVoltageUnit: 'V' };
