@@ -29,12 +29,14 @@ import { FileSink } from '../src/adapters/file-sink.js';
 import { openSource, type Source } from '../src/adapters/files.js';
 import { recordedReadings, type RecordedRead } from '../src/adapters/recorded.js';
 import { writeAll, type Sink, type SinkReport } from '../src/adapters/sink.js';
-import { ConfigError, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
+import { ConfigError } from '../src/config/defaults.js';
+import type { OepConfig } from '../src/config/schema.js';
+import type { ResolvedCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { CyclerCounterJoin } from '../src/readers/cycler-counters.js';
 import type { CyclerRowParser } from '../src/readers/stream.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
-import { processInLab, recordedBatches } from './operators.js';
+import { processInLab, recordedBatches } from './lab-operators.js';
 
 /** Most readings per `lab.ingest` call. */
 const INGEST_SLICE = 2048;
