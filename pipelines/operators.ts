@@ -16,6 +16,7 @@ import { interval } from 'rxjs/internal/observable/interval';
 import { merge } from 'rxjs/internal/observable/merge';
 import { filter } from 'rxjs/internal/operators/filter';
 import { map } from 'rxjs/internal/operators/map';
+import { mergeMap } from 'rxjs/internal/operators/mergeMap';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
@@ -25,14 +26,34 @@ import {
   readingsOfPairs,
   type CellIngestSettings,
   type EdgeOptions,
+  type EdgeReading,
   type ParsedMessage,
   type ReadingPairs,
   type Rejection,
 } from '../src/ingest/payload.js';
-import { isolated, processInLab, type LabOptions, type ParsedBatch } from './lab-operators.js';
+import { isolated, labStep, recordedSlices, type LabOptions, type ParsedBatch, type RecordedBatchOptions } from './lab-steps.js';
 
-// The recorded-file half (lab-operators.ts, no zod), as before from here.
-export { processInLab, recordedBatches, type LabOptions, type ParsedBatch, type RecordedBatchOptions } from './lab-operators.js';
+export type { LabOptions, ParsedBatch, RecordedBatchOptions } from './lab-steps.js';
+
+/**
+ * Recorded readings (chunks in event-time order, values in the files' units) → parsed batches, through
+ * the edge's conversion (see `recordedSlices`). Unit memos live per subscription.
+ */
+export function recordedBatches(o: RecordedBatchOptions): OperatorFunction<readonly EdgeReading[], ParsedBatch> {
+  return (chunks$) =>
+    defer(() => {
+      const slices = recordedSlices(o);
+      return chunks$.pipe(mergeMap(slices));
+    });
+}
+
+/**
+ * Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. A
+ * failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
+ */
+export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
+  return map(labStep(lab, o));
+}
 
 /** A compact batch's readings as numbers; their Reading objects are made only if asked for (tests, tools). */
 class PairsBatch implements ParsedBatch {

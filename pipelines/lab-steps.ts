@@ -1,13 +1,9 @@
 /**
- * The operators between the edge and the lab that a recorded file needs (`oep process`): recorded readings
- * into batches through the edge's conversion, and batches into the lab. No MQTT parsing, so no zod at
- * start-up; operators.ts (the live pipeline) re-exports them.
+ * The steps between the edge and the lab, as plain functions: recorded readings cut into batches through
+ * the edge's conversion (`recordedSlices`), and a batch into the lab with its failure isolated
+ * (`labStep`). operators.ts makes the pipeline's RxJS operators of them; `oep process` calls them in a
+ * loop of its own, so its start-up loads neither RxJS nor zod (no MQTT parsing here).
  */
-import type { OperatorFunction } from 'rxjs';
-// By module, not the index (which loads every operator): see pipelines/process.ts.
-import { defer } from 'rxjs/internal/observable/defer';
-import { map } from 'rxjs/internal/operators/map';
-import { mergeMap } from 'rxjs/internal/operators/mergeMap';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
 import {
@@ -43,19 +39,16 @@ export interface RecordedBatchOptions {
  * the edge's conversion. Offline, the processing-time clock the aligner needs is the event time: each
  * batch arrives at the time of its last reading, and a batch spans at most `span_ms` of event time and
  * `maxReadings` readings (one cell each), so the clock advances in steps that small and idleness is
- * judged as it would be live. Unit memos live per subscription.
+ * judged as it would be live. One slicer per run: it keeps the unit memos of the cells it met.
  */
-export function recordedBatches(o: RecordedBatchOptions): OperatorFunction<readonly EdgeReading[], ParsedBatch> {
-  return (chunks$) =>
-    defer(() => {
-      const memos = new Map<string, UnitMemo[]>();
-      const memosOf = (cell: string): UnitMemo[] => {
-        let m = memos.get(cell);
-        if (m === undefined) memos.set(cell, (m = Object.keys(CHANNEL_RANK).map(() => newUnitMemo())));
-        return m;
-      };
-      return chunks$.pipe(mergeMap((chunk) => sliceRecorded(chunk, o, memosOf)));
-    });
+export function recordedSlices(o: RecordedBatchOptions): (chunk: readonly EdgeReading[]) => ParsedBatch[] {
+  const memos = new Map<string, UnitMemo[]>();
+  const memosOf = (cell: string): UnitMemo[] => {
+    let m = memos.get(cell);
+    if (m === undefined) memos.set(cell, (m = Object.keys(CHANNEL_RANK).map(() => newUnitMemo())));
+    return m;
+  };
+  return (chunk) => sliceRecorded(chunk, o, memosOf);
 }
 
 /** One chunk cut into batches (see {@link recordedBatches}), each converted at the edge. */
@@ -118,11 +111,11 @@ export function isolated(cell: string, t: number, o: LabOptions, work: (events: 
 }
 
 /**
- * Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. A
- * failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
+ * A batch of typed readings → lab events; rejections are counted against their cell and passed to
+ * `onReject`. A failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
  */
-export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
-  return map((b) =>
+export function labStep(lab: Lab, o: LabOptions = {}): (b: ParsedBatch) => LabEvent[] {
+  return (b) =>
     isolated(b.cell ?? '?', b.arrival, o, (events) => {
       // readings first: a batch's own cell then exists to count its bad elements (a rejection alone creates no cell)
       const pairs = b.pairs;
@@ -132,6 +125,5 @@ export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<Par
         lab.reject(r.cell, r.reason);
         o.onReject?.(r.cell, r.reason, r.detail);
       }
-    }),
-  );
+    });
 }
