@@ -7,6 +7,7 @@
 import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
 import type { Channel, Reading } from '../domain/types.js';
 import { currentToMilliamp, normalizeUnit, pressureToMPa, voltageToVolt, type CurrentUnit, type PressureUnit, type VoltageUnit } from '../domain/units.js';
+
 /** Why a message or one element of a batch was rejected. Counted per cell and reason. */
 export type RejectReason =
   | 'bad_topic'
