@@ -54,27 +54,29 @@ export function recordedSlices(o: RecordedBatchOptions): (chunk: readonly EdgeRe
 /** One chunk cut into batches (see {@link recordedBatches}), each converted at the edge. */
 function sliceRecorded(chunk: readonly EdgeReading[], o: RecordedBatchOptions, memosOf: (cell: string) => UnitMemo[]): ParsedBatch[] {
   const out: ParsedBatch[] = [];
-  let slice: EdgeReading[] = [];
-  let first: EdgeReading | undefined;
-  for (const e of chunk) {
-    if (first !== undefined && (slice.length >= o.maxReadings || e.ts - first.ts > o.span_ms || e.cell !== first.cell)) {
-      out.push(atEdge(first.cell, slice, o.settingsFor(first.cell), memosOf(first.cell)));
-      slice = [];
-      first = undefined;
+  // Each slice is chunk[from, k): converted where it lies, not copied into an array of its own first.
+  let from = 0;
+  let first = chunk[0];
+  for (let k = 1; k < chunk.length && first !== undefined; k++) {
+    const e = chunk[k];
+    if (e !== undefined && (k - from >= o.maxReadings || e.ts - first.ts > o.span_ms || e.cell !== first.cell)) {
+      out.push(atEdge(first.cell, chunk, from, k, o.settingsFor(first.cell), memosOf(first.cell)));
+      from = k;
+      first = e;
     }
-    first ??= e;
-    slice.push(e);
   }
-  if (first !== undefined) out.push(atEdge(first.cell, slice, o.settingsFor(first.cell), memosOf(first.cell)));
+  if (first !== undefined) out.push(atEdge(first.cell, chunk, from, chunk.length, o.settingsFor(first.cell), memosOf(first.cell)));
   return out;
 }
 
-/** One cell's slice through the edge's conversion; it arrives at the time of its last reading. */
-function atEdge(cell: string, slice: readonly EdgeReading[], settings: CellIngestSettings, memos: readonly UnitMemo[]): ParsedBatch {
+/** One cell's slice chunk[from, to) through the edge's conversion; it arrives at the time of its last reading. */
+function atEdge(cell: string, chunk: readonly EdgeReading[], from: number, to: number, settings: CellIngestSettings, memos: readonly UnitMemo[]): ParsedBatch {
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
   let arrival = -Infinity;
-  for (const e of slice) {
+  for (let k = from; k < to; k++) {
+    const e = chunk[k];
+    if (e === undefined) continue;
     const r = canonicalReading(e, settings, memos[channelRank(e.channel)]);
     if (isRejection(r)) rejections.push(r);
     else readings.push(r);
