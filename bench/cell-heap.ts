@@ -12,7 +12,8 @@ import { Subject } from 'rxjs';
 import { parseMessages, processInLab } from '../pipelines/operators.js';
 import { settingsSharer } from '../pipelines/shared-settings.js';
 import type { RawMessage } from '../src/adapters/mqtt.js';
-import { parseConfig, resolveCell, type ResolvedCell } from '../src/config/schema.js';
+import { parseConfig } from '../src/config/schema.js';
+import { resolveCell, type ResolvedCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { collectGarbage } from './process-bench.js';
 

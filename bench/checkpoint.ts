@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
-import { parseConfig, resolveCell } from '../src/config/schema.js';
+import { parseConfig } from '../src/config/schema.js';
+import { resolveCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
 

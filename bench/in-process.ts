@@ -7,7 +7,8 @@
 import { Subject } from 'rxjs';
 import { parseMessages, processInLab } from '../pipelines/operators.js';
 import type { RawMessage } from '../src/adapters/mqtt.js';
-import { parseConfig, resolveCell } from '../src/config/schema.js';
+import { parseConfig } from '../src/config/schema.js';
+import { resolveCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { parseMessage } from '../src/ingest/payload.js';
 import { defaultSimCellSpec } from '../src/sim/cell-spec.js';

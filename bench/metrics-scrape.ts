@@ -6,7 +6,8 @@
 import { healthSourceFor } from '../pipelines/health.js';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import { HealthMetrics } from '../src/adapters/health-metrics.js';
-import { parseConfig, resolveCell } from '../src/config/schema.js';
+import { parseConfig } from '../src/config/schema.js';
+import { resolveCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
 

@@ -4,7 +4,7 @@
  * a periodic summary instead of a line per cycle (the log of a 1,000-cell lab stays readable).
  */
 import type { Logger } from '../src/adapters/log.js';
-import type { ResolvedCell } from '../src/config/schema.js';
+import type { ResolvedCell } from '../src/config/cell-setup.js';
 import type { LabEvent } from '../src/domain/lab.js';
 import type { CycleRecord } from '../src/domain/types.js';
 

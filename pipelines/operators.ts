@@ -21,16 +21,38 @@ import { asyncScheduler } from 'rxjs/internal/scheduler/async';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
-import { CHANNEL_RANK, channelRank } from '../src/readers/readings.js';
-import { canonicalReading, isRejection, newUnitMemo, type UnitMemo } from '../src/ingest/canonical.js';
-import { type CellIngestSettings, type EdgeReading, type Rejection } from '../src/ingest/edge-types.js';
-import { parseMessageOrPairs, readingsOfPairs, type EdgeOptions, type ParsedMessage, type ReadingPairs } from '../src/ingest/payload.js';
+import {
+  parseMessageOrPairs,
+  readingsOfPairs,
+  type CellIngestSettings,
+  type EdgeOptions,
+  type EdgeReading,
+  type ParsedMessage,
+  type ReadingPairs,
+  type Rejection,
+} from '../src/ingest/payload.js';
+import { isolated, labStep, recordedSlices, type LabOptions, type ParsedBatch, type RecordedBatchOptions } from './lab-steps.js';
 
-export interface ParsedBatch extends ParsedMessage {
-  readonly cell: string | undefined;
-  readonly arrival: number;
-  /** The batch's readings as numbers (a compact batch from MQTT: `readings` then makes them when read). */
-  readonly pairs?: ReadingPairs;
+export type { LabOptions, ParsedBatch, RecordedBatchOptions } from './lab-steps.js';
+
+/**
+ * Recorded readings (chunks in event-time order, values in the files' units) → parsed batches, through
+ * the edge's conversion (see `recordedSlices`). Unit memos live per subscription.
+ */
+export function recordedBatches(o: RecordedBatchOptions): OperatorFunction<readonly EdgeReading[], ParsedBatch> {
+  return (chunks$) =>
+    defer(() => {
+      const slices = recordedSlices(o);
+      return chunks$.pipe(mergeMap(slices));
+    });
+}
+
+/**
+ * Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. A
+ * failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
+ */
+export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
+  return map(labStep(lab, o));
 }
 
 /** A compact batch's readings as numbers; their Reading objects are made only if asked for (tests, tools). */
@@ -95,112 +117,6 @@ export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, Par
     const cell = readings[0]?.cell ?? rejections[0]?.cell;
     return { readings, rejections, bare: parsed.bare, cell, arrival: m.arrival };
   });
-}
-
-export interface RecordedBatchOptions {
-  readonly settingsFor: (cell: string) => CellIngestSettings;
-  /** Longest event-time span of one batch, ms. */
-  readonly span_ms: number;
-  /** Most readings in one batch. */
-  readonly maxReadings: number;
-}
-
-/**
- * Recorded readings (chunks in event-time order, values in the files' units) → parsed batches, through
- * the edge's conversion. Offline, the processing-time clock the aligner needs is the event time: each
- * batch arrives at the time of its last reading, and a batch spans at most `span_ms` of event time and
- * `maxReadings` readings (one cell each), so the clock advances in steps that small and idleness is
- * judged as it would be live. Unit memos live per subscription.
- */
-export function recordedBatches(o: RecordedBatchOptions): OperatorFunction<readonly EdgeReading[], ParsedBatch> {
-  return (chunks$) =>
-    defer(() => {
-      const memos = new Map<string, UnitMemo[]>();
-      const memosOf = (cell: string): UnitMemo[] => {
-        let m = memos.get(cell);
-        if (m === undefined) memos.set(cell, (m = Object.keys(CHANNEL_RANK).map(() => newUnitMemo())));
-        return m;
-      };
-      return chunks$.pipe(mergeMap((chunk) => sliceRecorded(chunk, o, memosOf)));
-    });
-}
-
-/** One chunk cut into batches (see {@link recordedBatches}), each converted at the edge. */
-function sliceRecorded(chunk: readonly EdgeReading[], o: RecordedBatchOptions, memosOf: (cell: string) => UnitMemo[]): ParsedBatch[] {
-  const out: ParsedBatch[] = [];
-  let slice: EdgeReading[] = [];
-  let first: EdgeReading | undefined;
-  for (const e of chunk) {
-    if (first !== undefined && (slice.length >= o.maxReadings || e.ts - first.ts > o.span_ms || e.cell !== first.cell)) {
-      out.push(atEdge(first.cell, slice, o.settingsFor(first.cell), memosOf(first.cell)));
-      slice = [];
-      first = undefined;
-    }
-    first ??= e;
-    slice.push(e);
-  }
-  if (first !== undefined) out.push(atEdge(first.cell, slice, o.settingsFor(first.cell), memosOf(first.cell)));
-  return out;
-}
-
-/** One cell's slice through the edge's conversion; it arrives at the time of its last reading. */
-function atEdge(cell: string, slice: readonly EdgeReading[], settings: CellIngestSettings, memos: readonly UnitMemo[]): ParsedBatch {
-  const readings: Reading[] = [];
-  const rejections: Rejection[] = [];
-  let arrival = -Infinity;
-  for (const e of slice) {
-    const r = canonicalReading(e, settings, memos[channelRank(e.channel)]);
-    if (isRejection(r)) rejections.push(r);
-    else readings.push(r);
-    arrival = e.ts;
-  }
-  return { readings, rejections, bare: 0, cell, arrival };
-}
-
-export interface LabOptions {
-  readonly onReject?: (cell: string, reason: string, detail: string) => void;
-  /**
-   * Called once per `failure` event: a cell the lab stopped after an exception in its processing (the
-   * lab isolates it; the cell's later readings are counted as rejected), or an exception outside any
-   * cell's own processing, caught here so that one bad batch never ends the stream.
-   */
-  readonly onFailure?: (cell: string, message: string) => void;
-}
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-
-/**
- * Lab work on one batch with its failure isolated: an exception becomes a `failure` event (of `cell`),
- * never an error of the stream; every `failure` event is passed to `onFailure`.
- */
-function isolated(cell: string, t: number, o: LabOptions, work: (events: LabEvent[]) => void): LabEvent[] {
-  const events: LabEvent[] = [];
-  try {
-    work(events);
-  } catch (e) {
-    events.push({ type: 'failure', cell, message: errorMessage(e), t });
-  }
-  if (o.onFailure !== undefined) for (const e of events) if (e.type === 'failure') o.onFailure(e.cell, e.message);
-  return events;
-}
-
-/**
- * Typed readings → lab events; rejections are counted against their cell and passed to `onReject`. A
- * failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
- */
-export function processInLab(lab: Lab, o: LabOptions = {}): OperatorFunction<ParsedBatch, LabEvent[]> {
-  return map((b) =>
-    isolated(b.cell ?? '?', b.arrival, o, (events) => {
-      // readings first: a batch's own cell then exists to count its bad elements (a rejection alone creates no cell)
-      const pairs = b.pairs;
-      if (pairs !== undefined) lab.ingestPairs(pairs.cell, pairs.channel, pairs.pairs, b.arrival, events, b.bare);
-      else if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
-      for (const r of b.rejections) {
-        lab.reject(r.cell, r.reason);
-        o.onReject?.(r.cell, r.reason, r.detail);
-      }
-    }),
-  );
 }
 
 export interface PipelineOptions extends ParseOptions, LabOptions {

@@ -16,25 +16,18 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-// RxJS by module (its package exports `./internal/*`), not its index: the index loads every operator, ~120 ms
-// of CPU at the start of each `oep process`, against ~45 ms for the ones used here and in operators.ts.
-import { lastValueFrom } from 'rxjs/internal/lastValueFrom';
-import { concat } from 'rxjs/internal/observable/concat';
-import { defer } from 'rxjs/internal/observable/defer';
-import { from } from 'rxjs/internal/observable/from';
-import { of } from 'rxjs/internal/observable/of';
-import { filter } from 'rxjs/internal/operators/filter';
-import { tap } from 'rxjs/internal/operators/tap';
 import { FileSink } from '../src/adapters/file-sink.js';
 import { openSource, type Source } from '../src/adapters/files.js';
 import { recordedReadings, type RecordedRead } from '../src/adapters/recorded.js';
 import { writeAll, type Sink, type SinkReport } from '../src/adapters/sink.js';
-import { ConfigError, type OepConfig, type ResolvedCell } from '../src/config/schema.js';
+import { ConfigError } from '../src/config/defaults.js';
+import type { OepConfig } from '../src/config/schema.js';
+import type { ResolvedCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import { CyclerCounterJoin } from '../src/readers/cycler-counters.js';
 import type { CyclerRowParser } from '../src/readers/stream.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';
-import { processInLab, recordedBatches } from './operators.js';
+import { labStep, recordedSlices } from './lab-steps.js';
 
 /** Most readings per `lab.ingest` call. */
 const INGEST_SLICE = 2048;
@@ -194,25 +187,24 @@ export async function processFiles(o: ProcessOptions): Promise<ProcessReport> {
       },
     },
   );
-  const finished = defer(() => {
-    const events: LabEvent[] = [];
-    lab.finish(events);
-    for (const e of events) {
+  // The same steps as the live pipeline's operators (recordedBatches, processInLab), in a loop: no RxJS to load.
+  const slices = recordedSlices({ settingsFor: () => setup.ingest, span_ms: setup.aligner.idleTimeout_ms * INGEST_SPAN_OF_IDLE, maxReadings: INGEST_SLICE });
+  const toLab = labStep(lab);
+  try {
+    for await (const chunk of recorded) {
+      counts.readings += chunk.length;
+      for (const batch of slices(chunk)) {
+        const events = toLab(batch);
+        if (events.length > 0) write(events);
+      }
+    }
+    const last: LabEvent[] = [];
+    lab.finish(last);
+    for (const e of last) {
       if (e.type === 'step') counts.finishSteps++;
       else if (e.type === 'cycle') counts.finishCycles++;
     }
-    return of(events);
-  });
-  const events$ = concat(
-    from(recorded).pipe(
-      tap((chunk) => (counts.readings += chunk.length)),
-      recordedBatches({ settingsFor: () => setup.ingest, span_ms: setup.aligner.idleTimeout_ms * INGEST_SPAN_OF_IDLE, maxReadings: INGEST_SLICE }),
-      processInLab(lab),
-    ),
-    finished,
-  ).pipe(filter((events) => events.length > 0));
-  try {
-    await lastValueFrom(events$.pipe(tap(write)), { defaultValue: [] });
+    if (last.length > 0) write(last);
     o.onProgress?.({ bytes: totalBytes, totalBytes, rows: read.rows + read.pressureRows });
     const counters = lab.cell(o.cell).counters;
     const influxReport = influx !== undefined ? await influx.close() : undefined;

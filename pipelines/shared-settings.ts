@@ -3,7 +3,7 @@
  * normalization and detectors, alert setup): a lab's cells mostly have the same settings, and a copy per
  * cell of every part was about 1 KB of heap per cell (10 MB at 10,000 cells). The parts are read only.
  */
-import type { ResolvedCell } from '../src/config/schema.js';
+import type { ResolvedCell } from '../src/config/cell-setup.js';
 
 export function settingsSharer(): (r: ResolvedCell) => ResolvedCell {
   const pool = new Map<string, object>();

@@ -12,8 +12,8 @@
  * timestamp below its end).
  */
 import type { MqttClient } from 'mqtt';
-import { type EdgeReading } from '../ingest/edge-types.js';
-import { MAX_EPOCH_MS, MIN_EPOCH_MS } from '../ingest/payload.js';
+import type { EdgeReading } from '../ingest/canonical.js';
+import { MAX_EPOCH_MS, MIN_EPOCH_MS } from '../ingest/epoch.js';
 import { CHANNEL_RANK } from '../readers/readings.js';
 
 /** Waits `ms`, or less if `signal` aborts (resolves either way). */

@@ -12,7 +12,7 @@
  */
 import { TimeMerge } from '../domain/merge.js';
 import type { Channel } from '../domain/types.js';
-import type { EdgeReading } from '../ingest/edge-types.js';
+import type { EdgeReading } from '../ingest/canonical.js';
 import { CHANNEL_RANK, channelRank, RowsToReadings, type ReadingSink } from '../readers/readings.js';
 import type { PressureLogUnit } from '../readers/stream.js';
 import { parsedBatches, type RowBatch, type Source } from './files.js';

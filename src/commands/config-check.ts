@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { Document, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
 import { redactUrl } from '../adapters/log-text.js';
 import { chooseConfigFile, loadChosenConfig, type LoadedConfig } from '../config/load.js';
-import { ConfigError, resolveCell, type OepConfig } from '../config/schema.js';
+import { ConfigError, type OepConfig } from '../config/schema.js';
+import { resolveCell } from '../config/cell-setup.js';
 import type { Command } from './types.js';
 
 /** The printout fits this many columns. */

@@ -19,7 +19,7 @@ ${publishUsage('the cell the file belongs to (required)')}
   Stops on SIGINT/SIGTERM after the round in flight is acknowledged and the position saved.
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals, reader: files } = parseFileCommand(args, FOLLOW_OPTIONS);
+    const { values, positionals, reader: files } = await parseFileCommand(args, FOLLOW_OPTIONS);
     const file = positionals[0];
     if (file === undefined || positionals.length > 1) throw new ConfigError('oep follow takes one file');
     if (values.cell === undefined) throw new ConfigError('oep follow needs --cell <id>');

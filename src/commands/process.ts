@@ -1,52 +1,25 @@
 import { existsSync, statSync } from 'node:fs';
-import { errorMessage } from '../adapters/log-text.js';
 import { processFiles, type ProcessReport } from '../../pipelines/process.js';
 import { progressBar } from './progress.js';
 import { parseFileCommand, READER_USAGE, stepsOption, withInputErrors } from './reader-options.js';
-import { ConfigError, parseConfig, resolveCell, type OepConfig } from '../config/schema.js';
+import { resolveCell, type ResolvedCell } from '../config/cell-setup.js';
+import { ConfigError } from '../config/defaults.js';
+import type { OepConfig } from '../config/schema.js';
+import { CELL_OPTIONS, quickCellSetup, type CellOption, type CellOptionValues } from './cell-options.js';
 import { abortOnSignals } from './shared.js';
 import type { Command } from './types.js';
 
-/** Per-cell settings from the command line, checked by the config schema (so the messages are the same). */
-const CELL_OPTIONS = {
-  'area-mm2': ['areaMm2', 'number'],
-  'active-mass-g': ['activeMassG', 'number'],
-  'electrode-area-mm2': ['electrodeAreaMm2', 'number'],
-  normalization: ['normalization', 'string'],
-  'current-sign': ['currentSign', 'string'],
-  'nominal-current-ma': ['nominalCurrent_mA', 'number'],
-  'rest-current-ma': ['restCurrent_mA', 'number'],
-  'min-step-s': ['minStepDuration_s', 'number'],
-  'current-max-gap-s': ['currentMaxGap_s', 'number'],
-  'pressure-max-gap-s': ['pressureMaxGap_s', 'number'],
-  'first-half': ['firstHalf', 'string'],
-  'cycle-source': ['cycleSource', 'string'],
-  'formation-cycles': ['formationCycles', 'number'],
-  'ref-cycle': ['refCycle', 'number'],
-  'dpdq-grid-mah': ['dpdqGrid_mAh', 'number'],
-} as const;
-
-type CellOption = keyof typeof CELL_OPTIONS;
-
-/** The config (file or defaults) with the command line's settings for `cell` over its entry. */
-export function cellConfig(base: OepConfig, cell: string, values: Partial<Record<CellOption, string | undefined>>): OepConfig {
-  const over: Record<string, unknown> = {};
-  for (const [opt, [key, type]] of Object.entries(CELL_OPTIONS)) {
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- Object.entries widens the keys of CELL_OPTIONS to string
-    const v = values[opt as CellOption];
-    if (v === undefined) continue;
-    over[key] = type === 'number' ? Number(v) : v;
-  }
-  // Validated by the schema on its own, so a bad value names the option's config key.
-  let checked: OepConfig['cells'][number] | undefined;
-  try {
-    checked = parseConfig({ cells: [{ id: cell, ...over }] }, {}, 'the command line').cells[0];
-  } catch (e) {
-    throw new ConfigError(errorMessage(e));
-  }
-  if (checked === undefined) throw new ConfigError(`the command line's settings for ${cell} did not make a cell entry`);
-  const entry = base.cells.find((c) => c.id === cell);
-  return { ...base, cells: [...base.cells.filter((c) => c.id !== cell), { ...(entry ?? {}), ...checked }] };
+/** The cell's settings and the InfluxDB section: without a config file from the command line alone (no zod) when its values pass, else through the schema. */
+async function cellSetup(
+  configFile: string | undefined,
+  cell: string,
+  values: CellOptionValues,
+): Promise<{ setup: ResolvedCell; influx: OepConfig['influx'] }> {
+  const quick = configFile === undefined ? quickCellSetup(cell, values) : undefined;
+  if (quick !== undefined) return { setup: quick, influx: undefined };
+  const { baseConfig, cellConfig } = await import('./cell-config.js');
+  const config = cellConfig(await baseConfig(configFile), cell, values);
+  return { setup: resolveCell(config, cell), influx: config.influx };
 }
 
 /** No clock in the file; the steps where oep's integral and the cycler's counter disagree (the first ones, and how many more). */
@@ -95,14 +68,15 @@ export const command: Command = {
       --cycle-source derived|cycler --formation-cycles <n> --ref-cycle <n> --dpdq-grid-mah <n>
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals, reader: files } = parseFileCommand(args, PROCESS_OPTIONS);
+    const { values, positionals, reader: files } = await parseFileCommand(args, PROCESS_OPTIONS);
     const [file] = positionals;
     if (file === undefined || values.out === undefined)
       throw new ConfigError('oep process needs a cycler file (or a folder, a glob, several files) and --out <dir>');
     const steps = stepsOption(values.steps, ['cycler', 'derived']);
-    // The config loader (YAML) and the campaign's modules (the report) are loaded only when used: start-up counts.
-    const base = values.config !== undefined ? await (await import('../config/load.js')).loadConfig(values.config) : parseConfig({});
+    // The config (zod, YAML) and the campaign's modules (the report) are loaded only when used: start-up counts.
     if (isBatch(positionals)) {
+      const { baseConfig, cellConfig } = await import('./cell-config.js');
+      const base = await baseConfig(values.config);
       const { expandInputs, processBatch } = await import('./process-batch.js');
       if (values.pressure !== undefined) throw new ConfigError('--pressure goes with one cycler file, not with a folder or several files');
       const failed = await processBatch({
@@ -122,7 +96,7 @@ ${READER_USAGE}`,
       return failed > 0 ? 1 : 0;
     }
     if (values.cell === undefined) throw new ConfigError('oep process needs --cell <id>');
-    const config = cellConfig(base, values.cell, values);
+    const { setup, influx } = await cellSetup(values.config, values.cell, values);
     const bar = values['no-progress'] === true ? undefined : progressBar('oep process');
     const cell = values.cell;
     const outDir = values.out;
@@ -134,11 +108,11 @@ ${READER_USAGE}`,
         pressureFile: values.pressure,
         pressureReader: files.pressure,
         cell,
-        setup: resolveCell(config, cell),
+        setup,
         cyclerSteps: steps === 'cycler',
         outDir,
         force: values.force === true,
-        influx: config.influx,
+        influx,
         signal: abortOnSignals(),
         ...(bar !== undefined
           ? {

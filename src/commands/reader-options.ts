@@ -3,17 +3,13 @@
  * `oep follow`: the format, the time zero, the Maccor sign rule, a generic CSV's column mapping (options
  * or a YAML/JSON mapping file), and a pressure log's unit, clock offset and columns.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type * as Yaml from 'yaml';
-import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
+import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/defaults.js';
 import { formatByName, FORMATS, type FormatName, type ReaderOptions } from '../readers/formats.js';
-import { parseGenericMapping, type GenericCsvMapping } from '../readers/generic/mapping.js';
 import { ReaderError } from '../readers/types.js';
 import { errorMessage } from '../adapters/log-text.js';
 import { DEFAULT_WINDOW_MS, TimeRangeError } from '../adapters/mqtt-publisher.js';
-import { numberOption } from './shared.js';
+import { finiteOption, numberOption } from './shared.js';
 
 /** `parseArgs` option definitions. */
 export const READER_OPTIONS = {
@@ -56,62 +52,28 @@ export const READER_USAGE = `  reading the files (the format is detected from th
 
 export type ReaderArgs = { readonly [K in keyof typeof READER_OPTIONS]?: string | undefined };
 
+/** The options that make a generic CSV's column mapping (mapping-options.ts reads them). */
+const MAPPING_KEYS = [
+  'mapping',
+  'time-col',
+  'time-format',
+  'current-col',
+  'current-unit',
+  'current-sign-in-file',
+  'voltage-col',
+  'voltage-unit',
+  'step-col',
+  'cycle-col',
+  'sep',
+  'header-line',
+] as const satisfies readonly (keyof ReaderArgs)[];
+
 /** An ISO-8601 date-time option → epoch ms. */
 export function isoOption(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new ConfigError(`--${name} must be an ISO-8601 date-time (e.g. 2024-03-14T09:40:00Z), got ${v}`);
   return t;
-}
-
-function finite(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(`--${name} must be a number, got ${v}`);
-  return n;
-}
-
-/** The YAML parser, loaded only when a mapping file is given (start-up of every file command: ~50 ms less). */
-function parseYaml(text: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- require() is untyped; this is the yaml package's own module type
-  const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
-  return yaml.parse(text);
-}
-
-/** The generic mapping from `--mapping` (file) under the `--…-col` options; undefined when neither is given. */
-export function mappingFrom(a: ReaderArgs): GenericCsvMapping | undefined {
-  let fromFile: Record<string, unknown> = {};
-  if (a.mapping !== undefined) {
-    let raw: unknown;
-    try {
-      raw = parseYaml(readFileSync(a.mapping, 'utf8'));
-    } catch (e) {
-      throw new ConfigError(`cannot read the mapping file ${a.mapping}: ${errorMessage(e)}`);
-    }
-    if (typeof raw !== 'object' || raw === null) throw new ConfigError(`${a.mapping}: expected a mapping of keys (time, current, …)`);
-    // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- an object from YAML: its keys are checked by parseGenericMapping
-    fromFile = raw as Record<string, unknown>;
-  }
-  const cli: Record<string, unknown> = {
-    time: a['time-col'],
-    timeFormat: a['time-format'],
-    current: a['current-col'],
-    currentUnit: a['current-unit'],
-    currentSign: a['current-sign-in-file'],
-    voltage: a['voltage-col'],
-    voltageUnit: a['voltage-unit'],
-    step: a['step-col'],
-    cycle: a['cycle-col'],
-    separator: a.sep === 'tab' ? '\t' : a.sep,
-    headerLine: finite(a['header-line'], 'header-line'),
-  };
-  const given = Object.fromEntries(Object.entries(cli).filter(([, v]) => v !== undefined));
-  if (a.mapping === undefined && Object.keys(given).length === 0) return undefined;
-  try {
-    return parseGenericMapping({ ...fromFile, ...given }, a.mapping ?? 'the column options');
-  } catch (e) {
-    throw new ConfigError(errorMessage(e));
-  }
 }
 
 export interface ParsedReaderArgs {
@@ -121,18 +83,19 @@ export interface ParsedReaderArgs {
   readonly pressure: NonNullable<ReaderOptions['pressure']>;
 }
 
-export function readerArgs(a: ReaderArgs): ParsedReaderArgs {
+/** The reader options checked and parsed; the mapping's module (zod) is loaded only when a mapping is given. */
+export async function readerArgs(a: ReaderArgs): Promise<ParsedReaderArgs> {
   let format: FormatName | undefined;
   if (a.format !== undefined) {
     format = formatByName(a.format);
     if (format === undefined) throw new ConfigError(`--format must be one of ${FORMATS.join(', ')}, got ${a.format}`);
   }
-  const mapping = mappingFrom(a);
+  const mapping = MAPPING_KEYS.some((k) => a[k] !== undefined) ? (await import('./mapping-options.js')).mappingFrom(a) : undefined;
   if (format === undefined && mapping !== undefined) format = 'generic';
   const sign = a['maccor-sign'];
   if (sign !== undefined && sign !== 'auto' && sign !== 'signed' && sign !== 'state')
     throw new ConfigError(`--maccor-sign must be auto, signed or state, got ${sign}`);
-  const offset_s = finite(a['pressure-offset'], 'pressure-offset');
+  const offset_s = finiteOption(a['pressure-offset'], 'pressure-offset');
   const startTs = isoOption(a.start, 'start');
   const pStart = isoOption(a['pressure-start'], 'pressure-start');
   return {
@@ -173,9 +136,9 @@ export async function withInputErrors<T>(work: () => Promise<T>): Promise<T> {
  * the reader options and the command's own `options`, the files as positionals, and the reader options
  * already checked and parsed (`reader`).
  */
-export function parseFileCommand<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+export async function parseFileCommand<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   const parsed = parseArgs({ args, allowPositionals: true, options: { ...READER_OPTIONS, ...options } });
-  return { ...parsed, reader: readerArgs(parsed.values) };
+  return { ...parsed, reader: await readerArgs(parsed.values) };
 }
 
 /** `--steps`: one of `allowed` (the first is the default). */

@@ -11,7 +11,7 @@ ${publishUsage("cell of every file (default: each file's name without extension)
       --speed <x|max>        event time per wall time: 1 = real time (default), 60 = a minute per second, max = as fast as the broker accepts
 ${READER_USAGE}`,
   async main(args) {
-    const { values, positionals, reader: files } = parseFileCommand(args, { ...PUBLISH_OPTIONS, speed: { type: 'string' } });
+    const { values, positionals, reader: files } = await parseFileCommand(args, { ...PUBLISH_OPTIONS, speed: { type: 'string' } });
     if (positionals.length === 0) throw new ConfigError('oep replay needs at least one file');
     const publish = publishArgs(values);
     const speed = numberOption(values.speed, 1, 'speed');

@@ -1,6 +1,6 @@
 /** Helpers the commands share: signal handling and option parsing. */
 import { onceOnSignals } from './signals.js';
-import { ConfigError } from '../config/schema.js';
+import { ConfigError } from '../config/defaults.js';
 
 /**
  * The first SIGINT/SIGTERM starts one orderly shutdown; a second one while it runs does not start
@@ -75,4 +75,12 @@ export function simArgs(values: { readonly [K in keyof typeof SIM_OPTIONS]?: str
     seed: numberOption(values.seed, 1, 'seed'),
     ...(values.duration !== undefined ? { duration_s: numberOption(values.duration, 0, 'duration') } : {}),
   };
+}
+
+/** A finite number option (undefined when not given). */
+export function finiteOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`--${name} must be a number, got ${v}`);
+  return n;
 }

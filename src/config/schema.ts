@@ -3,52 +3,54 @@
  * Every default is a named constant with its unit. See README "Configuration" for each key.
  */
 import { z } from 'zod';
-import { DEFAULT_DEDUP_DEPTH, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LATENESS_MS, DEFAULT_MAX_BUFFERED, type AlignerSettings } from '../domain/align.js';
-import {
-  DEFAULT_CURRENT_MAX_GAP_MS,
-  DEFAULT_DPDQ_GRID_MAH,
-  DEFAULT_MAX_CURVE_POINTS,
-  DEFAULT_MIN_STEP_DURATION_MS,
-  DEFAULT_PRESSURE_MAX_GAP_MS,
-  type CellProcessorSettings,
-} from '../domain/cell-processor.js';
+import { DEFAULT_DEDUP_DEPTH, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_LATENESS_MS, DEFAULT_MAX_BUFFERED } from '../domain/align.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../adapters/log-text.js';
-import { MOLD_13MM_AREA_MM2 } from '../domain/units.js';
 import { DEFAULT_PER_CELL_METRICS_MAX_CELLS } from '../adapters/health-source.js';
-import type { CellAlertSetup } from '../domain/lab.js';
-import { type CellIngestSettings } from '../ingest/edge-types.js';
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_MESSAGE_BYTES } from '../ingest/payload.js';
-import { cellAlertsSchema, detectorFields, resolveAlerts } from './alerts.js';
+import { cellAlertsSchema, detectorFields } from './alerts.js';
 import { closest, keysAt } from './paths.js';
 
-export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
-export const DEFAULT_TOPIC_PREFIX = 'oep';
-export const DEFAULT_CLIENT_ID = 'oep-daemon';
-/** Deadband when neither restCurrent_mA nor nominalCurrent_mA is set, mA. */
-export const DEFAULT_REST_CURRENT_MA = 0.005;
-/** Deadband as a fraction of the nominal current, when nominalCurrent_mA is set. */
-export const DEFAULT_REST_FRACTION_OF_NOMINAL = 0.02;
-export const DEFAULT_FORMATION_CYCLES = 3;
-export const DEFAULT_INFLUX_BATCH_SIZE = 5_000;
-export const DEFAULT_INFLUX_FLUSH_INTERVAL_MS = 1_000;
-export const DEFAULT_INFLUX_MAX_BUFFER_LINES = 1_000_000;
-export const DEFAULT_INFLUX_MAX_RETRIES = 1_000_000;
-/** Most bytes of line protocol waiting on disk for InfluxDB (the daemon's outbox); past it the oldest are dropped, counted. */
-export const DEFAULT_INFLUX_OUTBOX_MAX_BYTES = 1024 * 1024 * 1024;
-export const DEFAULT_STATE_INTERVAL_S = 30;
-/** The journal past which a checkpoint is taken early (it then starts empty again), bytes. */
-export const DEFAULT_MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
-/** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
-export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
-export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;
-/** The health/metrics HTTP server listens on localhost only, unless configured otherwise. */
-export const DEFAULT_HEALTH_HOST = '127.0.0.1';
-export const DEFAULT_HEALTH_PORT = 9464;
+import {
+  ConfigError,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_EVICT_IDLE_S,
+  DEFAULT_HEALTH_HOST,
+  DEFAULT_HEALTH_PORT,
+  DEFAULT_INFLUX_BATCH_SIZE,
+  DEFAULT_INFLUX_FLUSH_INTERVAL_MS,
+  DEFAULT_INFLUX_MAX_BUFFER_LINES,
+  DEFAULT_INFLUX_MAX_RETRIES,
+  DEFAULT_INFLUX_OUTBOX_MAX_BYTES,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MAX_JOURNAL_BYTES,
+  DEFAULT_MAX_UNKNOWN_CELLS,
+  DEFAULT_MQTT_URL,
+  DEFAULT_STATE_INTERVAL_S,
+  DEFAULT_TOPIC_PREFIX,
+} from './defaults.js';
 
-/** Most cells the config does not name that hold state at once (see `edge.maxUnknownCells`). */
-export const DEFAULT_MAX_UNKNOWN_CELLS = 256;
-/** An unknown cell that closed no step is forgotten after this long without a message, s. */
-export const DEFAULT_EVICT_IDLE_S = 600;
+export {
+  ConfigError,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_ELECTRODE_AREA_MM2,
+  DEFAULT_EVICT_IDLE_S,
+  DEFAULT_FORMATION_CYCLES,
+  DEFAULT_HEALTH_HOST,
+  DEFAULT_HEALTH_PORT,
+  DEFAULT_INFLUX_BATCH_SIZE,
+  DEFAULT_INFLUX_FLUSH_INTERVAL_MS,
+  DEFAULT_INFLUX_MAX_BUFFER_LINES,
+  DEFAULT_INFLUX_MAX_RETRIES,
+  DEFAULT_INFLUX_OUTBOX_MAX_BYTES,
+  DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_MAX_JOURNAL_BYTES,
+  DEFAULT_MAX_UNKNOWN_CELLS,
+  DEFAULT_MQTT_URL,
+  DEFAULT_REST_CURRENT_MA,
+  DEFAULT_REST_FRACTION_OF_NOMINAL,
+  DEFAULT_STATE_INTERVAL_S,
+  DEFAULT_TOPIC_PREFIX,
+} from './defaults.js';
 
 const positive = z.number().positive();
 
@@ -220,88 +222,6 @@ export const configSchema = z.strictObject({
 export type OepConfig = z.infer<typeof configSchema>;
 export type CellConfig = z.infer<typeof cellDefaultsSchema>;
 export type { CellAlertsConfig } from './alerts.js';
-
-/** Everything the pipeline needs to know about one cell, resolved from its entry over the defaults. */
-export interface ResolvedCell {
-  readonly id: string;
-  /** Which capacity feeds Δ(ΔP_Q) in recorded files that carry the cycler's counters (default: oep's integral). */
-  readonly capacitySource: 'integral' | 'cycler';
-  readonly ingest: CellIngestSettings;
-  readonly aligner: AlignerSettings;
-  readonly processor: CellProcessorSettings;
-  readonly alerts: CellAlertSetup | undefined;
-}
-
-type CellEntry = OepConfig['cells'][number];
-/**
- * A config's cell entries by id, the first of each id (what a scan in order finds), built once per `cells`
- * array: a lab of 10,000 named cells scanned the list for each cell it met (3.2 s of a 10,000-cell bench
- * run). Built again if the array's length changed (a test that adds entries after a lookup).
- */
-const entriesById = new WeakMap<readonly CellEntry[], { readonly length: number; readonly byId: Map<string, CellEntry> }>();
-
-function cellEntry(config: OepConfig, id: string): CellEntry | undefined {
-  let index = entriesById.get(config.cells);
-  if (index?.length !== config.cells.length) {
-    const byId = new Map<string, CellEntry>();
-    for (const c of config.cells) if (!byId.has(c.id)) byId.set(c.id, c);
-    entriesById.set(config.cells, (index = { length: config.cells.length, byId }));
-  }
-  return index.byId.get(id);
-}
-
-export function resolveCell(config: OepConfig, id: string): ResolvedCell {
-  const entry = cellEntry(config, id);
-  const c: CellConfig = { ...config.defaults, ...(entry ?? {}) };
-  const areaMm2 = c.areaMm2 ?? MOLD_13MM_AREA_MM2;
-  const electrodeArea_cm2 = (c.electrodeAreaMm2 ?? areaMm2) / 100;
-  const normalization =
-    (c.normalization ?? (c.activeMassG !== undefined ? 'mass' : 'areal')) === 'mass' && c.activeMassG !== undefined
-      ? ({ kind: 'mass', activeMass_g: c.activeMassG } as const)
-      : ({ kind: 'areal', electrodeArea_cm2 } as const);
-  const restCurrent_mA =
-    c.restCurrent_mA ?? (c.nominalCurrent_mA !== undefined ? c.nominalCurrent_mA * DEFAULT_REST_FRACTION_OF_NOMINAL : DEFAULT_REST_CURRENT_MA);
-  const formation = c.formationCycles ?? DEFAULT_FORMATION_CYCLES;
-  const a = config.alignment;
-  const alerts = resolveAlerts(config.alerts, { ...(config.defaults.alerts ?? {}), ...(entry?.alerts ?? {}) }, areaMm2);
-  return Object.freeze({
-    id,
-    capacitySource: c.capacitySource ?? 'integral',
-    ingest: Object.freeze({
-      areaMm2,
-      currentSign: c.currentSign === 'discharge-positive' ? -1 : 1,
-      defaultPressureUnit: c.pressureUnit ?? 'MPa',
-      defaultCurrentUnit: c.currentUnit ?? 'mA',
-      defaultVoltageUnit: c.voltageUnit ?? 'V',
-    }),
-    aligner: Object.freeze({
-      lateness_ms: a.lateness_ms,
-      idleTimeout_ms: a.idleTimeout_ms,
-      dedupDepth: a.dedupDepth,
-      maxBuffered: a.maxBuffered,
-    }),
-    processor: Object.freeze({
-      cell: id,
-      restCurrent_mA,
-      minStepDuration_ms: (c.minStepDuration_s ?? DEFAULT_MIN_STEP_DURATION_MS / 1000) * 1000,
-      currentMaxGap_ms: (c.currentMaxGap_s ?? DEFAULT_CURRENT_MAX_GAP_MS / 1000) * 1000,
-      currentSampling: c.currentSampling ?? 'on-change',
-      pressureMaxGap_ms: (c.pressureMaxGap_s ?? DEFAULT_PRESSURE_MAX_GAP_MS / 1000) * 1000,
-      firstHalf: c.firstHalf ?? 'charge',
-      cycleSource: c.cycleSource ?? 'auto',
-      normalization,
-      refCycle: c.refCycle ?? formation + 1,
-      dpdqGrid_mAh: c.dpdqGrid_mAh ?? DEFAULT_DPDQ_GRID_MAH,
-      maxCurvePoints: DEFAULT_MAX_CURVE_POINTS,
-      detectors: alerts.processor,
-    }),
-    alerts: alerts.cell,
-  });
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 /** Validates a parsed config object; secrets may come from OEP_INFLUX_TOKEN / OEP_MQTT_PASSWORD / OEP_MQTT_USERNAME. */
 export function parseConfig(raw: unknown, env: Readonly<Record<string, string | undefined>> = {}, source = 'config'): OepConfig {

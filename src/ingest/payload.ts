@@ -7,44 +7,51 @@
  * `"cycle": <int>`, the cycler's own cycle index.
  */
 import { z } from 'zod';
+import {
+  canonicalOf,
+  clip,
+  convertOne,
+  converter,
+  DEFAULT_EDGE_LIMITS,
+  isRejection,
+  MAX_BATCH_READINGS,
+  MAX_DETAIL_QUOTE,
+  newUnitMemo,
+  quote,
+  type CellIngestSettings,
+  type EdgeLimits,
+  type ParsedMessage,
+  type ReadingPayload,
+  type Rejection,
+  type RejectReason,
+} from './canonical.js';
+import { channelCode } from '../domain/reading-buffer.js';
 import type { Channel, Reading } from '../domain/types.js';
-import { canonicalOf, defaultConverter, isRejection, newUnitMemo, type UnitMemo } from './canonical.js';
 import { readCompactBatch, type CompactBatch } from './compact-batch.js';
-import { clip, MAX_DETAIL_QUOTE, quote, type CellIngestSettings, type RejectReason, type Rejection } from './edge-types.js';
-import { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
 import { prescanJson } from './prescan.js';
 import { inputChannel, isValidCellId, topicSlash } from './topic.js';
 
-/** Largest batch accepted in one message; larger ones are rejected whole (a guard against runaway publishers). */
-export const MAX_BATCH_READINGS = 100_000;
-
-/**
- * Largest payload parsed, bytes (8 MiB). A full batch of {@link MAX_BATCH_READINGS} readings as the wire
- * contract spells them (`{"ts":1767225600000,"value":12.3456789,"unit":"MPa"},` is 52 bytes) is 5.2 MB, so
- * every valid batch fits with room to spare; parsed, it costs the heap about 10 MB, which the daemon's
- * 128 MB old space holds even while the previous batch is still being processed.
- */
-export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
-/** Deepest nesting accepted: a batch is 2 deep (an array of objects); the rest is margin. */
-export const DEFAULT_MAX_JSON_DEPTH = 8;
-/** Values (array elements and object members at every depth) in one payload: four fields per reading of a full batch. */
-export const DEFAULT_MAX_JSON_VALUES = 4 * MAX_BATCH_READINGS;
-/** What the edge accepts before it parses a payload (see the DEFAULT_* constants for each bound). */
-export interface EdgeLimits {
-  readonly maxMessageBytes: number;
-  readonly maxDepth: number;
-  readonly maxBatch: number;
-  readonly maxValues: number;
-}
-
-export const DEFAULT_EDGE_LIMITS: EdgeLimits = Object.freeze({
-  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  maxDepth: DEFAULT_MAX_JSON_DEPTH,
-  maxBatch: MAX_BATCH_READINGS,
-  maxValues: DEFAULT_MAX_JSON_VALUES,
-});
-
-export { MAX_EPOCH_MS, MIN_EPOCH_MS };
+// The edge's conversion, types and bounds (zod-free, canonical.ts), as before from here.
+export {
+  canonicalReading,
+  clip,
+  DEFAULT_EDGE_LIMITS,
+  DEFAULT_MAX_JSON_DEPTH,
+  DEFAULT_MAX_JSON_VALUES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  isRejection,
+  MAX_BATCH_READINGS,
+  MAX_DETAIL_QUOTE,
+  newUnitMemo,
+  type CellIngestSettings,
+  type EdgeLimits,
+  type EdgeReading,
+  type ParsedMessage,
+  type Rejection,
+  type RejectReason,
+  type UnitMemo,
+} from './canonical.js';
+export { MAX_EPOCH_MS, MIN_EPOCH_MS } from './epoch.js';
 export { isValidCellId, MAX_CELL_ID_LENGTH, parseTopic, type TopicParts } from './topic.js';
 
 const readingSchema = z.object({
@@ -53,8 +60,6 @@ const readingSchema = z.object({
   unit: z.string().optional(),
   cycle: z.number().int().optional(),
 });
-
-type ReadingPayload = z.infer<typeof readingSchema>;
 
 /**
  * The common case checked without zod's machinery: accepts exactly what `readingSchema` accepts
@@ -76,38 +81,6 @@ function isReadingPayload(o: unknown): o is ReadingPayload {
 }
 
 const payloadSchema = z.union([z.number(), readingSchema, z.array(z.unknown())]);
-
-export interface ParsedMessage {
-  readonly readings: Reading[];
-  readonly rejections: Rejection[];
-  /** How many readings came as bare numbers (stamped with arrival time). */
-  readonly bare: number;
-}
-
-function toEpochMs(ts: number | string): number | undefined {
-  const ms = typeof ts === 'number' ? ts : Date.parse(ts);
-  if (!Number.isFinite(ms) || ms < MIN_EPOCH_MS || ms >= MAX_EPOCH_MS) return undefined;
-  return ms;
-}
-
-function convertOne(
-  cellId: string,
-  channel: Channel,
-  p: ReadingPayload,
-  cell: CellIngestSettings,
-  out: Reading[],
-  rejections: Rejection[],
-  memo: UnitMemo = newUnitMemo(),
-): void {
-  const ts = toEpochMs(p.ts);
-  if (ts === undefined) {
-    rejections.push({ cell: cellId, channel, reason: 'bad_timestamp', detail: `ts ${quote(p.ts)} is not epoch ms or ISO-8601 in 2000..2100` });
-    return;
-  }
-  const r = canonicalOf(cellId, channel, ts, p.value, p.unit, p.cycle, cell, memo);
-  if (isRejection(r)) rejections.push(r);
-  else out.push(r);
-}
 
 /** What the edge checks besides the wire contract: bounds on a payload, and which cells may come in. */
 export interface EdgeOptions {
@@ -229,6 +202,26 @@ export function parseMessageOrPairs(
     return { readings, rejections, bare: 0 };
   }
   return parseBatch(cellId, ch, data, settings, readings, rejections);
+}
+
+/**
+ * The conversion of a channel's values in the default unit of the settings it was made for, by channel
+ * code: cells share their settings object, so the same conversion serves message after message.
+ */
+const defaultConversions: { settings: CellIngestSettings | undefined; convert: ((v: number) => number) | RejectReason }[] = [
+  { settings: undefined, convert: 'schema' },
+  { settings: undefined, convert: 'schema' },
+  { settings: undefined, convert: 'schema' },
+  { settings: undefined, convert: 'schema' },
+];
+
+function defaultConverter(ch: Channel, settings: CellIngestSettings): ((v: number) => number) | RejectReason {
+  const memo = defaultConversions[channelCode(ch)] ?? { settings: undefined, convert: 'schema' };
+  if (memo.settings !== settings) {
+    memo.settings = settings;
+    memo.convert = converter(ch, undefined, settings);
+  }
+  return memo.convert;
 }
 
 /**

@@ -121,6 +121,23 @@ describe('oep: fast start', () => {
   });
 });
 
+describe('oep process: start-up', () => {
+  it('a file without a config file loads no zod (the config schema, the MQTT payload schema, the column mapping)', () => {
+    const file = fileURLToPath(new URL('../fixtures/formats/eclab_plain_fr.mpt', import.meta.url));
+    const args = ['process', file, '--cell', 'c', '--out', join(tmp(), 'out'), '--start', '2024-05-01T00:00:00Z', '--active-mass-g', '0.012', '--no-progress'];
+    const mods = loadedModules(args);
+    expect(mods.some((u) => u.endsWith('/dist/pipelines/process.js'))).toBe(true);
+    expect(mods.filter((u) => u.includes('/node_modules/zod/'))).toEqual([]);
+    // With a config file the schema checks it (and a bad value on the command line is the schema's message).
+    const config = join(tmp(), 'oep.yaml');
+    writeFileSync(config, 'defaults: { areaMm2: 100 }\n');
+    expect(loadedModules([...args, '--force', '--config', config]).some((u) => u.includes('/node_modules/zod/'))).toBe(true);
+    const bad = oep([...args, '--force', '--area-mm2=-3']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/areaMm2/);
+  });
+});
+
 describe('oep: log level and format', () => {
   it('--log-level verbose: exit 2, one line naming the levels and a suggestion; so for OEP_LOG_LEVEL and log.level', async () => {
     const cfg = await unreachableConfig();

@@ -13,7 +13,8 @@
 import { MappingType, type ValueMapping } from '@grafana/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertLine, eventLines, LEVEL_CODE } from '../../src/adapters/line-protocol.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import type { AlertEvent } from '../../src/domain/alerts/incidents.js';
 import type { AlertKind, AlertLevel } from '../../src/domain/alerts/lifecycle.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processFiles, type ProcessReport } from '../../pipelines/process.js';
 import { withInputErrors } from '../../src/commands/reader-options.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import type { LabEvent } from '../../src/domain/lab.js';
 import type { CycleRecord, StepRecord } from '../../src/domain/types.js';
 

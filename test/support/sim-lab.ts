@@ -4,7 +4,8 @@
  * alert kind, the largest detector value seen relative to its warning level (and for Δ(ΔP_Q), each criterion's
  * as `ddpq_level` and `ddpq_rate`).
  */
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import { pressureToMPa } from '../../src/domain/units.js';
 import type { SimCellSpec } from '../../src/sim/cell-spec.js';

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { ActivityLog, CYCLE_LINES_PER_WINDOW, CYCLE_SUMMARY_MS } from '../../pipelines/activity-log.js';
 import { createLogger } from '../../src/adapters/log.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import type { LabEvent } from '../../src/domain/lab.js';
 import type { CycleRecord } from '../../src/domain/types.js';
 

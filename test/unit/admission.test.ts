@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { CellAdmission, globRegExp, type AdmissionSettings } from '../../src/domain/admission.js';
 import { Lab } from '../../src/domain/lab.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 
 const T = Date.UTC(2026, 0, 1);
 const SETTINGS: AdmissionSettings = { configured: ['c1', 'c2'], cells: 'any', patterns: [], maxUnknown: 2, evictIdle_ms: 60_000 };

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readCompactBatch } from '../../src/ingest/compact-batch.js';
-import { type CellIngestSettings } from '../../src/ingest/edge-types.js';
+import { type CellIngestSettings } from '../../src/ingest/canonical.js';
 import { DEFAULT_EDGE_LIMITS, parseMessage, type EdgeOptions } from '../../src/ingest/payload.js';
 
 const settings: CellIngestSettings = { areaMm2: 132.7, currentSign: -1, defaultPressureUnit: 'kgf', defaultCurrentUnit: 'A', defaultVoltageUnit: 'mV' };

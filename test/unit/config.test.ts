@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { ConfigError, parseConfig, resolveCell } from '../../src/config/schema.js';
+import { ConfigError, parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { computeCycle } from '../../src/domain/metrics/cycle.js';
 import type { StepRecord } from '../../src/domain/types.js';
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CellIngestSettings } from '../../src/ingest/edge-types.js';
+import { type CellIngestSettings } from '../../src/ingest/canonical.js';
 import { DEFAULT_EDGE_LIMITS, isValidCellId, MAX_BATCH_READINGS, parseMessage, type EdgeOptions } from '../../src/ingest/payload.js';
 import { prescanJson } from '../../src/ingest/prescan.js';
 import { MOLD_13MM_AREA_MM2 } from '../../src/domain/units.js';

@@ -7,7 +7,8 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { parseMessages, processInLab } from '../../pipelines/operators.js';
 import type { RawMessage } from '../../src/adapters/mqtt.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 
 const T = Date.UTC(2026, 0, 1);

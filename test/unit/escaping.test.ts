@@ -9,7 +9,8 @@ import { alertLine, escapeTag, lateLine, quoteField } from '../../src/adapters/l
 import { redactUrl } from '../../src/adapters/log.js';
 import { STATE_DIR_MODE, STATE_FILE_MODE, StateStore } from '../../src/adapters/state-store.js';
 import { Lab } from '../../src/domain/lab.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 
 /** The parts of a line split at the spaces line protocol itself reads as separators (unescaped, outside a quoted field). */
 function sections(line: string): string[] {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/adapters/state-store.js';
 import { GapTracker, INTERVAL_WINDOW, MIN_GAP_MS } from '../../src/domain/gaps.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import type { Reading } from '../../src/domain/types.js';
 
 const T = Date.UTC(2026, 0, 1);

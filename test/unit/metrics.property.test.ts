@@ -5,7 +5,7 @@ import { absChargeLinear_mAh } from '../../src/domain/capacity.js';
 import { CellProcessor, newOutput } from '../../src/domain/cell-processor.js';
 import { ddpQMass_MPa_g_per_Ah } from '../../src/domain/metrics/cycle.js';
 import type { Reading, StepRecord, CycleRecord } from '../../src/domain/types.js';
-import { type CellIngestSettings } from '../../src/ingest/edge-types.js';
+import { type CellIngestSettings } from '../../src/ingest/canonical.js';
 import { parseMessage } from '../../src/ingest/payload.js';
 import { MOLD_13MM_AREA_MM2, N_PER_KGF } from '../../src/domain/units.js';
 

@@ -6,9 +6,10 @@ import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { oepPipeline, parseMessages, processInLab, recordedBatches, type ParsedBatch } from '../../pipelines/operators.js';
-import type { EdgeReading } from '../../src/ingest/edge-types.js';
+import type { EdgeReading } from '../../src/ingest/canonical.js';
 import type { RawMessage } from '../../src/adapters/mqtt.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import type { Reading } from '../../src/domain/types.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalReading, isRejection, newUnitMemo } from '../../src/ingest/canonical.js';
-import { type CellIngestSettings } from '../../src/ingest/edge-types.js';
+import { canonicalReading, isRejection, newUnitMemo, type CellIngestSettings } from '../../src/ingest/canonical.js';
 import { parseMessage, parseTopic } from '../../src/ingest/payload.js';
 import { countPressure_MPa, MOLD_13MM_AREA_MM2, N_PER_KGF } from '../../src/domain/units.js';
 

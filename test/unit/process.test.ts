@@ -13,8 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processFiles, type ProcessOptions, type ProcessReport } from '../../pipelines/process.js';
 import { progressBar } from '../../src/commands/progress.js';
-import { command as processCommand, cellConfig } from '../../src/commands/process.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { command as processCommand } from '../../src/commands/process.js';
+import { cellConfig } from '../../src/commands/cell-config.js';
+import { quickCellSetup, type CellOptionValues } from '../../src/commands/cell-options.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { parseMaccorText } from '../../src/readers/maccor/parser.js';
 import { parseNewareCsv } from '../../src/readers/neware/parser.js';
 import type { CyclerStepOracle } from '../../src/readers/types.js';
@@ -222,6 +225,48 @@ describe('oep process, the command', () => {
     expect(resolveCell(c, 'a').processor.firstHalf).toBe('discharge');
     expect(() => cellConfig(base, 'a', { 'first-half': 'sideways' })).toThrow(/firstHalf/);
     expect(() => cellConfig(base, 'a', { 'area-mm2': '-3' })).toThrow(/areaMm2/);
+  });
+
+  it('without a config file the cell is made from the command line without the schema, the same cell as the schema makes', () => {
+    const schemaCell = (cell: string, v: CellOptionValues) => resolveCell(cellConfig(parseConfig({}), cell, v), cell);
+    const cases: CellOptionValues[] = [
+      {},
+      { 'active-mass-g': '0.0179', 'nominal-current-ma': '0.65' },
+      { 'area-mm2': '50', normalization: 'areal', 'electrode-area-mm2': '120', 'current-sign': 'discharge-positive', 'rest-current-ma': '0' },
+      { 'min-step-s': '0', 'current-max-gap-s': '30', 'pressure-max-gap-s': '1e3', 'first-half': 'discharge', 'cycle-source': 'cycler' },
+      { 'formation-cycles': '0', 'ref-cycle': '7', 'dpdq-grid-mah': '0.01', normalization: 'mass', 'active-mass-g': '1' },
+    ];
+    for (const v of cases) {
+      const quick = quickCellSetup('cell-07', v);
+      expect(quick, JSON.stringify(v)).toBeDefined();
+      expect(quick, JSON.stringify(v)).toStrictEqual(schemaCell('cell-07', v));
+    }
+    // What the schema refuses is left to it (its message names the key).
+    const refused: [string, CellOptionValues][] = [
+      ['c', { 'area-mm2': '-3' }],
+      ['c', { 'area-mm2': 'Infinity' }],
+      ['c', { 'active-mass-g': 'abc' }],
+      ['c', { 'rest-current-ma': '-0.1' }],
+      ['c', { 'formation-cycles': '1.5' }],
+      ['c', { 'ref-cycle': '0' }],
+      ['c', { 'first-half': 'sideways' }],
+      ['c', { 'cycle-source': 'Cycler' }],
+      ['a/b', {}],
+      ['', {}],
+      ['x'.repeat(129), {}],
+    ];
+    for (const [cell, v] of refused) {
+      expect(quickCellSetup(cell, v), `${cell} ${JSON.stringify(v)}`).toBeUndefined();
+      expect(() => schemaCell(cell, v), `${cell} ${JSON.stringify(v)}`).toThrow();
+    }
+  });
+
+  it('a bad cell setting without a config file: the schema says what is wrong (exit through ConfigError)', async () => {
+    const out = join(tmp(), 'out');
+    const args = [join(FORMATS, 'eclab_plain_fr.mpt'), '--cell', 'b', '--out', out, '--start', '2024-05-01T00:00:00Z'];
+    await expect(processCommand.main([...args, '--area-mm2=-3'])).rejects.toThrow(/areaMm2/);
+    await expect(processCommand.main([...args, '--first-half', 'sideways'])).rejects.toThrow(/firstHalf/);
+    await expect(processCommand.main([...args, '--cell', 'a/b'])).rejects.toThrow(/cell id/);
   });
 
   it('a file that goes back in time: the late readings are counted, kept in late.csv, and the exit code is 1', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/adapters/state-store.js';
-import { resolveCell } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import type { Reading } from '../../src/domain/types.js';
 import { pressureToMPa } from '../../src/domain/units.js';

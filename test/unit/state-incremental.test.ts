@@ -11,7 +11,8 @@ import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { cellRecordBytes } from '../../src/adapters/state-log.js';
 import { StateStore } from '../../src/adapters/state-store.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { Lab, type CellRecord, type LabEvent } from '../../src/domain/lab.js';
 import type { Reading } from '../../src/domain/types.js';
 

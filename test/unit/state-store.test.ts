@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/adapters/state-store.js';
-import { resolveCell } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import { pressureToMPa } from '../../src/domain/units.js';
 import { demoCells } from '../../src/sim/scenarios.js';

@@ -7,7 +7,6 @@
  * header row: data starts at the first line whose time and current cells are numbers.
  */
 import { z } from 'zod';
-import { columnPosition } from '../common.js';
 
 export const TIME_FORMATS = ['seconds', 'minutes', 'hours', 'ms', 'duration', 'datetime', 'epoch-s', 'epoch-ms'] as const;
 export type TimeFormat = (typeof TIME_FORMATS)[number];
@@ -37,10 +36,6 @@ export const genericCsvMappingSchema = z.strictObject({
 
 export type GenericCsvMapping = z.infer<typeof genericCsvMappingSchema>;
 
-/** A file without a header row: the time and the current given by position, no header line named. */
-export function isHeaderless(m: GenericCsvMapping): boolean {
-  return m.headerLine === undefined && columnPosition(m.time) !== undefined && columnPosition(m.current) !== undefined;
-}
 export type GenericCsvMappingInput = z.input<typeof genericCsvMappingSchema>;
 
 /** Validates a mapping; a bad one is a ReaderError-free, readable message (thrown as Error). */

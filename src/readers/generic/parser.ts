@@ -15,7 +15,12 @@ import { dateTimeCell, detectSeparator, headerKey, localeDuration, localeNumberC
 import { CyclerLineParser, parseCyclerText, type LineLayout } from '../line-parser.js';
 import type { CyclerRowParser } from '../stream.js';
 import { ReaderError, type CyclerParseResult, type CyclerRow } from '../types.js';
-import { isHeaderless, type GenericCsvMapping, type TimeFormat } from './mapping.js';
+import type { GenericCsvMapping, TimeFormat } from './mapping.js';
+
+/** A file without a header row: the time and the current given by position, no header line named (the mapping's module, with its schema, is not loaded to read a file). */
+function isHeaderless(m: GenericCsvMapping): boolean {
+  return m.headerLine === undefined && columnPosition(m.time) !== undefined && columnPosition(m.current) !== undefined;
+}
 
 /** Elapsed-time formats → ms per unit. */
 const TIME_FACTOR_MS: Partial<Record<TimeFormat, number>> = { seconds: 1000, minutes: 60_000, hours: 3_600_000, ms: 1 };

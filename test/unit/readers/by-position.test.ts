@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mappingFrom } from '../../../src/commands/reader-options.js';
+import { mappingFrom } from '../../../src/commands/mapping-options.js';
 import { parseGenericCsv } from '../../../src/readers/generic/parser.js';
 import { parsePressureLog } from '../../../src/readers/pressure-log/parser.js';
 import { spawnSync } from 'node:child_process';

@@ -3,7 +3,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mappingFrom } from '../../../src/commands/reader-options.js';
+import { mappingFrom } from '../../../src/commands/mapping-options.js';
 import { parseGenericMapping } from '../../../src/readers/generic/mapping.js';
 import { parseGenericCsv } from '../../../src/readers/generic/parser.js';
 import { cycleTruth, FORMAT_TRUTH as T } from '../../support/format-truth.js';
