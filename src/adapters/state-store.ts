@@ -23,7 +23,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from '../domain/lab.js';
-import { CheckpointRun, WRITE_BYTES, type CheckpointReport } from './checkpoint-run.js';
+import { CheckpointRun, ChunkPool, WRITE_BYTES, type CheckpointReport } from './checkpoint-run.js';
 import { LEGACY_FILE } from './state-legacy.js';
 import { LOG_FILE, type CheckpointMeta, type Extent, type Restored } from './state-log.js';
 import { restoreState } from './state-restore.js';
@@ -52,7 +52,11 @@ export class StateStore {
   /** Cells encoded by the latest checkpoint. */
   lastEncoded = 0;
 
-  constructor(readonly dir: string) {}
+  /** `chunks`: the buffers its checkpoints gather their records in (see {@link ChunkPool}). */
+  constructor(
+    readonly dir: string,
+    readonly chunks = new ChunkPool(),
+  ) {}
 
   get path(): string {
     return join(this.dir, LOG_FILE);
@@ -133,7 +137,7 @@ export class StateStore {
     mkdirSync(this.dir, { recursive: true, mode: STATE_DIR_MODE });
     const fresh = this.fd === undefined || (this.size > COMPACT_MIN_BYTES && this.size > COMPACT_FACTOR * this.liveBytes);
     const fd = fresh ? openSync(this.path + '.tmp', 'w', STATE_FILE_MODE) : (this.fd ?? -1);
-    return new CheckpointRun(lab, { fd: this.fd, live: this.live }, { fresh, fd, start: fresh ? 0 : this.size });
+    return new CheckpointRun(lab, { fd: this.fd, live: this.live }, { fresh, fd, start: fresh ? 0 : this.size }, this.chunks);
   }
 
   /** The checkpoint is durable: the log, and what it holds, become the store's. */

@@ -42,6 +42,29 @@ describe('outbox', () => {
     expect(new DiskOutbox(dir, { maxBytes: 1e9, segmentBytes: 200 }).pending).toBe(0);
   });
 
+  it('reads no more of a segment than a batch needs, and more when its lines do not fit the first read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-outbox-'));
+    const o = new DiskOutbox(dir, { maxBytes: 1e9, segmentBytes: 64e6 });
+    const many = lines(0, 40_000); // ~1.1 MB: 5,000 lines are more than the first 256 KB read
+    const long = `m,cell=c s="${'x'.repeat(600_000)}" 5`; // a line longer than the first read
+    o.append(many.slice(0, 20_000));
+    o.append([long]);
+    o.append(many.slice(20_000));
+    const sizes: number[] = [];
+    const got: string[] = [];
+    for (;;) {
+      const b = o.peek(5_000);
+      if (b.lines.length === 0) break;
+      expect(b.bytes).toBe(b.lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0));
+      sizes.push(b.lines.length);
+      got.push(...b.lines);
+      o.ack(b);
+    }
+    expect(got).toEqual([...many.slice(0, 20_000), long, ...many.slice(20_000)]);
+    expect(sizes.slice(0, 8)).toEqual([5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000, 5_000]);
+    expect(o.pending).toBe(0);
+  });
+
   it('cuts off a line torn by a crash', () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-outbox-'));
     const o = new DiskOutbox(dir, { maxBytes: 1e9, segmentBytes: 1e6 });
