@@ -10,7 +10,8 @@ import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { ChunkPool } from '../../src/adapters/checkpoint-run.js';
 import { StateStore } from '../../src/adapters/state-store.js';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
+import { parseConfig } from '../../src/config/schema.js';
 import { Lab, type CellRecord, type LabEvent } from '../../src/domain/lab.js';
 import type { Reading } from '../../src/domain/types.js';
 
