@@ -5,7 +5,7 @@
  * and reads the CLI process's CPU time and memory from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstChild, monotonic_ms } from './proc.js';
@@ -78,7 +78,10 @@ export async function startDaemon(config: unknown, dir: string): Promise<DaemonP
   const nodeArgs = (process.env.OEP_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   const file = join(dir, 'oep.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [...nodeArgs, LAUNCHER, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  // OEP_BENCH_DAEMON_STDOUT: a file the daemon's stdout is appended to (what `--trace-gc` in OEP_BENCH_NODE_ARGS prints).
+  const stdoutFile = process.env.OEP_BENCH_DAEMON_STDOUT;
+  const stdout = stdoutFile !== undefined && stdoutFile !== '' ? openSync(stdoutFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, LAUNCHER, 'run', '--config', file], { stdio: ['ignore', stdout, 'pipe'], env });
   const exited = new Promise<Exit>((resolve) =>
     child.once('exit', (code, signal) => {
       resolve({ code, signal });

@@ -19,7 +19,8 @@
  *   --half-period s the current's square-wave half period, the same for every case (default: about
  *                   four cycles per cell in the case with the fewest readings per cell, ≥ 20 s)   [OEP_BENCH_HALF_PERIOD]
  * More daemon config: OEP_BENCH_CONFIG (JSON, merged over bench/daemon-config.ts); Node flags for the daemon:
- * OEP_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p --max-old-space-size=256`).
+ * OEP_BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p --max-old-space-size=256`); the daemon's stdout (`--trace-gc`)
+ * to a file: OEP_BENCH_DAEMON_STDOUT=/tmp/gc.log.
  */
 import { parseArgs } from 'node:util';
 import { startVictoriaMetrics, type VmHandle } from '../test/support/services.js';

@@ -3,7 +3,7 @@
  * detectors' measurements, the cycle detectors on each cycle record, the incident book when a cycle closes,
  * and the deadman check at each tick. Maintenance silences mark the events; they never stop a detector.
  */
-import { applySignals, changesNothing, cycleClosed, cycleSignals, silenceCheck } from './alerts/cell-alerts.js';
+import { applySignals, cycleClosed, cycleSignals, silenceCheck } from './alerts/cell-alerts.js';
 import type { AlertEvent } from './alerts/incidents.js';
 import type { Signal } from './alerts/lifecycle.js';
 import { MaintenanceSilences } from './alerts/maintenance.js';
@@ -50,8 +50,8 @@ export class LabAlerts {
     f.active = Math.abs(c.processor.lastCurrent_mA) > c.processor.settings.restCurrent_mA;
     f.arrivals.pressure = c.aligner.arrivalOf('pressure');
     f.arrivals.current = c.aligner.arrivalOf('current');
-    const s = silenceCheck(c, f, setup);
-    if (s === undefined || (this.observe === undefined && changesNothing(c, s))) return;
+    const s = silenceCheck(c, f, setup, this.observe === undefined);
+    if (s === undefined) return;
     this.apply(c, [s], c.processor.currentCycle, now, events);
   }
 

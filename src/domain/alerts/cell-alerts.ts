@@ -81,8 +81,13 @@ export function cycleSignals(a: CellAlertState, y: CycleRecord, refCycle: number
  * marked changed for the next checkpoint.
  */
 export function changesNothing(a: CellAlertState, s: Signal): boolean {
-  const st = a.alerts.kinds[s.kind];
-  return st?.level === 'ok' && st.lowerSince === null && a.incidents.open[s.kind] === undefined && s.value < s.warn;
+  return wouldChangeNothing(a, s.kind, s.value, s.warn);
+}
+
+/** {@link changesNothing} of a measurement of `kind` with this value and warning threshold, before it is made. */
+function wouldChangeNothing(a: CellAlertState, kind: Signal['kind'], value: number, warn: number): boolean {
+  const st = a.alerts.kinds[kind];
+  return st?.level === 'ok' && st.lowerSince === null && a.incidents.open[kind] === undefined && value < warn;
 }
 
 export interface SilenceFacts {
@@ -96,9 +101,11 @@ export interface SilenceFacts {
 
 /**
  * The silence measurement of a cell, or undefined when there is nothing to say (an idle cell that has no
- * silence alert open).
+ * silence alert open; with `quietToo`, also when judging it would change nothing: see {@link changesNothing}).
+ * The deadman asks every active cell every second, and the measurement (an object, its text) was mostly made
+ * to be dropped: a tick took 0.56 µs a cell, 0.36 without it (10,000 active cells, medians of 15 runs).
  */
-export function silenceCheck(a: CellAlertState, f: SilenceFacts, setup: CellAlertSetup): Signal | undefined {
+export function silenceCheck(a: CellAlertState, f: SilenceFacts, setup: CellAlertSetup, quietToo = false): Signal | undefined {
   const tracked = a.alerts.kinds.silence !== undefined;
   if (!f.active && !tracked) return undefined;
   let silent = 0;
@@ -113,5 +120,6 @@ export function silenceCheck(a: CellAlertState, f: SilenceFacts, setup: CellAler
     }
   }
   if (!f.active) silent = 0;
+  if (quietToo && wouldChangeNothing(a, 'silence', silent, setup.silence.warn_s)) return undefined;
   return silenceSignal(f.now, silent, channel, setup.silence);
 }
