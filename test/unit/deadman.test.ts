@@ -4,7 +4,8 @@
  * whose readings stop is raised at the warning and critical thresholds, and marked changed.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, resolveCell } from '../../src/config/schema.js';
+import { resolveCell } from '../../src/config/cell-setup.js';
+import { parseConfig } from '../../src/config/schema.js';
 import { Lab, type LabEvent } from '../../src/domain/lab.js';
 import type { Reading } from '../../src/domain/types.js';
 
