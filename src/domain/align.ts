@@ -15,7 +15,7 @@
  * Equal timestamps with different values (a cycler's step change) are kept, in arrival order. Memory is
  * bounded by `maxBuffered`.
  */
-import { ReleasedReadings, type DedupState } from './dedup.js';
+import { EMPTY_DEDUP_STATE, ReleasedReadings, type DedupState } from './dedup.js';
 import { channelCode, ReadingBuffer, ReleasedReadingColumns } from './reading-buffer.js';
 import { TimeRing } from './ring.js';
 import type { Channel, Reading } from './types.js';
@@ -260,7 +260,7 @@ export class EventTimeAligner {
       arrivedAt: Array.from(this.arrivedAt, (m) => (Number.isFinite(m) ? m : null)),
       lastArrival: Number.isFinite(this.lastArrival) ? this.lastArrival : null,
       // A channel that released nothing yet: the record of an empty one (the format does not change).
-      recent: this.recent.map((r) => (r ?? new ReleasedReadings(this.settings.dedupDepth)).toState()),
+      recent: this.recent.map((r) => r?.toState() ?? EMPTY_DEDUP_STATE),
       forcedReleases: this.forcedReleases,
     };
   }

@@ -77,6 +77,15 @@ export interface DedupState {
   readonly last: number;
 }
 
+/** No instant with several readings: the record of most channels (one object for all, read only). */
+const NO_INSTANTS: DedupState['instants'] = Object.freeze({ ts: new Float64Array(0), value: new Float64Array(0) });
+
+/**
+ * The record of a channel that released nothing yet (one object for all, read only): a checkpoint of 10,000
+ * cells made a tracker and six typed arrays for each of their silent channels (voltage, step) to write it.
+ */
+export const EMPTY_DEDUP_STATE: DedupState = Object.freeze({ runs: new Float64Array(0), range: new Float32Array(0), instants: NO_INSTANTS, last: NaN });
+
 const f32 = new Float32Array(1);
 const i32 = new Int32Array(f32.buffer);
 
@@ -294,7 +303,7 @@ export class ReleasedReadings {
     const runs = new Float64Array(this.n * RUN_F64);
     const range = new Float32Array(this.n * 2);
     this.copyRuns(runs, range);
-    return { runs, range, instants: (this.instants ?? new InstantValues()).toState(), last: this.lastValue };
+    return { runs, range, instants: this.instants?.toState() ?? NO_INSTANTS, last: this.lastValue };
   }
 
   /** From {@link toState}'s copy, with the current depth (a smaller one keeps the newest runs). */
