@@ -2,13 +2,13 @@
  * Where a cell call's output goes: the records its core closes and the measurements its in-step detectors
  * make. One set of arrays for the whole lab (a call fills them, the lab empties them once it has emitted
  * them: arrays of each cell's own were ~0.15 KB a cell, and records kept until a cell's next call were
- * promoted with thousands of cells); per cell with alerts only its detectors' listener.
+ * promoted with thousands of cells); per cell with alerts only its detectors' listener (on the cell's state).
  */
 import type { Signal } from './alerts/lifecycle.js';
 import { sampleDetectorListener, type SampleDetectorSettings } from './alerts/sample-detectors.js';
 import type { CellOutput } from './cell-processor.js';
 import type { CellState } from './cell-state.js';
-import { NO_SAMPLE_LISTENER, type SampleListener } from './cell/types.js';
+import { NO_SAMPLE_LISTENER } from './cell/types.js';
 import type { CycleRecord, StepRecord } from './types.js';
 
 /** Where a cell's core puts its records and its detectors their measurements, for one call. */
@@ -21,8 +21,6 @@ export class LabTaps {
   private readonly steps: StepRecord[] = [];
   private readonly cycles: CycleRecord[] = [];
   private readonly signals: Signal[] = [];
-  /** Per cell with alerts, its in-step detectors' ear, kept beside the state (it holds functions, which a snapshot must not). */
-  private readonly listeners = new WeakMap<CellState, SampleListener>();
   /** See {@link detectorSettings}. */
   private readonly sharedDetectors = new WeakMap<object, Map<number, SampleDetectorSettings>>();
 
@@ -35,10 +33,7 @@ export class LabTaps {
     const det = c.processor.settings.detectors;
     let samples = NO_SAMPLE_LISTENER;
     if (c.alertSetup !== undefined && det !== undefined) {
-      const known = this.listeners.get(c);
-      if (known !== undefined) samples = known;
-      else
-        this.listeners.set(c, (samples = sampleDetectorListener(c.sampleDetectors, this.detectorSettings(det, c.processor.settings.refCycle), this.signals)));
+      samples = c.sampleListener ??= sampleDetectorListener(c.sampleDetectors, this.detectorSettings(det, c.processor.settings.refCycle), this.signals);
     }
     this.steps.length = 0;
     this.cycles.length = 0;
