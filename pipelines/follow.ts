@@ -16,7 +16,7 @@
  */
 import { basename } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { mqttClient, whenConnected } from '../src/adapters/mqtt.js';
+import { mqttClient, whenConnected } from '../src/adapters/mqtt-client.js';
 import { checkWireTime, sleep, WindowPublisher } from '../src/adapters/mqtt-publisher.js';
 import { recordedMerge, RecordedLanes, type RecordedReading } from '../src/adapters/recorded.js';
 import { FileTail, readFollowState, STATE_VERSION, tailBefore, writeFollowState, type TailRound, type Tracked } from '../src/adapters/tail.js';

@@ -8,7 +8,7 @@
  */
 import { basename, extname } from 'node:path';
 import { openSource, type Source } from '../src/adapters/files.js';
-import { connectMqtt } from '../src/adapters/mqtt.js';
+import { connectMqtt } from '../src/adapters/mqtt-client.js';
 import { checkWireTime, sleep, WindowPublisher } from '../src/adapters/mqtt-publisher.js';
 import { recordedReadings } from '../src/adapters/recorded.js';
 import type { FormatName, ReaderOptions } from '../src/readers/formats.js';

@@ -2,7 +2,7 @@
  * Publishes simulated cells to an MQTT broker under the wire contract, in batches per cell and channel,
  * with simulated time running `speed` times faster than the wall clock (or as fast as the broker takes).
  */
-import { connectMqtt } from '../src/adapters/mqtt.js';
+import { connectMqtt } from '../src/adapters/mqtt-client.js';
 import { Publisher } from '../src/adapters/mqtt-publisher.js';
 import { simulateCells } from '../src/sim/simulator.js';
 import type { SimCellSpec } from '../src/sim/cell-spec.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { connectMqtt } from '../adapters/mqtt.js';
+import { connectMqtt } from '../adapters/mqtt-client.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, DEFAULT_MQTT_URL, DEFAULT_TOPIC_PREFIX } from '../config/schema.js';
 import { silencePayloadFor, silenceTopic } from '../ingest/control.js';

@@ -7,7 +7,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MQTT_WRITE_BACKLOG_BYTES, MqttAdapter, mqttClient } from '../../src/adapters/mqtt.js';
+import { mqttClient } from '../../src/adapters/mqtt-client.js';
+import { MQTT_WRITE_BACKLOG_BYTES, MqttAdapter } from '../../src/adapters/mqtt.js';
 import { startMosquitto, type MosquittoHandle } from '../support/services.js';
 
 const N = 40_000;
