@@ -51,7 +51,7 @@ export function recordedSlices(o: RecordedBatchOptions): (chunk: readonly EdgeRe
   return (chunk) => sliceRecorded(chunk, o, memosOf);
 }
 
-/** One chunk cut into batches (see {@link recordedBatches}), each converted at the edge. */
+/** One chunk cut into batches (see {@link recordedSlices}), each converted at the edge. */
 function sliceRecorded(chunk: readonly EdgeReading[], o: RecordedBatchOptions, memosOf: (cell: string) => UnitMemo[]): ParsedBatch[] {
   const out: ParsedBatch[] = [];
   // Each slice is chunk[from, k): converted where it lies, not copied into an array of its own first.
