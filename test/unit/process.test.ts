@@ -15,7 +15,7 @@ import { processFiles, type ProcessOptions, type ProcessReport } from '../../pip
 import { progressBar } from '../../src/commands/progress.js';
 import { command as processCommand } from '../../src/commands/process.js';
 import { cellConfig } from '../../src/commands/cell-config.js';
-import { quickCellSetup, type CellOptionValues } from '../../src/commands/cell-options.js';
+import { CELL_OPTIONS, quickCellSetup, type CellOptionValues } from '../../src/commands/cell-options.js';
 import { parseConfig } from '../../src/config/schema.js';
 import { resolveCell } from '../../src/config/cell-setup.js';
 import { parseMaccorText } from '../../src/readers/maccor/parser.js';
@@ -259,6 +259,23 @@ describe('oep process, the command', () => {
       expect(quickCellSetup(cell, v), `${cell} ${JSON.stringify(v)}`).toBeUndefined();
       expect(() => schemaCell(cell, v), `${cell} ${JSON.stringify(v)}`).toThrow();
     }
+  });
+
+  it('every option, every kind of value: what the quick path takes, the schema takes, and makes the same cell of', () => {
+    const schemaCell = (cell: string, v: CellOptionValues) => resolveCell(cellConfig(parseConfig({}), cell, v), cell);
+    const numbers = ['-1', '-0', '0', '1e-9', '0.5', '1', '1.5', '7', '1e3', '1e400', 'Infinity', 'NaN', 'abc', '', ' 2', '0x10', '2e0'];
+    const words = ['mass', 'areal', 'charge-positive', 'discharge-positive', 'charge', 'discharge', 'auto', 'derived', 'cycler', 'Cycler', ' mass', ''];
+    let taken = 0;
+    for (const [opt, [, type]] of Object.entries(CELL_OPTIONS)) {
+      for (const value of type === 'number' ? numbers : words) {
+        const v: CellOptionValues = { [opt]: value };
+        const quick = quickCellSetup('c', v);
+        if (quick === undefined) continue;
+        taken++;
+        expect(quick, `--${opt}=${value}`).toStrictEqual(schemaCell('c', v));
+      }
+    }
+    expect(taken).toBeGreaterThan(50);
   });
 
   it('a bad cell setting without a config file: the schema says what is wrong (exit through ConfigError)', async () => {
