@@ -9,6 +9,7 @@ import type { AlertTally } from '../src/adapters/alert-tally.js';
 import type { EdgeHealth } from '../src/adapters/health-edge.js';
 import type { AlertCount, AlertState, CellHealth, CheckpointHealth, HealthSource, InfluxHealth } from '../src/adapters/health-source.js';
 import type { InfluxSink } from '../src/adapters/influx-sink.js';
+import type { PublishCounts } from '../src/adapters/publish-queue.js';
 
 /** What the health source reads of one cell of the lab. */
 export interface HealthCellView {
@@ -28,6 +29,7 @@ export interface HealthInputs {
     readonly connected: boolean;
     readonly received: number;
     readonly writeStalls?: number;
+    readonly publishCounts?: PublishCounts;
     readonly sessionsLost?: number;
     readonly sessionLostAt?: number | undefined;
   };
@@ -50,6 +52,8 @@ export interface HealthInputs {
  * being written (a write in flight against a dead server may not have failed yet), ms.
  */
 export const DEFAULT_INFLUX_STALL_MS = 30_000;
+
+const NO_PUBLISHES: PublishCounts = { accepted: 0, acked: 0, failed: 0, dropped: 0, superseded: 0, inflight: 0, queued: 0, queuedBytes: 0 };
 
 /**
  * After the broker lost the daemon's persistent session, /readyz answers 503 for this long (ms), so a
@@ -92,6 +96,7 @@ export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions 
     pipelineStopped: () => daemon.pipelineStopped,
     mqttReceived: () => daemon.mqtt.received,
     mqttWriteStalls: () => daemon.mqtt.writeStalls ?? 0,
+    ...(daemon.mqtt.publishCounts !== undefined ? { mqttPublishes: () => daemon.mqtt.publishCounts ?? NO_PUBLISHES } : {}),
     influx(): InfluxHealth | undefined {
       const s = daemon.influxStats;
       return s === undefined ? undefined : { ...s, failing: daemon.influxFailing === true || stalled(s) };

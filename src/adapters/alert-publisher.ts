@@ -2,6 +2,8 @@
  * The MQTT alert sink: each incident event (open, escalate, resolve) on `<prefix>/<cell>/alerts` (QoS 1),
  * and the cell's open incidents retained on `<prefix>/<cell>/status`, so a dashboard that connects later
  * sees them. During a maintenance silence the events are not sent; the status still follows (it says so).
+ * Both go through the adapter's publish queue: events are never replaced; a status waiting there is replaced
+ * by the cell's next one (the retained topic keeps only the latest anyway).
  */
 import type { AlertEvent, IncidentBook } from '../domain/alerts/incidents.js';
 import { LEVEL_RANK, type AlertLevel } from '../domain/alerts/lifecycle.js';
@@ -19,12 +21,9 @@ export interface AlertPublisherOptions {
 
 export class AlertPublisher implements Sink {
   readonly name = 'mqtt-alerts';
-  private sent = 0;
-  private acked = 0;
-  private failed = 0;
 
   constructor(
-    private readonly mqtt: Pick<MqttAdapter, 'publish'>,
+    private readonly mqtt: Pick<MqttAdapter, 'publish' | 'publishCounts'>,
     private readonly o: AlertPublisherOptions,
   ) {}
 
@@ -35,31 +34,29 @@ export class AlertPublisher implements Sink {
   private publishAlert(a: AlertEvent): void {
     const prefix = this.o.topicPrefix;
     const time = new Date(a.t).toISOString();
-    if (!a.silenced) this.send(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }), false);
-    this.send(`${prefix}/${a.cell}/status`, JSON.stringify(statusOf(a, this.o.incidentsOf(a.cell), this.o.silencedUntil?.(a.cell))), true);
+    if (!a.silenced) this.mqtt.publish(`${prefix}/${a.cell}/alerts`, JSON.stringify({ ...a, time }));
+    const status = statusOf(a, this.o.incidentsOf(a.cell), this.o.silencedUntil?.(a.cell));
+    this.mqtt.publish(`${prefix}/${a.cell}/status`, JSON.stringify(status), { retain: true, latest: true });
   }
 
-  private send(topic: string, payload: string, retain: boolean): void {
-    this.sent++;
-    this.mqtt.publish(topic, payload, { qos: 1, retain }, (e) => {
-      if (e === undefined) this.acked++;
-      else this.failed++;
-    });
-  }
-
-  /** The MQTT client keeps its own queue across reconnects: nothing to wait for here. */
+  /** The adapter's queue goes on across reconnects, and the adapter hands it all to mqtt.js when it stops: nothing to wait for here. */
   flush(): Promise<void> {
     return Promise.resolve();
   }
 
-  /** Messages acknowledged, and those that failed or were still unacknowledged. */
+  /**
+   * Messages acknowledged, and those that failed, were refused by a full queue or were still unacknowledged
+   * (a status replaced by a newer one before it was sent counts as neither).
+   */
   close(): Promise<SinkReport> {
-    return Promise.resolve({ written: this.acked, lost: this.sent - this.acked });
+    const c = this.mqtt.publishCounts;
+    return Promise.resolve({ written: c.acked, lost: c.accepted - c.acked - c.superseded });
   }
 
-  /** Messages that failed so far. */
+  /** Messages that failed or were refused so far. */
   get failures(): number {
-    return this.failed;
+    const c = this.mqtt.publishCounts;
+    return c.failed + c.dropped;
   }
 }
 

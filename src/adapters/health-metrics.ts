@@ -5,6 +5,7 @@
  * at most `perCellMetrics` cells (health-cells.ts writes those). The metric names, labels and meanings are
  * listed in the README ("Health and metrics"). `health-server.ts` serves them over HTTP.
  */
+import type { PublishCounts } from './publish-queue.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { passCells, perCellText, type CellsPass } from './health-cells.js';
 import { registerEdgeMetrics, type EdgeHealth } from './health-edge.js';
@@ -46,6 +47,7 @@ interface Snapshot {
   readonly mqttConnected: boolean;
   readonly mqttReceived: number | undefined;
   readonly mqttWriteStalls: number | undefined;
+  readonly mqttPublishes: PublishCounts | undefined;
   readonly influx: InfluxHealth | undefined;
   /** Copies of the cell-labelled alert entries, only with per-cell series. */
   readonly alerts: readonly AlertCount[] | undefined;
@@ -92,6 +94,7 @@ function takeSnapshot(source: HealthSource, max: number, now: number): Snapshot 
     mqttConnected: source.mqttConnected(),
     mqttReceived: source.mqttReceived?.(),
     mqttWriteStalls: source.mqttWriteStalls?.(),
+    mqttPublishes: source.mqttPublishes?.(),
     influx: i === undefined ? undefined : { ...i },
     alerts,
     alertLevels,
@@ -188,11 +191,42 @@ export class HealthMetrics {
       const help = 'Times no further MQTT message was read until the writes to the broker (PUBACKs) drained: a broker slow to read them';
       scrapeCounter({ registers, name: 'oep_mqtt_write_stalls_total', help }, () => current().mqttWriteStalls ?? 0);
     }
+    if (source.mqttPublishes !== undefined) this.publishMetrics();
     const help = '1 when /readyz answers 200 (pipeline running, MQTT connected, InfluxDB not failing, broker session not just lost), else 0';
     scrapeGauge({ registers, name: 'oep_ready', help }, () => {
       const s = current();
       return s.pipelineStopped === undefined && s.mqttConnected && s.influx?.failing !== true && s.sessionLost === undefined ? 1 : 0;
     });
+  }
+
+  /** The alert and status messages the daemon publishes: what became of them, what waits (publish-queue.ts). */
+  private publishMetrics(): void {
+    const { registers, current } = this;
+    const read = (f: (c: PublishCounts) => number) => (): number => {
+      const c = current().mqttPublishes;
+      return c === undefined ? 0 : f(c);
+    };
+    const counters: [string, string, (c: PublishCounts) => number][] = [
+      ['oep_mqtt_published_total', 'Alert events and cell statuses published to MQTT and acknowledged by the broker (PUBACK)', (c) => c.acked],
+      ['oep_mqtt_publish_failed_total', 'Alert events and cell statuses handed to the MQTT client that failed (client stopped, error code)', (c) => c.failed],
+      [
+        'oep_mqtt_publish_dropped_total',
+        'Alert events refused because the publish queue was full (logged; still in InfluxDB and the files): should stay 0',
+        (c) => c.dropped,
+      ],
+      [
+        'oep_mqtt_status_superseded_total',
+        "Retained cell statuses replaced by the cell's newer one before they were sent (the broker keeps the latest only)",
+        (c) => c.superseded,
+      ],
+    ];
+    for (const [name, help, f] of counters) scrapeCounter({ registers, name, help }, read(f));
+    const gauges: [string, string, (c: PublishCounts) => number][] = [
+      ['oep_mqtt_publish_inflight', 'Alert events and statuses handed to the MQTT client, awaiting their PUBACK', (c) => c.inflight],
+      ['oep_mqtt_publish_queued', 'Alert events and statuses waiting behind them in the publish queue', (c) => c.queued],
+      ['oep_mqtt_publish_queued_bytes', 'Bytes of alert events waiting in the publish queue', (c) => c.queuedBytes],
+    ];
+    for (const [name, help, f] of gauges) scrapeGauge({ registers, name, help }, read(f));
   }
 
   /** Points toward InfluxDB: enqueued, written, dropped, pending, failing. */

@@ -3,6 +3,7 @@
  * checkpoints), and the readiness verdict drawn from it. `pipelines/health.ts` builds one over the Daemon;
  * `health-metrics.ts` turns one into Prometheus metrics.
  */
+import type { PublishCounts } from './publish-queue.js';
 import type { EdgeHealth } from './health-edge.js';
 
 /**
@@ -78,6 +79,8 @@ export interface HealthSource {
   mqttReceived?(): number;
   /** Times the MQTT client stopped reading until its writes to the broker drained (optional). */
   mqttWriteStalls?(): number;
+  /** The alert and status messages published: acknowledged, refused, replaced, in flight, queued (optional). */
+  mqttPublishes?(): PublishCounts;
   /** InfluxDB output, or undefined when InfluxDB is not configured. */
   influx(): InfluxHealth | undefined;
   /** Alerts raised since start, by cell, kind and level (optional). */

@@ -8,6 +8,9 @@
 import type { MqttClient } from 'mqtt';
 import { redactUrl } from './log-text.js';
 import { mqttClient, MQTT_RECONNECT_MAX_MS, MQTT_RECONNECT_MS, whenConnected } from './mqtt-client.js';
+import { PublishQueue, type PublishCounts } from './publish-queue.js';
+
+export { utf8Bytes } from './publish-queue.js';
 import type { TlsFiles } from './tls.js';
 import { Observable, Subject } from 'rxjs';
 
@@ -46,6 +49,10 @@ export interface MqttAdapterOptions {
   readonly controlTopics?: readonly string[];
   /** The first connection attempt failing rejects `start()` (default: keep trying, with backoff). */
   readonly failFast?: boolean;
+  /** Published messages awaiting their PUBACK, at most; the rest wait in the adapter's queue (see publish-queue.ts). */
+  readonly publishInflight?: number;
+  /** Bytes of events the queue holds, at most: past them an event is refused, counted and logged. */
+  readonly publishQueueBytes?: number;
 }
 
 export const INPUT_CHANNELS = ['pressure', 'current', 'voltage', 'step'] as const;
@@ -113,22 +120,14 @@ function holdPubacks(client: MqttClient, hold: (send: () => void) => void): void
   };
 }
 
-/**
- * `s` as UTF-8 in a buffer of its own. Not Buffer.from: a short string's bytes go into Node's shared 8 KB
- * pool, and a message that waits long for its PUBACK keeps the whole 8 KB slab alive with it (70 MB of
- * slabs for 14,000 alerts in the 10,000-cell stress sweep).
- */
-export function utf8Bytes(s: string): Buffer {
-  const b = Buffer.allocUnsafeSlow(Buffer.byteLength(s, 'utf8'));
-  b.write(s, 'utf8');
-  return b;
-}
-
 /** A broker's refusal of the credentials (CONNACK 4/5, MQTT 5 0x86/0x87), as a line with the fix. */
 function refusal(error: string | undefined): string | undefined {
   if (error === undefined || !/not authori[sz]ed|bad user ?name or password/i.test(error)) return undefined;
   return `mqtt: the broker refused the credentials (${error}): set mqtt.username and mqtt.password (or OEP_MQTT_USERNAME, OEP_MQTT_PASSWORD)`;
 }
+
+/** Least time between two warnings about events a full publish queue refused, ms. */
+const DROP_WARNING_EVERY_MS = 60_000;
 
 export function daemonStatusTopic(prefix: string): string {
   return `${prefix}/_daemon/status`;
@@ -158,7 +157,41 @@ export class MqttAdapter {
   /** The last error mqtt.js reported (it comes just before the 'close' of a failed attempt). */
   private lastError: string | undefined;
 
-  constructor(private readonly opts: MqttAdapterOptions) {}
+  /** The messages of {@link publish} on their way to mqtt.js. */
+  private readonly out: PublishQueue;
+  /** Events refused by a full queue, since the last warning about them. */
+  private droppedSinceWarning = 0;
+  private dropWarnedAt = -Infinity;
+
+  constructor(private readonly opts: MqttAdapterOptions) {
+    this.out = new PublishQueue(
+      (topic, payload, retain, done) => {
+        this.sendOut(topic, payload, retain, done);
+      },
+      {
+        maxInflight: opts.publishInflight,
+        maxQueuedBytes: opts.publishQueueBytes,
+        onDrop: (topic, n) => {
+          this.onDrop(topic, n);
+        },
+      },
+    );
+  }
+
+  /** An event the full queue refused: a warning at the first, then at most one a minute with the count since. */
+  private onDrop(topic: string, dropped: number): void {
+    this.droppedSinceWarning++;
+    const t = (this.opts.now ?? Date.now)();
+    if (t - this.dropWarnedAt < DROP_WARNING_EVERY_MS) return;
+    const c = this.out.counts;
+    (this.opts.warn ?? this.opts.log)?.(
+      `mqtt: DROPPED ${String(this.droppedSinceWarning)} message(s) to publish (latest on ${topic}; ${String(dropped)} in all): ` +
+        `${String(c.queued)} messages (${String(c.queuedBytes)} B of events) wait behind ${String(c.inflight)} unacknowledged by the broker; ` +
+        'the other sinks (InfluxDB, files, webhook) still have these alerts; oep_mqtt_publish_dropped_total counts them',
+    );
+    this.droppedSinceWarning = 0;
+    this.dropWarnedAt = t;
+  }
 
   /** Connects and subscribes; resolves once subscribed. Reconnects by itself after that. */
   async start(): Promise<void> {
@@ -234,19 +267,33 @@ export class MqttAdapter {
   }
 
   /**
-   * Queues a message (never blocks); `done` learns whether the broker took it (at QoS 1: its PUBACK), or
-   * at once that it could not be sent because the adapter is stopped. mqtt.js keeps a QoS 1 message until
-   * its PUBACK, which comes after every message the broker queued for oep before it: a backlog of readings
-   * holds thousands of alerts. They wait as their UTF-8 bytes outside the V8 heap, not as the JSON string
-   * (two bytes a character once it holds a σ or a ≥: 1.7 KB for an 860-byte alert; 14,000 alerts were
-   * 21 MB of old space in the 10,000-cell stress sweep), each in a buffer of its own (see {@link utf8Bytes}).
+   * Queues a QoS 1 message (never blocks); `latest`: a retained state, replaced by a newer one of the same
+   * topic while it waits. At most `publishInflight` wait in mqtt.js for their PUBACK, which comes after every
+   * message the broker queued for oep before it (a backlog of readings held ~24,000 alerts and statuses in
+   * the 10,000-cell stress sweep); the others wait in {@link PublishQueue} as bytes. What became of them:
+   * {@link publishCounts}.
    */
-  publish(topic: string, payload: string, opts: { qos?: 0 | 1 | 2; retain?: boolean } = {}, done?: (error?: Error) => void): void {
+  publish(topic: string, payload: string, opts: { retain?: boolean; latest?: boolean } = {}): void {
+    if (opts.latest === true) this.out.latest(topic, payload);
+    else this.out.event(topic, payload, opts.retain ?? false);
+  }
+
+  /** What became of the messages given to {@link publish}, and what waits. */
+  get publishCounts(): PublishCounts {
+    return this.out.counts;
+  }
+
+  /**
+   * Hands a message to mqtt.js, whose QoS 1 messages wait until their PUBACK as their UTF-8 bytes outside the
+   * V8 heap (`payload`, a buffer of its own: see {@link utf8Bytes}), not as a JSON string (two bytes a
+   * character once it holds a σ or a ≥).
+   */
+  private sendOut(topic: string, payload: Buffer, retain: boolean, done: (error?: Error | null) => void): void {
     if (this.client === undefined) {
-      done?.(new Error('the MQTT adapter is stopped'));
+      done(new Error('the MQTT adapter is stopped'));
       return;
     }
-    this.client.publish(topic, utf8Bytes(payload), { qos: opts.qos ?? 1, retain: opts.retain ?? false }, (e) => done?.(e));
+    this.client.publish(topic, payload, { qos: 1, retain }, done);
   }
 
   /** One line per state change: connected, or back after an outage (with how long and how many attempts). */
@@ -302,6 +349,8 @@ export class MqttAdapter {
   async stop(): Promise<void> {
     const client = this.client;
     if (client === undefined) return;
+    // Whatever still waits goes to mqtt.js, whose end() waits for the PUBACKs (as it did for every message before the queue).
+    this.out.release();
     this.client = undefined;
     if (client.connected) {
       await client
