@@ -17,6 +17,8 @@ export interface MqttConnectOptions {
   readonly will?: IClientOptions['will'];
   /** TLS for `mqtts://` (files read when the client is made). */
   readonly tls?: TlsFiles | undefined;
+  /** Keepalive interval, s (default MQTT.js's 60; tests shorten it). */
+  readonly keepalive_s?: number;
 }
 
 /** First reconnect delay after a lost connection (or a failed attempt), ms; it doubles after each failed attempt. */
@@ -47,8 +49,10 @@ export function mqttClient(o: MqttConnectOptions): MqttClient {
     username: o.username,
     password: o.password,
     ...(o.will !== undefined ? { will: o.will } : {}),
+    ...(o.keepalive_s !== undefined ? { keepalive: o.keepalive_s } : {}),
     ...readTls(o.tls),
   });
+  aliveWhileReceiving(client);
   // mqtt.js arms its reconnect timer from options.reconnectPeriod in its own 'close' listener: set the
   // next delay before it runs. A connection resets it; each attempt (one 'close' each) doubles it.
   let next = MQTT_RECONNECT_MS;
@@ -60,6 +64,27 @@ export function mqttClient(o: MqttConnectOptions): MqttClient {
     next = MQTT_RECONNECT_MS;
   });
   return client;
+}
+
+/**
+ * MQTT.js takes only acknowledgements and PINGRESP as signs of life (its handlers/index.js): 1.5 keepalive
+ * after the last one it calls the connection dead ("Keepalive timeout"), closes it and reconnects, and the
+ * broker sends every unacknowledged message again. A broker with a backlog of messages for the client
+ * sends the PINGRESP behind them: in the 10,000-cell stress sweep the daemon, receiving all along, was cut off
+ * 92 s after connecting (the first PUBACK of its own publishes had not come through yet) and resumed its
+ * session 20 s later. Here a message received counts too: past half the keepalive since the last sign of life,
+ * one received starts a new period and sends a PINGREQ (the broker needs a packet from the client within its
+ * keepalive, and a QoS 0 subscriber sends no PUBACK). A connection on which nothing arrives still times out.
+ */
+function aliveWhileReceiving(client: MqttClient): void {
+  client.on('packetreceive', (packet) => {
+    if (packet.cmd !== 'publish') return;
+    const m = client.keepaliveManager;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- null until the first CONNACK, and with keepalive 0 (MQTT.js declares it always set)
+    if (m === null || m.keepaliveTimeoutTimestamp - Date.now() > m.keepalive) return;
+    client.reschedulePing(true);
+    client.sendPing();
+  });
 }
 
 /**
