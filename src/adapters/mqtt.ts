@@ -9,10 +9,10 @@ import type { MqttClient } from 'mqtt';
 import { redactUrl } from './log-text.js';
 import { mqttClient, MQTT_RECONNECT_MAX_MS, MQTT_RECONNECT_MS, whenConnected } from './mqtt-client.js';
 import { PublishQueue, type PublishCounts } from './publish-queue.js';
-
-export { utf8Bytes } from './publish-queue.js';
 import type { TlsFiles } from './tls.js';
 import { Observable, Subject } from 'rxjs';
+
+export { utf8Bytes } from './publish-queue.js';
 
 export interface RawMessage {
   readonly topic: string;
@@ -269,7 +269,7 @@ export class MqttAdapter {
   /**
    * Queues a QoS 1 message (never blocks); `latest`: a retained state, replaced by a newer one of the same
    * topic while it waits. At most `publishInflight` wait in mqtt.js for their PUBACK, which comes after every
-   * message the broker queued for oep before it (a backlog of readings held ~24,000 alerts and statuses in
+   * message the broker queued for oep before it (a backlog of readings held ~20,000 alerts and statuses in
    * the 10,000-cell stress sweep); the others wait in {@link PublishQueue} as bytes. What became of them:
    * {@link publishCounts}.
    */
