@@ -7,7 +7,7 @@
 import { readSync, writeSync, writev } from 'node:fs';
 import { serialize } from 'node:v8';
 import type { CellRecord, Lab } from '../domain/lab.js';
-import { cellBytesOffset, cellRecordParts, commitRecordBytes, goneRecordBytes, type CheckpointMeta, type Extent } from './state-log.js';
+import { cellBytesOffset, cellRecordParts, commitRecordBytes, encodeRecord, goneRecordBytes, type CheckpointMeta, type Extent } from './state-log.js';
 import { STATE_FORMAT_VERSION } from './state-restore.js';
 
 /** Encoded records gathered before one write. */
@@ -132,7 +132,7 @@ export class CheckpointRun {
       }
       return;
     }
-    const [head, bytes] = cellRecordParts(id, serialize(r));
+    const [head, bytes] = cellRecordParts(id, encodeRecord(r));
     this.next.set(id, { off: this.pos + this.outBytes + head.length, len: bytes.length });
     this.put(head);
     this.put(bytes);
