@@ -61,6 +61,10 @@ class NotPlain extends Error {}
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+/** Typed arrays up to this many bytes are copied element by element. */
+const SMALL_BYTES = 256;
 
 export class RecordEncoder {
   private b: Uint8Array;
@@ -209,13 +213,15 @@ export class RecordEncoder {
   private object(o: object): void {
     this.ids.set(o, this.nextId++);
     this.tag(Tag.BeginObject);
-    const keys = Object.keys(o);
-    for (const k of keys) {
+    let n = 0;
+    // for-in: the own enumerable keys in v8's order (the prototype, Object's or none, has none), without an array of them
+    for (const k in o) {
       this.key(k);
       this.value(Reflect.get(o, k));
+      n++;
     }
     this.tag(Tag.EndObject);
-    this.varint(keys.length);
+    this.varint(n);
   }
 
   /** A property name: an array index as a number (as v8 writes it), else a string. */
@@ -257,8 +263,21 @@ export class RecordEncoder {
     const b = this.b;
     b[this.pos++] = Tag.ArrayBuffer;
     this.varint(n);
-    b.set(new Uint8Array(v.buffer, v.byteOffset, n), this.pos);
-    this.pos += n;
+    if (v instanceof Float64Array && n <= SMALL_BYTES) {
+      // a few doubles copied one by one: \`v.buffer\` would make a small typed array's buffer (v8 keeps one on its heap until asked)
+      for (const x of v) {
+        f64[0] = x;
+        for (let j = 0; j < 8; j++) b[this.pos++] = f64Bytes[j] ?? 0;
+      }
+    } else if (v instanceof Float32Array && n <= SMALL_BYTES) {
+      for (const x of v) {
+        f32[0] = x;
+        for (let j = 0; j < 4; j++) b[this.pos++] = f32Bytes[j] ?? 0;
+      }
+    } else {
+      b.set(new Uint8Array(v.buffer, v.byteOffset, n), this.pos);
+      this.pos += n;
+    }
     b[this.pos++] = Tag.ArrayBufferView;
     b[this.pos++] = sub;
     this.varint(0);
