@@ -5,7 +5,8 @@
  * between slices) while a timer feeds 10 cells every 10 ms (30,000 readings/s); the event loop's longest delay
  * (perf_hooks.monitorEventLoopDelay) is the figure the 50 ms target is about. Beside it: the first
  * checkpoint taken at once (`StateStore.save`, as every checkpoint was before format 4). Each starts after a
- * full garbage collection.
+ * full garbage collection (the one at once too, since the CPU figures: the second lab's filling left its garbage
+ * to the save before), and each reports the process's CPU time meanwhile (load-proof where wall time is not).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,14 @@ interface Measured {
   readonly report: CheckpointReport;
   /** The longest garbage collection pause meanwhile, ms. */
   readonly maxGc_ms: number;
+  /** CPU time of the process meanwhile (every thread: the garbage collector's too; the feeder's readings in a sliced one), ms. */
+  readonly cpu_ms: number;
+}
+
+/** CPU time of the process since `from` (process.cpuUsage), ms. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
 }
 
 /** The longest GC pause from now until the returned function is called. */
@@ -90,12 +99,13 @@ async function sliced(store: StateStore, lab: Lab, cells: number, seq: number, s
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const gc = gcWatch();
+  const cpu = process.cpuUsage();
   const t = performance.now();
   const report = await store.checkpoint(lab, { savedAt: seq, journal: { seq, recent: [] } });
   const wall_ms = performance.now() - t;
   h.disable();
   clearInterval(feeder);
-  return { wall_ms, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc() };
+  return { wall_ms, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc(), cpu_ms: cpuSince(cpu) };
 }
 
 export async function checkpointBench(cells: number): Promise<string> {
@@ -115,26 +125,30 @@ export async function checkpointBench(cells: number): Promise<string> {
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
     const gc = gcWatch();
+    const cpu = process.cpuUsage();
     const t = performance.now();
     store.checkpoint(lab, { savedAt: 3, journal: { seq: 3, recent: [] } }).then((report) => {
       h.disable();
-      resolve({ wall_ms: performance.now() - t, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc() });
+      resolve({ wall_ms: performance.now() - t, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc(), cpu_ms: cpuSince(cpu) });
     }, reject);
   });
   const all = filledLab(cells);
+  collect();
+  const cpu = process.cpuUsage();
   const t = performance.now();
   const bytes = new StateStore(once).save(all, { savedAt: 0, journal: { seq: 0, recent: [] } });
   const atOnce = performance.now() - t;
+  const atOnceCpu = cpuSince(cpu);
   rmSync(dir, { recursive: true, force: true });
   rmSync(once, { recursive: true, force: true });
   const ms = (x: number): string => `${Math.round(x)} ms`;
   const line = (name: string, m: Measured): string =>
-    `${name}: ${m.report.encoded} encoded, ${(m.report.bytes / 2 ** 20).toFixed(1)} MB written in ${ms(m.wall_ms)}, longest slice ${ms(m.report.longestSlice_ms)}, event loop delay max ${ms(m.maxDelay_ms)} (longest GC pause ${ms(m.maxGc_ms)})`;
+    `${name}: ${m.report.encoded} encoded, ${(m.report.bytes / 2 ** 20).toFixed(1)} MB written in ${ms(m.wall_ms)}, longest slice ${ms(m.report.longestSlice_ms)}, event loop delay max ${ms(m.maxDelay_ms)} (longest GC pause ${ms(m.maxGc_ms)}), CPU ${ms(m.cpu_ms)}`;
   return [
     `checkpoint, ${cells} cells × ${SECONDS / 60} min of 1 Hz readings (log ${(bytes / 2 ** 20).toFixed(1)} MB), 10 cells fed every 10 ms meanwhile (30,000 readings/s):`,
     `  ${line('first', first)}`,
     `  ${line('1 % changed', some)}`,
     `  ${line('none changed', none)}`,
-    `  first taken at once (StateStore.save, the event loop blocked throughout): ${ms(atOnce)}`,
+    `  first taken at once (StateStore.save, the event loop blocked throughout): ${ms(atOnce)}, CPU ${ms(atOnceCpu)} (${((1000 * atOnceCpu) / cells).toFixed(1)} µs a cell)`,
   ].join('\n');
 }

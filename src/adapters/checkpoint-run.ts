@@ -7,7 +7,8 @@
 import { readSync, writeSync, writev } from 'node:fs';
 import { serialize } from 'node:v8';
 import type { CellRecord, Lab } from '../domain/lab.js';
-import { cellBytesOffset, cellRecordParts, commitRecordBytes, goneRecordBytes, type CheckpointMeta, type Extent } from './state-log.js';
+import { cellBytesOffset, cellRecordParts, commitRecordBytes, encodeRecord, goneRecordBytes, type CheckpointMeta, type Extent } from './state-log.js';
+import { RecordEncoder } from './state-encode.js';
 import { STATE_FORMAT_VERSION } from './state-restore.js';
 
 /** Encoded records gathered before one write. */
@@ -28,6 +29,8 @@ export class ChunkPool {
   private readonly free: Buffer[] = [];
   /** Chunks allocated so far (tests: a second checkpoint allocates none). */
   allocated = 0;
+  /** Where each cell record is encoded before it is copied into a chunk. */
+  readonly encoder = new RecordEncoder();
 
   constructor(readonly size = CHUNK_BYTES) {}
 
@@ -132,10 +135,12 @@ export class CheckpointRun {
       }
       return;
     }
-    const [head, bytes] = cellRecordParts(id, serialize(r));
+    // in the encoder's buffer (copied into a chunk by put, or here when larger than one); v8's serializer for what is not plain data
+    const bytes = this.pool.encoder.encode(r) ?? encodeRecord(r);
+    const [head] = cellRecordParts(id, bytes);
     this.next.set(id, { off: this.pos + this.outBytes + head.length, len: bytes.length });
     this.put(head);
-    this.put(bytes);
+    this.put(bytes.length > this.pool.size ? Uint8Array.prototype.slice.call(bytes) : bytes);
     this.encoded++;
   }
 
