@@ -40,8 +40,11 @@ const VALUE_KEY = Buffer.from(',"value":');
 /** Digits an integer may have to be summed exactly in a double (10^15 < 2^53). */
 const EXACT_DIGITS = 15;
 
-/** The number just read by {@link readNumber}. */
-let numberRead = NaN;
+/**
+ * The number just read by {@link readNumber}, at 0: a typed array's slot holds a double as it is, where a
+ * module's `let` holds it boxed (a heap number per number read: ~40 B a reading, 10 % of the pipeline's allocations).
+ */
+const numberRead = new Float64Array(1);
 
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 
@@ -82,11 +85,11 @@ function readNumber(b: Buffer, i: number): number {
   if (integer && digits <= EXACT_DIGITS) {
     let v = 0;
     for (let k = firstDigit; k < i; k++) v = v * 10 + ((b[k] ?? ZERO) - ZERO);
-    numberRead = negative ? -v : v;
+    numberRead[0] = negative ? -v : v;
   } else {
     // A decimal its digits give for sure (NaN: not sure, or not a plain decimal), else Number of its text.
     const x = fraction > 0 ? decimalToDouble(b, firstDigit, i, fraction) : NaN;
-    numberRead = Number.isNaN(x) ? Number(b.toString('latin1', start, i)) : negative ? -x : x;
+    numberRead[0] = Number.isNaN(x) ? Number(b.toString('latin1', start, i)) : negative ? -x : x;
   }
   return i;
 }
@@ -111,10 +114,10 @@ export function readCompactBatch(b: Buffer, limits: JsonLimits, maxReadings: num
   for (;;) {
     if (!hasAt(b, i, TS_KEY)) return undefined;
     i = readNumber(b, i + TS_KEY.length);
-    const ts = numberRead;
+    const ts = numberRead[0] ?? NaN;
     if (i < 0 || !(ts >= MIN_EPOCH_MS && ts < MAX_EPOCH_MS) || !hasAt(b, i, VALUE_KEY)) return undefined;
     i = readNumber(b, i + VALUE_KEY.length);
-    const value = numberRead;
+    const value = numberRead[0] ?? NaN;
     if (i < 0 || !Number.isFinite(value) || b[i] !== CLOSE_OBJECT) return undefined;
     if (2 * n + 2 > pairs.length) {
       const grown = new Float64Array(pairs.length * 2);
