@@ -143,6 +143,17 @@ export class EventTimeAligner {
    * numbers through without making a Reading of each (read here, not passed: a double passed is boxed).
    */
   offerPair(cell: string, code: number, pairs: readonly number[], k: number, cyc: number, now: number): AlignOutcome {
+    this.arrive(code, now);
+    return this.placePair(cell, code, pairs, k, cyc);
+  }
+
+  /**
+   * The arrival of readings of channel `code` at processing time `now` (what {@link offerPair} notes first):
+   * once for a batch of one channel that arrives at once, then {@link placePair} for each of its readings, the
+   * same as {@link offerPair} for each (a second arrival at the same `now` changes nothing), without passing
+   * `now` per reading (a double passed to a call is boxed: a heap object each).
+   */
+  arrive(code: number, now: number): void {
     const first = this.lastArrival === -Infinity;
     if (first || now - this.lastArrival >= this.settings.idleTimeout_ms) {
       // A cell's first reading, or the first after the whole cell went silent (a paused publisher, a
@@ -156,8 +167,12 @@ export class EventTimeAligner {
       for (const c of [CHANNEL_INDEX.pressure, CHANNEL_INDEX.current]) if (first || this.maxTs[c] !== -Infinity) this.arrivedAt[c] = now;
     }
     this.lastArrival = now;
+    this.arrivedAt[code] = now;
+  }
+
+  /** The placement part of {@link offerPair}, after {@link arrive}. */
+  placePair(cell: string, code: number, pairs: readonly number[], k: number, cyc: number): AlignOutcome {
     const c = code;
-    this.arrivedAt[c] = now;
     const ts = pairs[k] ?? NaN;
     if (ts <= this.wm) {
       return this.recent[c]?.has(ts, pairs[k + 1] ?? NaN) === true ? 'duplicate' : 'late';

@@ -178,8 +178,10 @@ export class Lab {
       const a = c.aligner;
       const counters = c.counters;
       const code = channelCode(channel);
+      // One channel's batch arrives at once: its arrival noted once, then each reading placed (as offerPair does each).
+      if (pairs.length > 1) a.arrive(code, now);
       for (let k = 0; k + 1 < pairs.length; k += 2) {
-        const o = a.offerPair(cellId, code, pairs, k, NaN, now);
+        const o = a.placePair(cellId, code, pairs, k, NaN);
         if (o === 'accepted') counters.accepted++;
         else if (o === 'duplicate') counters.duplicate++;
         else {

@@ -30,6 +30,8 @@ const VALUE = 1;
 const CYCLE = 2;
 const CHANNEL = 3;
 const EMPTY = new Float64Array(0);
+/** Numbers an insert moves in a loop of its own rather than by copyWithin (32 readings). */
+const SHORT_MOVE = 32 * STRIDE;
 /** Where {@link ReadingBuffer.insert} puts a Reading's time and value for `insertPair`. */
 const ONE_PAIR: number[] = new Array<number>(2).fill(NaN);
 
@@ -88,17 +90,24 @@ export class ReadingBuffer {
       if (!(t > ts || (t === ts && (TIE_RANK_BY_CODE[d[at + CHANNEL] ?? 0] ?? 0) > rank))) break;
       i--;
     }
-    for (let j = this.end - 1; j >= head; j--) {
+    // An exact duplicate has this channel, so this tie rank: it is not among the readings walked over (later, or
+    // of another channel at this time), but among those at this time just before i.
+    for (let j = i - 1; j >= head; j--) {
       const at = j * STRIDE;
-      const t = d[at + TS] ?? -Infinity;
-      if (t < ts) break;
-      if (t === ts && d[at + CHANNEL] === code && d[at + VALUE] === value && Object.is(d[at + CYCLE], cyc)) return false;
+      if (d[at + TS] !== ts) break;
+      if (d[at + CHANNEL] === code && d[at + VALUE] === value && Object.is(d[at + CYCLE], cyc)) return false;
     }
     if (this.end * STRIDE === d.length) {
       i = this.makeRoom(i);
       d = this.d;
     }
-    if (i < this.end) d.copyWithin((i + 1) * STRIDE, i * STRIDE, this.end * STRIDE);
+    if (i < this.end) {
+      // A few readings (another channel's batch at the same times) are moved by hand: copyWithin is a call into C++.
+      const from = i * STRIDE;
+      const to = this.end * STRIDE;
+      if (to - from <= SHORT_MOVE) for (let x = to - 1; x >= from; x--) d[x + STRIDE] = d[x] ?? NaN;
+      else d.copyWithin(from + STRIDE, from, to);
+    }
     const at = i * STRIDE;
     d[at + TS] = ts;
     d[at + VALUE] = value;

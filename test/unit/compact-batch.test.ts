@@ -25,7 +25,7 @@ const numberText = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => JSON.stringify(v)),
   fc.integer({ min: 946_684_800_000 - 5, max: 4_102_444_800_000 + 5 }).map(String),
   fc.constantFrom('0', '-0', '1e3', '1E+3', '2.5e-3', '-0.0', '1e400', '-1e400', '12345678901234567', '1767225600000.5', '9007199254740993'),
-  // Decimals as sensors print them, around the 15 digits read as digits over a power of ten (16 and more: by Number).
+  // Decimals as sensors print them, around the 17 significant digits decimal.ts reads (more: by Number).
   fc
     .tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,9})$/), fc.stringMatching(/^[0-9]{1,10}$/))
     .map(([neg, int, frac]) => `${neg ? '-' : ''}${int}.${frac}`),
