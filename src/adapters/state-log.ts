@@ -10,7 +10,6 @@
  * the log has grown past twice its live records, a checkpoint writes a fresh log instead (the clean cells'
  * records copied byte for byte) and renames it over the old one.
  */
-import { Serializer } from 'node:v8';
 import { crc32 } from 'node:zlib';
 import type { FileOffsets } from './file-sink.js';
 
@@ -61,26 +60,6 @@ function record(type: RecordType, payload: Buffer): Buffer {
   head.writeUInt32LE(payload.length, 1);
   head.writeUInt32LE(crc32(payload), 5);
   return Buffer.concat([head, payload]);
-}
-
-/**
- * A cell record's v8 bytes: v8's own serializer, which writes a typed array natively, where Node's
- * `v8.serialize` (its DefaultSerializer) treats each as a host object (a JS callback and several calls into
- * C++ per array, ~18 in a record): ~1.5-2× faster to encode. `v8.deserialize` reads either form back (a
- * typed array comes back as the same kind, a copy of its own), so records written before still restore and
- * the format does not change.
- *
- * Native serialization writes a typed array's whole ArrayBuffer, not only its view: a record must never
- * hold a view into a larger buffer (the typed arrays `v8.deserialize` returns are views into the buffer it
- * read, a small `Buffer.allocUnsafe` lies in Node's 8 KB pool), or every later record of the cell would
- * carry that buffer. The parts' record builders allocate each array at its length and their restores copy
- * (test: state-no-views.test.ts).
- */
-export function encodeRecord(value: unknown): Buffer {
-  const s = new Serializer();
-  s.writeHeader();
-  s.writeValue(value);
-  return s.releaseBuffer();
 }
 
 /** A cell's record; the v8 bytes start {@link cellBytesOffset} bytes into it. */

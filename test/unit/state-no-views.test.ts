@@ -1,10 +1,10 @@
 /**
- * Cell records are encoded with v8's own serializer (state-log.ts `encodeRecord`), which writes a typed
- * array's whole ArrayBuffer: a record holding a view into a larger buffer would carry that buffer into the
- * log at every checkpoint. The typed arrays `v8.deserialize` returns from records written before (Node's
- * serializer: host objects) are views into the buffer it read, here the whole log; so a lab restored from
- * such a log, from the format-4 fixture of the release before the dedup runs and from the format-1
- * fixture must hold no view, and checkpoint to records no larger than the lab they came from.
+ * A restored cell must hold no typed array that is a view into a larger buffer. The typed arrays
+ * `v8.deserialize` returns from a record are views into the buffer it read, here the whole log: kept as the
+ * cell's state, each would pin that buffer in memory, and an encoder that writes a view's whole ArrayBuffer
+ * (v8's plain Serializer, tried in session 21) would carry it into every later record. So a lab restored
+ * from a log, from the format-4 fixture of the release before the dedup runs and from the format-1 fixture
+ * must hold no view, and checkpoint to records no larger than the lab they came from.
  */
 import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
