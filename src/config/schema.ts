@@ -110,6 +110,10 @@ export const configSchema = z.strictObject({
       username: z.string().optional(),
       password: z.string().optional(),
       tls: tlsSchema.optional(),
+      /** Alert events and statuses awaiting their PUBACK in MQTT.js, at most (absent: 1,000); the rest wait in the daemon's publish queue. */
+      publishInflight: z.number().int().positive().optional(),
+      /** Bytes of alert events waiting in the publish queue, at most (absent: 16 MiB); past it a new one is refused for MQTT (counted, logged). */
+      publishQueueBytes: z.number().int().positive().optional(),
     })
     .prefault({}),
   influx: z

@@ -58,6 +58,16 @@ describe('configuration', () => {
   });
 });
 
+describe('mqtt publish queue', () => {
+  it('takes publishInflight and publishQueueBytes as positive integers, absent by default (the adapter then takes 1,000 and 16 MiB)', () => {
+    expect(parseConfig({}).mqtt.publishInflight).toBeUndefined();
+    const c = parseConfig({ mqtt: { publishInflight: 50, publishQueueBytes: 1_048_576 } });
+    expect([c.mqtt.publishInflight, c.mqtt.publishQueueBytes]).toEqual([50, 1_048_576]);
+    expect(() => parseConfig({ mqtt: { publishInflight: 0 } })).toThrow(/mqtt\.publishInflight/);
+    expect(() => parseConfig({ mqtt: { publishQueueBytes: 1.5 } })).toThrow(/mqtt\.publishQueueBytes/);
+  });
+});
+
 describe('areal normalization (symmetric Li|Li cells)', () => {
   it('Δ(ΔP_Q) = Δ(ΔP) / (Q_dis / A) in MPa·cm²/(mA·h)', () => {
     const step = (kind: StepRecord['kind'], t: number, q: number, p0: number, p1: number): StepRecord => ({
