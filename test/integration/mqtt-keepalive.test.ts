@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttClient } from '../../src/adapters/mqtt-client.js';
 import { startMosquitto, type MosquittoHandle } from '../support/services.js';
+import { untilTrue } from '../support/until.js';
 
 const N = 4_000;
 let broker: MosquittoHandle;
@@ -18,14 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.stop();
 });
-
-async function until(ok: () => boolean, timeout_ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + timeout_ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('keepalive while a backlog arrives', () => {
   it('does not call the connection dead while messages keep arriving ahead of the PINGRESP', async () => {
@@ -48,7 +41,7 @@ describe('keepalive while a backlog arrives', () => {
     await Promise.all(Array.from({ length: N }, (_, k) => tx.publishAsync('ka/x', JSON.stringify({ ts: k, value: k }), { qos: 1 })));
 
     // N messages at ≥ 2 ms each: several keepalive periods go by while they arrive
-    await until(
+    await untilTrue(
       () => received === N || closes > 0,
       120_000,
       () => `${String(N)} messages (${String(received)})`,

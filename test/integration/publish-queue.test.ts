@@ -13,6 +13,7 @@ import { MqttAdapter } from '../../src/adapters/mqtt.js';
 import type { AlertEvent, IncidentBook } from '../../src/domain/alerts/incidents.js';
 import { incidentEvent } from '../support/alert-event.js';
 import { startMosquitto, type MosquittoHandle } from '../support/services.js';
+import { untilTrue } from '../support/until.js';
 
 const CELLS = 40;
 const EVENTS_PER_CELL = 50;
@@ -27,14 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.stop();
 });
-
-async function until(ok: () => boolean, timeout_ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + timeout_ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function connected(client: MqttClient): Promise<MqttClient> {
   if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
@@ -82,7 +75,7 @@ describe('alert and status publishing while the broker is away', () => {
     const publisher = new AlertPublisher(adapter, { topicPrefix: 'oep', incidentsOf: (c) => books.get(c) ?? { open: {} } });
 
     await broker.stop();
-    await until(
+    await untilTrue(
       () => !adapter.connected,
       10_000,
       () => 'the adapter to see the broker gone',
@@ -118,12 +111,12 @@ describe('alert and status publishing while the broker is away', () => {
     expect(c.dropped).toBe(0);
 
     await broker.start();
-    await until(
+    await untilTrue(
       () => adapter.publishCounts.acked === 2 * total - adapter.publishCounts.superseded,
       60_000,
       () => `every message acknowledged (${JSON.stringify(adapter.publishCounts)})`,
     );
-    await until(
+    await untilTrue(
       () => [...received.values()].reduce((n, r) => n + r.length, 0) >= total,
       30_000,
       () => `${String(total)} alerts at the dashboard (${String([...received.values()].reduce((n, r) => n + r.length, 0))})`,
@@ -140,7 +133,7 @@ describe('alert and status publishing while the broker is away', () => {
       if (cell !== '_daemon') statuses.set(cell, payload.toString());
     });
     await late.subscribeAsync({ 'oep/+/status': { qos: 1 } });
-    await until(
+    await untilTrue(
       () => statuses.size >= CELLS,
       10_000,
       () => `${String(CELLS)} retained statuses (${String(statuses.size)})`,
@@ -167,7 +160,7 @@ describe('alert and status publishing while the broker is away', () => {
     });
     await adapter.start();
     await broker.stop();
-    await until(
+    await untilTrue(
       () => !adapter.connected,
       10_000,
       () => 'the adapter to see the broker gone',
@@ -190,7 +183,7 @@ describe('alert and status publishing while the broker is away', () => {
     expect(text).toMatch(/^oep_mqtt_publish_inflight 2$/m);
 
     await broker.start();
-    await until(
+    await untilTrue(
       () => adapter.publishCounts.acked === 5,
       60_000,
       () => `5 acknowledged (${JSON.stringify(adapter.publishCounts)})`,
