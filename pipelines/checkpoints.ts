@@ -67,9 +67,8 @@ export class Checkpoints {
    */
   replayJournal(mark: { readonly seq: number; readonly recent: readonly string[] }, into: (m: RawMessage) => void): void {
     if (this.journal === undefined) return;
-    const entries = this.journal.open(mark.seq, mark.recent);
-    for (const e of entries) into(e);
-    if (entries.length > 0) this.opts.log.info(`journal: replayed ${entries.length} messages received after the last checkpoint`);
+    const n = this.journal.openEach(mark.seq, mark.recent, into);
+    if (n > 0) this.opts.log.info(`journal: replayed ${n} messages received after the last checkpoint`);
     this.opts.lab.resumeAt(this.opts.now());
   }
 

@@ -31,13 +31,13 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { readRecords, recordBound, writeRecord } from './journal-record.js';
+import { HEAD_BYTES, readRecords, recordBound, writeRecord } from './journal-record.js';
 import type { RawMessage } from './mqtt.js';
 import { messageDigest, RecentMessages } from './recent-messages.js';
 
@@ -57,6 +57,11 @@ interface Retired {
  * buffer of its own size.
  */
 const STAGE_BYTES = 256 * 1024;
+/**
+ * Bytes of a journal file read at a time on open: a restart replays the journal a chunk at a time, so its
+ * memory does not grow with the journal (a record larger than a chunk is read whole).
+ */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface JournalEntry extends RawMessage {
   readonly seq: number;
@@ -65,6 +70,8 @@ export interface JournalEntry extends RawMessage {
 export interface JournalOptions {
   /** Hears a failed fdatasync (the PUBACKs then stay held: the broker keeps the messages). */
   readonly onError?: (message: string) => void;
+  /** Bytes read at a time on open (tests make it small; default 4 MiB). */
+  readonly readChunkBytes?: number;
 }
 
 export class Journal {
@@ -113,37 +120,81 @@ export class Journal {
   /**
    * Opens the journal and returns its entries after sequence number `after` (those the checkpoint does not
    * hold), cutting off a torn record at the end. `recent` are the digests the checkpoint remembered.
+   * Holds every entry in memory: a restart uses {@link openEach}.
    */
   open(after: number, recent: readonly string[]): JournalEntry[] {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const entries: JournalEntry[] = [];
+    this.openEach(after, recent, (e) => entries.push(e));
+    return entries;
+  }
+
+  /**
+   * Opens the journal and hands its entries after sequence number `after` to `visit`, in order, as it reads
+   * them a chunk at a time (memory bounded by a chunk, not by the journal); cuts off a torn record at the
+   * end. Returns how many it handed over.
+   */
+  openEach(after: number, recent: readonly string[], visit: (e: JournalEntry) => void): number {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    let handed = 0;
     this.seq = after;
     this.recent.clear();
     for (const d of recent) this.recent.addDigest(d);
+    const take = (seq: number, arrival: number, topic: string, payload: Buffer): void => {
+      if (seq > this.seq) this.seq = seq;
+      this.recent.add(topic, payload);
+      if (seq <= after) return;
+      handed++;
+      visit({ seq, arrival, topic, payload });
+    };
     // Segments set aside by checkpoints still being taken when the daemon stopped, oldest first.
     for (const s of this.segmentsOnDisk()) {
       if (s.last <= after) rmSync(s.path, { force: true });
       else {
-        this.read(readFileSync(s.path), after, entries);
+        const fd = openSync(s.path, 'r');
+        try {
+          this.scan(fd, take);
+        } finally {
+          closeSync(fd);
+        }
         this.retired.push({ path: s.path, last: s.last, fd: undefined });
       }
     }
     this.fd = openSync(this.path, 'a+', 0o600);
-    const buf = readFileSync(this.path);
-    const off = this.read(buf, after, entries);
-    if (off < buf.length) ftruncateSync(this.fd, off);
+    const off = this.scan(this.fd, take);
+    if (off < fstatSync(this.fd).size) ftruncateSync(this.fd, off);
     this.size = off;
     this.durableSeq = this.seq;
-    return entries;
+    return handed;
   }
 
-  /** Reads records up to a torn one; those after `after` go to `entries`. Returns the bytes read. */
-  private read(buf: Buffer, after: number, entries: JournalEntry[]): number {
-    return readRecords(buf, (seq, arrival, topic, payload) => {
-      if (seq > after) entries.push({ seq, arrival, topic, payload });
-      if (seq > this.seq) this.seq = seq;
-      this.recent.add(topic, payload);
-    });
+  /**
+   * Reads a file's records from its start a chunk at a time, each to `visit`, up to its end or a torn
+   * record (too short for its lengths, or its checksum wrong); returns the bytes up to there.
+   */
+  private scan(fd: number, visit: (seq: number, arrival: number, topic: string, payload: Buffer) => void): number {
+    const fileBytes = fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.max(HEAD_BYTES, Math.min(this.opts.readChunkBytes ?? READ_CHUNK_BYTES, fileBytes)));
+    /** File offset of buf[0], and the bytes of the file in buf. */
+    let at = 0;
+    let have = 0;
+    for (;;) {
+      const got = at + have < fileBytes ? readSync(fd, buf, have, Math.min(buf.length - have, fileBytes - at - have), at + have) : 0;
+      have += got;
+      const used = readRecords(buf.subarray(0, have), visit);
+      const next = nextRecordBytes(buf, used, have);
+      // The end, a record whose bytes are all here but rejected, or one the file is too short for: torn.
+      if (used === have && at + have >= fileBytes) return at + used;
+      if (next !== undefined && (used + next <= have || at + used + next > fileBytes)) return at + used;
+      if (got === 0) return at + used;
+      buf.copy(buf, 0, used, have);
+      at += used;
+      have -= used;
+      if (next !== undefined && next > buf.length) {
+        const grown = Buffer.allocUnsafe(next);
+        buf.copy(grown, 0, 0, have);
+        buf = grown;
+      }
+    }
   }
 
   private segmentsOnDisk(): { path: string; last: number }[] {
@@ -325,4 +376,10 @@ export class Journal {
     closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Bytes of the record starting at `off` in `buf` (which holds `have` bytes), or undefined when its lengths are not all there yet. */
+function nextRecordBytes(buf: Buffer, off: number, have: number): number | undefined {
+  if (off + HEAD_BYTES > have) return undefined;
+  return HEAD_BYTES + buf.readUInt32LE(off) + buf.readUInt32LE(off + 4);
 }
