@@ -2,7 +2,7 @@
  * What survives a restart of the daemon, and when it is written: the lab state restored at start, the
  * write-ahead journal (each message appended before the pipeline sees it, the ones after the last checkpoint
  * replayed at start), and the checkpoints: one at start, one every `state.interval_s`, an early one when the
- * journal outgrows `state.maxJournalBytes`, the last one at stop. Without a `state` section it does nothing.
+ * journal outgrows its bound (`state.maxJournalBytes`, else by the cells: config/defaults.ts), the last one at stop. Without a `state` section it does nothing.
  */
 import type { FileSink } from '../src/adapters/file-sink.js';
 import type { InfluxSink } from '../src/adapters/influx-sink.js';
@@ -12,6 +12,7 @@ import type { Logger } from '../src/adapters/log.js';
 import { errorMessage } from '../src/adapters/log-text.js';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import { StateStore, type CheckpointReport, type Restored } from '../src/adapters/state-store.js';
+import { journalBound } from '../src/config/defaults.js';
 import type { OepConfig } from '../src/config/schema.js';
 import type { Lab } from '../src/domain/lab.js';
 
@@ -88,8 +89,7 @@ export class Checkpoints {
     const j = this.journal;
     if (j === undefined) return true;
     const fresh = j.append(m);
-    const max = this.opts.state?.maxJournalBytes;
-    if (max !== undefined && j.bytes > max && !this.soon) {
+    if (j.bytes > journalBound(this.opts.state?.maxJournalBytes, this.opts.lab.cells.size) && !this.soon) {
       this.soon = true;
       // After this message has gone through the (synchronous) pipeline: the journal and the lab agree.
       setImmediate(() => {

@@ -19,8 +19,26 @@ export const DEFAULT_INFLUX_MAX_RETRIES = 1_000_000;
 /** Most bytes of line protocol waiting on disk for InfluxDB (the daemon's outbox); past it the oldest are dropped, counted. */
 export const DEFAULT_INFLUX_OUTBOX_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_STATE_INTERVAL_S = 30;
-/** The journal past which a checkpoint is taken early (it then starts empty again), bytes. */
+/**
+ * The journal past which a checkpoint is taken early (it then starts empty again), bytes, unless the config
+ * sets `state.maxJournalBytes`: 64 MiB or {@link JOURNAL_BYTES_PER_CELL} a cell holding state, the larger, at
+ * most {@link MAX_AUTO_JOURNAL_BYTES}.
+ */
 export const DEFAULT_MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+/**
+ * A checkpoint re-encodes every cell that changed, so its cost grows with the cells while the journal's bound
+ * held the readings between two of them fixed: at 10,000 cells, a full checkpoint per 64 MiB of journal was
+ * the largest part of the daemon's CPU above the bare subscriber's. 16 KiB a cell keeps the replay after a
+ * crash within a few seconds of the state's own restore (10,000 cells: 164 MB).
+ */
+export const JOURNAL_BYTES_PER_CELL = 16 * 1024;
+/** The largest journal bound the daemon chooses by itself (1 GiB, as PostgreSQL's max_wal_size). */
+export const MAX_AUTO_JOURNAL_BYTES = 1024 * 1024 * 1024;
+
+/** The journal size past which a checkpoint is taken early: `configured`, else by the cells holding state (see above). */
+export function journalBound(configured: number | undefined, cells: number): number {
+  return configured ?? Math.min(MAX_AUTO_JOURNAL_BYTES, Math.max(DEFAULT_MAX_JOURNAL_BYTES, JOURNAL_BYTES_PER_CELL * cells));
+}
 /** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
 export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;

@@ -22,7 +22,6 @@ import {
   DEFAULT_INFLUX_MAX_RETRIES,
   DEFAULT_INFLUX_OUTBOX_MAX_BYTES,
   DEFAULT_MAX_FUTURE_SKEW_MS,
-  DEFAULT_MAX_JOURNAL_BYTES,
   DEFAULT_MAX_UNKNOWN_CELLS,
   DEFAULT_MQTT_URL,
   DEFAULT_STATE_INTERVAL_S,
@@ -144,7 +143,8 @@ export const configSchema = z.strictObject({
       interval_s: positive.default(DEFAULT_STATE_INTERVAL_S),
       /** Journal every message before it is acknowledged (exactly-once across crashes); false: acknowledged on arrival. */
       journal: z.boolean().default(true),
-      maxJournalBytes: z.number().int().positive().default(DEFAULT_MAX_JOURNAL_BYTES),
+      /** Absent: 64 MiB or 16 KiB a cell, the larger (defaults.ts, journalBound). */
+      maxJournalBytes: z.number().int().positive().optional(),
     })
     .optional(),
   alerts: z
