@@ -7,7 +7,9 @@
  *   (recorded files)       interval ticks ─┘ (live only: idle cells release their buffers)
  *
  * Both inputs go through the edge's one conversion (`canonicalReading`): MQTT payloads in
- * `parseMessages`, recorded files in `recordedBatches`.
+ * `parseMessages`, recorded files in `recordedBatches`. `oepPipeline` (the daemon's) does parseMessages
+ * and processInLab in one operator, per message: a compact batch goes from the edge to the lab as its
+ * numbers, with the cell's state the edge's admission found (one lookup by cell id a message).
  */
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 // By module, not the index (which loads every operator): see pipelines/process.ts.
