@@ -73,10 +73,11 @@ export class Daemon implements HealthInputs {
   /** Why the pipeline stopped, once its subscription errored or completed before `stop()`; /readyz then answers 503. */
   pipelineStopped: string | undefined;
   private readonly now: () => number;
-  /** Each cell's settings, resolved from the config once. */
-  private readonly setupFor: (cell: string) => ResolvedCell;
   readonly rejectLog: RateLimitedLog;
-  /** Which cells hold state: the edge's admission check and the eviction of idle unknown cells. */
+  /**
+   * Which cells hold state: the edge's admission check and the eviction of idle unknown cells; each cell's
+   * settings (resolved from the config once) and state, found by one lookup a message.
+   */
   readonly admission: AdmissionControl;
   private evictTimer: NodeJS.Timeout | undefined;
   /** New cells, closed cycles (or their summary) at INFO. */
@@ -89,22 +90,20 @@ export class Daemon implements HealthInputs {
   constructor(private readonly opts: DaemonOptions) {
     const cfg = opts.config;
     this.now = opts.now ?? Date.now;
-    const cache = new Map<string, ReturnType<typeof resolveCell>>();
     const shared = settingsSharer();
-    const resolved = (id: string): ResolvedCell => {
-      let r = cache.get(id);
-      if (r === undefined) cache.set(id, (r = shared(resolveCell(cfg, id))));
-      return r;
-    };
-    this.setupFor = resolved;
     this.activity = new ActivityLog(opts.log, this.now);
     // The lab asks a cell's settings once, when it first sees the cell (or restores it): the moment to say so.
     const announced = (id: string): ResolvedCell => {
-      const r = resolved(id);
+      const r = this.admission.entry(id).setup;
       this.activity.cell(r, this.restoring);
       return r;
     };
-    this.lab = new Lab(announced, undefined, { trackGaps: true });
+    this.lab = new Lab(announced, undefined, {
+      trackGaps: true,
+      onCell: (id, c) => {
+        this.admission.placed(id, c);
+      },
+    });
     this.checkpoints = new Checkpoints({
       state: cfg.state,
       lab: this.lab,
@@ -113,7 +112,7 @@ export class Daemon implements HealthInputs {
       outputs: () => ({ influx: this.influx, files: this.files }),
       stopping: () => this.stopping !== undefined,
     });
-    this.admission = new AdmissionControl(cfg, this.lab);
+    this.admission = new AdmissionControl(cfg, this.lab, (id) => shared(resolveCell(cfg, id)));
     this.mqtt = new MqttAdapter({
       ...cfg.mqtt,
       controlTopics: controlSubscriptions(cfg.mqtt.topicPrefix),
@@ -169,7 +168,7 @@ export class Daemon implements HealthInputs {
     // Control messages (retained, sent again at every subscription) are not readings, nor replayed from the journal.
     const events$ = oepPipeline(merge(this.replay$, this.mqtt.messages$).pipe(filter((m) => !isControlTopic(prefix, m.topic))), {
       topicPrefix: cfg.mqtt.topicPrefix,
-      settingsFor: (id) => this.setupFor(id).ingest,
+      settingsFor: (id) => this.admission.entry(id).settings,
       maxFutureSkew_ms: cfg.alignment.maxFutureSkew_ms,
       edge: this.admission.edge,
       lab: this.lab,

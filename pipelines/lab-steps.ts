@@ -108,8 +108,12 @@ export function isolated(cell: string, t: number, o: LabOptions, work: (events: 
   } catch (e) {
     events.push({ type: 'failure', cell, message: errorMessage(e), t });
   }
-  if (o.onFailure !== undefined) for (const e of events) if (e.type === 'failure') o.onFailure(e.cell, e.message);
+  reportFailures(events, o);
   return events;
+}
+
+function reportFailures(events: readonly LabEvent[], o: LabOptions): void {
+  if (o.onFailure !== undefined) for (const e of events) if (e.type === 'failure') o.onFailure(e.cell, e.message);
 }
 
 /**
@@ -117,15 +121,37 @@ export function isolated(cell: string, t: number, o: LabOptions, work: (events: 
  * `onReject`. A failure is isolated to its batch and cell (see {@link LabOptions.onFailure}).
  */
 export function labStep(lab: Lab, o: LabOptions = {}): (b: ParsedBatch) => LabEvent[] {
-  return (b) =>
-    isolated(b.cell ?? '?', b.arrival, o, (events) => {
+  return (b) => {
+    if (b.pairs !== undefined && b.rejections.length === 0) return pairsIntoLab(lab, b.pairs, b.arrival, o, b.bare);
+    const events: LabEvent[] = [];
+    try {
       // readings first: a batch's own cell then exists to count its bad elements (a rejection alone creates no cell)
       const pairs = b.pairs;
-      if (pairs !== undefined) lab.ingestPairs(pairs.cell, pairs.channel, pairs.pairs, b.arrival, events, b.bare);
+      if (pairs !== undefined) lab.ingestPairs(pairs.cell, pairs.channel, pairs.pairs, b.arrival, events, b.bare, pairs.admitted?.state);
       else if (b.readings.length > 0 && b.cell !== undefined) lab.ingest(b.cell, b.readings, b.arrival, events, b.bare);
       for (const r of b.rejections) {
         lab.reject(r.cell, r.reason);
         o.onReject?.(r.cell, r.reason, r.detail);
       }
-    });
+    } catch (e) {
+      events.push({ type: 'failure', cell: b.cell ?? '?', message: errorMessage(e), t: b.arrival });
+    }
+    reportFailures(events, o);
+    return events;
+  };
+}
+
+/**
+ * {@link labStep} of a compact batch's readings given as numbers, without a batch object around them: the
+ * lab takes the cell's state from the edge's admission when it gave one (no lookup of the id).
+ */
+export function pairsIntoLab(lab: Lab, p: ReadingPairs, arrival: number, o: LabOptions, bare = 0): LabEvent[] {
+  const events: LabEvent[] = [];
+  try {
+    lab.ingestPairs(p.cell, p.channel, p.pairs, arrival, events, bare, p.admitted?.state);
+  } catch (e) {
+    events.push({ type: 'failure', cell: p.cell, message: errorMessage(e), t: arrival });
+  }
+  reportFailures(events, o);
+  return events;
 }

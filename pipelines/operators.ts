@@ -7,17 +7,20 @@
  *   (recorded files)       interval ticks ─┘ (live only: idle cells release their buffers)
  *
  * Both inputs go through the edge's one conversion (`canonicalReading`): MQTT payloads in
- * `parseMessages`, recorded files in `recordedBatches`.
+ * `parseMessages`, recorded files in `recordedBatches`. `oepPipeline` (the daemon's) does parseMessages
+ * and processInLab in one operator, per message: a compact batch goes from the edge to the lab as its
+ * numbers, with the cell's state the edge's admission found (one lookup by cell id a message).
  */
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 // By module, not the index (which loads every operator): see pipelines/process.ts.
 import { defer } from 'rxjs/internal/observable/defer';
 import { interval } from 'rxjs/internal/observable/interval';
 import { merge } from 'rxjs/internal/observable/merge';
-import { filter } from 'rxjs/internal/operators/filter';
 import { map } from 'rxjs/internal/operators/map';
 import { mergeMap } from 'rxjs/internal/operators/mergeMap';
 import { asyncScheduler } from 'rxjs/internal/scheduler/async';
+import { operate } from 'rxjs/internal/util/lift';
+import { createOperatorSubscriber } from 'rxjs/internal/operators/OperatorSubscriber';
 import type { RawMessage } from '../src/adapters/mqtt.js';
 import type { Lab, LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
@@ -31,7 +34,7 @@ import {
   type ReadingPairs,
   type Rejection,
 } from '../src/ingest/payload.js';
-import { isolated, labStep, recordedSlices, type LabOptions, type ParsedBatch, type RecordedBatchOptions } from './lab-steps.js';
+import { isolated, labStep, pairsIntoLab, recordedSlices, type LabOptions, type ParsedBatch, type RecordedBatchOptions } from './lab-steps.js';
 
 export type { LabOptions, ParsedBatch, RecordedBatchOptions } from './lab-steps.js';
 
@@ -93,29 +96,54 @@ export interface ParseOptions {
 /** Raw MQTT messages → typed readings in canonical units, with rejections (never an error in the stream). */
 export function parseMessages(o: ParseOptions): OperatorFunction<RawMessage, ParsedBatch> {
   return map((m) => {
-    const edge = parseMessageOrPairs(m.topic, m.payload, m.arrival, o.topicPrefix, o.settingsFor, o.edge);
-    if ('pairs' in edge && !(o.maxFutureSkew_ms > 0 && anyAfter(edge.pairs, m.arrival + o.maxFutureSkew_ms))) return new PairsBatch(edge, m.arrival);
-    const parsed: ParsedMessage = 'pairs' in edge ? { readings: readingsOfPairs(edge), rejections: [], bare: 0 } : edge;
-    let readings = parsed.readings;
-    let rejections = parsed.rejections;
-    if (o.maxFutureSkew_ms > 0) {
-      const limit = m.arrival + o.maxFutureSkew_ms;
-      if (readings.some((r) => r.ts > limit)) {
-        rejections = [...rejections];
-        readings = readings.filter((r) => {
-          if (r.ts <= limit) return true;
-          rejections.push({
-            cell: r.cell,
-            channel: r.channel,
-            reason: 'bad_timestamp',
-            detail: `ts ${new Date(r.ts).toISOString()} is more than ${o.maxFutureSkew_ms} ms ahead of arrival (alignment.maxFutureSkew_ms; 0 = off)`,
-          });
-          return false;
+    const edge = atEdge(m, o);
+    return 'readings' in edge ? edge : new PairsBatch(edge, m.arrival);
+  });
+}
+
+/**
+ * One raw message through the edge: a compact batch's readings as numbers when none is rejected (the
+ * common case: no batch object made), else a parsed batch.
+ */
+function atEdge(m: RawMessage, o: ParseOptions): ReadingPairs | ParsedBatch {
+  const edge = parseMessageOrPairs(m.topic, m.payload, m.arrival, o.topicPrefix, o.settingsFor, o.edge);
+  if ('pairs' in edge && !(o.maxFutureSkew_ms > 0 && anyAfter(edge.pairs, m.arrival + o.maxFutureSkew_ms))) return edge;
+  return withSkewChecked('pairs' in edge ? { readings: readingsOfPairs(edge), rejections: [], bare: 0 } : edge, m.arrival, o);
+}
+
+/** A parsed message as a batch, its readings stamped too far ahead of `arrival` turned into rejections. */
+function withSkewChecked(parsed: ParsedMessage, arrival: number, o: ParseOptions): ParsedBatch {
+  let readings = parsed.readings;
+  let rejections = parsed.rejections;
+  if (o.maxFutureSkew_ms > 0) {
+    const limit = arrival + o.maxFutureSkew_ms;
+    if (readings.some((r) => r.ts > limit)) {
+      rejections = [...rejections];
+      readings = readings.filter((r) => {
+        if (r.ts <= limit) return true;
+        rejections.push({
+          cell: r.cell,
+          channel: r.channel,
+          reason: 'bad_timestamp',
+          detail: `ts ${new Date(r.ts).toISOString()} is more than ${o.maxFutureSkew_ms} ms ahead of arrival (alignment.maxFutureSkew_ms; 0 = off)`,
         });
-      }
+        return false;
+      });
     }
-    const cell = readings[0]?.cell ?? rejections[0]?.cell;
-    return { readings, rejections, bare: parsed.bare, cell, arrival: m.arrival };
+  }
+  const cell = readings[0]?.cell ?? rejections[0]?.cell;
+  return { readings, rejections, bare: parsed.bare, cell, arrival };
+}
+
+/** `project` of each value, passed on only when it holds events (one operator for what map and filter did). */
+function eventsOf<T>(project: (value: T) => LabEvent[]): OperatorFunction<T, LabEvent[]> {
+  return operate((source, subscriber) => {
+    source.subscribe(
+      createOperatorSubscriber(subscriber, (value: T) => {
+        const events = project(value);
+        if (events.length > 0) subscriber.next(events);
+      }),
+    );
   });
 }
 
@@ -136,15 +164,22 @@ export interface PipelineOptions extends ParseOptions, LabOptions {
 export function oepPipeline(messages$: Observable<RawMessage>, o: PipelineOptions): Observable<LabEvent[]> {
   return defer(() => {
     const lab = typeof o.lab === 'function' ? o.lab() : o.lab;
-    const processed$ = messages$.pipe(parseMessages(o), processInLab(lab, o));
+    const toLab = labStep(lab, o);
+    // parseMessages then processInLab, in one step: a compact batch goes from the edge to the lab as its pairs
+    const processed$ = messages$.pipe(
+      eventsOf((m: RawMessage) => {
+        const edge = atEdge(m, o);
+        return 'readings' in edge ? toLab(edge) : pairsIntoLab(lab, edge, m.arrival, o);
+      }),
+    );
     const ticks$ = interval(o.tick_ms, o.scheduler ?? asyncScheduler).pipe(
-      map(() => {
+      eventsOf(() => {
         const now = o.now();
         return isolated('*', now, o, (events) => {
           lab.tick(now, events);
         });
       }),
     );
-    return merge(processed$, ticks$).pipe(filter((e) => e.length > 0));
+    return merge(processed$, ticks$);
   });
 }

@@ -23,6 +23,14 @@ export interface AdmissionSettings {
   readonly evictIdle_ms: number;
 }
 
+/** What admission knows of an id for as long as the settings hold: looked up once per cell, not per message. */
+export interface CellStanding {
+  /** The config names the cell. */
+  readonly configured: boolean;
+  /** The cell may come in at all: configured, or an unknown cell the settings allow (the cap aside). */
+  readonly allowed: boolean;
+}
+
 /** What admission reads of a cell that holds state. */
 export interface AdmittedCell {
   readonly aligner: { readonly lastArrivalAt: number };
@@ -56,8 +64,23 @@ export class CellAdmission {
   /** Why a message of cell `id` is refused, or undefined when it comes in; `cells` are those holding state now. */
   check(id: string, cells: ReadonlyMap<string, unknown>): AdmissionRefusal | undefined {
     if (this.configured.has(id)) return undefined;
-    if (!this.allowed(id)) return 'cell_not_allowed';
-    if (cells.has(id)) return undefined;
+    return this.refusal(this.standing(id), cells.has(id), cells);
+  }
+
+  /** Whether the config names `id`, and whether it may come in at all (see {@link CellStanding}). */
+  standing(id: string): CellStanding {
+    const configured = this.configured.has(id);
+    return { configured, allowed: configured || this.allowed(id) };
+  }
+
+  /**
+   * {@link check} of a cell whose standing is known already and which does (`holdsState`) or does not hold
+   * state: no lookup by id, except for an unknown cell without state, which the cap is counted for.
+   */
+  refusal(s: CellStanding, holdsState: boolean, cells: ReadonlyMap<string, unknown>): AdmissionRefusal | undefined {
+    if (s.configured) return undefined;
+    if (!s.allowed) return 'cell_not_allowed';
+    if (holdsState) return undefined;
     return this.unknownCount(cells) >= this.settings.maxUnknown ? 'cell_limit' : undefined;
   }
 

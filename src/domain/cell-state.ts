@@ -48,6 +48,8 @@ export interface CellState extends CellAlertState {
    * that lookup was ~3 % of a message's CPU with 10,000 cells.
    */
   sampleListener?: SampleListener;
+  /** The lab's checkpoint round (LabChanges.round) in which the cell was last marked changed by an ingest call. */
+  changedIn?: number;
 }
 
 /**

@@ -18,9 +18,15 @@ export class LabChanges {
   /** Cells changed since {@link takeDirty} was last called (a checkpoint re-encodes only those). */
   private dirty = new Set<string>();
   private capture: Capture | undefined;
+  private rounds = 0;
 
   /** @param recordOf a cell's state as it stands now (undefined when the lab no longer has it). */
   constructor(private readonly recordOf: (id: string) => CellRecord | undefined) {}
+
+  /** How many times {@link takeDirty} was called: a cell marked changed in this round is in the set already. */
+  get round(): number {
+    return this.rounds;
+  }
 
   /** The cell changed (or was created, restored, forgotten). */
   changed(id: string): void {
@@ -36,6 +42,7 @@ export class LabChanges {
   takeDirty(): Set<string> {
     const d = this.dirty;
     this.dirty = new Set();
+    this.rounds++;
     return d;
   }
 

@@ -8,7 +8,7 @@ import type { Signal } from './alerts/lifecycle.js';
 import { sampleDetectorListener, type SampleDetectorSettings } from './alerts/sample-detectors.js';
 import type { CellOutput } from './cell-processor.js';
 import type { CellState } from './cell-state.js';
-import { NO_SAMPLE_LISTENER } from './cell/types.js';
+import { NO_SAMPLE_LISTENER, type SampleListener } from './cell/types.js';
 import type { CycleRecord, StepRecord } from './types.js';
 
 /** Where a cell's core puts its records and its detectors their measurements, for one call. */
@@ -21,6 +21,13 @@ export class LabTaps {
   private readonly steps: StepRecord[] = [];
   private readonly cycles: CycleRecord[] = [];
   private readonly signals: Signal[] = [];
+  /** The one output and tap handed out, their listener set for each call (not two objects a call). */
+  private readonly out: { readonly steps: StepRecord[]; readonly cycles: CycleRecord[]; samples: SampleListener } = {
+    steps: this.steps,
+    cycles: this.cycles,
+    samples: NO_SAMPLE_LISTENER,
+  };
+  private readonly current: Tap = { out: this.out, signals: this.signals };
   /** See {@link detectorSettings}. */
   private readonly sharedDetectors = new WeakMap<object, Map<number, SampleDetectorSettings>>();
 
@@ -38,7 +45,8 @@ export class LabTaps {
     this.steps.length = 0;
     this.cycles.length = 0;
     this.signals.length = 0;
-    return { out: { steps: this.steps, cycles: this.cycles, samples }, signals: this.signals };
+    this.out.samples = samples;
+    return this.current;
   }
 
   /**

@@ -41,6 +41,12 @@ export const CELL_FAILED = 'cell_failed';
 export interface LabOptions {
   /** Count holes in each channel's event time while current flows (`gap` events; the live daemon turns it on). */
   readonly trackGaps?: boolean;
+  /**
+   * Told of every cell state the lab makes, puts back (a new object) or forgets (`undefined`), when it does:
+   * an index of the cells kept outside the lab (the daemon's, see pipelines/admission.ts) then never holds a
+   * state the lab has let go, and may hand it to {@link Lab.ingestPairs} instead of its id being looked up again.
+   */
+  readonly onCell?: (id: string, cell: CellState | undefined) => void;
 }
 
 export class Lab {
@@ -81,6 +87,7 @@ export class Lab {
       c = newCellState(id, this.setupFor(id));
       this.cells.set(id, c);
       this.changes.changed(id);
+      this.options.onCell?.(id, c);
     }
     return c;
   }
@@ -100,8 +107,7 @@ export class Lab {
   /** Puts a cell back from its plain-data record, with the cell's current settings. */
   restoreRecord(id: string, r: CellRecord): void {
     this.changes.beforeChange(id);
-    this.cells.set(id, cellFromRecord(id, this.setupFor(id), r));
-    this.changes.changed(id);
+    this.put(id, cellFromRecord(id, this.setupFor(id), r));
   }
 
   /** Every cell's state, for a snapshot (the objects themselves: serialize them before the lab moves on). */
@@ -112,8 +118,14 @@ export class Lab {
   /** Puts a cell back from its snapshot (deserialized), with the cell's current settings. */
   restoreCell(id: string, saved: CellSnapshot): void {
     this.changes.beforeChange(id);
-    this.cells.set(id, cellFromSnapshot(id, this.setupFor(id), saved));
+    this.put(id, cellFromSnapshot(id, this.setupFor(id), saved));
+  }
+
+  /** A restored cell in place of what the lab held of it. */
+  private put(id: string, c: CellState): void {
+    this.cells.set(id, c);
     this.changes.changed(id);
+    this.options.onCell?.(id, c);
   }
 
   /** After a restart: see `EventTimeAligner.resumeAt`. */
@@ -153,12 +165,18 @@ export class Lab {
   /** Forgets a cell, its state and its counters (the daemon evicts idle cells its config does not name). */
   evict(id: string): boolean {
     this.changes.beforeChange(id);
-    return this.cells.delete(id);
+    if (!this.cells.delete(id)) return false;
+    this.options.onCell?.(id, undefined);
+    return true;
   }
 
-  /** Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`. */
-  ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0): void {
-    const c = this.enter(cellId, now, bare, readings.length);
+  /**
+   * Offers readings of one cell (arrival order) at processing time `now`; appends what results to `events`.
+   * `known`, when given, is the cell's state as the lab holds it now (see {@link LabOptions.onCell}): its id is
+   * then not looked up.
+   */
+  ingest(cellId: string, readings: readonly Reading[], now: number, events: LabEvent[], bare = 0, known?: CellState): void {
+    const c = this.enter(cellId, now, bare, readings.length, known);
     if (c === undefined) return;
     try {
       this.offerAll(c, readings, now, events);
@@ -171,8 +189,8 @@ export class Lab {
    * {@link ingest} of one channel's readings given as numbers (from the MQTT edge: no Reading object per
    * reading): `pairs` holds each reading's time at 2k and its canonical value at 2k + 1.
    */
-  ingestPairs(cellId: string, channel: Channel, pairs: readonly number[], now: number, events: LabEvent[], bare = 0): void {
-    const c = this.enter(cellId, now, bare, pairs.length >> 1);
+  ingestPairs(cellId: string, channel: Channel, pairs: readonly number[], now: number, events: LabEvent[], bare = 0, known?: CellState): void {
+    const c = this.enter(cellId, now, bare, pairs.length >> 1, known);
     if (c === undefined) return;
     try {
       const a = c.aligner;
@@ -196,14 +214,19 @@ export class Lab {
   }
 
   /**
-   * The start of an ingest call: the cell (made if new), marked changed, its bare readings counted; undefined
-   * for a failed cell, whose `count` readings are counted rejected instead.
+   * The start of an ingest call: the cell (`known`, or looked up and made if new), marked changed, its bare
+   * readings counted; undefined for a failed cell, whose `count` readings are counted rejected instead. A cell
+   * is marked changed once per checkpoint round (the mark on the cell saves a set insertion by id per message).
    */
-  private enter(cellId: string, now: number, bare: number, count: number): CellState | undefined {
+  private enter(cellId: string, now: number, bare: number, count: number, known: CellState | undefined): CellState | undefined {
     this.now = now;
-    this.changes.beforeChange(cellId);
-    const c = this.cell(cellId);
-    this.changes.changed(cellId);
+    const changes = this.changes;
+    changes.beforeChange(cellId);
+    const c = known ?? this.cell(cellId);
+    if (c.changedIn !== changes.round) {
+      changes.changed(cellId);
+      c.changedIn = changes.round;
+    }
     c.counters.bare += bare;
     if (c.failure === undefined) return c;
     this.reject(cellId, CELL_FAILED, count);

@@ -25,6 +25,7 @@ import {
   type Rejection,
   type RejectReason,
 } from './canonical.js';
+import type { CellState } from '../domain/cell-state.js';
 import { channelCode } from '../domain/reading-buffer.js';
 import type { Channel, Reading } from '../domain/types.js';
 import { readCompactBatch, type CompactBatch } from './compact-batch.js';
@@ -82,11 +83,26 @@ function isReadingPayload(o: unknown): o is ReadingPayload {
 
 const payloadSchema = z.union([z.number(), readingSchema, z.array(z.unknown())]);
 
+/**
+ * A cell the edge's admission let in, as its one lookup by id found it: the cell's ingest settings (they then
+ * serve instead of `settingsFor`'s) and its state in the lab, which the lab step uses instead of looking
+ * the id up again. Read when the batch reaches the lab: whoever hands it out keeps `state` current (see
+ * `LabOptions.onCell`).
+ */
+export interface AdmittedCell {
+  readonly settings: CellIngestSettings;
+  /** The cell's state as the lab holds it now; undefined while it holds none. */
+  readonly state: CellState | undefined;
+}
+
 /** What the edge checks besides the wire contract: bounds on a payload, and which cells may come in. */
 export interface EdgeOptions {
   readonly limits?: EdgeLimits;
-  /** Whether a cell's messages may come in (undefined: yes), asked before the payload is looked at. */
-  readonly admit?: (cell: string) => RejectReason | undefined;
+  /**
+   * Whether a cell's messages may come in, asked before the payload is looked at: why not, or yes (undefined,
+   * or the admitted cell's entry: see {@link AdmittedCell}).
+   */
+  readonly admit?: (cell: string) => RejectReason | AdmittedCell | undefined;
 }
 
 const reject = (cell: string, channel: string | undefined, reason: RejectReason, detail: string): ParsedMessage => ({
@@ -122,6 +138,8 @@ export interface ReadingPairs {
   readonly cell: string;
   readonly channel: Channel;
   readonly pairs: readonly number[];
+  /** The cell as the edge's admission found it, when it gave an entry. */
+  readonly admitted?: AdmittedCell | undefined;
 }
 
 /**
@@ -166,14 +184,14 @@ export function parseMessageOrPairs(
   const cellId = topic.slice(prefix.length + 1, slash);
   const channel = topic.slice(slash + 1);
   if (!isValidCellId(cellId)) return reject('?', undefined, 'bad_cell_id', `cell id ${quote(cellId)} is empty, too long, or holds a control character or + #`);
-  const refused = edge.admit?.(cellId);
-  if (refused !== undefined) return reject(cellId, channel, refused, `cell ${cellId} is not admitted`);
+  const admitted = edge.admit?.(cellId);
+  if (typeof admitted === 'string') return reject(cellId, channel, admitted, `cell ${cellId} is not admitted`);
   const ch = inputChannel(channel);
   if (ch === undefined) return reject(cellId, channel, 'unknown_channel', `channel ${quote(channel)} is not pressure|current|voltage|step`);
   const limits = edge.limits ?? DEFAULT_EDGE_LIMITS;
   if (Buffer.isBuffer(payload) && payload.byteLength <= limits.maxMessageBytes) {
     const compact = readCompactBatch(payload, limits, Math.min(limits.maxBatch, MAX_BATCH_READINGS));
-    if (compact !== undefined) return compactPairs(cellId, ch, compact, settingsFor(cellId));
+    if (compact !== undefined) return compactPairs(cellId, ch, compact, admitted?.settings ?? settingsFor(cellId), admitted);
   }
   const bytes = boundedBytes(payload, limits);
   if (!(bytes instanceof Uint8Array)) return reject(cellId, channel, bytes.reason, bytes.detail);
@@ -184,14 +202,14 @@ export function parseMessageOrPairs(
   } catch {
     return reject(cellId, channel, 'invalid_json', `payload is not JSON: ${quote(text.slice(0, MAX_DETAIL_QUOTE * 2))}`);
   }
-  if (Array.isArray(json)) return parseBatch(cellId, ch, json, settingsFor(cellId), readings, rejections);
+  if (Array.isArray(json)) return parseBatch(cellId, ch, json, admitted?.settings ?? settingsFor(cellId), readings, rejections);
   if (isReadingPayload(json)) {
-    convertOne(cellId, ch, json, settingsFor(cellId), readings, rejections);
+    convertOne(cellId, ch, json, admitted?.settings ?? settingsFor(cellId), readings, rejections);
     return { readings, rejections, bare: 0 };
   }
   const top = payloadSchema.safeParse(json);
   if (!top.success) return reject(cellId, channel, 'schema', clip(z.prettifyError(top.error), 200));
-  const settings = settingsFor(cellId);
+  const settings = admitted?.settings ?? settingsFor(cellId);
   const data = top.data;
   if (typeof data === 'number') {
     convertOne(cellId, ch, { ts: arrivalTs, value: data }, settings, readings, rejections);
@@ -229,7 +247,13 @@ function defaultConverter(ch: Channel, settings: CellIngestSettings): ((v: numbe
  * numbers. Its numbers are finite and it states no unit: one conversion for the whole batch (the cell's
  * default unit), each value through it as {@link canonicalOf} converts it.
  */
-function compactPairs(cellId: string, ch: Channel, b: CompactBatch, settings: CellIngestSettings): ParsedMessage | ReadingPairs {
+function compactPairs(
+  cellId: string,
+  ch: Channel,
+  b: CompactBatch,
+  settings: CellIngestSettings,
+  admitted: AdmittedCell | undefined,
+): ParsedMessage | ReadingPairs {
   const convert = defaultConverter(ch, settings);
   if (typeof convert !== 'string') {
     const read = b.pairs;
@@ -239,7 +263,7 @@ function compactPairs(cellId: string, ch: Channel, b: CompactBatch, settings: Ce
       pairs[k] = read[k] ?? NaN;
       pairs[k + 1] = convert(read[k + 1] ?? NaN);
     }
-    return { cell: cellId, channel: ch, pairs };
+    return { cell: cellId, channel: ch, pairs, admitted };
   }
   const readings: Reading[] = [];
   const rejections: Rejection[] = [];
