@@ -312,6 +312,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO_28 = 2 ** 28;
 /** Integers below this magnitude are varints (their zigzag, below 2^53, stays exact). */
 const INT_LIMIT = 2 ** 52;
+/** The most an encoder's buffer keeps between records. */
+const KEPT_BYTES = 1 << 20;
 /** The weight of a varint's 8th byte (bits 49–55): no varint goes further. */
 const VARINT_MAX_SCALE = 2 ** 49;
 
@@ -343,7 +345,8 @@ const toStringTag = (v: object): string => proto.toString.call(v);
 export class RecordEncoder {
   private buf: Buffer;
   private pos = 0;
-  constructor(initialBytes = 16 << 10) {
+
+  constructor(private readonly initialBytes = 16 << 10) {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 
@@ -351,6 +354,8 @@ export class RecordEncoder {
   encode(v: unknown): Buffer {
     if (!LITTLE_ENDIAN) throw new RecordCodecError('the record codec writes typed arrays little-endian: this host is big-endian');
     if (prototypePolluted()) throw new RecordCodecError('Object.prototype holds an enumerable property: records would not be written as they are');
+    // a buffer grown past KEPT_BYTES by an unusually large record is not kept for the next ones
+    if (this.buf.length > KEPT_BYTES) this.buf = Buffer.allocUnsafeSlow(this.initialBytes);
     this.pos = 0;
     this.value(v, 0);
     return this.buf.subarray(0, this.pos);

@@ -231,6 +231,16 @@ describe('record codec: any plain data', () => {
     );
   });
 
+  it('an encoder goes on after a record far larger than its buffer, and does not keep the grown buffer', () => {
+    const encoder = new RecordEncoder(16);
+    const big = { a: new Float64Array(300_000).fill(0.5), s: 'x'.repeat(100_000) };
+    const first = Buffer.from(encoder.encode(big));
+    expect(first.length).toBeGreaterThan(2_400_000);
+    expect(exactDiff(decodeRecord(first), big)).toEqual([]);
+    expect(exactDiff(decodeRecord(encoder.encode({ b: [1, 2] })), { b: [1, 2] })).toEqual([]);
+    expect(encoder.encode({ c: 3 }).buffer.byteLength).toBeLessThan(1024);
+  });
+
   it('edge numbers, each alone and in a Float64Array, keep their bits', () => {
     for (const x of edgeNumbers) {
       expect(Object.is(decodeRecord(encodeRecord(x)), x), String(x)).toBe(true);
