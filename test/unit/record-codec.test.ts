@@ -6,6 +6,7 @@
  * to it; bytes it cannot read are an error, never a value.
  */
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord, MAX_DEPTH, NAMES, RecordCodecError, RecordEncoder } from '../../src/adapters/record-codec.js';
@@ -276,6 +277,36 @@ describe('record codec: any plain data', () => {
     expect(Object.keys(back)).toEqual(['a', '__proto__', 'b']);
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ x: 1 });
+  });
+});
+
+describe('record codec: the format', () => {
+  it('keeps its name table: names only ever appended (records written decode to the same keys)', () => {
+    expect(new Set(NAMES).size).toBe(NAMES.length);
+    // the 196 names of format 5 as first released, in order: a name added goes after them
+    const first = NAMES.slice(0, 196).join('\n');
+    expect(createHash('sha256').update(first).digest('hex')).toBe('5a8a55388357973bcdbea7a97ef80e31480eccab0bfea716f878a12ee1c5d1ee');
+  });
+
+  it('writes and reads the bytes format 5 was released with', () => {
+    const v = {
+      version: 1,
+      cell: 'c0',
+      ts: T,
+      value: 0.5,
+      n: -40,
+      kind: 'charge',
+      é: 'ü',
+      r: new Float32Array([1]),
+      u: undefined,
+      z: -0,
+      // eslint-disable-next-line no-sparse-arrays -- a hole, written as one
+      h: [1, , null, true],
+    };
+    const hex =
+      '0b02a10c060263300e0480a0d5edee660f05000000000000e03f8f044f2909a3010702c3a90702c3bc010601720c07040000803f01060175000106017a050000000000000080010601680a04a10d010300';
+    expect(encodeRecord(v).toString('hex')).toBe(hex);
+    expect(exactDiff(decodeRecord(Buffer.from(hex, 'hex')), v)).toEqual([]);
   });
 });
 
