@@ -26,10 +26,12 @@
  * **{@link NAMES} and {@link TYPED_CLASSES} are part of the format: a name is only ever appended at the end,
  * never removed, renamed or moved, or the records already written decode to other keys.**
  *
- * What v8 would keep and this refuses loudly (an error naming where it stands in the value), never altering
- * it: functions, symbols, bigints, Map, Set, Date, RegExp, Error, boxed primitives, ArrayBuffers, and a value
- * nested deeper than {@link MAX_DEPTH} (a cycle). An instance of a class is written as v8 writes it: its own
- * enumerable properties, as a plain object. An object met twice is written twice (v8 would keep one).
+ * Refused loudly ({@link RecordCodecError}, naming where it stands in the value), never altered: functions and
+ * symbols (v8 refuses them too), bigints, Map, Set, Date, RegExp, Error, boxed primitives and ArrayBuffers (v8
+ * would keep them; no record holds one), a value nested deeper than {@link MAX_DEPTH} (a cycle), and any
+ * object while Object.prototype holds an enumerable property. An instance of a class is written as v8 writes
+ * it: its own enumerable properties, as a plain object. An object met twice is written twice (v8 would keep
+ * one object). An array's non-index properties are not written (v8 writes them; no record has any).
  */
 
 /** Tags (see the header). */
