@@ -7,6 +7,7 @@
 import { readSync, writeSync, writev } from 'node:fs';
 import { serialize } from 'node:v8';
 import type { CellRecord, Lab } from '../domain/lab.js';
+import { RecordEncoder } from './record-codec.js';
 import { cellBytesOffset, cellRecordParts, commitRecordBytes, goneRecordBytes, type CheckpointMeta, type Extent } from './state-log.js';
 import { STATE_FORMAT_VERSION } from './state-restore.js';
 
@@ -16,13 +17,19 @@ export const WRITE_BYTES = 4 << 20;
 export const CHUNK_BYTES = 256 << 10;
 /** Free chunks a pool keeps (a write's worth and a little more). */
 const POOL_CHUNKS = WRITE_BYTES / CHUNK_BYTES + 4;
+/**
+ * The encoder of every checkpoint's cell records: its buffer is reused from one record to the next (and
+ * from one checkpoint to the next), each record copied into a chunk at once.
+ */
+const encoder = new RecordEncoder();
 
 /**
  * The buffers checkpoints gather their records in, kept from one checkpoint to the next. Each record used
  * to wait for its write as the buffer v8.serialize returned (malloc'd, 3.9 KB a cell, 37 MB a checkpoint at
  * 10,000 cells), promoted to the old space by then and freed only by the next full collection: the malloc
  * heap grew by 35-40 MB and kept it (the 10,000-cell stress sweep). Copied into a chunk, the serializer's
- * buffer dies young, and the chunks are written and reused.
+ * buffer died young; the record codec (format 5) writes each record into one buffer it reuses, copied into a
+ * chunk at once, and the chunks are written and reused.
  */
 export class ChunkPool {
   private readonly free: Buffer[] = [];
@@ -132,11 +139,12 @@ export class CheckpointRun {
       }
       return;
     }
-    // Node's serializer (typed arrays as host objects: their bytes only). Tried in session 21 and dropped, both
-    // with no CPU gain in the 10,000-cell sweep: v8's plain Serializer (typed arrays natively; the longest GC
-    // pause of a checkpoint of 10,000 cells 26-43 ms against 20-28, event-loop delay up to 58 ms), and a
-    // JavaScript encoder of v8's format (2nd half 3.59 / 3.45 µs a reading against 3.20 / 3.25).
-    const [head, bytes] = cellRecordParts(id, serialize(r));
+    // The record codec (format 5): keys as table indexes, numbers and typed arrays as bytes; 4-5 times cheaper than
+    // Node's v8.serialize and half its size. Tried in session 21 and dropped, both with no CPU gain in the
+    // 10,000-cell sweep: v8's plain Serializer, and a JavaScript encoder of v8's format (same keys as strings).
+    const view = encoder.encode(r);
+    // the encoder's buffer is reused: a record too large for a chunk (put as it is) is copied first
+    const [head, bytes] = cellRecordParts(id, view.length > this.pool.size ? Buffer.from(view) : view);
     this.next.set(id, { off: this.pos + this.outBytes + head.length, len: bytes.length });
     this.put(head);
     this.put(bytes);

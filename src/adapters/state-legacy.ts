@@ -1,6 +1,6 @@
 /**
  * Checkpoints of formats 1–3: one file, `lab-state.v8`, holding the whole lab. They still restore, the
- * first checkpoint after writes format 4 (state-log.ts) and removes the file.
+ * first checkpoint after writes the log (state-log.ts, format 5) and removes the file.
  * - Format 3: each cell a plain-data record (`Lab.cellRecord`), v8-encoded on its own, with the journal's
  *   position and the output files' sizes.
  * - Format 1 (the release before the journal: v8 clones of the parts' classes as they were then), through

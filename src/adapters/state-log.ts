@@ -1,9 +1,13 @@
 /**
- * The checkpoint log (state format 4): an append-only file of records, each `u8 type, u32 payload length,
- * u32 CRC-32 of the payload`, then the payload:
- * - cell (1): `u16 id length, id (UTF-8), the cell's record` (v8-serialized plain data, see state-schema.ts);
+ * The checkpoint log (state formats 4 and 5): an append-only file of records, each `u8 type, u32 payload
+ * length, u32 CRC-32 of the payload`, then the payload:
+ * - cell (1): `u16 id length, id (UTF-8), the cell's record` (plain data, see state-schema.ts): in format 5
+ *   encoded by record-codec.ts, in format 4 v8-serialized;
  * - gone (2): a cell id (the cell was evicted);
- * - commit (3): the checkpoint's meta (v8: format, savedAt, journal position, output file sizes).
+ * - commit (3): the checkpoint's meta (v8-serialized in both formats: format, savedAt, journal position,
+ *   output file sizes). The format it names is that of every cell record in the log: a log is never of two
+ *   formats (a format-4 log is restored, then replaced by a fresh format-5 one, state-restore.ts), and a
+ *   release that reads only format 4 stops at the commit's version instead of misreading the records.
  * A checkpoint appends the records of the cells changed since the previous one, then its commit; the
  * state is the latest commit with, for each cell, its latest record before that commit. Records after the
  * last commit (a checkpoint cut short by a crash) and a torn tail are ignored and cut off on open. When
@@ -39,7 +43,7 @@ export const HEAD_BYTES = 9;
 export const RecordType = { Cell: 1, Gone: 2, Commit: 3 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
-/** Where a cell's record (its v8 bytes) lies in the log. */
+/** Where a cell's record (its encoded bytes) lies in the log. */
 export interface Extent {
   readonly off: number;
   readonly len: number;
@@ -62,15 +66,15 @@ function record(type: RecordType, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-/** A cell's record; the v8 bytes start {@link cellBytesOffset} bytes into it. */
+/** A cell's record; the encoded bytes start {@link cellBytesOffset} bytes into it. */
 export function cellRecordBytes(id: string, bytes: Uint8Array): Buffer {
   const [head, body] = cellRecordParts(id, bytes);
   return Buffer.concat([head, body]);
 }
 
 /**
- * A cell's record as two parts to write one after the other: its head (type, length, CRC, id) and the v8
- * bytes themselves, not copied (a checkpoint of 10,000 cells copied 200 MB more otherwise, and the garbage
+ * A cell's record as two parts to write one after the other: its head (type, length, CRC, id) and the
+ * encoded bytes themselves, not copied (a checkpoint of 10,000 cells copied 200 MB more otherwise, and the garbage
  * collector ran full collections for the churn).
  */
 export function cellRecordParts(id: string, bytes: Uint8Array): [Buffer, Uint8Array] {
@@ -84,7 +88,7 @@ export function cellRecordParts(id: string, bytes: Uint8Array): [Buffer, Uint8Ar
   return [head, bytes];
 }
 
-/** Offset of the v8 bytes in a cell record of `id`. */
+/** Offset of the encoded bytes in a cell record of `id`. */
 export function cellBytesOffset(id: string): number {
   return HEAD_BYTES + 2 + Buffer.byteLength(id, 'utf8');
 }

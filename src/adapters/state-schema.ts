@@ -2,7 +2,8 @@
  * The zod schema of a checkpoint's cell record (src/domain/lab.ts `CellRecord`): every part's plain-data
  * state, checked on restore so that a checkpoint that does not match this release is a clear error
  * naming the field, never a cell that resumes from garbage. Numbers may be NaN or ±Infinity (the parts
- * use them for "none yet"), which is why checkpoints are encoded with v8's serializer, not JSON.
+ * use them for "none yet"), which is why checkpoints are encoded with v8's serializer (format 4 and before) or
+ * the record codec (record-codec.ts, format 5), not JSON.
  * The alert state (alerts, incidents, cycleDetector, sampleDetectors) is plain data owned by src/domain/alerts; it
  * is checked for being plain objects here, its fields by the alert code that reads them.
  */

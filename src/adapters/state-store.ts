@@ -3,7 +3,7 @@
  * counters), where the journal stood (the sequence number of the last message the lab holds, and the
  * digests that recognise a redelivery), and each output file's size.
  *
- * Format 4 (state-log.ts): an append-only log of per-cell records and commits. A checkpoint writes only
+ * Format 5 (state-log.ts): an append-only log of per-cell records and commits. A checkpoint writes only
  * the cells changed since the previous one, then its commit, then fdatasync (off the event loop); a crash
  * before the commit is durable leaves the previous checkpoint. It is taken a slice at a time (the event
  * loop is given back between slices) while readings go on: the lab hands a changed cell over before it
@@ -13,9 +13,10 @@
  * renames it over the old one (fsync of the file, then of the folder).
  *
  * Each cell record is plain data (`Lab.cellRecord`, checked on restore by the zod schema of
- * state-schema.ts) encoded with v8's serializer (numbers may be NaN or ±Infinity). Formats 1–3 (one file
- * holding the whole lab) restore through state-legacy.ts; the first checkpoint after writes format 4 and
- * removes the old file. Any other version is an error, never a silent fresh start.
+ * state-schema.ts) encoded by record-codec.ts (format 5; numbers may be NaN or ±Infinity). Format 4 (the same
+ * log, its records v8-serialized) restores, and the first checkpoint after writes a fresh format-5 log over
+ * it; formats 1–3 (one file holding the whole lab) restore through state-legacy.ts, and the first checkpoint
+ * after writes the log and removes the old file. Any other version is an error, never a silent fresh start.
  *
  * This file keeps the log (open, its size, where each cell's record lies) and makes a checkpoint durable;
  * checkpoint-run.ts writes one checkpoint's records a slice at a time; state-restore.ts reads a saved lab back.

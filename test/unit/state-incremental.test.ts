@@ -1,5 +1,5 @@
 /**
- * Incremental checkpoints (state format 4): a checkpoint writes only the cells changed since the previous
+ * Incremental checkpoints (state formats 4 and 5): a checkpoint writes only the cells changed since the previous
  * one; one taken a slice at a time while readings go on holds the lab as it stood when it began; records
  * after the last commit (a checkpoint a crash cut short) are ignored; a log grown past twice its live
  * records is written afresh. Each time, a restart restores every cell's record as it was.
@@ -38,7 +38,7 @@ function records(lab: Lab): Map<string, CellRecord | undefined> {
 
 function restored(dir: string, seq: number): Map<string, CellRecord | undefined> {
   const lab = newLab();
-  expect(new StateStore(dir).restore(lab)).toMatchObject({ version: 4, cells: lab.cells.size, journal: { seq, recent: [`d${seq}`] } });
+  expect(new StateStore(dir).restore(lab)).toMatchObject({ version: 5, cells: lab.cells.size, journal: { seq, recent: [`d${seq}`] } });
   return records(lab);
 }
 

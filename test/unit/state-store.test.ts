@@ -23,7 +23,7 @@ const FIXTURE_V1 = join(import.meta.dirname, '../fixtures/state/v1/lab-state.v8'
 const CUT = 2_600_000;
 
 describe('state store', () => {
-  it('restores a checkpoint of the previous release (format 1) and one of this release (format 3) and goes on exactly as an uninterrupted run', () => {
+  it('restores a checkpoint of the previous release (format 1) and one of this release (format 5) and goes on exactly as an uninterrupted run', () => {
     // The demo lab of the release that wrote the fixture: its penetrating cell started at cycle 8.
     const specs = demoCells(2).map((c) => (c.penetration ? { ...c, penetration: { ...c.penetration, onsetCycle: 8 } } : c));
     const cfg = configFor(specs);
@@ -56,7 +56,7 @@ describe('state store', () => {
         expect(store.lastEncoded).toBe(2);
         store.save(whole, { savedAt: 1, journal: { seq: 0, recent: [] } });
         expect(store.lastEncoded).toBe(0); // nothing changed: no cell encoded again
-        expect(new StateStore(dir3).restore(resumed3)).toMatchObject({ version: 4, cells: 2 });
+        expect(new StateStore(dir3).restore(resumed3)).toMatchObject({ version: 5, cells: 2 });
       }
       const ev: LabEvent[] = [];
       whole.ingest(x.cell, b, x.ts, ev);
@@ -83,7 +83,7 @@ describe('state store', () => {
     const lab = new Lab(() => {
       throw new Error('no cell expected');
     });
-    expect(() => new StateStore(dir).restore(lab)).toThrow(/format 99; this release reads formats 1, 2, 3, 4/);
+    expect(() => new StateStore(dir).restore(lab)).toThrow(/format 99; this release reads formats 1, 2, 3, 4, 5/);
     writeFileSync(join(dir, 'lab-state.v8'), serialize({ version: 3, savedAt: 0, cells: [] })); // no journal position
     expect(() => new StateStore(dir).restore(lab)).toThrow(/does not match its schema/);
     // a format-3 cell record with a field of the wrong type: the error names it
