@@ -95,6 +95,8 @@ export class Journal {
   /** Messages appended, and messages recognised as redeliveries of journaled ones (not appended again). */
   appended = 0;
   redelivered = 0;
+  /** fdatasync calls made on the journal's files. */
+  syncs = 0;
 
   constructor(
     readonly dir: string,
@@ -157,14 +159,20 @@ export class Journal {
 
   /**
    * Sets the records appended so far aside (a checkpoint begins: it will hold them) and goes on in a new
-   * file; {@link dropThrough} removes them once the checkpoint is durable. Their held PUBACKs wait for
-   * that, or for an fdatasync already under way.
+   * file; {@link dropThrough} removes them once the checkpoint is durable. Held PUBACKs are released here,
+   * after an fdatasync of the file set aside: the syncs that follow cover the new file only, and a
+   * checkpoint can take seconds, during which every later PUBACK would wait (they are released in order).
    */
   rotate(): void {
     const fd = this.fd;
     if (fd === undefined) return;
     this.writeOut(fd);
     if (this.size === 0) return;
+    if (this.durableSeq < this.seq) {
+      fdatasyncSync(fd);
+      this.syncs++;
+      this.markDurable(this.seq);
+    }
     const path = join(this.dir, `journal-${this.seq}.bin`);
     renameSync(this.path, path);
     this.retired.push({ path, last: this.seq, fd });
@@ -249,6 +257,7 @@ export class Journal {
     const target = this.seq;
     this.writeOut(fd);
     this.syncingFd = fd;
+    this.syncs++;
     fdatasync(fd, (e) => {
       this.syncing = false;
       this.syncingFd = undefined;
@@ -297,6 +306,7 @@ export class Journal {
     if (this.fd === undefined) return;
     this.writeOut(this.fd);
     fdatasyncSync(this.fd);
+    this.syncs++;
     this.markDurable(this.seq);
   }
 
@@ -308,6 +318,7 @@ export class Journal {
     this.unwrittenBytes = 0;
     ftruncateSync(this.fd, 0);
     fdatasyncSync(this.fd);
+    this.syncs++;
     this.size = 0;
     this.markDurable(this.seq);
   }
