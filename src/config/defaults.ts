@@ -21,6 +21,8 @@ export const DEFAULT_INFLUX_OUTBOX_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_STATE_INTERVAL_S = 30;
 /** The journal past which a checkpoint is taken early (it then starts empty again), bytes. */
 export const DEFAULT_MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
+/** Least time between the starts of two fdatasyncs of the journal while messages keep coming (a sync starts at once when input goes quiet), ms. */
+export const DEFAULT_JOURNAL_COMMIT_MS = 10;
 /** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
 export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;

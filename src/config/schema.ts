@@ -22,6 +22,7 @@ import {
   DEFAULT_INFLUX_MAX_RETRIES,
   DEFAULT_INFLUX_OUTBOX_MAX_BYTES,
   DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_JOURNAL_COMMIT_MS,
   DEFAULT_MAX_JOURNAL_BYTES,
   DEFAULT_MAX_UNKNOWN_CELLS,
   DEFAULT_MQTT_URL,
@@ -145,6 +146,8 @@ export const configSchema = z.strictObject({
       /** Journal every message before it is acknowledged (exactly-once across crashes); false: acknowledged on arrival. */
       journal: z.boolean().default(true),
       maxJournalBytes: z.number().int().positive().default(DEFAULT_MAX_JOURNAL_BYTES),
+      /** Least time between the starts of two fdatasyncs of the journal while messages keep coming, ms (0: back to back); one starts at once when input goes quiet. */
+      journalCommit_ms: z.number().nonnegative().max(1000).default(DEFAULT_JOURNAL_COMMIT_MS),
     })
     .optional(),
   alerts: z

@@ -144,6 +144,66 @@ describe('journal group commit', () => {
   });
 });
 
+describe('journal commit interval', () => {
+  it('under sustained input, starts at most one fdatasync per interval; each release after a sync that started after its append', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-journal-'));
+    // longer than an fdatasync takes even on a loaded machine (~20 ms measured at load 10), so back to back would be several times more
+    const interval_ms = 200;
+    const j = new Journal(dir, { commitInterval_ms: interval_ms });
+    j.open(0, []);
+    let i = 0;
+    let early = 0;
+    const released: number[] = [];
+    const started = performance.now();
+    // 20 messages a turn of the event loop for 1 s. The next turn's batch is scheduled before this one's
+    // appends, so it comes before the journal's look (as messages read in the poll phase do): input never goes quiet.
+    await new Promise<void>((done) => {
+      const turn = (): void => {
+        if (performance.now() - started < 1_000) setImmediate(turn);
+        else done();
+        for (let k = 0; k < 20; k++) {
+          const n = ++i;
+          j.append(msg(n));
+          const syncsAtAppend = j.syncs;
+          j.whenDurable(() => {
+            if (j.syncs <= syncsAtAppend) early++;
+            released.push(n);
+          });
+        }
+      };
+      setImmediate(turn);
+    });
+    const elapsed = performance.now() - started;
+    await until(() => released.length === i);
+    expect(early).toBe(0);
+    expect(released).toEqual(Array.from({ length: i }, (_, k) => k + 1));
+    // one at once (the first message), then one per interval at most, and the last once input stopped
+    expect(j.syncs).toBeLessThanOrEqual(Math.floor(elapsed / interval_ms) + 2);
+    expect(i / j.syncs).toBeGreaterThan(20);
+    j.close();
+    expect(new Journal(dir).open(0, [])).toHaveLength(i);
+  });
+
+  it('syncs at once when input goes quiet, however long the interval (a broker holding its next messages until it gets PUBACKs)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-journal-'));
+    const j = new Journal(dir, { commitInterval_ms: 3_600_000 });
+    j.open(0, []);
+    let released = 0;
+    let n = 0;
+    for (let batch = 0; batch < 5; batch++) {
+      // 20 messages in one turn, then none: the first batch finds no sync for an hour, the next ones one just done
+      for (let k = 0; k < 20; k++) {
+        j.append(msg(++n));
+        j.whenDurable(() => released++);
+      }
+      await until(() => released === n);
+    }
+    // the first message's at once (no sync for an hour), then one a batch once it has gone quiet
+    expect(j.syncs).toBe(6);
+    j.close();
+  });
+});
+
 async function until(f: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (!f()) {
