@@ -14,11 +14,12 @@
  * were one per ~75 messages). A sync still starts at once when input goes quiet, that is when a turn of the
  * event loop appended nothing (checked from setImmediate: the broker may be holding further messages
  * until it gets PUBACKs, e.g. Mosquitto's 20 in flight by default), and when none started for that long
- * (an idle daemon: one message, one sync at once). It counts only while every turn brings messages (the
- * daemon behind its input): in the benchmark, publisher-bound, input goes quiet between most socket reads,
- * and the syncs stay back to back (1,600-2,000 per 300,000 messages at load 9-12, whatever the interval).
- * Mosquitto 2.0.11 lets 20 more messages through per PUBACK (measured: 20 PUBACKs, 420 in flight), so no
- * count of held PUBACKs tells that the broker is waiting: quiet alone does.
+ * (an idle daemon: one message, one sync at once). With more than {@link QUIET_SYNC_HELD} PUBACKs held,
+ * quiet means no message for {@link QUIET_GRACE_MS}, not one turn: in the benchmark, publisher-bound, input
+ * goes quiet between most socket reads, and with one turn the syncs stayed back to back (1,600-2,000 per
+ * 300,000 messages at load 9-12, whatever the interval). Mosquitto 2.0.11 lets 20 more messages through
+ * per PUBACK (measured: 20 PUBACKs, 420 in flight), so no count of held PUBACKs tells that the broker is
+ * waiting: a broker holding more than 32 back costs it the grace per batch, never the interval.
  *
  * Every message in the journal is either in the checkpoint's state or after it, by its sequence number
  * (the append and the pipeline's processing are one synchronous step, which a checkpoint never splits).
@@ -63,6 +64,14 @@ interface Retired {
   readonly fd: number | undefined;
 }
 /**
+ * Held PUBACKs up to which input going quiet starts a sync at once (brokers' default in-flight QoS 1
+ * messages a client: Mosquitto's and VerneMQ's 20, EMQX's 32). With more held, the sync waits
+ * {@link QUIET_GRACE_MS} for further input first.
+ */
+const QUIET_SYNC_HELD = 32;
+/** How long input must stay quiet, with more than {@link QUIET_SYNC_HELD} PUBACKs held, for a sync to start before the commit interval, ms. */
+const QUIET_GRACE_MS = 1;
+/**
  * Size of the buffer the records are appended to until a sync writes them, bytes: past it they are written
  * at once (not synced: the sync in flight or the next one covers them). A record larger than it gets a
  * buffer of its own size.
@@ -97,6 +106,7 @@ export class Journal {
   private syncStartedAt = -Infinity;
   /** A sync waits for input to go quiet or for the commit interval: the sequence number at the last look (undefined: not waiting). */
   private quietMark: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private readonly commitInterval_ms: number;
   /** Files set aside by {@link rotate}, each with the last sequence number it holds. */
   private retired: Retired[] = [];
@@ -290,6 +300,20 @@ export class Journal {
     this.quietMark = undefined;
     // Closed, synced (stop) or checkpointed meanwhile: nothing to wait for.
     if (this.fd === undefined || this.held === 0 || this.syncing) return;
+    if (performance.now() - this.syncStartedAt >= this.commitInterval_ms || (quiet && this.held <= QUIET_SYNC_HELD)) this.startSync();
+    else if (quiet) {
+      // More held than brokers' usual in-flight limits: publishers slower than the daemon, most likely, whose
+      // next messages come within the grace; if none does, the broker may be waiting for these PUBACKs.
+      this.quietMark = this.seq;
+      this.timer = setTimeout(this.afterGrace, QUIET_GRACE_MS);
+    } else this.lookAgain();
+  };
+
+  private readonly afterGrace = (): void => {
+    const quiet = this.seq === this.quietMark;
+    this.quietMark = undefined;
+    this.timer = undefined;
+    if (this.fd === undefined || this.held === 0 || this.syncing) return;
     if (quiet || performance.now() - this.syncStartedAt >= this.commitInterval_ms) this.startSync();
     else this.lookAgain();
   };
@@ -369,6 +393,9 @@ export class Journal {
   }
 
   close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.quietMark = undefined;
     for (const r of this.retired) {
       if (r.fd === undefined) continue;
       if (r.fd === this.syncingFd) this.closeAfterSync.push(r.fd);
