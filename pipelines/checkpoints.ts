@@ -48,6 +48,7 @@ export class Checkpoints {
             onError: (m) => {
               opts.log.error(m);
             },
+            commitInterval_ms: state.journalCommit_ms,
           })
         : undefined;
   }

@@ -42,7 +42,7 @@ export interface HealthInputs {
   /** Why the pipeline stopped, once its subscription errored or completed unexpectedly. */
   readonly pipelineStopped?: string | undefined;
   /** The write-ahead journal, when there is one. */
-  readonly journal?: { readonly bytes: number } | undefined;
+  readonly journal?: { readonly bytes: number; readonly syncs: number } | undefined;
   /** The last checkpoint of the lab state, once one was taken. */
   readonly lastCheckpoint?: CheckpointHealth | undefined;
 }
@@ -113,6 +113,7 @@ export function healthSourceFor(daemon: HealthInputs, opts: HealthSourceOptions 
       return `mqtt: the broker did not resume the persistent session at ${new Date(at).toISOString()}: readings sent while oep was away may be lost`;
     },
     journalBytes: () => daemon.journal?.bytes,
+    journalSyncs: () => daemon.journal?.syncs,
     lastCheckpoint: () => daemon.lastCheckpoint,
     edge(): EdgeHealth {
       const cells = daemon.lab.cells;

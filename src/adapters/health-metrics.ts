@@ -58,6 +58,7 @@ interface Snapshot {
   readonly sessionLost: string | undefined;
   readonly edge: EdgeHealth | undefined;
   readonly journalBytes: number | undefined;
+  readonly journalSyncs: number | undefined;
   readonly checkpoint: CheckpointHealth | undefined;
 }
 
@@ -103,6 +104,7 @@ function takeSnapshot(source: HealthSource, max: number, now: number): Snapshot 
     sessionLost: source.mqttSessionLost?.(),
     edge: source.edge?.(),
     journalBytes: source.journalBytes?.(),
+    journalSyncs: source.journalSyncs?.(),
     checkpoint: source.lastCheckpoint?.(),
   };
 }
@@ -283,6 +285,11 @@ export class HealthMetrics {
       scrapeGauge({ registers, name, help }, () => value(current()));
     };
     if (source.journalBytes !== undefined) gauge('oep_journal_bytes', 'Bytes in the write-ahead journal (emptied at each checkpoint)', (s) => s.journalBytes);
+    if (source.journalSyncs !== undefined)
+      scrapeCounter(
+        { registers, name: 'oep_journal_syncs_total', help: 'fdatasync calls on the write-ahead journal since start' },
+        () => current().journalSyncs,
+      );
     if (source.lastCheckpoint !== undefined) {
       gauge('oep_checkpoint_duration_seconds', 'Wall time of the last checkpoint, s (0 before the first)', (s) =>
         s.checkpoint === undefined ? undefined : s.checkpoint.duration_ms / 1000,

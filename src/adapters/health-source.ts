@@ -93,6 +93,8 @@ export interface HealthSource {
   edge?(): EdgeHealth;
   /** Bytes in the write-ahead journal now (undefined without a journal). */
   journalBytes?(): number | undefined;
+  /** fdatasync calls on the write-ahead journal since start (undefined without a journal). */
+  journalSyncs?(): number | undefined;
   /** The last checkpoint: how long it took and when it ended (undefined before the first, or without state). */
   lastCheckpoint?(): CheckpointHealth | undefined;
 }

@@ -39,6 +39,8 @@ export const MAX_AUTO_JOURNAL_BYTES = 1024 * 1024 * 1024;
 export function journalBound(configured: number | undefined, cells: number): number {
   return configured ?? Math.min(MAX_AUTO_JOURNAL_BYTES, Math.max(DEFAULT_MAX_JOURNAL_BYTES, JOURNAL_BYTES_PER_CELL * cells));
 }
+/** Least time between the starts of two fdatasyncs of the journal while messages keep coming (a sync starts at once when input goes quiet), ms. */
+export const DEFAULT_JOURNAL_COMMIT_MS = 10;
 /** Readings stamped more than this ahead of the arrival clock are rejected (a wrong device clock), ms. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
 export const DEFAULT_ELECTRODE_AREA_MM2 = MOLD_13MM_AREA_MM2;

@@ -22,6 +22,7 @@ import {
   DEFAULT_INFLUX_MAX_RETRIES,
   DEFAULT_INFLUX_OUTBOX_MAX_BYTES,
   DEFAULT_MAX_FUTURE_SKEW_MS,
+  DEFAULT_JOURNAL_COMMIT_MS,
   DEFAULT_MAX_UNKNOWN_CELLS,
   DEFAULT_MQTT_URL,
   DEFAULT_STATE_INTERVAL_S,
@@ -145,6 +146,8 @@ export const configSchema = z.strictObject({
       journal: z.boolean().default(true),
       /** Absent: 64 MiB or 16 KiB a cell, the larger (defaults.ts, journalBound). */
       maxJournalBytes: z.number().int().positive().optional(),
+      /** Least time between the starts of two fdatasyncs of the journal while messages keep coming, ms (0: back to back); one starts at once when input goes quiet. */
+      journalCommit_ms: z.number().nonnegative().max(1000).default(DEFAULT_JOURNAL_COMMIT_MS),
     })
     .optional(),
   alerts: z

@@ -154,6 +154,9 @@ describe(`/metrics of a daemon with ${CELLS.toLocaleString('en')} cells: lab-wid
     await daemon.checkpoint();
     const after = await scrape(daemon.healthUrl ?? '');
     expect(after.value('oep_journal_bytes')).toBe(0);
+    // every PUBACK waited for an fdatasync of the journal (counted)
+    expect(before.value('oep_journal_syncs_total')).toBeGreaterThan(0);
+    expect(after.value('oep_journal_syncs_total')).toBeGreaterThanOrEqual(before.value('oep_journal_syncs_total') ?? Infinity);
     expect(after.value('oep_checkpoint_last_timestamp_seconds')).toBeGreaterThan(first);
     expect(after.value('oep_checkpoint_duration_seconds')).toBeGreaterThan(0);
     expect(after.value('oep_checkpoint_duration_seconds')).toBeLessThanOrEqual((Date.now() - t) / 1000);

@@ -68,6 +68,16 @@ describe('mqtt publish queue', () => {
   });
 });
 
+describe('journal commit interval', () => {
+  it('takes state.journalCommit_ms from 0 to 1,000 ms, 10 by default, the key named in the error', () => {
+    expect(parseConfig({ state: { dir: '/tmp/s' } }).state?.journalCommit_ms).toBe(10);
+    expect(parseConfig({ state: { dir: '/tmp/s', journalCommit_ms: 0 } }).state?.journalCommit_ms).toBe(0);
+    expect(parseConfig({ state: { dir: '/tmp/s', journalCommit_ms: 2.5 } }).state?.journalCommit_ms).toBe(2.5);
+    expect(() => parseConfig({ state: { dir: '/tmp/s', journalCommit_ms: -1 } })).toThrow(/state\.journalCommit_ms/);
+    expect(() => parseConfig({ state: { dir: '/tmp/s', journalCommit_ms: 60_000 } })).toThrow(/state\.journalCommit_ms/);
+  });
+});
+
 describe('areal normalization (symmetric Li|Li cells)', () => {
   it('Δ(ΔP_Q) = Δ(ΔP) / (Q_dis / A) in MPa·cm²/(mA·h)', () => {
     const step = (kind: StepRecord['kind'], t: number, q: number, p0: number, p1: number): StepRecord => ({
