@@ -2,6 +2,7 @@
  * One record of the journal (journal.ts), both ways: u32 header length, u32 payload length, u32 CRC-32 of
  * both, the header (JSON: seq, arrival, topic), the payload bytes.
  */
+import { fstatSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { z } from 'zod';
 
@@ -102,4 +103,51 @@ export function readRecords(buf: Buffer, visit: (seq: number, arrival: number, t
     off = end;
   }
   return off;
+}
+
+/**
+ * Bytes of a journal file read at a time on open: a restart replays the journal a chunk at a time, so its
+ * memory does not grow with the journal (a record larger than a chunk is read whole).
+ */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads a file's records from its start a chunk at a time, each to `visit`, up to its end or a torn
+ * record (too short for its lengths, or its checksum wrong); returns the bytes up to there. Memory: a chunk
+ * (`chunkBytes`, default 4 MiB), or one record larger than it.
+ */
+export function readRecordsFromFile(
+  fd: number,
+  chunkBytes: number | undefined,
+  visit: (seq: number, arrival: number, topic: string, payload: Buffer) => void,
+): number {
+  const fileBytes = fstatSync(fd).size;
+  let buf = Buffer.allocUnsafe(Math.max(HEAD_BYTES, Math.min(chunkBytes ?? READ_CHUNK_BYTES, fileBytes)));
+  /** File offset of buf[0], and the bytes of the file in buf. */
+  let at = 0;
+  let have = 0;
+  for (;;) {
+    const got = at + have < fileBytes ? readSync(fd, buf, have, Math.min(buf.length - have, fileBytes - at - have), at + have) : 0;
+    have += got;
+    const used = readRecords(buf.subarray(0, have), visit);
+    const next = nextRecordBytes(buf, used, have);
+    // The end, a record whose bytes are all here but rejected, or one the file is too short for: torn.
+    if (used === have && at + have >= fileBytes) return at + used;
+    if (next !== undefined && (used + next <= have || at + used + next > fileBytes)) return at + used;
+    if (got === 0) return at + used;
+    buf.copy(buf, 0, used, have);
+    at += used;
+    have -= used;
+    if (next !== undefined && next > buf.length) {
+      const grown = Buffer.allocUnsafe(next);
+      buf.copy(grown, 0, 0, have);
+      buf = grown;
+    }
+  }
+}
+
+/** Bytes of the record starting at `off` in `buf` (which holds `have` bytes), or undefined when its lengths are not all there yet. */
+function nextRecordBytes(buf: Buffer, off: number, have: number): number | undefined {
+  if (off + HEAD_BYTES > have) return undefined;
+  return HEAD_BYTES + buf.readUInt32LE(off) + buf.readUInt32LE(off + 4);
 }

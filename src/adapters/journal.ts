@@ -33,23 +33,10 @@
  *
  * Records: see journal-record.ts. A torn record at the end (a crash mid-append) is cut off on open.
  */
-import {
-  closeSync,
-  fdatasync,
-  fdatasyncSync,
-  fstatSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_JOURNAL_COMMIT_MS } from '../config/defaults.js';
-import { HEAD_BYTES, readRecords, recordBound, writeRecord } from './journal-record.js';
+import { readRecordsFromFile, recordBound, writeRecord } from './journal-record.js';
 import type { RawMessage } from './mqtt.js';
 import { messageDigest, RecentMessages } from './recent-messages.js';
 
@@ -77,11 +64,6 @@ const QUIET_GRACE_MS = 1;
  * buffer of its own size.
  */
 const STAGE_BYTES = 256 * 1024;
-/**
- * Bytes of a journal file read at a time on open: a restart replays the journal a chunk at a time, so its
- * memory does not grow with the journal (a record larger than a chunk is read whole).
- */
-const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export interface JournalEntry extends RawMessage {
   readonly seq: number;
@@ -184,7 +166,7 @@ export class Journal {
       else {
         const fd = openSync(s.path, 'r');
         try {
-          this.scan(fd, take);
+          readRecordsFromFile(fd, this.opts.readChunkBytes, take);
         } finally {
           closeSync(fd);
         }
@@ -192,41 +174,11 @@ export class Journal {
       }
     }
     this.fd = openSync(this.path, 'a+', 0o600);
-    const off = this.scan(this.fd, take);
+    const off = readRecordsFromFile(this.fd, this.opts.readChunkBytes, take);
     if (off < fstatSync(this.fd).size) ftruncateSync(this.fd, off);
     this.size = off;
     this.durableSeq = this.seq;
     return handed;
-  }
-
-  /**
-   * Reads a file's records from its start a chunk at a time, each to `visit`, up to its end or a torn
-   * record (too short for its lengths, or its checksum wrong); returns the bytes up to there.
-   */
-  private scan(fd: number, visit: (seq: number, arrival: number, topic: string, payload: Buffer) => void): number {
-    const fileBytes = fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(Math.max(HEAD_BYTES, Math.min(this.opts.readChunkBytes ?? READ_CHUNK_BYTES, fileBytes)));
-    /** File offset of buf[0], and the bytes of the file in buf. */
-    let at = 0;
-    let have = 0;
-    for (;;) {
-      const got = at + have < fileBytes ? readSync(fd, buf, have, Math.min(buf.length - have, fileBytes - at - have), at + have) : 0;
-      have += got;
-      const used = readRecords(buf.subarray(0, have), visit);
-      const next = nextRecordBytes(buf, used, have);
-      // The end, a record whose bytes are all here but rejected, or one the file is too short for: torn.
-      if (used === have && at + have >= fileBytes) return at + used;
-      if (next !== undefined && (used + next <= have || at + used + next > fileBytes)) return at + used;
-      if (got === 0) return at + used;
-      buf.copy(buf, 0, used, have);
-      at += used;
-      have -= used;
-      if (next !== undefined && next > buf.length) {
-        const grown = Buffer.allocUnsafe(next);
-        buf.copy(grown, 0, 0, have);
-        buf = grown;
-      }
-    }
   }
 
   private segmentsOnDisk(): { path: string; last: number }[] {
@@ -459,10 +411,4 @@ export class Journal {
     closeSync(this.fd);
     this.fd = undefined;
   }
-}
-
-/** Bytes of the record starting at `off` in `buf` (which holds `have` bytes), or undefined when its lengths are not all there yet. */
-function nextRecordBytes(buf: Buffer, off: number, have: number): number | undefined {
-  if (off + HEAD_BYTES > have) return undefined;
-  return HEAD_BYTES + buf.readUInt32LE(off) + buf.readUInt32LE(off + 4);
 }
