@@ -5,7 +5,7 @@
  * the sizes of its last checkpoint (the journal's replay writes what came after again: no row twice). Used
  * by the daemon (output.dir), the embedded default and `oep process`.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AlertEvent } from '../domain/alerts/incidents.js';
 import type { LabEvent } from '../domain/lab.js';
@@ -13,6 +13,7 @@ import type { CycleRecord, StepRecord } from '../domain/types.js';
 import { CYCLE_FIELD_NAMES, cycleFields, batchLines, STEP_FIELD_NAMES, stepFields } from './line-protocol.js';
 import { csvField, parseCsvRecords } from './csv.js';
 import type { Sink, SinkReport } from './sink.js';
+import { syncFile } from './durable.js';
 
 // Columns: the record's time three ways (epoch ms; ISO-8601 UTC, what a spreadsheet opens; hours since the
 // cell's first step began), then the wire contract's field names, in the README's order (line-protocol.ts
@@ -262,10 +263,11 @@ export class FileSink implements Sink {
     return Object.fromEntries(Object.values(this.files).map((f) => [f.name, f.size]));
   }
 
-  /** Makes everything written so far durable (fdatasync of every file). */
-  sync(): void {
+  /** Makes everything written so far durable: resolves once an fdatasync of every file, run off the event loop, is done. */
+  sync(): Promise<void> {
     this.writeHeld();
-    for (const f of Object.values(this.files)) if (f.fd !== undefined) fdatasyncSync(f.fd);
+    const open = Object.values(this.files).filter((f) => f.fd !== undefined);
+    return Promise.all(open.map((f) => syncFile(join(this.dir, f.name)))).then(() => undefined);
   }
 
   /** Writes what is held (the writes are synchronous: then the operating system has everything). */

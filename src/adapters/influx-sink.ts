@@ -99,9 +99,9 @@ export class InfluxSink implements Sink {
       }, this.opts.flushInterval_ms);
   }
 
-  /** Makes the waiting lines durable (a disk outbox; the daemon's checkpoint calls it before saving the state). */
-  sync(): void {
-    this.outbox.sync();
+  /** Makes the waiting lines durable, off the event loop (a disk outbox; the daemon's checkpoint awaits it before its commit). */
+  sync(): Promise<void> {
+    return this.outbox.sync();
   }
 
   /** Lines accepted so far, written, waiting (in the outbox), and dropped (refused, past the retry limits, or the outbox's bound). */

@@ -28,8 +28,8 @@
  * not taken twice. A message without the flag is always taken (a device may publish equal payloads twice).
  *
  * A checkpoint is taken while messages go on arriving: when it begins, the journal sets its file aside
- * (`journal-<last seq>.bin`) and goes on in a new one; once the checkpoint is durable, the set-aside file
- * goes. A restart reads the set-aside files a stopped checkpoint left, then the current one.
+ * (`journal-<last seq>.bin`) and goes on in a new one; the next sync covers the set-aside file too (no
+ * PUBACK is released before it), and once the checkpoint is durable, the set-aside file goes. A restart reads the set-aside files a stopped checkpoint left, then the current one.
  *
  * Records: see journal-record.ts. A torn record at the end (a crash mid-append) is cut off on open.
  */
@@ -49,6 +49,8 @@ interface Retired {
   readonly last: number;
   /** Open while this process wrote it. */
   readonly fd: number | undefined;
+  /** Records in it not yet covered by an fdatasync: the next sync covers them (before its PUBACKs go). */
+  unsynced: boolean;
 }
 /**
  * Held PUBACKs up to which input going quiet starts a sync at once (brokers' default in-flight QoS 1
@@ -99,8 +101,8 @@ export class Journal {
   private readonly commitInterval_ms: number;
   /** Files set aside by {@link rotate}, each with the last sequence number it holds. */
   private retired: Retired[] = [];
-  /** The file an fdatasync is under way on, and set-aside files to close once it is done. */
-  private syncingFd: number | undefined;
+  /** The files an fdatasync is under way on, and set-aside files to close once theirs is done. */
+  private readonly syncingFds = new Set<number>();
   private closeAfterSync: number[] = [];
   /**
    * Held PUBACKs, in the order of their sequence numbers (which only grow), from `waitHead` on: each waits
@@ -170,7 +172,7 @@ export class Journal {
         } finally {
           closeSync(fd);
         }
-        this.retired.push({ path: s.path, last: s.last, fd: undefined });
+        this.retired.push({ path: s.path, last: s.last, fd: undefined, unsynced: false });
       }
     }
     this.fd = openSync(this.path, 'a+', 0o600);
@@ -192,25 +194,22 @@ export class Journal {
 
   /**
    * Sets the records appended so far aside (a checkpoint begins: it will hold them) and goes on in a new
-   * file; {@link dropThrough} removes them once the checkpoint is durable. Held PUBACKs are released here,
-   * after an fdatasync of the file set aside: the syncs that follow cover the new file only, and a
-   * checkpoint can take seconds, during which every later PUBACK would wait (they are released in order).
+   * file; {@link dropThrough} removes them once the checkpoint is durable. Its records not synced yet are
+   * covered by the next sync (off the event loop, with the new file's: their held PUBACKs go then, not
+   * after the checkpoint, which can take seconds, during which every later PUBACK would wait: they are
+   * released in order).
    */
   rotate(): void {
     const fd = this.fd;
     if (fd === undefined) return;
     this.writeOut(fd);
     if (this.size === 0) return;
-    if (this.durableSeq < this.seq) {
-      fdatasyncSync(fd);
-      this.syncs++;
-      this.markDurable(this.seq);
-    }
     const path = join(this.dir, `journal-${this.seq}.bin`);
     renameSync(this.path, path);
-    this.retired.push({ path, last: this.seq, fd });
+    this.retired.push({ path, last: this.seq, fd, unsynced: this.durableSeq < this.seq });
     this.fd = openSync(this.path, 'a+', 0o600);
     this.size = 0;
+    if (this.held > 0) this.syncSoon();
   }
 
   /** A checkpoint holding every message up to `seq` is durable: their set-aside files go, their PUBACKs too. */
@@ -222,8 +221,7 @@ export class Journal {
         continue;
       }
       rmSync(r.path, { force: true });
-      if (r.fd !== undefined && r.fd !== this.syncingFd) closeSync(r.fd);
-      else if (r.fd !== undefined) this.closeAfterSync.push(r.fd);
+      if (r.fd !== undefined) this.closeWhenIdle(r.fd);
     }
     this.retired = keep;
     this.markDurable(seq);
@@ -321,28 +319,54 @@ export class Journal {
     else this.lookAgain();
   };
 
+  /** An fdatasync of the file and of the set-aside files with records not synced yet, side by side; then the PUBACKs of all appended before it go. */
   private startSync(): void {
     const fd = this.fd;
     if (fd === undefined) return;
     this.syncing = true;
     this.syncStartedAt = performance.now();
-    this.syncs++;
     const target = this.seq;
     this.writeOut(fd);
-    this.syncingFd = fd;
-    fdatasync(fd, (e) => {
-      this.syncing = false;
-      this.syncingFd = undefined;
-      for (const c of this.closeAfterSync.splice(0)) closeSync(c);
-      // A file set aside meanwhile (rotate) was synced all the same: its messages are durable.
-      if (this.fd === undefined) return;
-      if (e !== null) {
-        this.opts.onError?.(`journal: fdatasync failed: ${e.message}`);
-        return;
-      }
-      this.markDurable(target);
-      if (this.held > 0) this.syncSoon();
-    });
+    const fds = [fd];
+    for (const r of this.retired) if (r.unsynced && r.fd !== undefined) fds.push(r.fd);
+    this.syncs += fds.length;
+    let left = fds.length;
+    let failure: Error | undefined;
+    for (const f of fds) {
+      this.syncingFds.add(f);
+      fdatasync(f, (e) => {
+        this.syncingFds.delete(f);
+        failure ??= e ?? undefined;
+        if (--left === 0) this.synced(target, fds, failure);
+      });
+    }
+  }
+
+  private synced(target: number, fds: readonly number[], failure: Error | undefined): void {
+    this.syncing = false;
+    this.closeIdle();
+    // A file set aside meanwhile (rotate) was synced all the same: its messages up to the target are durable.
+    if (this.fd === undefined) return;
+    if (failure !== undefined) {
+      this.opts.onError?.(`journal: fdatasync failed: ${failure.message}`);
+      return;
+    }
+    // The files set aside before it started, and the one set aside while it ran if it held nothing past the target.
+    for (const r of this.retired) if (r.unsynced && r.fd !== undefined && r.last <= target && fds.includes(r.fd)) r.unsynced = false;
+    this.markDurable(target);
+    if (this.held > 0) this.syncSoon();
+  }
+
+  /** Closes a set-aside file now, or once the fdatasync under way on it is done. */
+  private closeWhenIdle(fd: number): void {
+    if (this.syncingFds.has(fd)) this.closeAfterSync.push(fd);
+    else closeSync(fd);
+  }
+
+  private closeIdle(): void {
+    const waiting = this.closeAfterSync;
+    this.closeAfterSync = [];
+    for (const fd of waiting) this.closeWhenIdle(fd);
   }
 
   /** Writes the appended records to the file, in one call. */
@@ -399,11 +423,7 @@ export class Journal {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.quietMark = undefined;
-    for (const r of this.retired) {
-      if (r.fd === undefined) continue;
-      if (r.fd === this.syncingFd) this.closeAfterSync.push(r.fd);
-      else closeSync(r.fd);
-    }
+    for (const r of this.retired) if (r.fd !== undefined) this.closeWhenIdle(r.fd);
     this.retired = this.retired.map((r) => ({ ...r, fd: undefined }));
     if (this.fd === undefined) return;
     this.writeOut(this.fd);

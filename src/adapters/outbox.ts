@@ -31,6 +31,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { syncFile } from './durable.js';
 
 /** A batch taken from the outbox: its lines, and what {@link Outbox.ack} needs to let them go. */
 export interface OutboxBatch {
@@ -48,8 +49,8 @@ export interface Outbox {
   readonly pending: number;
   /** Lines dropped by the size bound, so far. */
   readonly dropped: number;
-  /** Makes the appended lines durable (a no-op in memory). */
-  sync(): void;
+  /** Makes the lines appended so far durable: resolves once they are (at once in memory). */
+  sync(): Promise<void>;
   close(): void;
 }
 
@@ -86,8 +87,8 @@ export class MemoryOutbox implements Outbox {
     this.head = Math.min(this.lines.length, this.head + batch.lines.length);
   }
 
-  sync(): void {
-    // nothing to make durable
+  sync(): Promise<void> {
+    return Promise.resolve(); // nothing to make durable
   }
 
   close(): void {
@@ -231,8 +232,9 @@ export class DiskOutbox implements Outbox {
     this.saveCursor();
   }
 
-  sync(): void {
-    if (this.fd !== undefined) fdatasyncSync(this.fd);
+  /** An fdatasync of the segment appended to, off the event loop (the earlier ones were synced when it began). */
+  sync(): Promise<void> {
+    return this.fd === undefined ? Promise.resolve() : syncFile(this.segmentPath(this.last.n));
   }
 
   close(): void {

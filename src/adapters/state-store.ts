@@ -24,6 +24,7 @@
 import { closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from '../domain/lab.js';
+import { callback } from './durable.js';
 import { CheckpointRun, ChunkPool, WRITE_BYTES, type CheckpointReport } from './checkpoint-run.js';
 import { LEGACY_FILE } from './state-legacy.js';
 import { LOG_FILE, type CheckpointMeta, type Extent, type Restored } from './state-log.js';
@@ -91,17 +92,19 @@ export class StateStore {
   /**
    * Takes a checkpoint a slice of `slice_ms` at a time, giving the event loop back between slices; the
    * lab goes on meanwhile. Resolves once it is durable. Rejects if one is already in progress.
+   * `outputs`: resolves once what `meta` refers to outside the state (the output files up to their
+   * recorded sizes) is durable; the commit is written only after it, and a rejection fails the checkpoint.
    */
-  checkpoint(lab: Lab, meta: CheckpointMeta, slice_ms = DEFAULT_CHECKPOINT_SLICE_MS): Promise<CheckpointReport> {
+  checkpoint(lab: Lab, meta: CheckpointMeta, slice_ms = DEFAULT_CHECKPOINT_SLICE_MS, outputs?: Promise<unknown>): Promise<CheckpointReport> {
     if (this.running !== undefined) return Promise.reject(new Error('a checkpoint is in progress'));
-    const p = this.runSliced(lab, meta, slice_ms).finally(() => {
+    const p = this.runSliced(lab, meta, slice_ms, outputs).finally(() => {
       this.running = undefined;
     });
     this.running = p;
     return p;
   }
 
-  private async runSliced(lab: Lab, meta: CheckpointMeta, slice_ms: number): Promise<CheckpointReport> {
+  private async runSliced(lab: Lab, meta: CheckpointMeta, slice_ms: number, outputs: Promise<unknown> | undefined): Promise<CheckpointReport> {
     const run = this.begin(lab);
     try {
       for (;;) {
@@ -111,6 +114,7 @@ export class StateStore {
         if (done) break;
         await new Promise<void>((r) => setImmediate(r));
       }
+      await outputs;
       run.seal(meta, false);
       await run.flushAsync();
       await callback((cb) => {
@@ -188,16 +192,6 @@ export class StateStore {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
-}
-
-/** Runs an fs call taking a callback as a promise. */
-function callback(f: (cb: (e: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    f((e) => {
-      if (e === null) resolve();
-      else reject(e);
-    });
-  });
 }
 
 /** fsync of a folder (a rename is durable once its folder is synced). */

@@ -4,7 +4,7 @@
  * after the last commit (a checkpoint a crash cut short) are ignored; a log grown past twice its live
  * records is written afresh. Each time, a restart restores every cell's record as it was.
  */
-import { appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
@@ -91,6 +91,37 @@ describe('incremental checkpoints', () => {
     store.save(lab, meta(2));
     expect(store.lastEncoded).toBe(Math.ceil(CELLS / 3) + 1);
     expect(restored(dir, 2)).toEqual(records(lab));
+  });
+
+  it('writes its commit only once the outputs it names are durable; a failed output sync fails it and leaves the previous checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oep-state4-'));
+    const lab = newLab();
+    for (let c = 0; c < CELLS; c++) feed(lab, `c${c}`, 0, 120);
+    const store = new StateStore(dir);
+    store.save(lab, meta(1));
+    const first = records(lab);
+    feed(lab, 'c2', 120, 30);
+    let durable = (): void => undefined;
+    const outputs = new Promise<void>((r) => (durable = r));
+    const p = store.checkpoint(lab, meta(2), 0, outputs);
+    for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r)); // its slices are done
+    // No commit yet: a crash now restores the previous checkpoint (read from a copy: a restore cuts off what follows the last commit).
+    const crashed = mkdtempSync(join(tmpdir(), 'oep-state4-'));
+    cpSync(dir, crashed, { recursive: true });
+    expect(restored(crashed, 1)).toEqual(first);
+    durable();
+    await p;
+    expect(restored(dir, 2)).toEqual(records(lab));
+    // An output that could not be made durable: no commit, and the cell counts as changed for the next one.
+    const atTwo = records(lab);
+    feed(lab, 'c4', 150, 30);
+    const failed = Promise.reject(new Error('EIO'));
+    failed.catch(() => undefined);
+    await expect(store.checkpoint(lab, meta(3), 0, failed)).rejects.toThrow('EIO');
+    expect(restored(dir, 2)).toEqual(atTwo);
+    store.save(lab, meta(4));
+    expect(store.lastEncoded).toBe(1);
+    expect(restored(dir, 4)).toEqual(records(lab));
   });
 
   it("does not count a cell changed for a tick that only finds its readings flowing (the silence check's 'ok')", () => {
