@@ -51,6 +51,13 @@ export interface RoundResult {
   /** oep only: cycles closed, points InfluxDB acknowledged. */
   readonly cycles?: number;
   readonly influxPoints?: number;
+  /**
+   * oep only: the daemon's event loop over the second half (its /metrics, prom-client's
+   * monitorEventLoopDelay at 10 ms resolution, restarted by the scrape at the half-way marker): the
+   * longest delay and the 99th percentile, ms. Checkpoints, the journal's syncs and MQTT.js's batches show here.
+   */
+  readonly loopMax_ms?: number;
+  readonly loopP99_ms?: number;
 }
 
 /** A subscriber under test, started and subscribed. */
@@ -61,9 +68,13 @@ interface Subscriber {
   /** Resolves when the half-way marker was handled (never, if the subscriber dies first). */
   readonly mid: Promise<unknown>;
   /** After the end: checks what it received; a failure message, or what it counted. */
-  verify(expected: number): Promise<{ failure?: string; cycles?: number; influxPoints?: number }>;
+  verify(expected: number): Promise<{ failure?: string; cycles?: number; influxPoints?: number; loopMax_ms?: number; loopP99_ms?: number }>;
   stop(): Promise<void>;
 }
+
+/** prom-client's event-loop delay since the previous scrape, s. */
+const LOOP_MAX = 'nodejs_eventloop_lag_max_seconds';
+const LOOP_P99 = 'nodejs_eventloop_lag_p99_seconds';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
@@ -97,18 +108,27 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string, cells: num
     return { failure: `died at ${s} s: ${oomOr(d.stderrTail(), `exit ${String(e.code ?? e.signal)}`)}` };
   });
   const health = `http://127.0.0.1:${healthPort}`;
+  const mid = d.line(new RegExp(`rejected \\(${MID_MARKER_CELL},`));
+  // prom-client's event-loop histogram restarts at each scrape: this one makes the end's cover the second half.
+  void mid.then(() => scrapeSum(health, [LOOP_MAX]).catch(() => undefined));
   return {
     pid: d.pid,
     end,
-    mid: d.line(new RegExp(`rejected \\(${MID_MARKER_CELL},`)),
+    mid,
     async verify(expected) {
       // The lab-wide sums: at 10,000 cells a scrape has no per-cell series (health.perCellMetrics).
       const names = ['oep_lab_readings_accepted_total', 'oep_lab_readings_duplicate_total', 'oep_lab_readings_late_total', 'oep_lab_cycles_total'] as const;
-      const m = await scrapeSum(health, [...names, 'oep_influx_points_written_total', 'oep_influx_points_enqueued_total']);
+      const m = await scrapeSum(health, [...names, 'oep_influx_points_written_total', 'oep_influx_points_enqueued_total', LOOP_MAX, LOOP_P99]);
       const got = (m.oep_lab_readings_accepted_total ?? 0) + (m.oep_lab_readings_duplicate_total ?? 0) + (m.oep_lab_readings_late_total ?? 0);
       const late = (m.oep_lab_readings_late_total ?? 0) + (m.oep_lab_readings_duplicate_total ?? 0);
       const failure = got !== expected ? `got ${got} of ${expected}` : late > 0 ? `${late} late/duplicate` : undefined;
-      return { ...(failure !== undefined ? { failure } : {}), cycles: m.oep_lab_cycles_total ?? 0, influxPoints: m.oep_influx_points_enqueued_total ?? 0 };
+      const loop = { loopMax_ms: (m[LOOP_MAX] ?? NaN) * 1000, loopP99_ms: (m[LOOP_P99] ?? NaN) * 1000 };
+      return {
+        ...(failure !== undefined ? { failure } : {}),
+        cycles: m.oep_lab_cycles_total ?? 0,
+        influxPoints: m.oep_influx_points_enqueued_total ?? 0,
+        ...loop,
+      };
     },
     async stop() {
       const e = await d.stop();

@@ -41,6 +41,8 @@ interface SideFigures {
   readonly rssOk: number[];
   readonly failures: string[];
   readonly cycles: number[];
+  /** oep: the event loop's longest delay in the second half of each round, ms. */
+  readonly loopMax: number[];
 }
 
 function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
@@ -54,6 +56,7 @@ function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
     rssOk: ok.map((r) => r.peakRss_MB).filter(Number.isFinite),
     failures: mine.flatMap((r) => (r.failure !== undefined ? [r.failure] : [])),
     cycles: ok.map((r) => r.cycles ?? NaN),
+    loopMax: ok.map((r) => r.loopMax_ms ?? NaN).filter(Number.isFinite),
   };
 }
 
@@ -74,7 +77,8 @@ const row = (cols: readonly string[]): string =>
 function note(f: SideFigures, cells: number): string {
   if (f.failures.length > 0) return `${f.failures.length} of ${f.failures.length + f.rate.length}: ${f.failures[0] ?? ''}`;
   const c = f.cycles[0];
-  return c !== undefined && Number.isFinite(c) ? `${(c / cells).toFixed(1)} cycles/cell` : '';
+  const loop = f.loopMax.length > 0 ? `, loop <= ${int(Math.max(...f.loopMax))} ms` : '';
+  return c !== undefined && Number.isFinite(c) ? `${(c / cells).toFixed(1)} cycles/cell${loop}` : '';
 }
 
 /** Medians and (min–max) over the rounds, per cell count and side, and the oep/bare ratio of the medians. */
@@ -105,10 +109,13 @@ export function roundLine(n: number, r: RoundResult): string {
   const what = `round ${n} ${r.side.padEnd(4)} ${int(r.cells)} cells, ${int(r.readings)} readings`;
   if (r.failure !== undefined) return `${what}: ${r.failure}; peak RSS ${int(r.peakRss_MB)} MB`;
   const oep = r.cycles !== undefined ? `${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points; ` : '';
+  const loop =
+    r.loopMax_ms !== undefined ? `\n    event loop, 2nd half: longest delay ${int(r.loopMax_ms)} ms, 99th percentile ${int(r.loopP99_ms ?? NaN)} ms` : '';
   return (
     `${what}: ${r.wall_s.toFixed(1)} s = ${int(r.readings / r.wall_s)}/s, ` +
     `CPU ${(r.cpu_us / r.readings).toFixed(2)} µs/reading (2nd half ${(r.steadyCpu_us / r.steadyReadings).toFixed(2)}), RSS ${int(r.peakRss_MB)} MB\n` +
-    `    ${oep}CPU s: subscriber ${(r.cpu_us / 1e6).toFixed(2)}, publisher ${(r.publisherCpu_us / 1e6).toFixed(2)}, broker ${(r.brokerCpu_us / 1e6).toFixed(2)}`
+    `    ${oep}CPU s: subscriber ${(r.cpu_us / 1e6).toFixed(2)}, publisher ${(r.publisherCpu_us / 1e6).toFixed(2)}, broker ${(r.brokerCpu_us / 1e6).toFixed(2)}` +
+    loop
   );
 }
 
