@@ -130,6 +130,8 @@ export class DiskOutbox implements Outbox {
   /** Lines of the first segment before the cursor (already sent). */
   private sentInFirst = 0;
   private fd: number | undefined;
+  /** The fdatasyncs of the segments filled since the last {@link sync}. */
+  private syncing: Promise<void>[] = [];
   /** Where a batch is read (kept up to {@link KEEP_READ_BYTES}). */
   private readBuf = Buffer.alloc(0);
   dropped = 0;
@@ -232,9 +234,12 @@ export class DiskOutbox implements Outbox {
     this.saveCursor();
   }
 
-  /** An fdatasync of the segment appended to, off the event loop (the earlier ones were synced when it began). */
+  /** An fdatasync of the segment appended to, off the event loop, and the end of those of the segments filled since the last call. */
   sync(): Promise<void> {
-    return this.fd === undefined ? Promise.resolve() : syncFile(this.segmentPath(this.last.n));
+    const waits = this.syncing;
+    this.syncing = [];
+    if (this.fd !== undefined) waits.push(syncFile(this.segmentPath(this.last.n)));
+    return Promise.all(waits).then(() => undefined);
   }
 
   close(): void {
@@ -261,9 +266,12 @@ export class DiskOutbox implements Outbox {
     this.fd = fd;
   }
 
+  /** The next segment; the full one's fdatasync runs off the event loop (16 MiB of lines: 20-100 ms on this machine), awaited by the next {@link sync}. */
   private rotate(): void {
     if (this.fd !== undefined) {
-      fdatasyncSync(this.fd);
+      const full = syncFile(this.segmentPath(this.last.n));
+      full.catch(() => undefined); // awaited by the next sync
+      this.syncing.push(full);
       closeSync(this.fd);
     }
     this.segments.push({ n: this.last.n + 1, bytes: 0, lines: 0 });
