@@ -33,9 +33,10 @@
  *
  * Records: see journal-record.ts. A torn record at the end (a crash mid-append) is cut off on open.
  */
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, rm, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_JOURNAL_COMMIT_MS } from '../config/defaults.js';
+import { HeldAcks } from './held-acks.js';
 import { readRecordsFromFile, recordBound, writeRecord } from './journal-record.js';
 import type { RawMessage } from './mqtt.js';
 import { messageDigest, RecentMessages } from './recent-messages.js';
@@ -104,13 +105,8 @@ export class Journal {
   /** The files an fdatasync is under way on, and set-aside files to close once theirs is done. */
   private readonly syncingFds = new Set<number>();
   private closeAfterSync: number[] = [];
-  /**
-   * Held PUBACKs, in the order of their sequence numbers (which only grow), from `waitHead` on: each waits
-   * until the journal is durable up to its message. Two arrays, not an object per message.
-   */
-  private waitSeq: number[] = [];
-  private waitRelease: ((() => void) | undefined)[] = [];
-  private waitHead = 0;
+  /** Held PUBACKs: each waits until the journal is durable up to its message. */
+  private readonly acks = new HeldAcks();
   /** Messages appended, and messages recognised as redeliveries of journaled ones (not appended again). */
   appended = 0;
   redelivered = 0;
@@ -220,7 +216,10 @@ export class Journal {
         keep.push(r);
         continue;
       }
-      rmSync(r.path, { force: true });
+      // Off the event loop: unlinking a file of 100 MB whose pages are being written back took up to 100 ms.
+      rm(r.path, { force: true }, (e) => {
+        if (e !== null) this.opts.onError?.(`journal: could not remove ${r.path}: ${e.message}`);
+      });
       if (r.fd !== undefined) this.closeWhenIdle(r.fd);
     }
     this.retired = keep;
@@ -270,14 +269,13 @@ export class Journal {
       release();
       return;
     }
-    this.waitSeq.push(this.seq);
-    this.waitRelease.push(release);
+    this.acks.hold(this.seq, release);
     this.syncSoon();
   }
 
   /** Held PUBACKs. */
   get held(): number {
-    return this.waitSeq.length - this.waitHead;
+    return this.acks.size;
   }
 
   /**
@@ -381,20 +379,7 @@ export class Journal {
 
   private markDurable(seq: number): void {
     if (seq > this.durableSeq) this.durableSeq = seq;
-    const seqs = this.waitSeq;
-    const releases = this.waitRelease;
-    while (this.waitHead < seqs.length && (seqs[this.waitHead] ?? Infinity) <= this.durableSeq) {
-      const release = releases[this.waitHead];
-      releases[this.waitHead++] = undefined;
-      release?.();
-    }
-    if (this.waitHead === seqs.length) {
-      seqs.length = releases.length = this.waitHead = 0;
-    } else if (this.waitHead > 1024 && this.waitHead * 2 > seqs.length) {
-      seqs.splice(0, this.waitHead);
-      releases.splice(0, this.waitHead);
-      this.waitHead = 0;
-    }
+    this.acks.releaseThrough(this.durableSeq);
   }
 
   /** Makes everything appended durable now and releases the held PUBACKs (before a stop). */

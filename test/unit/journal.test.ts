@@ -66,6 +66,7 @@ describe('journal', () => {
     expect(j.syncs).toBe(syncs + 4);
     expect(new Journal(dir).open(0, []).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     j.dropThrough(5);
+    await until(() => readdirSync(dir).length === 1); // removed off the event loop
     expect(readdirSync(dir)).toEqual(['journal.bin']);
     await new Promise<void>((r) => {
       j.whenDurable(r);
