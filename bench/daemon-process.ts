@@ -117,7 +117,7 @@ export async function scrapeSum(healthUrl: string, names: readonly string[]): Pr
   const text = await (await fetch(`${healthUrl}/metrics`, { signal: AbortSignal.timeout(60_000) })).text();
   const sums: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
   for (const l of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{[^}]*\})? (\S+)$/.exec(l);
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? (\S+)$/.exec(l);
     if (m?.[1] !== undefined && m[1] in sums) sums[m[1]] = (sums[m[1]] ?? 0) + Number(m[2]);
   }
   return sums;

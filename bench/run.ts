@@ -92,8 +92,9 @@ async function sweep(vm: VmHandle): Promise<void> {
       `(min–max) of ${rounds} round(s) per side, interleaved; peak RSS = VmHWM, the highest of the rounds.`,
       'Each channel at 1 Hz of event time; the current a square wave of',
       `${String(options.halfPeriod_s)} s half period at every cell count (the same steps per reading).`,
-      "loop = the daemon's event loop, longest delay in the 2nd half (its /metrics: prom-client's",
-      'nodejs_eventloop_lag_max_seconds, 10 ms resolution), the highest of the rounds.',
+      "loop = the subscriber's event loop, longest delay in the 2nd half, the highest of the rounds (oep:",
+      "its /metrics, prom-client's nodejs_eventloop_lag_max_seconds; bare: the same histogram, 10 ms",
+      "resolution); the bare side's is the machine's share (a process waiting for a core).",
       '',
     ].join('\n'),
   );

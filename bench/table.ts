@@ -41,8 +41,10 @@ interface SideFigures {
   readonly rssOk: number[];
   readonly failures: string[];
   readonly cycles: number[];
-  /** oep: the event loop's longest delay in the second half of each round, ms. */
+  /** The event loop's longest delay in the second half of each round, ms. */
   readonly loopMax: number[];
+  /** oep: its checkpoints' longest piece of work in one turn of the event loop, each round, ms. */
+  readonly checkpointMax: number[];
 }
 
 function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
@@ -57,6 +59,7 @@ function figures(rounds: readonly RoundResult[], side: Side): SideFigures {
     failures: mine.flatMap((r) => (r.failure !== undefined ? [r.failure] : [])),
     cycles: ok.map((r) => r.cycles ?? NaN),
     loopMax: ok.map((r) => r.loopMax_ms ?? NaN).filter(Number.isFinite),
+    checkpointMax: ok.map((r) => r.checkpointBlock_ms ?? NaN).filter(Number.isFinite),
   };
 }
 
@@ -77,8 +80,7 @@ const row = (cols: readonly string[]): string =>
 function note(f: SideFigures, cells: number): string {
   if (f.failures.length > 0) return `${f.failures.length} of ${f.failures.length + f.rate.length}: ${f.failures[0] ?? ''}`;
   const c = f.cycles[0];
-  const loop = f.loopMax.length > 0 ? `, loop <= ${int(Math.max(...f.loopMax))} ms` : '';
-  return c !== undefined && Number.isFinite(c) ? `${(c / cells).toFixed(1)} cycles/cell${loop}` : '';
+  return c !== undefined && Number.isFinite(c) ? `${(c / cells).toFixed(1)} cycles/cell` : '';
 }
 
 /** Medians and (min–max) over the rounds, per cell count and side, and the oep/bare ratio of the medians. */
@@ -100,6 +102,8 @@ export function sweepTable(rounds: readonly RoundResult[]): string {
     lines.push(
       row(['', '', 'ratio', ratio(oep.rate, bare.rate), ratio(oep.cpu, bare.cpu), ratio(oep.steady, bare.steady), ratio(oep.rssOk, bare.rssOk), 'oep/bare']),
     );
+    const most = (xs: number[]): string => (xs.length > 0 ? `${int(Math.max(...xs))} ms` : '–');
+    lines.push(`${' '.repeat(16)}loop: oep ${most(oep.loopMax)}, bare ${most(bare.loopMax)}; oep's checkpoints' longest piece ${most(oep.checkpointMax)}`);
   }
   return lines.join('\n');
 }
@@ -109,8 +113,11 @@ export function roundLine(n: number, r: RoundResult): string {
   const what = `round ${n} ${r.side.padEnd(4)} ${int(r.cells)} cells, ${int(r.readings)} readings`;
   if (r.failure !== undefined) return `${what}: ${r.failure}; peak RSS ${int(r.peakRss_MB)} MB`;
   const oep = r.cycles !== undefined ? `${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points; ` : '';
+  const ckpt = r.checkpointBlock_ms !== undefined ? `; checkpoints' longest piece ${int(r.checkpointBlock_ms)} ms` : '';
   const loop =
-    r.loopMax_ms !== undefined ? `\n    event loop, 2nd half: longest delay ${int(r.loopMax_ms)} ms, 99th percentile ${int(r.loopP99_ms ?? NaN)} ms` : '';
+    r.loopMax_ms !== undefined
+      ? `\n    event loop, 2nd half: longest delay ${int(r.loopMax_ms)} ms, 99th percentile ${(r.loopP99_ms ?? NaN).toFixed(1)} ms${ckpt}`
+      : '';
   return (
     `${what}: ${r.wall_s.toFixed(1)} s = ${int(r.readings / r.wall_s)}/s, ` +
     `CPU ${(r.cpu_us / r.readings).toFixed(2)} µs/reading (2nd half ${(r.steadyCpu_us / r.steadyReadings).toFixed(2)}), RSS ${int(r.peakRss_MB)} MB\n` +

@@ -7,6 +7,7 @@ import { filter, merge, Subject, type Subscription } from 'rxjs';
 import { AlertTally } from '../src/adapters/alert-tally.js';
 import type { FileSink } from '../src/adapters/file-sink.js';
 import { HealthServer } from '../src/adapters/health-server.js';
+import type { CheckpointHealth } from '../src/adapters/health-source.js';
 import { InstanceLock } from '../src/adapters/instance-lock.js';
 import type { InfluxSink, SinkReport } from '../src/adapters/influx-sink.js';
 import type { Logger } from '../src/adapters/log.js';
@@ -291,8 +292,8 @@ export class Daemon implements HealthInputs {
     return this.checkpoints.journal;
   }
 
-  /** How long the last checkpoint took and when it ended (for /metrics). */
-  get lastCheckpoint(): { duration_ms: number; at: number } | undefined {
+  /** How long the last checkpoint took, its longest block of the event loop, and when it ended (for /metrics). */
+  get lastCheckpoint(): CheckpointHealth | undefined {
     return this.checkpoints.last;
   }
 

@@ -294,6 +294,14 @@ export class HealthMetrics {
       gauge('oep_checkpoint_duration_seconds', 'Wall time of the last checkpoint, s (0 before the first)', (s) =>
         s.checkpoint === undefined ? undefined : s.checkpoint.duration_ms / 1000,
       );
+      gauge(
+        'oep_checkpoint_longest_block_seconds',
+        'Longest piece of work of the last checkpoint in one turn of the event loop, s: messages waited that long (0 before the first)',
+        (s) => (s.checkpoint === undefined ? undefined : s.checkpoint.longestBlock_ms / 1000),
+      );
+      gauge('oep_checkpoint_longest_block_max_seconds', 'The same, the longest of every checkpoint since start, s', (s) =>
+        s.checkpoint === undefined ? undefined : s.checkpoint.longestEver_ms / 1000,
+      );
       gauge('oep_checkpoint_last_timestamp_seconds', 'When the last checkpoint ended, Unix s (0 before the first)', (s) =>
         s.checkpoint === undefined ? undefined : s.checkpoint.at / 1000,
       );

@@ -103,6 +103,10 @@ export interface HealthSource {
 export interface CheckpointHealth {
   /** Wall time it took (counters written, outputs synced, state saved, journal emptied), ms. */
   readonly duration_ms: number;
+  /** Its longest piece of work in one turn of the event loop (the messages waited that long), ms. */
+  readonly longestBlock_ms: number;
+  /** The same, the longest of every checkpoint since the daemon started, ms. */
+  readonly longestEver_ms: number;
   /** When it ended, epoch ms. */
   readonly at: number;
 }

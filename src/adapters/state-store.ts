@@ -108,11 +108,12 @@ export class StateStore {
     const run = this.begin(lab);
     try {
       for (;;) {
+        // The capture began in the caller's turn of the event loop; its work starts in the next one.
+        await new Promise<void>((r) => setImmediate(r));
         const done = run.slice(slice_ms, false);
         // Written off the event loop: writing hundreds of MB at once, a synchronous write waits for the disk.
         if (done || run.outBytes >= WRITE_BYTES) await run.flushAsync();
         if (done) break;
-        await new Promise<void>((r) => setImmediate(r));
       }
       await outputs;
       run.seal(meta, false);

@@ -160,6 +160,10 @@ describe(`/metrics of a daemon with ${CELLS.toLocaleString('en')} cells: lab-wid
     expect(after.value('oep_checkpoint_last_timestamp_seconds')).toBeGreaterThan(first);
     expect(after.value('oep_checkpoint_duration_seconds')).toBeGreaterThan(0);
     expect(after.value('oep_checkpoint_duration_seconds')).toBeLessThanOrEqual((Date.now() - t) / 1000);
+    // Its longest piece of work in one turn of the event loop: part of the whole (counters a slice at a time, the state's slices).
+    expect(after.value('oep_checkpoint_longest_block_seconds')).toBeGreaterThan(0);
+    expect(after.value('oep_checkpoint_longest_block_seconds')).toBeLessThan(after.value('oep_checkpoint_duration_seconds') ?? 0);
+    expect(after.value('oep_checkpoint_longest_block_max_seconds')).toBeGreaterThanOrEqual(after.value('oep_checkpoint_longest_block_seconds') ?? Infinity);
   });
 
   it('perCellMetrics: true gives every cell its own numbers, which add up to the lab-wide sums', async () => {
