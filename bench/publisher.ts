@@ -6,7 +6,10 @@
  * (`oep/bench-end/pressure`, not JSON: the daemon rejects and logs it, the bare subscriber recognizes
  * it); the broker delivers one publisher's messages in order, so the marker arrives after every reading.
  *
- * Usage: node publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s>
+ * With a rate, no message goes out before its time (message m at m × readings per message / rate s): a lab's
+ * pace, at which the machine is not saturated and what the subscriber's event loop shows is its own.
+ *
+ * Usage: node publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s> [readings/s]
  * Reports over IPC (shape.ts PublisherReport): 'start' just before the first message, 'done' once all are acknowledged.
  */
 import mqtt from 'mqtt';
@@ -58,9 +61,15 @@ async function publishAll(a: PublisherArgs): Promise<void> {
   const client = await mqtt.connectAsync(a.url, { clientId: `bench-pub-${process.pid}`, clean: true });
   let next = 0;
   let acked = 0;
+  const rate = a.rate ?? 0;
+  let started = 0;
+  let paced: NodeJS.Timeout | undefined;
+  /** Messages whose time has come (all, without a rate). */
+  const due = (): number => (rate > 0 ? Math.floor((((monotonic_ms() - started) / 1000) * rate) / a.batch) + 1 : Infinity);
   await new Promise<void>((resolve, reject) => {
     const pump = (): void => {
-      while (next < a.messages && next - acked < a.window) {
+      const allowed = due();
+      while (next < a.messages && next - acked < a.window && next < allowed) {
         const m = next++;
         client.publish(topics[m] ?? '', bodies[m] ?? Buffer.alloc(0), { qos: 1 }, (e) => {
           if (e instanceof Error) {
@@ -75,8 +84,15 @@ async function publishAll(a: PublisherArgs): Promise<void> {
         if (next === Math.floor(a.messages / 2)) client.publish(MID_MARKER_TOPIC, MID_MARKER_PAYLOAD, { qos: 1 });
         if (next === a.messages) client.publish(END_MARKER_TOPIC, 'end', { qos: 1 });
       }
+      // Held back by the pace (not the window): look again shortly.
+      if (next < a.messages && next >= allowed)
+        paced ??= setTimeout(() => {
+          paced = undefined;
+          pump();
+        }, 2);
     };
     report('start');
+    started = monotonic_ms();
     pump();
   });
   report('done');
@@ -84,5 +100,6 @@ async function publishAll(a: PublisherArgs): Promise<void> {
 }
 
 const args = parsePublisherArgv(process.argv.slice(2));
-if (args === undefined) throw new Error('usage: publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s>');
+if (args === undefined)
+  throw new Error('usage: publisher.js <broker url> <cells> <messages> <readings per message> <window> <channels,…> <half period s> [readings/s]');
 await publishAll(args);

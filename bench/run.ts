@@ -16,6 +16,8 @@
  *   --batch 10      readings per message                                                    [OEP_BENCH_BATCH]
  *   --channels pressure,current   each cell's channels, published in turn                  [OEP_BENCH_CHANNELS]
  *   --rows 1000000  rows of the generated exports (process)                                 [OEP_BENCH_ROWS]
+ *   --rate 0        the publisher's pace, readings/s (0: as fast as the window allows; 20000: 10,000
+ *                   cells at 1 Hz, two channels, a lab's pace, at which the event loop's delay is the daemon's own)   [OEP_BENCH_RATE]
  *   --half-period s the current's square-wave half period, the same for every case (default: about
  *                   four cycles per cell in the case with the fewest readings per cell, ≥ 20 s)   [OEP_BENCH_HALF_PERIOD]
  * More daemon config: OEP_BENCH_CONFIG (JSON, merged over bench/daemon-config.ts); Node flags for the daemon:
@@ -46,6 +48,7 @@ const { values, positionals } = parseArgs({
     channels: { type: 'string', default: process.env.OEP_BENCH_CHANNELS ?? 'pressure,current' },
     rows: { type: 'string', default: process.env.OEP_BENCH_ROWS ?? '1000000' },
     'half-period': { type: 'string', default: process.env.OEP_BENCH_HALF_PERIOD },
+    rate: { type: 'string', default: process.env.OEP_BENCH_RATE ?? '0' },
   },
 });
 const part = PARTS.find((p) => p === (positionals[0] ?? 'all'));
@@ -65,6 +68,7 @@ const options: SweepOptions = {
   window: positive('window', values.window),
   channels,
   halfPeriod_s: values['half-period'] === undefined ? halfPeriodFor(cases, channels.length) : positive('half-period', values['half-period']),
+  rate: values.rate === '0' ? 0 : positive('rate', values.rate),
 };
 const rounds = positive('rounds', values.rounds);
 const has = (p: Part): boolean => part === p || (part === 'all' && (p === 'sweep' || p === 'latency' || p === 'process'));
@@ -82,7 +86,8 @@ async function sweep(vm: VmHandle): Promise<void> {
   console.log(
     [
       '',
-      `End to end through Mosquitto (no in-flight or queue limit); publisher in its own process, window ${options.window},`,
+      `End to end through Mosquitto (no in-flight or queue limit); publisher in its own process, window ${options.window},` +
+        (options.rate > 0 ? ` paced at ${options.rate.toLocaleString('en-US')} readings/s,` : ''),
       `${options.batch} readings per message, ${options.channels.join(' + ')} per cell. oep = bin/oep.js run (QoS 1 persistent`,
       'session, InfluxDB = VictoriaMetrics, files, state, /metrics); bare = MQTT.js, same session, JSON.parse',
       'and count.',

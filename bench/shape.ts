@@ -29,6 +29,8 @@ export interface PublisherArgs {
   readonly channels: readonly string[];
   /** Half period of the current's square wave (charge, then discharge), s. */
   readonly halfPeriod_s: number;
+  /** Readings per second at most (a lab's pace: 10,000 cells at 1 Hz, two channels, is 20,000); 0 or absent: as fast as the window allows. */
+  readonly rate?: number;
 }
 
 export const publisherArgv = (a: PublisherArgs): string[] => [
@@ -39,10 +41,11 @@ export const publisherArgv = (a: PublisherArgs): string[] => [
   String(a.window),
   a.channels.join(','),
   String(a.halfPeriod_s),
+  String(a.rate ?? 0),
 ];
 
 export function parsePublisherArgv(argv: readonly string[]): PublisherArgs | undefined {
-  const [url, cells, messages, batch, window, channels, halfPeriod_s] = argv;
+  const [url, cells, messages, batch, window, channels, halfPeriod_s, rate] = argv;
   if (url === undefined || channels === undefined) return undefined;
   return {
     url,
@@ -52,6 +55,7 @@ export function parsePublisherArgv(argv: readonly string[]): PublisherArgs | und
     window: Number(window),
     channels: channels.split(','),
     halfPeriod_s: Number(halfPeriod_s),
+    rate: Number(rate ?? 0),
   };
 }
 

@@ -30,6 +30,8 @@ export interface SweepOptions {
   readonly channels: readonly string[];
   /** Half period of every cell's square-wave current, s (one value for every case: the same steps per reading at each cell count). */
   readonly halfPeriod_s: number;
+  /** The publisher's pace, readings/s (0: as fast as the window allows). */
+  readonly rate: number;
 }
 
 export interface RoundResult {
@@ -248,7 +250,7 @@ async function measure(side: Side, sub: Subscriber, c: SweepCase, o: SweepOption
   const messages = Math.round(c.readings / o.batch);
   const readings = messages * o.batch;
   const halfPeriod_s = o.halfPeriod_s;
-  const pub = startPublisher({ url: broker.url, cells: c.cells, messages, batch: o.batch, window: o.window, channels: o.channels, halfPeriod_s });
+  const pub = startPublisher({ url: broker.url, cells: c.cells, messages, batch: o.batch, window: o.window, channels: o.channels, halfPeriod_s, rate: o.rate });
   const pids = [sub.pid, childWithArg(process.pid, broker.configPath) ?? 0];
   // The last peak RSS seen, for a subscriber that dies (its /proc entry goes with it).
   let peak = NaN;
