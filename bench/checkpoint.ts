@@ -7,16 +7,22 @@
  * checkpoint taken at once (`StateStore.save`, as every checkpoint was before format 4). Each starts after a
  * full garbage collection (the one at once too, since the CPU figures: the second lab's filling left its garbage
  * to the save before), and each reports the process's CPU time meanwhile (load-proof where wall time is not).
+ * Last, the restore of the log the three left, in a process of its own (restore-child.ts) with the heap flags the
+ * daemon gets at that many cells (bin/oep.js, src/commands/run.ts heapNeed): its time, CPU time and heap.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { StateStore, type CheckpointReport } from '../src/adapters/state-store.js';
+import { heapNeed } from '../src/commands/run.js';
 import { parseConfig } from '../src/config/schema.js';
 import { resolveCell } from '../src/config/cell-setup.js';
 import { Lab, type LabEvent } from '../src/domain/lab.js';
 import type { Reading } from '../src/domain/types.js';
+import { runChild } from './child-run.js';
+import type { RestoreFigures } from './restore-child.js';
 
 const T = Date.UTC(2026, 0, 1);
 const SECONDS = 300;
@@ -108,6 +114,26 @@ async function sliced(store: StateStore, lab: Lab, cells: number, seq: number, s
   return { wall_ms, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc(), cpu_ms: cpuSince(cpu) };
 }
 
+const RESTORE_CHILD = fileURLToPath(new URL('./restore-child.js', import.meta.url));
+/** bin/oep.js's young generation cap for the daemon (SEMI_SPACE_MB there). */
+const DAEMON_SEMI_SPACE_MB = 8;
+
+/** The restore of the state folder `dir` in a child process with the daemon's heap flags for `cells` cells. */
+async function restoreInChild(dir: string, cells: number): Promise<RestoreFigures & { readonly heapCap_MB: number; readonly peakRss_MB: number }> {
+  const heapCap_MB = Math.max(128, heapNeed(cells, 0)?.suggest_MB ?? 0);
+  const r = await runChild([
+    `--max-old-space-size=${String(heapCap_MB)}`,
+    `--max-semi-space-size=${String(DAEMON_SEMI_SPACE_MB)}`,
+    '--expose-gc',
+    RESTORE_CHILD,
+    dir,
+  ]);
+  if (r.code !== 0) throw new Error(`the restore failed (exit ${String(r.code)}): ${r.stderr}`);
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- restore-child.ts prints one RestoreFigures line
+  const figures = JSON.parse(r.stdout) as RestoreFigures;
+  return { ...figures, heapCap_MB, peakRss_MB: r.peakRss_MB };
+}
+
 export async function checkpointBench(cells: number): Promise<string> {
   const lab = filledLab(cells);
   const dir = mkdtempSync(join(tmpdir(), 'oep-bench-state-'));
@@ -132,6 +158,8 @@ export async function checkpointBench(cells: number): Promise<string> {
       resolve({ wall_ms: performance.now() - t, maxDelay_ms: h.max / 1e6, report, maxGc_ms: gc(), cpu_ms: cpuSince(cpu) });
     }, reject);
   });
+  store.close();
+  const restore = await restoreInChild(dir, cells);
   const all = filledLab(cells);
   collect();
   const cpu = process.cpuUsage();
@@ -150,5 +178,7 @@ export async function checkpointBench(cells: number): Promise<string> {
     `  ${line('1 % changed', some)}`,
     `  ${line('none changed', none)}`,
     `  first taken at once (StateStore.save, the event loop blocked throughout): ${ms(atOnce)}, CPU ${ms(atOnceCpu)} (${((1000 * atOnceCpu) / cells).toFixed(1)} µs a cell)`,
+    `  restore of that log (${String(restore.cells)} cells, a fresh process, heap cap ${String(restore.heapCap_MB)} MB): ${ms(restore.wall_ms)}, CPU ${ms(restore.cpu_ms)} (${((1000 * restore.cpu_ms) / cells).toFixed(1)} µs a cell), ` +
+      `heap ${restore.heapBefore_MB.toFixed(0)} MB before, peak ${restore.heapPeak_MB.toFixed(0)} MB, kept ${restore.heapKept_MB.toFixed(0)} MB; process peak RSS ${restore.peakRss_MB.toFixed(0)} MB`,
   ].join('\n');
 }

@@ -5,7 +5,8 @@
  *   latency  alert latency through the same daemon (latency.ts)
  *   process  `oep process` through the CLI vs a plain line read, 25- and 10-column exports (process-bench.ts)
  *   all      the three above (the default; under 10 minutes on a quiet 2-core machine)
- *   checkpoint  a checkpoint's cost and the event loop's longest delay, 100, 1,000, 10,000 cells (checkpoint.ts; not in `all`;
+ *   checkpoint  a checkpoint's cost and the event loop's longest delay, then the restore of its log in a fresh process,
+ *            100, 1,000, 10,000 cells (checkpoint.ts, restore-child.ts; not in `all`;
  *            other counts: OEP_BENCH_CHECKPOINT_CELLS=1000,10000)
  *   metrics  one /metrics scrape (time, size) at 100, 1,000, 10,000 cells, per-cell series on and off (metrics-scrape.ts; not in `all`)
  *   inprocess, memory: the pipeline inside the bench process, without MQTT (in-process.ts; not in `all`)

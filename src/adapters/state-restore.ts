@@ -62,7 +62,8 @@ export function restoreState(dir: string, lab: Lab): { restored: Restored; log: 
   const { version } = m.data;
   for (const [id, e] of scanned.cells) {
     const record: unknown = version === 5 ? decoded(path, id, buf, e) : deserialize(buf.subarray(e.off, e.off + e.len));
-    lab.restoreRecord(id, parseCellRecord(id, record));
+    // decoded (or deserialized) for this call alone, each cell's on its own: the cell takes its parts over uncopied
+    lab.restoreOwnRecord(id, parseCellRecord(id, record));
   }
   const restored = { version, cells: scanned.cells.size, savedAt: m.data.savedAt, journal: m.data.journal, files: m.data.files };
   // A format-4 log: its cells stay changed, the next checkpoint writes them all into a fresh log of this format.

@@ -12,10 +12,17 @@ import type { CellAlertsConfig } from './alerts.js';
 
 type DdpqConfig = NonNullable<CellAlertsConfig['ddpq']>;
 
-/** `given` over `defaults`, key by key: a key absent from `given` (or undefined there) keeps its default; keys `defaults` lacks are ignored. */
+/**
+ * `given` over `defaults`, key by key: a key absent from `given` (or undefined there) keeps its default; keys `defaults` lacks are ignored.
+ * A loop, not `Object.fromEntries(Object.entries(…).map(…))`: a cell's settings are resolved when the lab first meets
+ * or restores it, and the pair arrays of the latter were most of that time at 10,000 cells.
+ */
 function withDefaults<T extends Readonly<Record<keyof T, number>>>(defaults: T, given: { readonly [K in keyof T]?: number | undefined }): T {
+  const out: Partial<Record<keyof T, number>> = {};
+  // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- Object.keys gives `defaults`' own keys, each of T
+  for (const k of Object.keys(defaults) as (keyof T)[]) out[k] = given[k] ?? defaults[k];
   // eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- the same keys as `defaults`, each a number
-  return Object.fromEntries(Object.entries<number>(defaults).map(([k, v]) => [k, given[k as keyof T] ?? v])) as T;
+  return out as T;
 }
 
 /** A duration the config gives in seconds, in ms. */

@@ -138,18 +138,34 @@ export function recordViewOfCell(c: CellState): CellRecord {
   };
 }
 
-/** A cell from its plain-data record, with the cell's current settings. */
+/** A cell from its plain-data record, with the cell's current settings; the record is left as it was (its plain-data parts are copied). */
 export function cellFromRecord(id: string, s: CellSetup, r: CellRecord): CellState {
-  return {
-    id,
-    alertSetup: s.alerts,
-    aligner: EventTimeAligner.restore(s.aligner, r.aligner),
-    processor: CellProcessor.fromState(s.processor, r.processor),
+  return cellTakingRecord(id, s, {
+    ...r,
     counters: structuredClone(r.counters),
     alerts: structuredClone(r.alerts),
     incidents: structuredClone(r.incidents),
     cycleDetector: structuredClone(r.cycleDetector),
     sampleDetectors: structuredClone(r.sampleDetectors),
+  });
+}
+
+/**
+ * {@link cellFromRecord} of a record nothing else holds (decoded for the call, as a restore's are): its plain-data
+ * parts (counters, alert state) become the cell's own rather than copies (five structured clones a cell, ~12 % of a
+ * 10,000-cell restore's CPU time). Never use the record after.
+ */
+export function cellTakingRecord(id: string, s: CellSetup, r: CellRecord): CellState {
+  return {
+    id,
+    alertSetup: s.alerts,
+    aligner: EventTimeAligner.restore(s.aligner, r.aligner),
+    processor: CellProcessor.fromState(s.processor, r.processor),
+    counters: r.counters,
+    alerts: r.alerts,
+    incidents: r.incidents,
+    cycleDetector: r.cycleDetector,
+    sampleDetectors: r.sampleDetectors,
     ...(r.gaps !== undefined ? { gaps: GapTracker.fromState(id, r.gaps) } : {}),
     ...(r.failure !== undefined ? { failure: r.failure } : {}),
   };

@@ -12,6 +12,7 @@ import type { Signal } from './alerts/lifecycle.js';
 import type { CellOutput } from './cell-processor.js';
 import {
   cellFromRecord,
+  cellTakingRecord,
   cellFromSnapshot,
   newCellState,
   recordOfCell,
@@ -104,10 +105,19 @@ export class Lab {
     return c === undefined ? undefined : recordViewOfCell(c);
   }
 
-  /** Puts a cell back from its plain-data record, with the cell's current settings. */
+  /** Puts a cell back from its plain-data record, with the cell's current settings (the record is copied, left as it was). */
   restoreRecord(id: string, r: CellRecord): void {
     this.changes.beforeChange(id);
     this.put(id, cellFromRecord(id, this.setupFor(id), r));
+  }
+
+  /**
+   * {@link restoreRecord} of a record nothing else holds (decoded for the call): the cell takes its plain-data parts
+   * over instead of copying them (`cellTakingRecord`). Never use the record after.
+   */
+  restoreOwnRecord(id: string, r: CellRecord): void {
+    this.changes.beforeChange(id);
+    this.put(id, cellTakingRecord(id, this.setupFor(id), r));
   }
 
   /** Every cell's state, for a snapshot (the objects themselves: serialize them before the lab moves on). */

@@ -25,8 +25,8 @@ export function busySetup(id: string): CellSetup {
   return { ...s, processor };
 }
 
-/** The readings of second `s` to `s + 20` for cell `c` (0–4). */
-function batch(c: number, s: number): Reading[] {
+/** The readings of second `s` to `s + 20` for cell `c` (0–4: c0 to c3, `bad`). */
+export function busyBatch(c: number, s: number): Reading[] {
   const cell = c === 4 ? 'bad' : `c${String(c)}`;
   const b: Reading[] = [];
   for (let k = 0; k < 20; k++) {
@@ -45,7 +45,7 @@ function batch(c: number, s: number): Reading[] {
 /** Feeds `lab` from second `from` to `to` (multiples of 20); its events. */
 export function feedBusy(lab: Lab, from: number, to: number): LabEvent[] {
   const ev: LabEvent[] = [];
-  for (let s = from; s < to; s += 20) for (let c = 0; c < 5; c++) lab.ingest(c === 4 ? 'bad' : `c${String(c)}`, batch(c, s), BUSY_T0 + (s + 20) * 1000, ev);
+  for (let s = from; s < to; s += 20) for (let c = 0; c < 5; c++) lab.ingest(c === 4 ? 'bad' : `c${String(c)}`, busyBatch(c, s), BUSY_T0 + (s + 20) * 1000, ev);
   return ev;
 }
 
