@@ -53,6 +53,8 @@ export interface RoundResult {
   /** oep only: cycles closed, points InfluxDB acknowledged. */
   readonly cycles?: number;
   readonly influxPoints?: number;
+  /** oep only: fdatasyncs of its journal in the round (from start-up). */
+  readonly journalSyncs?: number;
   /**
    * The subscriber's event loop over the second half (oep: its /metrics, prom-client's
    * monitorEventLoopDelay at 10 ms resolution, restarted by the scrape at the half-way marker; bare: the
@@ -73,7 +75,9 @@ interface Subscriber {
   /** Resolves when the half-way marker was handled (never, if the subscriber dies first). */
   readonly mid: Promise<unknown>;
   /** After the end: checks what it received; a failure message, or what it counted. */
-  verify(expected: number): Promise<Partial<Pick<RoundResult, 'failure' | 'cycles' | 'influxPoints' | 'loopMax_ms' | 'loopP99_ms' | 'checkpointBlock_ms'>>>;
+  verify(
+    expected: number,
+  ): Promise<Partial<Pick<RoundResult, 'failure' | 'cycles' | 'influxPoints' | 'journalSyncs' | 'loopMax_ms' | 'loopP99_ms' | 'checkpointBlock_ms'>>>;
   stop(): Promise<void>;
 }
 
@@ -128,6 +132,7 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string, cells: num
         ...names,
         'oep_influx_points_written_total',
         'oep_influx_points_enqueued_total',
+        'oep_journal_syncs_total',
         LOOP_MAX,
         LOOP_P99,
         CHECKPOINT_BLOCK,
@@ -144,6 +149,7 @@ async function startOep(brokerUrl: string, vm: VmHandle, dir: string, cells: num
         ...(failure !== undefined ? { failure } : {}),
         cycles: m.oep_lab_cycles_total ?? 0,
         influxPoints: m.oep_influx_points_enqueued_total ?? 0,
+        journalSyncs: m.oep_journal_syncs_total ?? 0,
         ...loop,
       };
     },

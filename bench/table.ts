@@ -112,7 +112,8 @@ export function sweepTable(rounds: readonly RoundResult[]): string {
 export function roundLine(n: number, r: RoundResult): string {
   const what = `round ${n} ${r.side.padEnd(4)} ${int(r.cells)} cells, ${int(r.readings)} readings`;
   if (r.failure !== undefined) return `${what}: ${r.failure}; peak RSS ${int(r.peakRss_MB)} MB`;
-  const oep = r.cycles !== undefined ? `${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points; ` : '';
+  const oep =
+    r.cycles !== undefined ? `${int(r.cycles)} cycles, ${int(r.influxPoints ?? NaN)} InfluxDB points, ${int(r.journalSyncs ?? NaN)} journal syncs; ` : '';
   const ckpt = r.checkpointBlock_ms !== undefined ? `; checkpoints' longest piece ${int(r.checkpointBlock_ms)} ms` : '';
   const loop =
     r.loopMax_ms !== undefined
