@@ -87,8 +87,8 @@ async function sweep(vm: VmHandle): Promise<void> {
   console.log(
     [
       '',
-      `End to end through Mosquitto (no in-flight or queue limit); publisher in its own process, window ${options.window},` +
-        (options.rate > 0 ? ` paced at ${options.rate.toLocaleString('en-US')} readings/s,` : ''),
+      `End to end through Mosquitto (no in-flight or queue limit); publisher in its own process, window ${options.window},`,
+      ...(options.rate > 0 ? [`paced at ${options.rate.toLocaleString('en-US')} readings/s (a message goes out no sooner than its time),`] : []),
       `${options.batch} readings per message, ${options.channels.join(' + ')} per cell. oep = bin/oep.js run (QoS 1 persistent`,
       'session, InfluxDB = VictoriaMetrics, files, state, /metrics); bare = MQTT.js, same session, JSON.parse',
       'and count.',
