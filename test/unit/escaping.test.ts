@@ -22,7 +22,8 @@ function sections(line: string): string[] {
     if (c === '\\') {
       cur += c + line.charAt(i + 1);
       i++;
-    } else if (c === '"') {
+    } else if (c === '"' && out.length > 0) {
+      // Quotes delimit string field values only: in the measurement and the tags a quote is a literal character.
       quoted = !quoted;
       cur += c;
     } else if (c === ' ' && !quoted) {
@@ -109,6 +110,8 @@ describe('line protocol escaping', () => {
     expect(escapeTag('a,b c=d')).toBe('a\\,b\\ c\\=d');
     expect(escapeTag('x\r\u0001\u0085')).toBe('x\\r\\u0001\\u0085');
     expect(quoteField('say "hi"\n')).toBe('"say \\"hi\\"\\n"');
+    // A quote in a tag is a literal character, not the start of a string (fast-check's seed 1298646199 found it).
+    expect(sections(alertLine(alertOf('"', '')) ?? '')).toHaveLength(3);
     expect(lateLine({ cell: 'c\n1', channel: 'pressure', ts: 5, value: 1 }, 10)).toBe('oep_late,cell=c\\n1,channel=pressure value=1,behind_watermark_ms=5 5');
   });
 });
