@@ -15,7 +15,8 @@
  * event loop appended nothing (checked from setImmediate: the broker may be holding further messages
  * until it gets PUBACKs, e.g. Mosquitto's 20 in flight by default), and when none started for that long
  * (an idle daemon: one message, one sync at once). With more than {@link QUIET_SYNC_HELD} PUBACKs held,
- * quiet means no message for {@link QUIET_GRACE_MS}, not one turn: in the benchmark, publisher-bound, input
+ * quiet means no message for {@link QUIET_GRACE_MS}, not one turn (with fewer than {@link QUIET_SYNC_MIN_HELD},
+ * {@link QUIET_TRICKLE_GRACE_MS}: a lab's trickle): in the benchmark, publisher-bound, input
  * goes quiet between most socket reads, and with one turn the syncs stayed back to back (1,600-2,000 per
  * 300,000 messages at load 9-12, whatever the interval). Mosquitto 2.0.11 lets 20 more messages through
  * per PUBACK (measured: 20 PUBACKs, 420 in flight), so no count of held PUBACKs tells that the broker is
@@ -59,6 +60,17 @@ interface Retired {
  * {@link QUIET_GRACE_MS} for further input first.
  */
 const QUIET_SYNC_HELD = 32;
+/**
+ * Held PUBACKs from which input going quiet starts a sync at once: with fewer, input must stay quiet
+ * {@link QUIET_TRICKLE_GRACE_MS} first. At a lab's pace (10,000 cells at 1 Hz: 2,000 messages a second)
+ * nearly every turn of the event loop is quiet after its message or two, and a sync per quiet turn was one
+ * per 2.4 messages, half the daemon's CPU (41,000 syncs for 100,000 messages; 18,500 with this rule: 16-18 -> 11-12
+ * us a reading, session 23). Under the smallest usual cap of brokers' in-flight QoS 1 messages to a client
+ * (RabbitMQ's prefetch, 10); a broker capped lower waits that grace per cap (`state.journalCommit_ms: 0`
+ * syncs back to back).
+ */
+const QUIET_SYNC_MIN_HELD = 8;
+const QUIET_TRICKLE_GRACE_MS = 2;
 /** How long input must stay quiet, with more than {@link QUIET_SYNC_HELD} PUBACKs held, for a sync to start before the commit interval, ms. */
 const QUIET_GRACE_MS = 1;
 /**
@@ -299,12 +311,14 @@ export class Journal {
     this.quietMark = undefined;
     // Closed, synced (stop) or checkpointed meanwhile: nothing to wait for.
     if (this.fd === undefined || this.held === 0 || this.syncing) return;
-    if (performance.now() - this.syncStartedAt >= this.commitInterval_ms || (quiet && this.held <= QUIET_SYNC_HELD)) this.startSync();
+    const held = this.held;
+    if (performance.now() - this.syncStartedAt >= this.commitInterval_ms || (quiet && held >= QUIET_SYNC_MIN_HELD && held <= QUIET_SYNC_HELD)) this.startSync();
     else if (quiet) {
       // More held than brokers' usual in-flight limits: publishers slower than the daemon, most likely, whose
       // next messages come within the grace; if none does, the broker may be waiting for these PUBACKs.
+      // Fewer than any broker's usual limit: a trickle, most likely, whose next message comes within its grace.
       this.quietMark = this.seq;
-      this.timer = setTimeout(this.afterGrace, QUIET_GRACE_MS);
+      this.timer = setTimeout(this.afterGrace, held < QUIET_SYNC_MIN_HELD ? QUIET_TRICKLE_GRACE_MS : QUIET_GRACE_MS);
     } else this.lookAgain();
   };
 

@@ -131,6 +131,26 @@ describe('journal', () => {
 });
 
 describe('journal group commit', () => {
+  it('a trickle (fewer than 8 PUBACKs held) syncs after 2 ms of quiet, not at every quiet turn: one sync for messages a turn apart', async () => {
+    const j = new Journal(mkdtempSync(join(tmpdir(), 'oep-journal-')), { commitInterval_ms: 3_600_000 });
+    j.open(0, []);
+    const released: number[] = [];
+    j.append(msg(1));
+    j.whenDurable(() => released.push(1)); // no sync within the interval yet: at once
+    await until(() => released.length === 1);
+    const syncs = j.syncs;
+    j.append(msg(2));
+    j.whenDurable(() => released.push(2));
+    // The next turn of the event loop is quiet (the journal looks first); a message follows in the one after.
+    await new Promise<void>((r) => setImmediate(r));
+    j.append(msg(3));
+    j.whenDurable(() => released.push(3));
+    await until(() => released.length === 3); // an interval of an hour: the grace, not the interval, synced them
+    expect(released).toEqual([1, 2, 3]);
+    expect(j.syncs).toBe(syncs + 1);
+    j.close();
+  });
+
   it('holds each release until an fdatasync covers its message; one covers all appended before it; a checkpoint releases all', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oep-journal-'));
     const j = new Journal(dir);
