@@ -9,18 +9,7 @@
  * next sync, which covers them all. A message whose record was not written when the daemon died was not
  * acknowledged either: the broker delivers it again.
  *
- * Commit interval: while messages keep coming, two syncs start at least `commitInterval_ms` apart (each
- * fdatasync costs ~0.2 ms of CPU, mostly in the kernel, whatever it covers; back to back under load they
- * were one per ~75 messages). A sync still starts at once when input goes quiet, that is when a turn of the
- * event loop appended nothing (checked from setImmediate: the broker may be holding further messages
- * until it gets PUBACKs, e.g. Mosquitto's 20 in flight by default), and when none started for that long
- * (an idle daemon: one message, one sync at once). With more than {@link QUIET_SYNC_HELD} PUBACKs held,
- * quiet means no message for {@link QUIET_GRACE_MS}, not one turn (with fewer than {@link QUIET_SYNC_MIN_HELD},
- * {@link QUIET_TRICKLE_GRACE_MS}: a lab's trickle): in the benchmark, publisher-bound, input
- * goes quiet between most socket reads, and with one turn the syncs stayed back to back (1,600-2,000 per
- * 300,000 messages at load 9-12, whatever the interval). Mosquitto 2.0.11 lets 20 more messages through
- * per PUBACK (measured: 20 PUBACKs, 420 in flight), so no count of held PUBACKs tells that the broker is
- * waiting: a broker holding more than 32 back costs it the grace per batch, never the interval.
+ * Commit interval and the quiet rules: journal-commit.ts.
  *
  * Every message in the journal is either in the checkpoint's state or after it, by its sequence number
  * (the append and the pipeline's processing are one synchronous step, which a checkpoint never splits).
@@ -38,6 +27,7 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSyn
 import { join } from 'node:path';
 import { DEFAULT_JOURNAL_COMMIT_MS } from '../config/defaults.js';
 import { HeldAcks } from './held-acks.js';
+import { CommitTimer } from './journal-commit.js';
 import { readRecordsFromFile, recordBound, writeRecord } from './journal-record.js';
 import type { RawMessage } from './mqtt.js';
 import { messageDigest, RecentMessages } from './recent-messages.js';
@@ -54,25 +44,6 @@ interface Retired {
   /** Records in it not yet covered by an fdatasync: the next sync covers them (before its PUBACKs go). */
   unsynced: boolean;
 }
-/**
- * Held PUBACKs up to which input going quiet starts a sync at once (brokers' default in-flight QoS 1
- * messages a client: Mosquitto's and VerneMQ's 20, EMQX's 32). With more held, the sync waits
- * {@link QUIET_GRACE_MS} for further input first.
- */
-const QUIET_SYNC_HELD = 32;
-/**
- * Held PUBACKs from which input going quiet starts a sync at once: with fewer, input must stay quiet
- * {@link QUIET_TRICKLE_GRACE_MS} first. At a lab's pace (10,000 cells at 1 Hz: 2,000 messages a second)
- * nearly every turn of the event loop is quiet after its message or two, and a sync per quiet turn was one
- * per 2.4 messages, half the daemon's CPU (41,000 syncs for 100,000 messages; 18,500 with this rule: 16-18 -> 11-12
- * us a reading, session 23). Under the smallest usual cap of brokers' in-flight QoS 1 messages to a client
- * (RabbitMQ's prefetch, 10); a broker capped lower waits that grace per cap (`state.journalCommit_ms: 0`
- * syncs back to back).
- */
-const QUIET_SYNC_MIN_HELD = 8;
-const QUIET_TRICKLE_GRACE_MS = 2;
-/** How long input must stay quiet, with more than {@link QUIET_SYNC_HELD} PUBACKs held, for a sync to start before the commit interval, ms. */
-const QUIET_GRACE_MS = 1;
 /**
  * Size of the buffer the records are appended to until a sync writes them, bytes: past it they are written
  * at once (not synced: the sync in flight or the next one covers them). A record larger than it gets a
@@ -106,12 +77,8 @@ export class Journal {
   /** Sequence number up to which the journal is durable (fdatasync done, or a checkpoint holds it). */
   private durableSeq = 0;
   private syncing = false;
-  /** When the latest fdatasync started (performance.now()). */
-  private syncStartedAt = -Infinity;
-  /** A sync waits for input to go quiet or for the commit interval: the sequence number at the last look (undefined: not waiting). */
-  private quietMark: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly commitInterval_ms: number;
+  /** When the next sync starts. */
+  private readonly commit: CommitTimer;
   /** Files set aside by {@link rotate}, each with the last sequence number it holds. */
   private retired: Retired[] = [];
   /** The files an fdatasync is under way on, and set-aside files to close once theirs is done. */
@@ -129,7 +96,14 @@ export class Journal {
     readonly dir: string,
     private readonly opts: JournalOptions = {},
   ) {
-    this.commitInterval_ms = opts.commitInterval_ms ?? DEFAULT_JOURNAL_COMMIT_MS;
+    this.commit = new CommitTimer(opts.commitInterval_ms ?? DEFAULT_JOURNAL_COMMIT_MS, {
+      seq: () => this.seq,
+      held: () => this.held,
+      waiting: () => this.fd !== undefined && this.held > 0 && !this.syncing,
+      start: () => {
+        this.startSync();
+      },
+    });
   }
 
   get path(): string {
@@ -290,53 +264,18 @@ export class Journal {
     return this.acks.size;
   }
 
-  /**
-   * One fdatasync at a time, covering everything appended before it starts: at once when none started
-   * within the commit interval, else once input goes quiet or the interval has passed.
-   */
+  /** One fdatasync at a time, covering everything appended before it starts: when, see {@link CommitTimer}. */
   private syncSoon(): void {
-    if (this.syncing || this.quietMark !== undefined || this.fd === undefined) return;
-    if (performance.now() - this.syncStartedAt >= this.commitInterval_ms) this.startSync();
-    else this.lookAgain();
+    if (this.syncing || this.fd === undefined) return;
+    this.commit.soon();
   }
-
-  /** Looks after the messages of this turn of the event loop are in (one setImmediate per turn while they keep coming). */
-  private lookAgain(): void {
-    this.quietMark = this.seq;
-    setImmediate(this.look);
-  }
-
-  private readonly look = (): void => {
-    const quiet = this.seq === this.quietMark;
-    this.quietMark = undefined;
-    // Closed, synced (stop) or checkpointed meanwhile: nothing to wait for.
-    if (this.fd === undefined || this.held === 0 || this.syncing) return;
-    const held = this.held;
-    if (performance.now() - this.syncStartedAt >= this.commitInterval_ms || (quiet && held >= QUIET_SYNC_MIN_HELD && held <= QUIET_SYNC_HELD)) this.startSync();
-    else if (quiet) {
-      // More held than brokers' usual in-flight limits: publishers slower than the daemon, most likely, whose
-      // next messages come within the grace; if none does, the broker may be waiting for these PUBACKs.
-      // Fewer than any broker's usual limit: a trickle, most likely, whose next message comes within its grace.
-      this.quietMark = this.seq;
-      this.timer = setTimeout(this.afterGrace, held < QUIET_SYNC_MIN_HELD ? QUIET_TRICKLE_GRACE_MS : QUIET_GRACE_MS);
-    } else this.lookAgain();
-  };
-
-  private readonly afterGrace = (): void => {
-    const quiet = this.seq === this.quietMark;
-    this.quietMark = undefined;
-    this.timer = undefined;
-    if (this.fd === undefined || this.held === 0 || this.syncing) return;
-    if (quiet || performance.now() - this.syncStartedAt >= this.commitInterval_ms) this.startSync();
-    else this.lookAgain();
-  };
 
   /** An fdatasync of the file and of the set-aside files with records not synced yet, side by side; then the PUBACKs of all appended before it go. */
   private startSync(): void {
     const fd = this.fd;
     if (fd === undefined) return;
     this.syncing = true;
-    this.syncStartedAt = performance.now();
+    this.commit.started();
     const target = this.seq;
     this.writeOut(fd);
     const fds = [fd];
@@ -419,9 +358,7 @@ export class Journal {
   }
 
   close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.quietMark = undefined;
+    this.commit.stop();
     for (const r of this.retired) if (r.fd !== undefined) this.closeWhenIdle(r.fd);
     this.retired = this.retired.map((r) => ({ ...r, fd: undefined }));
     if (this.fd === undefined) return;
